@@ -1,0 +1,1 @@
+//! Host operations for the Sentry's host filesystem (owned by the VFS work).

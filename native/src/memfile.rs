@@ -1,0 +1,163 @@
+//! The memory file: one memfd per sandbox that holds every byte of application memory.
+//!
+//! The Sentry maps it once into a large reserved range of its own address space and reads/writes
+//! application memory through that mapping (copy-in/copy-out is a memcpy in JS, no process_vm_readv).
+//! Platforms map ranges of the same file into application address spaces (ptrace: injected
+//! `mmap(MAP_SHARED|MAP_FIXED, memfd, off)` in the stub; kvm: guest physical memory).
+//!
+//! The file is handed out to JS in chunks of [`CHUNK_SIZE`] bytes, each an external ArrayBuffer over
+//! the Sentry's mapping of that chunk. The file is sparse: a chunk costs nothing until touched, and
+//! `decommit` punches holes to return freed pages to the host.
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+/// Bytes per chunk (1 GiB): the unit of growth and of the JS ArrayBuffers (Node 20 caps them at 4 GiB).
+pub const CHUNK_SIZE: u64 = 1 << 30;
+/// Maximum size of the memory file (64 GiB of sparse address space reserved in the Sentry).
+pub const MAX_CHUNKS: u64 = 64;
+
+struct State {
+    fd: i32,
+    base: usize,
+    mapped_chunks: u64,
+}
+
+static STATE: Mutex<Option<State>> = Mutex::new(None);
+static FD: AtomicUsize = AtomicUsize::new(usize::MAX);
+
+/// Create the memory file (idempotent). Returns its host fd (close-on-exec in the Sentry).
+#[napi]
+pub fn memfile_init() -> Result<i32> {
+    let mut st = STATE.lock().unwrap();
+    if let Some(s) = st.as_ref() {
+        return Ok(s.fd);
+    }
+    let name = std::ffi::CString::new("tsvisor-memory").unwrap();
+    let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(Error::from_reason(format!("memfd_create: {}", std::io::Error::last_os_error())));
+    }
+    let len = (CHUNK_SIZE * MAX_CHUNKS) as usize;
+    let base = unsafe {
+        libc::mmap(
+            std::ptr::null_mut(),
+            len,
+            libc::PROT_NONE,
+            libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_NORESERVE,
+            -1,
+            0,
+        )
+    };
+    if base == libc::MAP_FAILED {
+        return Err(Error::from_reason(format!("reserve memory file range: {}", std::io::Error::last_os_error())));
+    }
+    *st = Some(State { fd, base: base as usize, mapped_chunks: 0 });
+    FD.store(fd as usize, Ordering::SeqCst);
+    Ok(fd)
+}
+
+pub(crate) fn memfile_fd() -> i32 {
+    FD.load(Ordering::SeqCst) as i32
+}
+
+/// Make chunk `index` exist (the file grows to cover it) and return an ArrayBuffer over the Sentry's
+/// mapping of it: bytes [index*CHUNK_SIZE, (index+1)*CHUNK_SIZE) of the memory file.
+#[napi]
+pub fn memfile_chunk(env: &Env, index: u32) -> Result<ArrayBuffer<'_>> {
+    let mut guard = STATE.lock().unwrap();
+    let st = guard.as_mut().ok_or_else(|| Error::from_reason("memfile_init not called"))?;
+    let index = index as u64;
+    if index >= MAX_CHUNKS {
+        return Err(Error::from_reason("memory file is full"));
+    }
+    while st.mapped_chunks <= index {
+        let c = st.mapped_chunks;
+        let new_size = (c + 1) * CHUNK_SIZE;
+        if unsafe { libc::ftruncate(st.fd, new_size as i64) } != 0 {
+            return Err(Error::from_reason(format!("ftruncate memory file: {}", std::io::Error::last_os_error())));
+        }
+        let addr = st.base + (c * CHUNK_SIZE) as usize;
+        let p = unsafe {
+            libc::mmap(
+                addr as *mut libc::c_void,
+                CHUNK_SIZE as usize,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_SHARED | libc::MAP_FIXED,
+                st.fd,
+                (c * CHUNK_SIZE) as i64,
+            )
+        };
+        if p == libc::MAP_FAILED {
+            return Err(Error::from_reason(format!("map memory file: {}", std::io::Error::last_os_error())));
+        }
+        st.mapped_chunks += 1;
+    }
+    let ptr = (st.base + (index * CHUNK_SIZE) as usize) as *mut u8;
+    let mut value = std::ptr::null_mut();
+    // The mapping lives for the life of the process, so the finalizer has nothing to free.
+    let status = unsafe {
+        napi::sys::napi_create_external_arraybuffer(
+            env.raw(),
+            ptr.cast(),
+            CHUNK_SIZE as usize,
+            None,
+            std::ptr::null_mut(),
+            &mut value,
+        )
+    };
+    if status != napi::sys::Status::napi_ok {
+        return Err(Error::from_reason(format!("napi_create_external_arraybuffer failed: {status}")));
+    }
+    unsafe { ArrayBuffer::from_napi_value(env.raw(), value) }
+}
+
+/// Return the pages of [offset, offset+length) to the host (they read as zeros afterwards).
+/// Both must be page-aligned. Returns 0 or -errno.
+#[napi]
+pub fn memfile_decommit(offset: f64, length: f64) -> i64 {
+    let fd = memfile_fd();
+    let r = unsafe {
+        libc::fallocate(
+            fd,
+            libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_KEEP_SIZE,
+            offset as i64,
+            length as i64,
+        )
+    };
+    if r != 0 {
+        crate::neg_errno()
+    } else {
+        0
+    }
+}
+
+/// Copy `length` bytes inside the memory file from `src` to `dst` offsets, skipping holes in the
+/// source (SEEK_DATA/SEEK_HOLE) so that copying a sparse range touches only populated pages.
+/// Used for fork's copy of private memory. Returns 0 or -errno.
+#[napi]
+pub fn memfile_copy(dst: f64, src: f64, length: f64) -> i64 {
+    let guard = STATE.lock().unwrap();
+    let Some(st) = guard.as_ref() else { return -(libc::EBADF as i64) };
+    let (dst, src, len) = (dst as i64, src as i64, length as i64);
+    let end = src + len;
+    let mut pos = src;
+    while pos < end {
+        let data = unsafe { libc::lseek(st.fd, pos, libc::SEEK_DATA) };
+        if data < 0 || data >= end {
+            break;
+        }
+        let hole = unsafe { libc::lseek(st.fd, data, libc::SEEK_HOLE) };
+        let hole = if hole < 0 { end } else { hole.min(end) };
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                (st.base as i64 + data) as *const u8,
+                (st.base as i64 + dst + (data - src)) as *mut u8,
+                (hole - data) as usize,
+            );
+        }
+        pos = hole;
+    }
+    0
+}

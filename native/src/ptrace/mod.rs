@@ -1,0 +1,456 @@
+//! The seccomp-ptrace platform's mechanisms: stub processes, PTRACE_SYSEMU, registers, injected
+//! syscalls, and the one wait that reports every stub's stops.
+//!
+//! ## Why this shape is the fast one (measured figures in DESIGN.md)
+//! * Every ptrace request is made by the JS (tracer) thread itself, synchronously (~10 ns per N-API
+//!   call). No thread hand-off on the hot path: a hop costs ≈ 55 µs here, five times a ptrace stop.
+//! * One syscall round trip is `wait4` (stop) → PTRACE_GETREGS → handler in JS → PTRACE_SETREGS +
+//!   PTRACE_SYSEMU: the same host calls a minimal C tracer makes.
+//! * All stubs share one host process group, so a single `wait4(-pgid, __WALL)` reports whichever stub
+//!   stopped: several application tasks run in parallel on host CPUs and the Sentry serves them in
+//!   stop order, without polling and without `waitpid(-1)` (libuv reaps its own children by pid).
+//! * While the JS thread blocks in that `wait4`, [`crate::eventloop`] kicks it out when libuv has work.
+//! * New address spaces are made by injecting `clone(CLONE_PARENT|CLONE_PTRACE)` into a pristine
+//!   master stub: a tiny address space is cheap to copy, and the child is traced from birth.
+use crate::eventloop;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Mutex;
+
+pub mod stub;
+
+/// fd number of the memory file inside every stub.
+pub const STUB_MEMFD: i32 = 100;
+const STUB_ELF_FD: i32 = 101;
+
+static MASTER: AtomicI32 = AtomicI32::new(0);
+static PGID: AtomicI32 = AtomicI32::new(0);
+
+/// Details of the last event returned by [`ptrace_wait`] (read with [`ptrace_last_event`]).
+#[derive(Clone, Copy, Default)]
+struct LastEvent {
+    status: i32,
+    signo: i32,
+    code: i32,
+    errno: i32,
+    addr: u64,
+    event_msg: u64,
+}
+static LAST: Mutex<LastEvent> = Mutex::new(LastEvent {
+    status: 0,
+    signo: 0,
+    code: 0,
+    errno: 0,
+    addr: 0,
+    event_msg: 0,
+});
+
+/// Kinds of events returned by [`ptrace_wait`] (the high part of its result; the tid is the low part).
+pub const EV_INTERRUPTED: i64 = 0;
+pub const EV_SYSCALL: i64 = 1;
+pub const EV_SIGNAL: i64 = 2;
+pub const EV_EXITED: i64 = 3;
+pub const EV_KILLED: i64 = 4;
+pub const EV_OTHER: i64 = 5;
+pub const EV_NOCHILD: i64 = 6;
+
+fn err(what: &str) -> Error {
+    Error::from_reason(format!("{what}: {}", std::io::Error::last_os_error()))
+}
+
+unsafe fn ptrace(req: libc::c_uint, tid: i32, addr: usize, data: usize) -> libc::c_long {
+    libc::ptrace(req, tid, addr as *mut libc::c_void, data as *mut libc::c_void)
+}
+
+fn waitpid_tid(tid: i32) -> Result<i32> {
+    let mut status = 0;
+    loop {
+        let r = unsafe { libc::waitpid(tid, &mut status, libc::__WALL) };
+        if r == tid {
+            return Ok(status);
+        }
+        if r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+            continue;
+        }
+        return Err(err("waitpid stub"));
+    }
+}
+
+fn getregs(tid: i32) -> Result<libc::user_regs_struct> {
+    let mut regs: libc::user_regs_struct = unsafe { std::mem::zeroed() };
+    if unsafe { ptrace(libc::PTRACE_GETREGS, tid, 0, &mut regs as *mut _ as usize) } != 0 {
+        return Err(err("PTRACE_GETREGS"));
+    }
+    Ok(regs)
+}
+
+fn setregs(tid: i32, regs: &libc::user_regs_struct) -> Result<()> {
+    if unsafe { ptrace(libc::PTRACE_SETREGS, tid, 0, regs as *const _ as usize) } != 0 {
+        return Err(err("PTRACE_SETREGS"));
+    }
+    Ok(())
+}
+
+/// Run one host syscall in stopped stub thread `tid` at the stub's syscall instruction and return its
+/// raw result (negative errno on failure). Clobbers the thread's registers: the caller restores the
+/// application's registers before resuming it (the Sentry always does, from the task's saved state).
+fn inject(tid: i32, nr: i64, args: [u64; 6]) -> Result<i64> {
+    let mut regs = getregs(tid)?;
+    regs.rax = nr as u64;
+    regs.orig_rax = u64::MAX;
+    regs.rdi = args[0];
+    regs.rsi = args[1];
+    regs.rdx = args[2];
+    regs.r10 = args[3];
+    regs.r8 = args[4];
+    regs.r9 = args[5];
+    regs.rip = stub::SYSCALL_ADDR;
+    setregs(tid, &regs)?;
+    if unsafe { ptrace(libc::PTRACE_CONT, tid, 0, 0) } != 0 {
+        return Err(err("PTRACE_CONT (inject)"));
+    }
+    loop {
+        let status = waitpid_tid(tid)?;
+        if libc::WIFSTOPPED(status) {
+            let sig = libc::WSTOPSIG(status);
+            if sig == libc::SIGTRAP {
+                break;
+            }
+            // A stop that is not ours (e.g. a pending interrupt SIGSTOP): suppress it and go on; the
+            // interrupt is re-sent by the Sentry if it still matters.
+            if unsafe { ptrace(libc::PTRACE_CONT, tid, 0, 0) } != 0 {
+                return Err(err("PTRACE_CONT (inject, re-resume)"));
+            }
+            continue;
+        }
+        return Err(Error::from_reason(format!("stub {tid} died during an injected syscall (status {status:#x})")));
+    }
+    let r = getregs(tid)?;
+    Ok(r.rax as i64)
+}
+
+/// Spawn the master stub: fork, TRACEME, own process group, exec the stub image; then strip its address
+/// space down to the stub page and install its seccomp filter.
+fn spawn_master(memfd: i32) -> Result<i32> {
+    let image = stub::image();
+    let name = std::ffi::CString::new("tsvisor-stub").unwrap();
+    let elf = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
+    if elf < 0 {
+        return Err(err("memfd_create stub"));
+    }
+    if unsafe { libc::write(elf, image.as_ptr().cast(), image.len()) } != image.len() as isize {
+        return Err(err("write stub image"));
+    }
+    let argv0 = std::ffi::CString::new("tsvisor-stub").unwrap();
+    let argv = [argv0.as_ptr(), std::ptr::null()];
+    let envp: [*const libc::c_char; 1] = [std::ptr::null()];
+    let empty = std::ffi::CString::new("").unwrap();
+    let parent = unsafe { libc::getpid() };
+    let pid = unsafe { libc::fork() };
+    if pid < 0 {
+        return Err(err("fork stub"));
+    }
+    if pid == 0 {
+        // Child: async-signal-safe raw calls only.
+        unsafe {
+            libc::setpgid(0, 0);
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+            if libc::getppid() != parent {
+                libc::_exit(1);
+            }
+            if libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) != 0 {
+                libc::_exit(2);
+            }
+            if libc::dup2(memfd, STUB_MEMFD) < 0 {
+                libc::_exit(3);
+            }
+            if libc::dup3(elf, STUB_ELF_FD, libc::O_CLOEXEC) < 0 {
+                libc::_exit(4);
+            }
+            libc::syscall(libc::SYS_close_range, 0u32, (STUB_MEMFD - 1) as u32, 0u32);
+            libc::syscall(libc::SYS_close_range, (STUB_ELF_FD + 1) as u32, u32::MAX, 0u32);
+            // Reset signal dispositions and mask inherited from Node.
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigprocmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+            libc::syscall(
+                libc::SYS_execveat,
+                STUB_ELF_FD,
+                empty.as_ptr(),
+                argv.as_ptr(),
+                envp.as_ptr(),
+                libc::AT_EMPTY_PATH,
+            );
+            libc::_exit(127);
+        }
+    }
+    unsafe { libc::close(elf) };
+    // Parent: the exec stop.
+    let status = waitpid_tid(pid)?;
+    if !libc::WIFSTOPPED(status) || libc::WSTOPSIG(status) != libc::SIGTRAP {
+        return Err(Error::from_reason(format!("stub did not stop at exec (status {status:#x})")));
+    }
+    let opts = libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACESYSGOOD;
+    if unsafe { ptrace(libc::PTRACE_SETOPTIONS, pid, 0, opts as usize) } != 0 {
+        return Err(err("PTRACE_SETOPTIONS"));
+    }
+    // Unmap everything but the stub page.
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).map_err(|e| Error::from_reason(e.to_string()))?;
+    for line in maps.lines() {
+        let range = line.split_whitespace().next().unwrap_or("");
+        let mut it = range.split('-');
+        let (Some(a), Some(b)) = (it.next(), it.next()) else { continue };
+        let (Ok(a), Ok(b)) = (u64::from_str_radix(a, 16), u64::from_str_radix(b, 16)) else { continue };
+        if a == stub::STUB_BASE || a >= 0x8000_0000_0000 {
+            continue; // the stub page itself; [vsyscall] is not a VMA of ours to remove
+        }
+        inject(pid, libc::SYS_munmap, [a, b - a, 0, 0, 0, 0])?;
+    }
+    let r = inject(pid, libc::SYS_close, [STUB_ELF_FD as u64, 0, 0, 0, 0, 0])?;
+    let _ = r;
+    let r = inject(pid, libc::SYS_prctl, [libc::PR_SET_NO_NEW_PRIVS as u64, 1, 0, 0, 0, 0])?;
+    if r != 0 {
+        return Err(Error::from_reason(format!("stub PR_SET_NO_NEW_PRIVS: {r}")));
+    }
+    let r = inject(pid, libc::SYS_seccomp, [1 /* SECCOMP_SET_MODE_FILTER */, 0, stub::FPROG_ADDR, 0, 0, 0])?;
+    if r != 0 {
+        return Err(Error::from_reason(format!("stub seccomp: {r}")));
+    }
+    Ok(pid)
+}
+
+/// Start the platform: install the event-loop kick, spawn the master stub (which holds fd `STUB_MEMFD`
+/// = the memory file). Idempotent. Returns the master stub's pid.
+#[napi]
+pub fn ptrace_init(env: Env) -> Result<i32> {
+    eventloop::init(&env)?;
+    let m = MASTER.load(Ordering::SeqCst);
+    if m != 0 {
+        return Ok(m);
+    }
+    let memfd = crate::memfile::memfile_init()?;
+    let pid = spawn_master(memfd)?;
+    MASTER.store(pid, Ordering::SeqCst);
+    PGID.store(pid, Ordering::SeqCst);
+    Ok(pid)
+}
+
+/// Create a new stub process (a new, empty application address space) by cloning the master stub.
+/// The new stub is stopped and traced. Returns its pid.
+#[napi]
+pub fn ptrace_new_stub() -> Result<i32> {
+    let master = MASTER.load(Ordering::SeqCst);
+    if master == 0 {
+        return Err(Error::from_reason("ptrace platform not initialised"));
+    }
+    let flags = (libc::CLONE_PARENT | libc::CLONE_PTRACE) as u64; // exit signal 0: reaped with __WALL
+    let child = inject(master, libc::SYS_clone, [flags, 0, 0, 0, 0, 0])?;
+    if child <= 0 {
+        return Err(Error::from_reason(format!("clone stub failed: {child}")));
+    }
+    let child = child as i32;
+    let status = waitpid_tid(child)?;
+    if !libc::WIFSTOPPED(status) {
+        return Err(Error::from_reason(format!("new stub did not stop (status {status:#x})")));
+    }
+    Ok(child)
+}
+
+/// Kill a stub process and reap it (its address space is gone afterwards).
+#[napi]
+pub fn ptrace_kill_stub(pid: i32) {
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+        let mut status = 0;
+        while libc::waitpid(pid, &mut status, libc::__WALL) < 0
+            && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR)
+        {}
+    }
+}
+
+/// Run a host syscall inside stopped stub thread `tid` (see [`inject`]). Arguments are JS numbers
+/// (exact below 2^53: user addresses, memory-file offsets, flags). Returns the raw result or -errno.
+#[napi]
+pub fn ptrace_inject(tid: i32, nr: i64, args: Vec<i64>) -> Result<i64> {
+    let mut a = [0u64; 6];
+    for (i, v) in args.iter().take(6).enumerate() {
+        a[i] = *v as u64;
+    }
+    inject(tid, nr, a)
+}
+
+/// Copy the stub thread's general registers (struct user_regs_struct, 27 u64) into `regs`.
+#[napi]
+pub fn ptrace_get_regs(tid: i32, mut regs: BigUint64Array) -> Result<()> {
+    let r = getregs(tid)?;
+    let src: [u64; 27] = unsafe { std::mem::transmute(r) };
+    unsafe { regs.as_mut() }.copy_from_slice(&src);
+    Ok(())
+}
+
+/// Load `regs` (27 u64, user_regs_struct order) into the stub thread.
+#[napi]
+pub fn ptrace_set_regs(tid: i32, regs: BigUint64Array) -> Result<()> {
+    let mut a = [0u64; 27];
+    a.copy_from_slice(&regs.as_ref()[..27]);
+    let r: libc::user_regs_struct = unsafe { std::mem::transmute(a) };
+    setregs(tid, &r)
+}
+
+/// Load `regs` and resume the thread under PTRACE_SYSEMU, delivering host signal `sig` (0: none).
+/// This is the hot path's second half.
+#[napi]
+pub fn ptrace_resume(tid: i32, regs: BigUint64Array, sig: i32) -> Result<()> {
+    let mut a = [0u64; 27];
+    a.copy_from_slice(&regs.as_ref()[..27]);
+    let r: libc::user_regs_struct = unsafe { std::mem::transmute(a) };
+    setregs(tid, &r)?;
+    if unsafe { ptrace(libc::PTRACE_SYSEMU, tid, 0, sig as usize) } != 0 {
+        return Err(err("PTRACE_SYSEMU"));
+    }
+    Ok(())
+}
+
+/// Get the thread's x87/SSE/AVX state (PTRACE_GETREGSET NT_X86_XSTATE, XSAVE layout) into `buf`;
+/// returns the number of bytes written.
+#[napi]
+pub fn ptrace_get_fpu(tid: i32, mut buf: Uint8Array) -> Result<u32> {
+    let b = unsafe { buf.as_mut() };
+    let mut iov = libc::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() };
+    const NT_X86_XSTATE: usize = 0x202;
+    if unsafe { ptrace(libc::PTRACE_GETREGSET, tid, NT_X86_XSTATE, &mut iov as *mut _ as usize) } != 0 {
+        return Err(err("PTRACE_GETREGSET xstate"));
+    }
+    Ok(iov.iov_len as u32)
+}
+
+/// Set the thread's x87/SSE/AVX state from `buf` (XSAVE layout, as returned by [`ptrace_get_fpu`]).
+#[napi]
+pub fn ptrace_set_fpu(tid: i32, buf: Uint8Array) -> Result<()> {
+    let b = buf.as_ref();
+    let mut iov = libc::iovec { iov_base: b.as_ptr() as *mut libc::c_void, iov_len: b.len() };
+    const NT_X86_XSTATE: usize = 0x202;
+    if unsafe { ptrace(libc::PTRACE_SETREGSET, tid, NT_X86_XSTATE, &mut iov as *mut _ as usize) } != 0 {
+        return Err(err("PTRACE_SETREGSET xstate"));
+    }
+    Ok(())
+}
+
+/// Make a running stub thread stop soon (reported by [`ptrace_wait`] as a SIGSTOP signal stop, which
+/// the Sentry suppresses when resuming).
+#[napi]
+pub fn ptrace_interrupt(tid: i32) {
+    unsafe { libc::syscall(libc::SYS_tkill, tid, libc::SIGSTOP) };
+}
+
+/// Block until some stub stops or exits, or the event loop needs the thread. Returns
+/// `kind * 2^32 + tid` (kinds: 0 interrupted, 1 syscall, 2 signal, 3 exited, 4 killed, 5 other stop,
+/// 6 no stubs). Details of signal/exit/other events come from [`ptrace_last_event`].
+/// `timeout_ms` is the Sentry's next timer deadline from now (-1: none); when it passes the wait
+/// returns "interrupted".
+#[napi]
+pub fn ptrace_wait(timeout_ms: i32) -> f64 {
+    let pgid = PGID.load(Ordering::SeqCst);
+    if !eventloop::enter_wait(timeout_ms) {
+        return (EV_INTERRUPTED << 32) as f64;
+    }
+    let mut status = 0;
+    let r = unsafe { libc::wait4(-pgid, &mut status, libc::__WALL, std::ptr::null_mut()) };
+    let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
+    eventloop::leave_wait();
+    if r < 0 {
+        return if errno == libc::ECHILD { (EV_NOCHILD << 32) as f64 } else { (EV_INTERRUPTED << 32) as f64 };
+    }
+    let tid = r as i64;
+    classify(r, status, tid)
+}
+
+/// Non-blocking variant of [`ptrace_wait`] (WNOHANG): returns -1 if nothing is pending.
+#[napi]
+pub fn ptrace_poll() -> f64 {
+    let pgid = PGID.load(Ordering::SeqCst);
+    let mut status = 0;
+    let r = unsafe { libc::wait4(-pgid, &mut status, libc::__WALL | libc::WNOHANG, std::ptr::null_mut()) };
+    if r <= 0 {
+        return -1.0;
+    }
+    classify(r, status, r as i64)
+}
+
+fn classify(r: i32, status: i32, tid: i64) -> f64 {
+    let mut ev = LastEvent { status, ..Default::default() };
+    let kind = if libc::WIFEXITED(status) {
+        ev.code = libc::WEXITSTATUS(status);
+        EV_EXITED
+    } else if libc::WIFSIGNALED(status) {
+        ev.signo = libc::WTERMSIG(status);
+        EV_KILLED
+    } else if libc::WIFSTOPPED(status) {
+        let sig = libc::WSTOPSIG(status);
+        if sig == (libc::SIGTRAP | 0x80) {
+            EV_SYSCALL
+        } else if (status >> 16) != 0 {
+            let mut msg: libc::c_ulong = 0;
+            unsafe { ptrace(libc::PTRACE_GETEVENTMSG, r, 0, &mut msg as *mut _ as usize) };
+            ev.event_msg = msg as u64;
+            ev.signo = sig;
+            EV_OTHER
+        } else {
+            let mut si: libc::siginfo_t = unsafe { std::mem::zeroed() };
+            if unsafe { ptrace(libc::PTRACE_GETSIGINFO, r, 0, &mut si as *mut _ as usize) } == 0 {
+                ev.signo = si.si_signo;
+                ev.code = si.si_code;
+                ev.errno = si.si_errno;
+                ev.addr = unsafe { si.si_addr() } as u64;
+                EV_SIGNAL
+            } else {
+                // group-stop (PTRACE_GETSIGINFO fails with EINVAL)
+                ev.signo = sig;
+                EV_OTHER
+            }
+        }
+    } else {
+        EV_OTHER
+    };
+    *LAST.lock().unwrap() = ev;
+    (kind * (1i64 << 32) + tid) as f64
+}
+
+#[napi(object)]
+pub struct StubEvent {
+    pub status: i32,
+    pub signo: i32,
+    pub code: i32,
+    pub errno: i32,
+    /// Fault address (si_addr) for SIGSEGV/SIGBUS/SIGILL/SIGFPE/SIGTRAP stops.
+    pub addr: BigInt,
+    pub event_msg: BigInt,
+}
+
+/// Details of the last event returned by [`ptrace_wait`] / [`ptrace_poll`].
+#[napi]
+pub fn ptrace_last_event() -> StubEvent {
+    let e = *LAST.lock().unwrap();
+    StubEvent {
+        status: e.status,
+        signo: e.signo,
+        code: e.code,
+        errno: e.errno,
+        addr: BigInt::from(e.addr),
+        event_msg: BigInt::from(e.event_msg),
+    }
+}
+
+#[napi(object)]
+pub struct StubLayout {
+    /// Lowest address of the stub page; the application's address space ends here.
+    pub stub_base: BigInt,
+    /// fd number of the memory file inside every stub (for injected mmap).
+    pub stub_memfd: i32,
+}
+
+#[napi]
+pub fn ptrace_layout() -> StubLayout {
+    StubLayout { stub_base: BigInt::from(stub::STUB_BASE), stub_memfd: STUB_MEMFD }
+}
