@@ -1,0 +1,131 @@
+/**
+ * The memory file: all application memory, as ranges of one host memfd shared by the Sentry (through
+ * 1 GiB chunk views) and the platform (which maps ranges into application address spaces).
+ *
+ * Allocation is page-granular first-fit over a sorted free list; freed ranges are decommitted (holes
+ * punched) so they read as zero and cost no host memory when reused.
+ */
+import { native } from '../../native.js';
+import { PAGE_SIZE } from '../arch.js';
+
+const CHUNK = 1 << 30;
+
+export class MemoryFile {
+  readonly fd: number;
+  private readonly chunks: Uint8Array[] = [];
+  /** Free extents [start, end) in bytes, sorted, coalesced. */
+  private free: Array<[number, number]> = [];
+  private end = 0;
+
+  constructor() {
+    this.fd = native.memfileInit();
+  }
+
+  /** Allocate `length` bytes (rounded up to pages) of zeroed memory; returns the file offset. */
+  allocate(length: number): number {
+    const len = Math.ceil(length / PAGE_SIZE) * PAGE_SIZE;
+    for (let i = 0; i < this.free.length; i++) {
+      const [s, e] = this.free[i]!;
+      if (e - s >= len) {
+        if (e - s === len) this.free.splice(i, 1);
+        else this.free[i] = [s + len, e];
+        return s;
+      }
+    }
+    const off = this.end;
+    this.end += len;
+    this.chunk(Math.floor((this.end - 1) / CHUNK));
+    return off;
+  }
+
+  /** Release [offset, offset+length) (page-aligned) and return its pages to the host. */
+  release(offset: number, length: number): void {
+    if (length <= 0) return;
+    native.memfileDecommit(offset, length);
+    let s = offset;
+    let e = offset + length;
+    const out: Array<[number, number]> = [];
+    let placed = false;
+    for (const [fs, fe] of this.free) {
+      if (fe < s) out.push([fs, fe]);
+      else if (fs > e) {
+        if (!placed) {
+          out.push([s, e]);
+          placed = true;
+        }
+        out.push([fs, fe]);
+      } else {
+        s = Math.min(s, fs);
+        e = Math.max(e, fe);
+      }
+    }
+    if (!placed) out.push([s, e]);
+    this.free = out;
+  }
+
+  /** Return the pages of [offset, offset+length) (page-aligned) to the host; they read as zero. */
+  decommit(offset: number, length: number): void {
+    if (length > 0) native.memfileDecommit(offset, length);
+  }
+
+  /** Copy populated pages of [src, src+length) to [dst, ...) (both allocated, dst zero). */
+  copy(dst: number, src: number, length: number): void {
+    native.memfileCopy(dst, src, length);
+  }
+
+  private chunk(i: number): Uint8Array {
+    let c = this.chunks[i];
+    if (!c) {
+      for (let j = this.chunks.length; j <= i; j++) this.chunks[j] = new Uint8Array(native.memfileChunk(j));
+      c = this.chunks[i]!;
+    }
+    return c;
+  }
+
+  /**
+   * A view of [offset, offset+length) of the memory file, or undefined if the range crosses a chunk
+   * boundary (callers then copy piecewise with read/write).
+   */
+  view(offset: number, length: number): Uint8Array | undefined {
+    const i = Math.floor(offset / CHUNK);
+    const o = offset - i * CHUNK;
+    if (o + length > CHUNK) return undefined;
+    return this.chunk(i).subarray(o, o + length);
+  }
+
+  /** Copy bytes out of the memory file. */
+  read(offset: number, dst: Uint8Array): void {
+    let done = 0;
+    while (done < dst.length) {
+      const i = Math.floor((offset + done) / CHUNK);
+      const o = offset + done - i * CHUNK;
+      const n = Math.min(dst.length - done, CHUNK - o);
+      dst.set(this.chunk(i).subarray(o, o + n), done);
+      done += n;
+    }
+  }
+
+  /** Copy bytes into the memory file. */
+  write(offset: number, src: Uint8Array): void {
+    let done = 0;
+    while (done < src.length) {
+      const i = Math.floor((offset + done) / CHUNK);
+      const o = offset + done - i * CHUNK;
+      const n = Math.min(src.length - done, CHUNK - o);
+      this.chunk(i).set(src.subarray(done, done + n), o);
+      done += n;
+    }
+  }
+
+  /** Zero bytes in the memory file (no decommit; for partial pages). */
+  zero(offset: number, length: number): void {
+    let done = 0;
+    while (done < length) {
+      const i = Math.floor((offset + done) / CHUNK);
+      const o = offset + done - i * CHUNK;
+      const n = Math.min(length - done, CHUNK - o);
+      this.chunk(i).fill(0, o, o + n);
+      done += n;
+    }
+  }
+}

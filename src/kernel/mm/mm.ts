@@ -1,0 +1,638 @@
+/**
+ * MemoryManager (mm): the truth about one application address space — its VMAs, what backs them in
+ * the memory file, brk, the stack — and copy-in/copy-out between the Sentry and application memory.
+ * The platform's AddressSpace only mirrors what this tells it (see mmap(2), munmap(2), mprotect(2),
+ * brk(2), mremap(2), madvise(2) for the semantics followed here).
+ *
+ * Backing: every VMA covers a contiguous range of a `Backing` (a range of the memory file). Private
+ * mappings own their backing; MAP_SHARED|MAP_ANONYMOUS backings are shared by the mms that inherit
+ * them across fork and are freed when the last VMA referencing them goes. fork() gives the child a
+ * copy of each private VMA's populated pages (holes are skipped, so untouched memory costs nothing).
+ */
+import { Errno, SysError, fail } from '../errno.js';
+import { PAGE_SIZE, pageRoundUp } from '../arch.js';
+import type { AddressSpace, Platform } from '../../platform.js';
+import { MemoryFile } from './memfile.js';
+
+export const PROT_READ = 1;
+export const PROT_WRITE = 2;
+export const PROT_EXEC = 4;
+export const MAP_SHARED = 0x01;
+export const MAP_PRIVATE = 0x02;
+export const MAP_SHARED_VALIDATE = 0x03;
+export const MAP_TYPE = 0x0f;
+export const MAP_FIXED = 0x10;
+export const MAP_ANONYMOUS = 0x20;
+export const MAP_GROWSDOWN = 0x100;
+export const MAP_DENYWRITE = 0x800;
+export const MAP_EXECUTABLE = 0x1000;
+export const MAP_LOCKED = 0x2000;
+export const MAP_NORESERVE = 0x4000;
+export const MAP_POPULATE = 0x8000;
+export const MAP_NONBLOCK = 0x10000;
+export const MAP_STACK = 0x20000;
+export const MAP_HUGETLB = 0x40000;
+export const MAP_SYNC = 0x80000;
+export const MAP_FIXED_NOREPLACE = 0x100000;
+
+/** A source of file data for file mappings (implemented by regular-file descriptions). */
+export interface MappableFile {
+  /** Path shown in /proc/[pid]/maps. */
+  readonly mapName: string;
+  /** Device and inode shown in /proc/[pid]/maps. */
+  readonly mapDev?: string;
+  readonly mapIno?: number;
+  /** Read file data at `offset` into `dst` synchronously; returns bytes read (0 at EOF). */
+  pread(dst: Uint8Array, offset: number): number;
+}
+
+class Backing {
+  refs = 0;
+  constructor(
+    readonly mf: MemoryFile,
+    readonly offset: number,
+    readonly length: number,
+  ) {}
+  ref(): void {
+    this.refs++;
+  }
+  unref(): void {
+    if (--this.refs === 0) this.mf.release(this.offset, this.length);
+  }
+}
+
+export interface Vma {
+  start: bigint;
+  end: bigint;
+  prot: number;
+  /** MAP_SHARED or MAP_PRIVATE. */
+  shared: boolean;
+  backing: Backing;
+  /** Offset of `start` inside the backing. */
+  bOff: number;
+  file?: MappableFile;
+  /** File offset of `start` for file mappings. */
+  fileOff: number;
+  /** "[heap]", "[stack]", or "" (file mappings use file.mapName). */
+  name: string;
+}
+
+export interface MmapRequest {
+  addr: bigint;
+  length: bigint;
+  prot: number;
+  flags: number;
+  file?: MappableFile;
+  offset: bigint;
+  name?: string;
+}
+
+export class MemoryManager {
+  readonly as: AddressSpace;
+  /** Sorted, non-overlapping. */
+  vmas: Vma[] = [];
+  brkStart = 0n;
+  brkCur = 0n;
+  /** Where the heap VMA ends (page-aligned); brkCur ≤ heapEnd. */
+  private heapEnd = 0n;
+  mmapBase: bigint;
+  stackTop = 0n;
+  argStart = 0n;
+  argEnd = 0n;
+  envStart = 0n;
+  envEnd = 0n;
+  auxv: bigint[] = [];
+  /** Path of the executable (for /proc/[pid]/exe). */
+  exePath = '';
+  users = 1;
+  private last: Vma | undefined;
+
+  constructor(
+    readonly mf: MemoryFile,
+    readonly platform: Platform,
+  ) {
+    this.as = platform.newAddressSpace();
+    this.mmapBase = this.defaultMmapBase();
+  }
+
+  /** Default top of the mmap area: below an 8 MiB stack and a 128 MiB gap, as Linux lays it out. */
+  defaultMmapBase(): bigint {
+    return (this.platform.maxUserAddress - 0x1000_0000n - 0x80_0000n) & ~0xfffffn;
+  }
+
+  get minAddr(): bigint {
+    return this.platform.minUserAddress;
+  }
+
+  // ---------- VMA lookup ----------
+
+  /** The VMA containing addr, if any. */
+  find(addr: bigint): Vma | undefined {
+    const l = this.last;
+    if (l && addr >= l.start && addr < l.end) return l;
+    let lo = 0;
+    let hi = this.vmas.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = this.vmas[mid]!;
+      if (addr < v.start) hi = mid - 1;
+      else if (addr >= v.end) lo = mid + 1;
+      else {
+        this.last = v;
+        return v;
+      }
+    }
+    return undefined;
+  }
+
+  private insert(v: Vma): void {
+    let i = 0;
+    while (i < this.vmas.length && this.vmas[i]!.start < v.start) i++;
+    this.vmas.splice(i, 0, v);
+  }
+
+  /** Is [start, end) free of mappings? */
+  private isFree(start: bigint, end: bigint): boolean {
+    if (start < this.minAddr || end > this.platform.maxUserAddress || end <= start) return false;
+    for (const v of this.vmas) if (v.start < end && v.end > start) return false;
+    return true;
+  }
+
+  /** Find a free range of `len` bytes, top-down below mmapBase (as Linux's default layout). */
+  findFree(len: bigint, hint = 0n): bigint {
+    if (hint && this.isFree(hint, hint + len)) return hint;
+    let top = this.mmapBase;
+    for (let i = this.vmas.length - 1; i >= -1; i--) {
+      const v = i >= 0 ? this.vmas[i]! : undefined;
+      const lowBound = v ? v.end : this.minAddr;
+      if (v && v.start >= top) continue;
+      if (top - len >= lowBound && top - len >= this.minAddr) return top - len;
+      if (v) top = v.start < top ? v.start : top;
+    }
+    // Nothing below the base: try above it.
+    let cand = this.mmapBase;
+    for (const v of this.vmas) {
+      if (v.end <= cand) continue;
+      if (v.start >= cand + len) break;
+      cand = v.end;
+    }
+    if (cand + len <= this.platform.maxUserAddress) return cand;
+    throw new SysError(Errno.ENOMEM);
+  }
+
+  // ---------- mapping operations ----------
+
+  /** mmap(2). Returns the mapped address; throws SysError. */
+  mmap(req: MmapRequest): bigint {
+    const { prot, flags } = req;
+    if (req.length === 0n) fail(Errno.EINVAL);
+    const len = pageRoundUp(req.length);
+    if (len === 0n || len > this.platform.maxUserAddress) fail(Errno.ENOMEM);
+    const type = flags & MAP_TYPE;
+    if (type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE) fail(Errno.EINVAL);
+    if (req.offset & 0xfffn) fail(Errno.EINVAL);
+    if (req.offset + len > 1n << 63n) fail(Errno.EOVERFLOW);
+    const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
+    let addr: bigint;
+    if (fixed) {
+      addr = req.addr;
+      if (addr & 0xfffn) fail(Errno.EINVAL);
+      if (addr < this.minAddr || addr + len > this.platform.maxUserAddress) fail(flags & MAP_FIXED ? Errno.ENOMEM : Errno.EINVAL);
+      if (flags & MAP_FIXED_NOREPLACE && !(flags & MAP_FIXED)) {
+        if (!this.isFree(addr, addr + len)) fail(Errno.EEXIST);
+      } else {
+        this.unmapRange(addr, len);
+      }
+    } else {
+      const hint = req.addr & ~0xfffn;
+      addr = this.findFree(len, hint);
+    }
+    const shared = type !== MAP_PRIVATE;
+    const off = this.mf.allocate(Number(len));
+    const backing = new Backing(this.mf, off, Number(len));
+    backing.ref();
+    if (req.file) this.fill(off, Number(len), req.file, Number(req.offset));
+    const v: Vma = {
+      start: addr,
+      end: addr + len,
+      prot,
+      shared,
+      backing,
+      bOff: 0,
+      file: req.file,
+      fileOff: Number(req.offset),
+      name: req.name ?? '',
+    };
+    this.insert(v);
+    this.as.mapFile(addr, BigInt(off), len, prot);
+    return addr;
+  }
+
+  /** Copy file data into a fresh backing range (the rest stays zero). */
+  private fill(off: number, len: number, file: MappableFile, fileOff: number): void {
+    const CH = 1 << 20;
+    for (let done = 0; done < len; ) {
+      const n = Math.min(CH, len - done);
+      const view = this.mf.view(off + done, n);
+      const buf = view ?? new Uint8Array(n);
+      const got = file.pread(buf, fileOff + done);
+      if (!view && got > 0) this.mf.write(off + done, buf.subarray(0, got));
+      if (got < n) break;
+      done += n;
+    }
+  }
+
+  /** Split the VMA containing `at` (strictly inside) into two. */
+  private splitAt(at: bigint): void {
+    const v = this.find(at);
+    if (!v || v.start === at) return;
+    const delta = Number(at - v.start);
+    const right: Vma = { ...v, start: at, bOff: v.bOff + delta, fileOff: v.fileOff + delta };
+    v.backing.ref();
+    v.end = at;
+    const i = this.vmas.indexOf(v);
+    this.vmas.splice(i + 1, 0, right);
+    this.last = undefined;
+  }
+
+  /** Remove every mapping in [addr, addr+len) from the mm and the address space. */
+  private unmapRange(addr: bigint, len: bigint): void {
+    const end = addr + len;
+    this.splitAt(addr);
+    this.splitAt(end);
+    const keep: Vma[] = [];
+    let any = false;
+    for (const v of this.vmas) {
+      if (v.start >= addr && v.end <= end) {
+        any = true;
+        this.dropVma(v);
+      } else keep.push(v);
+    }
+    this.vmas = keep;
+    this.last = undefined;
+    if (any) this.as.unmap(addr, len);
+  }
+
+  private dropVma(v: Vma): void {
+    const b = v.backing;
+    if (!v.shared && b.refs === 1 && (v.bOff !== 0 || Number(v.end - v.start) !== b.length)) {
+      // Private partial unmap: return just these pages now (the backing's remaining VMAs keep theirs).
+      this.mf.decommit(b.offset + v.bOff, Number(v.end - v.start));
+    }
+    b.unref();
+  }
+
+  /** munmap(2). */
+  munmap(addr: bigint, length: bigint): void {
+    if (addr & 0xfffn || length === 0n) fail(Errno.EINVAL);
+    const len = pageRoundUp(length);
+    if (addr + len > this.platform.maxUserAddress || addr + len < addr) fail(Errno.EINVAL);
+    this.unmapRange(addr, len);
+  }
+
+  /** mprotect(2). */
+  mprotect(addr: bigint, length: bigint, prot: number): void {
+    if (addr & 0xfffn) fail(Errno.EINVAL);
+    if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | 0x01000000 | 0x02000000)) fail(Errno.EINVAL);
+    prot &= PROT_READ | PROT_WRITE | PROT_EXEC;
+    const len = pageRoundUp(length);
+    if (len === 0n) return;
+    const end = addr + len;
+    // The whole range must be mapped.
+    for (let a = addr; a < end; ) {
+      const v = this.find(a);
+      if (!v) fail(Errno.ENOMEM);
+      a = v.end;
+    }
+    this.splitAt(addr);
+    this.splitAt(end);
+    for (const v of this.vmas) if (v.start >= addr && v.end <= end) v.prot = prot;
+    this.as.protect(addr, len, prot);
+  }
+
+  /** brk(2): returns the new (or unchanged, on failure) program break. */
+  brk(newBrk: bigint): bigint {
+    if (newBrk < this.brkStart) return this.brkCur;
+    const newEnd = pageRoundUp(newBrk);
+    if (newEnd > this.heapEnd) {
+      const len = newEnd - this.heapEnd;
+      if (!this.isFree(this.heapEnd, newEnd)) return this.brkCur;
+      const v = this.find(this.heapEnd - 1n);
+      const off = this.mf.allocate(Number(len));
+      const backing = new Backing(this.mf, off, Number(len));
+      backing.ref();
+      const nv: Vma = {
+        start: this.heapEnd, end: newEnd, prot: PROT_READ | PROT_WRITE, shared: false, backing, bOff: 0,
+        fileOff: 0, name: v && v.name === '[heap]' ? '[heap]' : '[heap]',
+      };
+      this.insert(nv);
+      this.as.mapFile(nv.start, BigInt(off), len, nv.prot);
+      this.heapEnd = newEnd;
+    } else if (newEnd < this.heapEnd) {
+      const base = pageRoundUp(this.brkStart);
+      const from = newEnd < base ? base : newEnd;
+      if (from < this.heapEnd) this.unmapRange(from, this.heapEnd - from);
+      this.heapEnd = from;
+    }
+    this.brkCur = newBrk;
+    return newBrk;
+  }
+
+  /** Set the initial program break (end of the loaded image's bss). */
+  setBrk(start: bigint): void {
+    this.brkStart = start;
+    this.brkCur = start;
+    this.heapEnd = pageRoundUp(start);
+  }
+
+  /** mremap(2). */
+  mremap(oldAddr: bigint, oldSize: bigint, newSize: bigint, flags: number, newAddr: bigint): bigint {
+    const MREMAP_MAYMOVE = 1;
+    const MREMAP_FIXED = 2;
+    const MREMAP_DONTUNMAP = 4;
+    if (oldAddr & 0xfffn) fail(Errno.EINVAL);
+    if (flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP)) fail(Errno.EINVAL);
+    if (flags & MREMAP_FIXED && !(flags & MREMAP_MAYMOVE)) fail(Errno.EINVAL);
+    if (flags & MREMAP_DONTUNMAP) fail(Errno.EINVAL);
+    const oldLen = pageRoundUp(oldSize);
+    const newLen = pageRoundUp(newSize);
+    if (newLen === 0n) fail(Errno.EINVAL);
+    const v = this.find(oldAddr);
+    if (!v) fail(Errno.EFAULT);
+    if (oldLen === 0n) fail(Errno.EINVAL); // duplicating shared mappings is not supported
+    if (oldAddr + oldLen > v.end) fail(Errno.EFAULT);
+    if (!(flags & MREMAP_FIXED)) {
+      if (newLen <= oldLen) {
+        if (newLen < oldLen) this.unmapRange(oldAddr + newLen, oldLen - newLen);
+        return oldAddr;
+      }
+      // Grow in place if the following range is free.
+      if (oldAddr + oldLen === v.end && this.isFree(v.end, oldAddr + newLen)) {
+        this.growVma(v, oldAddr + newLen);
+        return oldAddr;
+      }
+      if (!(flags & MREMAP_MAYMOVE)) fail(Errno.ENOMEM);
+    }
+    let dest: bigint;
+    if (flags & MREMAP_FIXED) {
+      dest = newAddr;
+      if (dest & 0xfffn) fail(Errno.EINVAL);
+      if (dest < oldAddr + oldLen && dest + newLen > oldAddr) fail(Errno.EINVAL);
+      this.unmapRange(dest, newLen);
+    } else {
+      dest = this.findFree(newLen);
+    }
+    // Move: new private/shared backing, copy the old contents, unmap the old range.
+    const off = this.mf.allocate(Number(newLen));
+    const backing = new Backing(this.mf, off, Number(newLen));
+    backing.ref();
+    const copyLen = oldLen < newLen ? oldLen : newLen;
+    this.mf.copy(off, v.backing.offset + v.bOff + Number(oldAddr - v.start), Number(copyLen));
+    const nv: Vma = {
+      start: dest, end: dest + newLen, prot: v.prot, shared: v.shared, backing, bOff: 0, file: v.file,
+      fileOff: v.fileOff + Number(oldAddr - v.start), name: v.name,
+    };
+    if (v.shared) {
+      // Shared mappings must keep sharing their backing: reference it instead of copying.
+      this.mf.release(off, Number(newLen));
+      nv.backing = v.backing;
+      nv.bOff = v.bOff + Number(oldAddr - v.start);
+      v.backing.ref();
+      if (newLen > oldLen) fail(Errno.EINVAL);
+    }
+    this.unmapRange(oldAddr, oldLen);
+    this.insert(nv);
+    this.as.mapFile(nv.start, BigInt(nv.backing.offset + nv.bOff), newLen, nv.prot);
+    return dest;
+  }
+
+  /** Extend a VMA upwards by a fresh backing piece (same protections). */
+  private growVma(v: Vma, newEnd: bigint): void {
+    const len = newEnd - v.end;
+    const off = this.mf.allocate(Number(len));
+    const backing = new Backing(this.mf, off, Number(len));
+    backing.ref();
+    const nv: Vma = { ...v, start: v.end, end: newEnd, backing, bOff: 0, fileOff: v.fileOff + Number(v.end - v.start) };
+    if (v.file) this.fill(off, Number(len), v.file, nv.fileOff);
+    this.insert(nv);
+    this.as.mapFile(nv.start, BigInt(off), len, nv.prot);
+  }
+
+  /** madvise(2): MADV_DONTNEED zeroes private anonymous pages (refills file pages); others are hints. */
+  madvise(addr: bigint, length: bigint, advice: number): void {
+    if (addr & 0xfffn) fail(Errno.EINVAL);
+    const len = pageRoundUp(length);
+    const MADV_DONTNEED = 4;
+    const MADV_FREE = 8;
+    const known = [0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 100, 101];
+    if (!known.includes(advice)) fail(Errno.EINVAL);
+    if (advice !== MADV_DONTNEED && advice !== MADV_FREE) return;
+    const end = addr + len;
+    for (let a = addr; a < end; ) {
+      const v = this.find(a);
+      if (!v) fail(Errno.ENOMEM);
+      const s = a;
+      const e = v.end < end ? v.end : end;
+      if (!v.shared) {
+        const off = v.backing.offset + v.bOff + Number(s - v.start);
+        const n = Number(e - s);
+        this.mf.decommit(off, n);
+        if (v.file) this.fill(off, n, v.file, v.fileOff + Number(s - v.start));
+      }
+      a = e;
+    }
+  }
+
+  // ---------- fork / teardown ----------
+
+  /** A copy of this mm for fork(2): private memory copied, shared memory shared. */
+  fork(): MemoryManager {
+    const c = new MemoryManager(this.mf, this.platform);
+    c.brkStart = this.brkStart;
+    c.brkCur = this.brkCur;
+    c.heapEnd = this.heapEnd;
+    c.mmapBase = this.mmapBase;
+    c.stackTop = this.stackTop;
+    c.argStart = this.argStart;
+    c.argEnd = this.argEnd;
+    c.envStart = this.envStart;
+    c.envEnd = this.envEnd;
+    c.auxv = this.auxv;
+    c.exePath = this.exePath;
+    const copies = new Map<Backing, Backing>();
+    for (const v of this.vmas) {
+      let b: Backing;
+      let bOff = v.bOff;
+      if (v.shared) {
+        b = v.backing;
+      } else {
+        const len = Number(v.end - v.start);
+        const off = this.mf.allocate(len);
+        this.mf.copy(off, v.backing.offset + v.bOff, len);
+        b = new Backing(this.mf, off, len);
+        bOff = 0;
+      }
+      b.ref();
+      copies.set(v.backing, b);
+      const nv: Vma = { ...v, backing: b, bOff };
+      c.vmas.push(nv);
+      c.as.mapFile(nv.start, BigInt(b.offset + nv.bOff), nv.end - nv.start, nv.prot);
+    }
+    return c;
+  }
+
+  /** Drop every mapping and the address space (exit, or exec replacing the mm). */
+  release(): void {
+    for (const v of this.vmas) v.backing.unref();
+    this.vmas = [];
+    this.as.release();
+  }
+
+  // ---------- copy-in / copy-out ----------
+
+  /**
+   * Resolve [addr, addr+len) into memory-file pieces, checking that every page is mapped with `prot`.
+   * Throws SysError(EFAULT) otherwise (as copy_from_user/copy_to_user fail).
+   */
+  private pieces(addr: bigint, len: number, prot: number, out: (off: number, n: number, at: number) => void): void {
+    let done = 0;
+    while (done < len) {
+      const a = addr + BigInt(done);
+      const v = this.find(a);
+      if (!v || (v.prot & prot) !== prot) throw new SysError(Errno.EFAULT);
+      const inV = Number(v.end - a);
+      const n = Math.min(inV, len - done);
+      out(v.backing.offset + v.bOff + Number(a - v.start), n, done);
+      done += n;
+    }
+  }
+
+  /** Copy `len` bytes in from application memory (throws EFAULT). */
+  copyIn(addr: bigint, len: number): Uint8Array {
+    const dst = new Uint8Array(len);
+    this.copyInto(addr, dst);
+    return dst;
+  }
+
+  /** Copy application memory at addr into dst (throws EFAULT). */
+  copyInto(addr: bigint, dst: Uint8Array): void {
+    if (dst.length === 0) return;
+    this.pieces(addr, dst.length, PROT_READ, (off, n, at) => this.mf.read(off, dst.subarray(at, at + n)));
+  }
+
+  /** Copy bytes out to application memory (throws EFAULT). */
+  copyOut(addr: bigint, src: Uint8Array): void {
+    if (src.length === 0) return;
+    this.pieces(addr, src.length, PROT_WRITE, (off, n, at) => this.mf.write(off, src.subarray(at, at + n)));
+  }
+
+  /** Copy out ignoring protections (the kernel writing its own structures, e.g. the initial stack). */
+  pokeBytes(addr: bigint, src: Uint8Array): void {
+    this.pieces(addr, src.length, 0, (off, n, at) => this.mf.write(off, src.subarray(at, at + n)));
+  }
+
+  /**
+   * A zero-copy view of application memory if [addr, addr+len) lies in one VMA with `prot`
+   * (PROT_READ to read, PROT_WRITE to write), else undefined. Throws EFAULT if not mapped/permitted.
+   */
+  view(addr: bigint, len: number, prot: number): Uint8Array | undefined {
+    const v = this.find(addr);
+    if (!v || (v.prot & prot) !== prot) throw new SysError(Errno.EFAULT);
+    if (addr + BigInt(len) > v.end) return undefined;
+    return this.mf.view(v.backing.offset + v.bOff + Number(addr - v.start), len);
+  }
+
+  private scratch = new DataView(new ArrayBuffer(8));
+  private scratchBytes = new Uint8Array(this.scratch.buffer);
+
+  readU8(addr: bigint): number {
+    this.copyInto(addr, this.scratchBytes.subarray(0, 1));
+    return this.scratch.getUint8(0);
+  }
+  readU16(addr: bigint): number {
+    this.copyInto(addr, this.scratchBytes.subarray(0, 2));
+    return this.scratch.getUint16(0, true);
+  }
+  readU32(addr: bigint): number {
+    this.copyInto(addr, this.scratchBytes.subarray(0, 4));
+    return this.scratch.getUint32(0, true);
+  }
+  readI32(addr: bigint): number {
+    this.copyInto(addr, this.scratchBytes.subarray(0, 4));
+    return this.scratch.getInt32(0, true);
+  }
+  readU64(addr: bigint): bigint {
+    this.copyInto(addr, this.scratchBytes);
+    return this.scratch.getBigUint64(0, true);
+  }
+  readI64(addr: bigint): bigint {
+    this.copyInto(addr, this.scratchBytes);
+    return this.scratch.getBigInt64(0, true);
+  }
+  writeU32(addr: bigint, v: number): void {
+    this.scratch.setUint32(0, v >>> 0, true);
+    this.copyOut(addr, this.scratchBytes.subarray(0, 4));
+  }
+  writeI32(addr: bigint, v: number): void {
+    this.scratch.setInt32(0, v, true);
+    this.copyOut(addr, this.scratchBytes.subarray(0, 4));
+  }
+  writeU64(addr: bigint, v: bigint): void {
+    this.scratch.setBigUint64(0, BigInt.asUintN(64, v), true);
+    this.copyOut(addr, this.scratchBytes);
+  }
+  writeI64(addr: bigint, v: bigint): void {
+    this.scratch.setBigInt64(0, BigInt.asIntN(64, v), true);
+    this.copyOut(addr, this.scratchBytes);
+  }
+
+  /**
+   * Copy in a NUL-terminated string of at most `max` bytes including the NUL, as a byte string
+   * (latin1: one char per byte). Throws EFAULT, or ENAMETOOLONG when no NUL within `max`.
+   */
+  copyInString(addr: bigint, max = 4096, tooLong: number = Errno.ENAMETOOLONG): string {
+    let out = '';
+    let a = addr;
+    while (out.length < max) {
+      const v = this.find(a);
+      if (!v || !(v.prot & PROT_READ)) throw new SysError(Errno.EFAULT);
+      const n = Math.min(Number(v.end - a), max - out.length, PAGE_SIZE);
+      const off = v.backing.offset + v.bOff + Number(a - v.start);
+      const view = this.mf.view(off, n) ?? (() => {
+        const b = new Uint8Array(n);
+        this.mf.read(off, b);
+        return b;
+      })();
+      const z = view.indexOf(0);
+      if (z >= 0) return out + latin1(view.subarray(0, z));
+      out += latin1(view);
+      a += BigInt(n);
+    }
+    throw new SysError(tooLong);
+  }
+
+  /** Copy in a NULL-terminated array of string pointers (argv/envp for execve). */
+  copyInStringArray(addr: bigint, maxTotal = 2 * 1024 * 1024): string[] {
+    const out: string[] = [];
+    if (addr === 0n) return out;
+    let total = 0;
+    for (let i = 0; ; i++) {
+      const p = this.readU64(addr + BigInt(i * 8));
+      if (p === 0n) return out;
+      const s = this.copyInString(p, 128 * 1024, Errno.E2BIG);
+      total += s.length + 1 + 8;
+      if (total > maxTotal) fail(Errno.E2BIG);
+      out.push(s);
+    }
+  }
+}
+
+/** Bytes → byte string (one UTF-16 unit per byte). */
+export function latin1(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('latin1');
+}
+
+/** Byte string → bytes. */
+export function bytes(s: string): Uint8Array {
+  return Buffer.from(s, 'latin1');
+}
