@@ -4,6 +4,185 @@
 /** Diagnostics: [uv_backend_timeout, uv_loop_alive, loop pending flag, in-wait flag]. */
 export declare function eventLoopState(): Array<number>
 
+/** `close(fd)`: 0 or -errno. */
+export declare function hostClose(fd: number): number
+
+/** One directory entry from getdents64(2). */
+export interface HostDirent {
+  name: Buffer
+  ino: number
+  /** DT_* type (DT_UNKNOWN = 0 when the host fs does not say). */
+  type: number
+  /** Offset cookie of the next entry. */
+  off: number
+}
+
+/** `fcntl(fd, F_DUPFD_CLOEXEC, 3)`: a close-on-exec duplicate of a host fd, or -errno. */
+export declare function hostDup(fd: number): number
+
+/**
+ * A non-blocking, close-on-exec eventfd used to cancel a [`host_poll_async`] wait. Returns the fd or
+ * -errno.
+ */
+export declare function hostEventfd(): number
+
+/** Signal an eventfd (adds 1): wakes a pending [`host_poll_async`] on it. 0 or -errno. */
+export declare function hostEventfdSignal(fd: number): number
+
+/** `fallocate(fd, mode, offset, length)`: 0 or -errno. */
+export declare function hostFallocate(fd: number, mode: number, offset: number, length: number): number
+
+/** `fchmod(fd, mode)`: 0 or -errno. */
+export declare function hostFchmod(fd: number, mode: number): number
+
+/**
+ * chmod of `name` in `dirfd` without following a symlink: `fchmodat2(…, AT_SYMLINK_NOFOLLOW)` where
+ * the host has it (Linux 6.6), else checks with fstatat that `name` is not a symlink and uses
+ * `fchmodat(…, 0)`. Returns 0 or -errno (EOPNOTSUPP for symlinks).
+ */
+export declare function hostFchmodat(dirfd: number, name: Buffer, mode: number): number
+
+/** `fchown(fd, uid, gid)`: 0 or -errno. */
+export declare function hostFchown(fd: number, uid: number, gid: number): number
+
+/**
+ * `fchownat(dirfd, name, uid, gid, AT_SYMLINK_NOFOLLOW | (flags & AT_EMPTY_PATH))`; -1 leaves an id
+ * unchanged. 0 or -errno.
+ */
+export declare function hostFchownat(dirfd: number, name: Buffer, uid: number, gid: number, flags: number): number
+
+/** `fstat(fd)`: the stat or -errno. */
+export declare function hostFstat(fd: number): number | HostStat
+
+/** `fstatat(dirfd, name, AT_SYMLINK_NOFOLLOW | (flags & AT_EMPTY_PATH))`: the stat or -errno. */
+export declare function hostFstatat(dirfd: number, name: Buffer, flags: number): number | HostStat
+
+/** `fstatfs(fd)` (works on O_PATH fds): the statfs or -errno. */
+export declare function hostFstatfs(fd: number): number | HostStatfs
+
+/** `fsync(fd)`, or `fdatasync(fd)` when `data_only`: 0 or -errno. */
+export declare function hostFsync(fd: number, dataOnly: boolean): number
+
+/** `ftruncate(fd, length)`: 0 or -errno. */
+export declare function hostFtruncate(fd: number, length: number): number
+
+/** `futimens(fd, [atime, mtime])`: 0 or -errno. */
+export declare function hostFutimens(fd: number, aSec: number, aNsec: number, mSec: number, mNsec: number): number
+
+/**
+ * One `getdents64(fd)` batch (at most `max_bytes` of records, ≥ 512): the entries, an empty array at
+ * the end of the directory, or -errno. `.` and `..` are included as the host returns them.
+ */
+export declare function hostGetdents(fd: number, maxBytes: number): number | Array<HostDirent>
+
+/** `fcntl(fd, F_GETFL)`: the host file status flags (access mode, O_APPEND, O_NONBLOCK…) or -errno. */
+export declare function hostGetfl(fd: number): number
+
+/**
+ * `ioctl(fd, req, arg)` for the terminal whitelist only (TCGETS, TCSETS, TCSETSW, TCSETSF,
+ * TIOCGWINSZ, TIOCSWINSZ, TIOCGPGRP, TIOCSPGRP, FIONREAD/TIOCINQ). `arg` holds the argument struct
+ * (in and/or out, at least the request's size). Returns the ioctl result or -errno; -ENOTTY for any
+ * other request, -EINVAL if `arg` is too small.
+ */
+export declare function hostIoctl(fd: number, req: number, arg: Uint8Array): number
+
+/** `linkat(olddirfd, oldname, newdirfd, newname, 0)` (never AT_SYMLINK_FOLLOW): 0 or -errno. */
+export declare function hostLinkat(olddirfd: number, oldname: Buffer, newdirfd: number, newname: Buffer): number
+
+/** `lseek(fd, offset, whence)`: the new offset or -errno (SEEK_DATA/SEEK_HOLE supported). */
+export declare function hostLseek(fd: number, offset: number, whence: number): number
+
+/** `mkdirat(dirfd, name, mode)`: 0 or -errno. */
+export declare function hostMkdirat(dirfd: number, name: Buffer, mode: number): number
+
+/** `mknodat(dirfd, name, mode, dev)`: 0 or -errno (the Sentry only asks for FIFOs and regular files). */
+export declare function hostMknodat(dirfd: number, name: Buffer, mode: number, dev: number): number
+
+/**
+ * `openat(dirfd, name, flags, mode)`. The caller passes `O_NOFOLLOW|O_CLOEXEC` (forced here too).
+ * Returns the new host fd or -errno.
+ */
+export declare function hostOpenat(dirfd: number, name: Buffer, flags: number, mode: number): number
+
+/**
+ * `openat2(dirfd, name, {flags, mode, resolve})` (see openat2(2)); `resolve` is a RESOLVE_* mask, to
+ * which `RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|RESOLVE_NO_MAGICLINKS` is always added. Returns the fd or
+ * -errno (-ENOSYS on kernels before 5.6).
+ */
+export declare function hostOpenat2(dirfd: number, name: Buffer, flags: number, mode: number, resolve: number): number
+
+/**
+ * Wait off the JS thread (libuv thread pool) until `fd` has one of `events` (POLLIN, POLLOUT…) or
+ * `cancel_fd` (from [`host_eventfd`]) is signalled. Resolves to the revents (> 0; POLLHUP/POLLERR
+ * included), 0 when cancelled, or -errno. The caller owns and closes `cancel_fd`.
+ */
+export declare function hostPollAsync(fd: number, events: number, cancelFd: number): Promise<number>
+
+/** `poll(fd, events, 0)`: the revents right now (0 if not ready) or -errno. */
+export declare function hostPollNow(fd: number, events: number): number
+
+/** `pread(fd, buf, offset)` (offset -1: plain `read` at the file position): bytes read or -errno. */
+export declare function hostPread(fd: number, buf: Uint8Array, offset: number): number
+
+/** `pwrite(fd, buf, offset)` (offset -1: plain `write`): bytes written or -errno. */
+export declare function hostPwrite(fd: number, buf: Uint8Array, offset: number): number
+
+/**
+ * `readlinkat(dirfd, name)`: the link target bytes, or -errno (EINVAL if not a symlink).
+ * `name` may be empty to read the link an O_PATH|O_NOFOLLOW fd refers to.
+ */
+export declare function hostReadlinkat(dirfd: number, name: Buffer): number | Buffer
+
+/** `renameat2(olddirfd, oldname, newdirfd, newname, flags)`: 0 or -errno. */
+export declare function hostRenameat2(olddirfd: number, oldname: Buffer, newdirfd: number, newname: Buffer, flags: number): number
+
+/** The fields of the host's `struct stat` (see stat(2)); times split into seconds and nanoseconds. */
+export interface HostStat {
+  dev: number
+  ino: number
+  mode: number
+  nlink: number
+  uid: number
+  gid: number
+  rdev: number
+  size: number
+  blksize: number
+  blocks: number
+  atimeSec: number
+  atimeNsec: number
+  mtimeSec: number
+  mtimeNsec: number
+  ctimeSec: number
+  ctimeNsec: number
+}
+
+/** The fields of `struct statfs` (see statfs(2)). */
+export interface HostStatfs {
+  type: number
+  bsize: number
+  blocks: number
+  bfree: number
+  bavail: number
+  files: number
+  ffree: number
+  namelen: number
+  frsize: number
+  /** ST_* mount flags (from fstatvfs). */
+  flags: number
+}
+
+/** `symlinkat(target, dirfd, name)`: 0 or -errno. `target` is stored verbatim (never resolved here). */
+export declare function hostSymlinkat(target: Buffer, dirfd: number, name: Buffer): number
+
+/** `unlinkat(dirfd, name, flags)` (flags: 0 or AT_REMOVEDIR): 0 or -errno. */
+export declare function hostUnlinkat(dirfd: number, name: Buffer, flags: number): number
+
+/**
+ * `utimensat(dirfd, name, [atime, mtime], AT_SYMLINK_NOFOLLOW | (flags & AT_EMPTY_PATH))`; a nsec of
+ * UTIME_NOW / UTIME_OMIT is passed through. 0 or -errno.
+ */
+export declare function hostUtimensat(dirfd: number, name: Buffer, aSec: number, aNsec: number, mSec: number, mNsec: number, flags: number): number
+
 /** The JS side is about to run an event-loop iteration for the work that interrupted a wait. */
 export declare function loopServed(): void
 

@@ -1,1 +1,32 @@
-//! Host operations for the Sentry's host filesystem (owned by the VFS work).
+//! Host operations for the Sentry's host filesystem and host-backed stdio.
+//!
+//! Every function here is a thin, fd-relative wrapper over one host syscall. Path arguments are single
+//! path components (byte Buffers, never containing `/` except for symlink *targets*, which are data):
+//! the Sentry's VFS walks paths one component at a time and resolves symlinks and `..` itself, so the
+//! host never resolves a multi-component path or follows a symlink on the Sentry's behalf (callers pass
+//! `O_NOFOLLOW` / `AT_SYMLINK_NOFOLLOW`; `openat2` adds `RESOLVE_BENEATH|RESOLVE_NO_SYMLINKS|
+//! RESOLVE_NO_MAGICLINKS` as a second fence).
+//!
+//! Results are plain numbers (`-errno` on failure) or small objects; what a result *means* for the
+//! application is decided in TypeScript.
+//!
+//! * [`fileops`]: openat family, stat, directory listing, metadata changes, data I/O.
+//! * [`stream`]: host-backed stdio: the terminal ioctl whitelist and off-thread readiness polling.
+pub mod fileops;
+pub mod stream;
+
+use std::ffi::CString;
+
+/// A single path component (or symlink target) as a C string; `None` if it contains a NUL byte.
+pub(crate) fn cstr(b: &[u8]) -> Option<CString> {
+    CString::new(b.to_vec()).ok()
+}
+
+/// `r` if it is non-negative, else `-errno` of the last host error.
+pub(crate) fn ret(r: i64) -> i64 {
+    if r < 0 {
+        crate::neg_errno()
+    } else {
+        r
+    }
+}
