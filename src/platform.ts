@@ -43,6 +43,12 @@ export type SwitchResult =
  */
 export interface Context {
   switch(as: AddressSpace, regs: BigUint64Array): Promise<SwitchResult>;
+  /**
+   * The task's Sentry side is about to await something other than this context (a blocked syscall):
+   * the platform may wait for other contexts meanwhile. `unblock()` when the await is over.
+   */
+  block(): void;
+  unblock(): void;
   /** Make a running switch return `interrupted` soon. Safe to call at any time. */
   interrupt(): void;
   /** Read the task's FPU/SSE/AVX state (XSAVE layout) while it is stopped; returns bytes written. */

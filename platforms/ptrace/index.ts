@@ -1,0 +1,246 @@
+/**
+ * The seccomp-ptrace platform, TypeScript side (mechanisms in native/src/ptrace).
+ *
+ * An AddressSpace is one stub process; a Context runs its task on the stub's (single) thread. The
+ * JS thread is the tracer and makes every ptrace request itself. Stops of all stubs are collected by
+ * one dispatcher loop that blocks in `native.ptraceWait()` (a `wait4` on the stubs' process group,
+ * kicked out when libuv has work — see native/src/eventloop.rs), so there is no thread hand-off on
+ * the syscall path: stop → PTRACE_GETREGS → handler → PTRACE_SETREGS+PTRACE_SYSEMU → wait.
+ *
+ * The dispatcher only blocks when no task is *handling* (between its switch returning and its next
+ * switch or blocking await): every JS continuation has run, so nothing the Sentry could do is pending.
+ */
+import { native } from '../../src/native.js';
+import type { AddressSpace, Context, Platform, SwitchResult } from '../../src/platform.js';
+
+const SYS_mmap = 9;
+const SYS_mprotect = 10;
+const SYS_munmap = 11;
+const MAP_SHARED = 0x01;
+const MAP_FIXED = 0x10;
+const SIGSTOP = 19;
+
+const EV_INTERRUPTED = 0;
+const EV_SYSCALL = 1;
+const EV_SIGNAL = 2;
+const EV_EXITED = 3;
+const EV_KILLED = 4;
+const EV_NOCHILD = 6;
+
+class StubAddressSpace implements AddressSpace {
+  released = false;
+  constructor(
+    readonly platform: PtracePlatform,
+    readonly pid: number,
+  ) {}
+
+  private inject(nr: number, args: number[]): number {
+    const r = native.ptraceInject(this.pid, nr, args);
+    return r;
+  }
+
+  mapFile(addr: bigint, offset: bigint, length: bigint, prot: number): void {
+    const r = this.inject(SYS_mmap, [Number(addr), Number(length), prot, MAP_SHARED | MAP_FIXED, this.platform.stubMemfd, Number(offset)]);
+    if (r !== Number(addr)) throw new Error(`stub ${this.pid}: mmap(${addr.toString(16)}, ${length}) failed: ${r}`);
+  }
+
+  unmap(addr: bigint, length: bigint): void {
+    const r = this.inject(SYS_munmap, [Number(addr), Number(length)]);
+    if (r !== 0) throw new Error(`stub ${this.pid}: munmap failed: ${r}`);
+  }
+
+  protect(addr: bigint, length: bigint, prot: number): void {
+    const r = this.inject(SYS_mprotect, [Number(addr), Number(length), prot]);
+    if (r !== 0) throw new Error(`stub ${this.pid}: mprotect failed: ${r}`);
+  }
+
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.platform.forget(this.pid);
+    native.ptraceKillStub(this.pid);
+  }
+}
+
+type CtxState = 'idle' | 'running' | 'handling' | 'blocked' | 'released';
+
+class StubContext implements Context {
+  state: CtxState = 'idle';
+  tid = 0;
+  resolve: ((r: SwitchResult) => void) | undefined;
+  interruptPending = false;
+
+  constructor(readonly platform: PtracePlatform) {}
+
+  switch(as: AddressSpace, regs: BigUint64Array): Promise<SwitchResult> {
+    const sas = as as StubAddressSpace;
+    if (sas.released) return Promise.resolve({ kind: 'dead', reason: 'address space released' });
+    this.tid = sas.pid;
+    const p = this.platform;
+    if (this.interruptPending) {
+      this.interruptPending = false;
+      return Promise.resolve({ kind: 'interrupted' });
+    }
+    try {
+      native.ptraceResume(this.tid, regs, 0);
+    } catch (e) {
+      return Promise.resolve({ kind: 'dead', reason: String(e) });
+    }
+    p.setState(this, 'running');
+    return new Promise<SwitchResult>((resolve) => {
+      this.resolve = (r) => {
+        this.resolve = undefined;
+        if (r.kind !== 'dead') {
+          try {
+            native.ptraceGetRegs(this.tid, regs);
+          } catch (e) {
+            r = { kind: 'dead', reason: String(e) };
+          }
+        }
+        resolve(r);
+      };
+      p.running.set(this.tid, this);
+      p.kickDispatcher();
+    });
+  }
+
+  getFpu(as: AddressSpace, buf: Uint8Array): number {
+    return native.ptraceGetFpu((as as StubAddressSpace).pid, buf);
+  }
+
+  setFpu(as: AddressSpace, buf: Uint8Array): void {
+    native.ptraceSetFpu((as as StubAddressSpace).pid, buf);
+  }
+
+  block(): void {
+    if (this.state === 'handling') this.platform.setState(this, 'blocked');
+  }
+
+  unblock(): void {
+    if (this.state === 'blocked') this.platform.setState(this, 'handling');
+  }
+
+  interrupt(): void {
+    if (this.state === 'running' && this.tid) native.ptraceInterrupt(this.tid);
+    else if (this.state !== 'released') this.interruptPending = true;
+  }
+
+  release(): void {
+    if (this.state === 'running' && this.tid) this.platform.running.delete(this.tid);
+    this.platform.setState(this, 'released');
+  }
+}
+
+export class PtracePlatform implements Platform {
+  readonly name = 'ptrace' as const;
+  readonly minUserAddress = 0x10000n;
+  readonly maxUserAddress: bigint;
+  readonly stubMemfd: number;
+  /** Contexts whose stub is running application code, by stub tid. */
+  readonly running = new Map<number, StubContext>();
+  private handling = 0;
+  private dispatching = false;
+  private wakeDispatcher: (() => void) | undefined;
+  private deadline: () => number = () => -1;
+
+  constructor() {
+    native.ptraceInit();
+    const layout = native.ptraceLayout();
+    this.maxUserAddress = layout.stubBase - 0x10000n;
+    this.stubMemfd = layout.stubMemfd;
+  }
+
+  setDeadlineSource(fn: () => number): void {
+    this.deadline = fn;
+  }
+
+  newAddressSpace(): AddressSpace {
+    return new StubAddressSpace(this, native.ptraceNewStub());
+  }
+
+  newContext(): Context {
+    return new StubContext(this);
+  }
+
+  forget(pid: number): void {
+    const c = this.running.get(pid);
+    if (c) {
+      this.running.delete(pid);
+      c.resolve?.({ kind: 'dead', reason: 'address space released' });
+    }
+  }
+
+  setState(c: StubContext, s: CtxState): void {
+    if (c.state === 'handling') this.handling--;
+    if (s === 'handling') this.handling++;
+    c.state = s;
+    if (this.handling === 0) this.kickDispatcher();
+  }
+
+  kickDispatcher(): void {
+    if (!this.dispatching) {
+      this.dispatching = true;
+      void this.dispatch();
+      return;
+    }
+    const w = this.wakeDispatcher;
+    if (w && this.handling === 0) {
+      this.wakeDispatcher = undefined;
+      w();
+    }
+  }
+
+  /** The one loop that waits for stub stops and hands them to their contexts. */
+  private async dispatch(): Promise<void> {
+    try {
+      for (;;) {
+        // Let every task that is handling a stop reach its next switch or blocking await.
+        while (this.handling > 0 || this.running.size === 0) {
+          if (this.running.size === 0 && this.handling === 0) {
+            // Nothing runs: go idle until a context switches in.
+            await new Promise<void>((r) => (this.wakeDispatcher = r));
+            if (this.running.size === 0) continue;
+          } else {
+            await new Promise<void>((r) => (this.wakeDispatcher = r));
+          }
+        }
+        const ev = native.ptraceWait(this.deadline());
+        const kind = Math.floor(ev / 0x1_0000_0000);
+        const tid = ev % 0x1_0000_0000;
+        if (kind === EV_INTERRUPTED) {
+          native.loopServed();
+          await new Promise<void>((r) => setImmediate(r));
+          continue;
+        }
+        if (kind === EV_NOCHILD) {
+          for (const c of [...this.running.values()]) this.complete(c, { kind: 'dead', reason: 'no stub processes' });
+          continue;
+        }
+        const c = this.running.get(tid);
+        if (!c) continue; // a stub we already released
+        let r: SwitchResult;
+        if (kind === EV_SYSCALL) r = { kind: 'syscall' };
+        else if (kind === EV_SIGNAL) {
+          const e = native.ptraceLastEvent();
+          if (e.signo === SIGSTOP) r = { kind: 'interrupted' };
+          else r = { kind: 'fault', signo: e.signo, code: e.code, addr: e.addr };
+        } else if (kind === EV_EXITED || kind === EV_KILLED) {
+          const e = native.ptraceLastEvent();
+          r = { kind: 'dead', reason: kind === EV_EXITED ? `stub exited ${e.code}` : `stub killed by signal ${e.signo}` };
+        } else {
+          // Group-stop or ptrace event we did not ask for: treat as an interruption.
+          r = { kind: 'interrupted' };
+        }
+        this.complete(c, r);
+      }
+    } finally {
+      this.dispatching = false;
+    }
+  }
+
+  private complete(c: StubContext, r: SwitchResult): void {
+    this.running.delete(c.tid);
+    this.setState(c, 'handling');
+    c.resolve?.(r);
+  }
+}

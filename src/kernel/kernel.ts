@@ -1,0 +1,338 @@
+/**
+ * The Kernel: one per sandbox. Owns the PID namespace (virtual pids, the init process is pid 1), the
+ * task and thread-group tables, the syscall table, the memory file, the VFS and the platform, and
+ * implements process-wide events: signal sending, group exit, reparenting, zombies and reaping.
+ */
+import type { Platform } from '../platform.js';
+import { MemoryFile } from './mm/memfile.js';
+import { MemoryManager } from './mm/mm.js';
+import { Task, ThreadGroup, type ExitStatus, waitStatus } from './task/task.js';
+import { Credentials } from './task/creds.js';
+import {
+  SigInfo, SIGCHLD, SIGKILL, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIG_IGN, SA_NOCLDWAIT, SA_NOCLDSTOP,
+  CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED, sigbit, defaultAction,
+} from './signal/signal.js';
+import type { SyscallDef } from './syscalls/types.js';
+import { buildSyscallTable, syscallName } from './syscalls/table.js';
+import { createVfs, FdTable, type Vfs, type VfsOptions } from './vfs/index.js';
+import { execve } from './loader/exec.js';
+import type { Strace } from './policy/strace.js';
+
+export interface KernelOptions {
+  platform: Platform;
+  vfs: VfsOptions;
+  hostname: string;
+  /** Where kernel diagnostics go (unimplemented syscalls, bugs). */
+  log: (msg: string) => void;
+  strace?: Strace;
+}
+
+export interface InitSpec {
+  argv: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  groups?: number[];
+  /** Host fds that become the init's 0, 1, 2. */
+  stdio: number[];
+}
+
+export class Kernel {
+  readonly platform: Platform;
+  readonly mf: MemoryFile;
+  readonly vfs: Vfs;
+  readonly syscalls: Array<SyscallDef | undefined>;
+  readonly tasks = new Map<number, Task>();
+  readonly threadGroups = new Map<number, ThreadGroup>();
+  readonly signals: SignalService;
+  hostname: string;
+  domainname = '(none)';
+  readonly bootTime = Date.now();
+  readonly strace: Strace | undefined;
+  private nextPid = 1;
+  private readonly unimplementedSeen = new Set<number>();
+  readonly log: (msg: string) => void;
+  init: ThreadGroup | undefined;
+  private resolveInitExit!: (s: ExitStatus) => void;
+  /** Resolves with the init process's exit status once every task is gone. */
+  readonly initExited: Promise<ExitStatus>;
+  /** Timer deadlines (ms since epoch, performance.now() based) the platform must honour. */
+  private readonly deadlines = new Set<{ at: number }>();
+  futexWake: ((mm: MemoryManager, addr: bigint, n: number) => number) | undefined;
+
+  constructor(opts: KernelOptions) {
+    this.platform = opts.platform;
+    this.log = opts.log;
+    this.hostname = opts.hostname;
+    this.strace = opts.strace;
+    this.mf = new MemoryFile();
+    this.vfs = createVfs(this, opts.vfs);
+    this.syscalls = buildSyscallTable();
+    this.signals = new SignalService(this);
+    this.initExited = new Promise((r) => (this.resolveInitExit = r));
+    this.platform.setDeadlineSource(() => this.nextDeadline());
+  }
+
+  // ------------------------------------------------------------ timers
+
+  /** setTimeout that the platform's blocking wait knows about (so it wakes in time). */
+  setTimer(ms: number, fn: () => void): { cancel: () => void } {
+    const d = { at: performance.now() + ms };
+    this.deadlines.add(d);
+    const h = setTimeout(() => {
+      this.deadlines.delete(d);
+      fn();
+    }, ms);
+    return {
+      cancel: () => {
+        clearTimeout(h);
+        this.deadlines.delete(d);
+      },
+    };
+  }
+
+  private nextDeadline(): number {
+    if (this.deadlines.size === 0) return -1;
+    let min = Infinity;
+    for (const d of this.deadlines) if (d.at < min) min = d.at;
+    return Math.max(0, Math.ceil(min - performance.now()));
+  }
+
+  // ------------------------------------------------------------ pids
+
+  allocPid(): number {
+    while (this.tasks.has(this.nextPid) || this.threadGroups.has(this.nextPid)) this.nextPid++;
+    return this.nextPid++;
+  }
+
+  unimplemented(nr: number): void {
+    if (this.unimplementedSeen.has(nr)) return;
+    this.unimplementedSeen.add(nr);
+    this.log(`unimplemented syscall ${syscallName(nr)} (${nr}): ENOSYS`);
+  }
+
+  // ------------------------------------------------------------ init
+
+  /** Create pid 1 from `spec` and start it. Throws SysError if the executable cannot be loaded. */
+  async startInit(spec: InitSpec): Promise<void> {
+    const pid = this.allocPid();
+    const tg = new ThreadGroup(this, pid);
+    const mm = new MemoryManager(this.mf, this.platform);
+    const fdTable = FdTable.create();
+    fdTable.installHostStdio(spec.stdio);
+    const fs = this.vfs.initialFsContext();
+    const creds = Credentials.of(spec.uid, spec.gid, spec.groups ?? []);
+    const t = new Task(this, pid, tg, mm, fdTable, fs, creds);
+    tg.tasks.add(t);
+    this.tasks.set(pid, t);
+    this.threadGroups.set(pid, tg);
+    this.init = tg;
+    if (spec.cwd && spec.cwd !== '/') this.vfs.chdir(t, spec.cwd);
+    await execve(t, spec.argv[0] ?? '', spec.argv, spec.env);
+    void t.run();
+  }
+
+  /** Start a new task's run loop (fork/clone). */
+  startTask(t: Task): void {
+    this.tasks.set(t.tid, t);
+    t.tg.tasks.add(t);
+    void t.run();
+  }
+
+  // ------------------------------------------------------------ exit
+
+  /** Begin exiting every task of `tg` with `status` (exit_group(2), fatal signals). */
+  groupExit(tg: ThreadGroup, status: ExitStatus): void {
+    if (tg.exiting) return;
+    tg.exiting = true;
+    tg.exitStatus = status;
+    if (tg.stopped) {
+      tg.stopped = false;
+      tg.contQueue.notify();
+    }
+    for (const t of tg.tasks) t.interrupt();
+  }
+
+  /** Called by a task that finished exiting. */
+  taskExited(t: Task): void {
+    this.tasks.delete(t.tid);
+    t.tg.tasks.delete(t);
+    t.fdTable.closeAll(t);
+    if (--t.mm.users === 0) t.mm.release();
+    if (t.tg.tasks.size === 0) this.threadGroupExited(t.tg);
+  }
+
+  private threadGroupExited(tg: ThreadGroup): void {
+    tg.zombie = true;
+    tg.exitStatus ??= { kind: 'exited', code: 0 };
+    tg.vforkDone?.();
+    tg.vforkDone = undefined;
+    // Reparent children to the nearest subreaper or init.
+    const newParent = this.reaperFor(tg);
+    for (const c of tg.children) {
+      c.parent = newParent;
+      if (newParent) {
+        newParent.children.add(c);
+        if (c.zombie) this.notifyParent(c);
+      }
+    }
+    tg.children.clear();
+    if (tg === this.init) {
+      // The container's init is gone: everything else dies with it.
+      for (const other of this.threadGroups.values()) {
+        if (other !== tg && !other.zombie) this.groupExit(other, { kind: 'killed', signo: SIGKILL, core: false });
+      }
+      this.maybeFinish();
+      return;
+    }
+    this.notifyParent(tg);
+    this.maybeFinish();
+  }
+
+  private reaperFor(tg: ThreadGroup): ThreadGroup | undefined {
+    for (let p = tg.parent; p; p = p.parent) if (p.isSubreaper && !p.zombie) return p;
+    return this.init && this.init !== tg && !this.init.zombie ? this.init : undefined;
+  }
+
+  /** A child became a zombie: SIGCHLD to the parent, wake its waiters, or auto-reap. */
+  private notifyParent(tg: ThreadGroup): void {
+    const p = tg.parent;
+    if (!p || p.zombie) {
+      this.reap(tg);
+      return;
+    }
+    const act = p.sighand.actions[SIGCHLD]!;
+    const st = tg.exitStatus!;
+    const code = st.kind === 'exited' ? CLD_EXITED : st.core ? CLD_DUMPED : CLD_KILLED;
+    const status = st.kind === 'exited' ? st.code : st.signo;
+    if (act.handler === SIG_IGN || act.flags & SA_NOCLDWAIT) {
+      this.reap(tg);
+      p.childEvents.notify();
+      return;
+    }
+    const leader = tg.leader;
+    this.signals.sendToGroup(p, SigInfo.child(code, tg.pid, leader?.creds.ruid ?? 0, status));
+    p.childEvents.notify();
+  }
+
+  /** Remove a zombie from the pid table. */
+  reap(tg: ThreadGroup): void {
+    if (tg.reaped) return;
+    tg.reaped = true;
+    tg.parent?.children.delete(tg);
+    this.threadGroups.delete(tg.pid);
+    this.maybeFinish();
+  }
+
+  private maybeFinish(): void {
+    const init = this.init;
+    if (!init || !init.zombie) return;
+    for (const g of this.threadGroups.values()) if (!g.zombie && g !== init) return;
+    if (this.tasks.size > 0) return;
+    this.resolveInitExit(init.exitStatus!);
+  }
+
+  /** Is process group `pgid` orphaned (no member has a parent in another group of the same session)? */
+  isOrphanedPgrp(pgid: number): boolean {
+    for (const g of this.threadGroups.values()) {
+      if (g.pgid !== pgid || g.zombie) continue;
+      const p = g.parent;
+      if (p && p.pgid !== pgid && p.sid === g.sid) return false;
+    }
+    return true;
+  }
+
+  /** The encoded wait status of a zombie (for wait4). */
+  waitStatusOf(tg: ThreadGroup): number {
+    return waitStatus(tg.exitStatus!);
+  }
+}
+
+/** Sending signals to tasks, groups and process groups (kill(2), tgkill(2), signal(7)). */
+export class SignalService {
+  constructor(private readonly k: Kernel) {}
+
+  /** Queue `info` for one thread and wake it if it will act on it. */
+  sendToTask(t: Task, info: SigInfo): void {
+    if (t.exited) return;
+    const sig = info.signo;
+    if (!this.prepare(t.tg, sig, (t.sigmask & sigbit(sig)) !== 0n)) return;
+    if (sig < 32 && t.pending.some((s) => s.signo === sig)) return;
+    t.pending.push(info);
+    if (sig === SIGKILL || (t.sigmask & sigbit(sig)) === 0n) t.interrupt();
+  }
+
+  /** Queue `info` for the thread group; one thread that does not block it is woken. */
+  sendToGroup(tg: ThreadGroup, info: SigInfo): void {
+    if (tg.zombie || tg.exiting) return;
+    const sig = info.signo;
+    let allBlock = tg.tasks.size > 0;
+    for (const t of tg.tasks) if ((t.sigmask & sigbit(sig)) === 0n) allBlock = false;
+    if (!this.prepare(tg, sig, allBlock)) return;
+    if (sig === SIGKILL) {
+      this.k.groupExit(tg, { kind: 'killed', signo: SIGKILL, core: false });
+      return;
+    }
+    if (sig < 32 && tg.sharedPending.some((s) => s.signo === sig)) return;
+    tg.sharedPending.push(info);
+    for (const t of tg.tasks) {
+      if ((t.sigmask & sigbit(sig)) === 0n) {
+        t.interrupt();
+        break;
+      }
+    }
+  }
+
+  /**
+   * Side effects at generation time: SIGCONT resumes a stopped group and discards pending stop
+   * signals; stop signals discard pending SIGCONT; ignored signals are dropped. Returns whether to
+   * queue the signal.
+   */
+  private prepare(tg: ThreadGroup, sig: number, blocked: boolean): boolean {
+    const stopSigs = [SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU];
+    if (sig === SIGCONT) {
+      const drop = (q: SigInfo[]) => q.filter((s) => !stopSigs.includes(s.signo));
+      tg.sharedPending = drop(tg.sharedPending);
+      for (const t of tg.tasks) t.pending = drop(t.pending);
+      if (tg.stopped) {
+        tg.stopped = false;
+        tg.continuedReported = false;
+        tg.contQueue.notify();
+        this.notifyParentStop(tg, CLD_CONTINUED, SIGCONT);
+      }
+    } else if (stopSigs.includes(sig)) {
+      const drop = (q: SigInfo[]) => q.filter((s) => s.signo !== SIGCONT);
+      tg.sharedPending = drop(tg.sharedPending);
+      for (const t of tg.tasks) t.pending = drop(t.pending);
+    }
+    if (sig === SIGKILL) return true;
+    const act = tg.sighand.actions[sig]!;
+    // Ignored signals are discarded when generated, unless blocked (a handler may be installed before
+    // they are unblocked): see sig_ignored() in kernel/signal.c.
+    if (blocked) return true;
+    if (act.handler === SIG_IGN) return false;
+    if (act.handler === 0n && defaultAction(sig) === 'ign') return false;
+    return true;
+  }
+
+  /** Stop every task of the group (default action of SIGSTOP/SIGTSTP/SIGTTIN/SIGTTOU). */
+  groupStop(tg: ThreadGroup, sig: number): void {
+    if (tg.stopped) return;
+    tg.stopped = true;
+    tg.stopReported = false;
+    tg.lastStopSig = sig;
+    for (const t of tg.tasks) t.interrupt();
+    this.notifyParentStop(tg, CLD_STOPPED, sig);
+  }
+
+  private notifyParentStop(tg: ThreadGroup, code: number, sig: number): void {
+    const p = tg.parent;
+    if (!p) return;
+    const act = p.sighand.actions[SIGCHLD]!;
+    if (!(act.flags & SA_NOCLDSTOP) && act.handler !== SIG_IGN) {
+      this.sendToGroup(p, SigInfo.child(code, tg.pid, tg.leader?.creds.ruid ?? 0, sig));
+    }
+    p.childEvents.notify();
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * execve(2): resolve the executable, handle `#!` scripts (up to 4 levels, as binfmt_script), load the
+ * ELF image and its interpreter into a fresh MemoryManager, build the System V initial stack (argc,
+ * argv, envp, auxv with AT_RANDOM/AT_PHDR/AT_ENTRY/AT_BASE/AT_EXECFN…), and switch the task to it.
+ * Failure before the point of no return leaves the calling process untouched.
+ */
+import { randomFillSync } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { Errno, SysError, fail } from '../errno.js';
+import { INITIAL_EFLAGS, NUM_REGS, Reg, USER_CS, USER_SS, pageRoundUp } from '../arch.js';
+import { MemoryManager, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_READ, PROT_WRITE, type MappableFile } from '../mm/mm.js';
+import type { Task } from '../task/task.js';
+import { loadElf, parseElf } from './elf.js';
+import { SIG_DFL, SIG_IGN } from '../signal/signal.js';
+
+const AT_NULL = 0, AT_PHDR = 3, AT_PHENT = 4, AT_PHNUM = 5, AT_PAGESZ = 6, AT_BASE = 7, AT_FLAGS = 8,
+  AT_ENTRY = 9, AT_UID = 11, AT_EUID = 12, AT_GID = 13, AT_EGID = 14, AT_PLATFORM = 15, AT_HWCAP = 16,
+  AT_CLKTCK = 17, AT_SECURE = 23, AT_RANDOM = 25, AT_HWCAP2 = 26, AT_EXECFN = 31, AT_MINSIGSTKSZ = 51;
+
+/** Stack size mapped for the main thread (RLIMIT_STACK default, 8 MiB). */
+export const STACK_SIZE = 8n * 1024n * 1024n;
+const MAX_ARG_STRLEN = 131072;
+
+/** The host's AT_HWCAP/AT_HWCAP2/AT_MINSIGSTKSZ: the application runs on this CPU. */
+const hostAux: Map<number, bigint> = (() => {
+  const m = new Map<number, bigint>();
+  try {
+    const b = readFileSync('/proc/self/auxv');
+    const dv = new DataView(b.buffer, b.byteOffset, b.length);
+    for (let o = 0; o + 16 <= b.length; o += 16) m.set(Number(dv.getBigUint64(o, true)), dv.getBigUint64(o + 8, true));
+  } catch {
+    /* defaults below */
+  }
+  return m;
+})();
+
+interface Resolved {
+  file: MappableFile;
+  path: string;
+  head: Uint8Array;
+}
+
+function basename(p: string): string {
+  const i = p.lastIndexOf('/');
+  return (i >= 0 ? p.slice(i + 1) : p).slice(0, 15);
+}
+
+/**
+ * Replace the task's program. `path` and the strings are byte strings. Throws SysError (E2BIG,
+ * ENOENT, EACCES, ENOEXEC, ELOOP, ENOMEM …) without changing the task if loading fails.
+ */
+export async function execve(t: Task, path: string, argv: string[], envp: string[]): Promise<void> {
+  if (path === '') fail(Errno.ENOENT);
+  for (const s of argv) if (s.length + 1 > MAX_ARG_STRLEN) fail(Errno.E2BIG);
+  for (const s of envp) if (s.length + 1 > MAX_ARG_STRLEN) fail(Errno.E2BIG);
+  let args = argv.slice();
+  let target = path;
+  let r: Resolved | undefined;
+  const execfn = path;
+  for (let depth = 0; ; depth++) {
+    if (depth > 4) fail(Errno.ELOOP);
+    const ex = t.kernel.vfs.openExecutable(t, target);
+    const head = new Uint8Array(256);
+    const n = ex.file.pread(head, 0);
+    const h = head.subarray(0, n);
+    if (n >= 2 && h[0] === 0x23 && h[1] === 0x21) {
+      // "#!interpreter [one-arg]" (binfmt_script): the line ends at '\n' within 256 bytes.
+      let line = Buffer.from(h.subarray(2)).toString('latin1');
+      const nl = line.indexOf('\n');
+      if (nl >= 0) line = line.slice(0, nl);
+      line = line.replace(/^[ \t]+/, '').replace(/[ \t]+$/, '');
+      if (line === '') fail(Errno.ENOEXEC);
+      const sp = line.search(/[ \t]/);
+      const interp = sp < 0 ? line : line.slice(0, sp);
+      const iarg = sp < 0 ? undefined : line.slice(sp).replace(/^[ \t]+/, '');
+      args = [interp, ...(iarg ? [iarg] : []), target, ...args.slice(1)];
+      target = interp;
+      continue;
+    }
+    r = { file: ex.file, path: ex.path, head: h };
+    break;
+  }
+  const info = parseElf(r.file, r.head);
+  // Build the new mm; the old one is untouched until this succeeds.
+  const mm = new MemoryManager(t.kernel.mf, t.kernel.platform);
+  let regs: BigUint64Array;
+  try {
+    const main = loadElf(mm, r.file, info, false);
+    let entry = main.entry;
+    let interpBase = 0n;
+    if (info.interp) {
+      const ie = t.kernel.vfs.openExecutable(t, info.interp);
+      const ihead = new Uint8Array(64);
+      ie.file.pread(ihead, 0);
+      const iinfo = parseElf(ie.file, ihead);
+      if (iinfo.interp) fail(Errno.ELIBBAD);
+      const li = loadElf(mm, ie.file, iinfo, true);
+      interpBase = li.bias;
+      entry = li.entry;
+    }
+    mm.setBrk(pageRoundUp(main.end));
+    mm.exePath = r.path;
+    // Stack
+    const stackTop = mm.defaultMmapBase() + 0x1000_0000n + 0x80_0000n - 0x1000n;
+    const stackEnd = stackTop & ~0xfffn;
+    mm.mmap({ addr: stackEnd - STACK_SIZE, length: STACK_SIZE, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, offset: 0n, name: '[stack]' });
+    mm.stackTop = stackEnd;
+    const sp = buildStack(t, mm, stackEnd, args, envp, execfn, {
+      phdr: main.phdrAddr, phnum: info.phnum, entry: main.entry, base: interpBase,
+    });
+    regs = new BigUint64Array(NUM_REGS);
+    regs[Reg.rip] = entry;
+    regs[Reg.rsp] = sp;
+    regs[Reg.cs] = USER_CS;
+    regs[Reg.ss] = USER_SS;
+    regs[Reg.eflags] = INITIAL_EFLAGS;
+  } catch (e) {
+    mm.release();
+    if (e instanceof SysError) throw e;
+    throw e;
+  }
+  // Point of no return.
+  const old = t.mm;
+  t.mm = mm;
+  if (--old.users === 0) old.release();
+  t.regs.set(regs);
+  t.fdTable.closeOnExec(t);
+  for (const a of t.tg.sighand.actions) {
+    if (a.handler !== SIG_IGN) a.handler = SIG_DFL;
+    a.flags = 0;
+    a.mask = 0n;
+    a.restorer = 0n;
+  }
+  t.altStack = { sp: 0n, size: 0n, flags: 2 };
+  t.comm = basename(r.path);
+  t.clearChildTid = 0n;
+  t.robustList = 0n;
+  t.tg.vforkDone?.();
+  t.tg.vforkDone = undefined;
+}
+
+interface AuxInfo {
+  phdr: bigint;
+  phnum: number;
+  entry: bigint;
+  base: bigint;
+}
+
+/** Write strings, pointers and auxv below `top`; returns the initial rsp (pointing at argc). */
+function buildStack(t: Task, mm: MemoryManager, top: bigint, argv: string[], envp: string[], execfn: string, aux: AuxInfo): bigint {
+  let p = top - 8n; // end marker
+  const pushStr = (s: string): bigint => {
+    const b = Buffer.from(s + '\0', 'latin1');
+    p -= BigInt(b.length);
+    mm.pokeBytes(p, b);
+    return p;
+  };
+  const execfnAddr = pushStr(execfn);
+  const envEnd = p;
+  const envPtrs: bigint[] = [];
+  {
+    // Strings in ascending order (as Linux lays them out, for /proc/[pid]/environ and cmdline).
+    const total = envp.reduce((n, s) => n + s.length + 1, 0);
+    p -= BigInt(total);
+    let q = p;
+    for (const s of envp) {
+      const b = Buffer.from(s + '\0', 'latin1');
+      mm.pokeBytes(q, b);
+      envPtrs.push(q);
+      q += BigInt(b.length);
+    }
+  }
+  mm.envStart = p;
+  mm.envEnd = envEnd;
+  const argEnd = p;
+  const totalArgs = argv.reduce((n, s) => n + s.length + 1, 0);
+  p -= BigInt(totalArgs);
+  const argPtrs: bigint[] = [];
+  {
+    let q = p;
+    for (const s of argv) {
+      const b = Buffer.from(s + '\0', 'latin1');
+      mm.pokeBytes(q, b);
+      argPtrs.push(q);
+      q += BigInt(b.length);
+    }
+  }
+  mm.argStart = p;
+  mm.argEnd = argEnd;
+  const platform = pushStr('x86_64');
+  p -= 16n;
+  const random = p;
+  const rnd = new Uint8Array(16);
+  randomFillSync(rnd);
+  mm.pokeBytes(random, rnd);
+  p &= ~15n;
+  const c = t.creds;
+  const auxv: Array<[number, bigint]> = [
+    [AT_HWCAP, hostAux.get(AT_HWCAP) ?? 0n],
+    [AT_PAGESZ, 4096n],
+    [AT_CLKTCK, 100n],
+    [AT_PHDR, aux.phdr],
+    [AT_PHENT, 56n],
+    [AT_PHNUM, BigInt(aux.phnum)],
+    [AT_BASE, aux.base],
+    [AT_FLAGS, 0n],
+    [AT_ENTRY, aux.entry],
+    [AT_UID, BigInt(c.ruid)],
+    [AT_EUID, BigInt(c.euid)],
+    [AT_GID, BigInt(c.rgid)],
+    [AT_EGID, BigInt(c.egid)],
+    [AT_SECURE, 0n],
+    [AT_RANDOM, random],
+    [AT_HWCAP2, hostAux.get(AT_HWCAP2) ?? 0n],
+    [AT_EXECFN, execfnAddr],
+    [AT_PLATFORM, platform],
+    [AT_MINSIGSTKSZ, hostAux.get(AT_MINSIGSTKSZ) ?? 2048n],
+    [AT_NULL, 0n],
+  ];
+  const words: bigint[] = [BigInt(argv.length), ...argPtrs, 0n, ...envPtrs, 0n];
+  for (const [k, v] of auxv) words.push(BigInt(k), v);
+  p -= BigInt(words.length * 8);
+  p &= ~15n;
+  const buf = new Uint8Array(words.length * 8);
+  const dv = new DataView(buf.buffer);
+  words.forEach((w, i) => dv.setBigUint64(i * 8, BigInt.asUintN(64, w), true));
+  mm.pokeBytes(p, buf);
+  mm.auxv = auxv.flatMap(([k, v]) => [BigInt(k), v]);
+  return p;
+}

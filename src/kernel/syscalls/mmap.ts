@@ -1,0 +1,69 @@
+/**
+ * Memory syscalls: mmap, munmap, mprotect, brk, mremap, madvise, msync, mincore (see mmap(2),
+ * mprotect(2), brk(2), mremap(2), madvise(2), msync(2), mincore(2)). Policy lives in MemoryManager.
+ */
+import { Errno, fail } from '../errno.js';
+import { s32 } from '../arch.js';
+import type { SyscallDef } from './types.js';
+import type { Task } from '../task/task.js';
+import { MAP_ANONYMOUS, MAP_SHARED, MAP_TYPE, PROT_WRITE, MAP_SHARED_VALIDATE } from '../mm/mm.js';
+
+const KNOWN_MAP_FLAGS = 0x3 | 0x10 | 0x20 | 0x100 | 0x800 | 0x1000 | 0x2000 | 0x4000 | 0x8000 | 0x10000 | 0x20000 | 0x40000 | 0x80000 | 0x100000 | (0x3f << 26);
+
+function mmap(t: Task, addr: bigint, length: bigint, protArg: bigint, flagsArg: bigint, fdArg: bigint, offset: bigint): bigint {
+  const prot = Number(protArg & 0xffffffffn);
+  const flags = Number(flagsArg & 0xffffffffn);
+  if (prot & ~0x7 & ~0x01000000 & ~0x02000000) fail(Errno.EINVAL);
+  if ((flags & MAP_TYPE) === MAP_SHARED_VALIDATE && flags & ~KNOWN_MAP_FLAGS) fail(Errno.EOPNOTSUPP);
+  if (flags & MAP_ANONYMOUS) {
+    return t.mm.mmap({ addr, length, prot: prot & 7, flags, offset: 0n });
+  }
+  const fd = s32(fdArg);
+  const file = t.fdTable.get(fd);
+  if (!file) fail(Errno.EBADF);
+  const src = file.mappable();
+  if (!src) fail(Errno.ENODEV);
+  if (file.accessMode === 1) fail(Errno.EACCES);
+  const shared = (flags & MAP_TYPE) !== 2;
+  if (shared && prot & PROT_WRITE && file.accessMode !== 2) fail(Errno.EACCES);
+  if (shared && prot & PROT_WRITE) {
+    // Writable shared file mappings need coherence with the file; not supported yet.
+    t.kernel.log('mmap: writable MAP_SHARED file mappings are not supported yet (ENODEV)');
+    fail(Errno.ENODEV);
+  }
+  return t.mm.mmap({ addr, length, prot: prot & 7, flags, file: src, offset });
+}
+
+export const mmapSyscalls: SyscallDef[] = [
+  { nr: 9, name: 'mmap', args: 'pnxxfx', fn: mmap, support: 'partial' },
+  { nr: 11, name: 'munmap', args: 'pn', fn: (t, a, l) => (t.mm.munmap(a, l), 0) },
+  { nr: 10, name: 'mprotect', args: 'pnx', fn: (t, a, l, p) => (t.mm.mprotect(a, l, Number(p & 0xffffffffn)), 0) },
+  { nr: 12, name: 'brk', args: 'p', fn: (t, a) => t.mm.brk(a) },
+  { nr: 25, name: 'mremap', args: 'pnnxp', fn: (t, a, o, n, f, na) => t.mm.mremap(a, o, n, Number(f & 0xffffffffn), na) },
+  { nr: 28, name: 'madvise', args: 'pni', fn: (t, a, l, adv) => (t.mm.madvise(a, l, s32(adv)), 0) },
+  {
+    nr: 26, name: 'msync', args: 'pnx',
+    fn: (t, a, l, f) => {
+      const fl = Number(f);
+      if (a & 0xfffn || fl & ~7 || (fl & 1 && fl & 4)) fail(Errno.EINVAL);
+      for (let x = a; x < a + l; ) {
+        const v = t.mm.find(x);
+        if (!v) fail(Errno.ENOMEM);
+        x = v.end;
+      }
+      return 0;
+    },
+  },
+  {
+    nr: 27, name: 'mincore', args: 'pnp',
+    fn: (t, a, l, vec) => {
+      if (a & 0xfffn) fail(Errno.EINVAL);
+      const pages = Number((l + 0xfffn) >> 12n);
+      for (let i = 0; i < pages; i++) if (!t.mm.find(a + BigInt(i) * 4096n)) fail(Errno.ENOMEM);
+      // Residency is not tracked: every mapped page is reported resident (partial).
+      t.mm.copyOut(vec, new Uint8Array(pages).fill(1));
+      return 0;
+    },
+    support: 'partial',
+  },
+];

@@ -1,0 +1,741 @@
+/**
+ * Process syscalls: fork/vfork/clone, execve, exit, wait4/waitid, ids, process groups and sessions,
+ * credentials, resource limits (see fork(2), clone(2), execve(2), wait4(2), waitid(2), kill(2),
+ * setpgid(2), setsid(2), getrlimit(2), credentials(7)).
+ */
+import { readFileSync } from 'node:fs';
+import { Errno, SysError, fail } from '../errno.js';
+import { Reg, s32, u32, toReg } from '../arch.js';
+import type { SyscallDef } from './types.js';
+import { Task, ThreadGroup, RLIM_INFINITY, type RLimit } from '../task/task.js';
+import {
+  SigInfo, SI_USER, SI_TKILL, NSIG, CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED, SIGCHLD,
+} from '../signal/signal.js';
+import { execve } from '../loader/exec.js';
+
+const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_PIDFD = 0x1000,
+  CLONE_PTRACE = 0x2000, CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000, CLONE_THREAD = 0x10000,
+  CLONE_NEWNS = 0x20000, CLONE_SYSVSEM = 0x40000, CLONE_SETTLS = 0x80000, CLONE_PARENT_SETTID = 0x100000,
+  CLONE_CHILD_CLEARTID = 0x200000, CLONE_DETACHED = 0x400000, CLONE_UNTRACED = 0x800000,
+  CLONE_CHILD_SETTID = 0x1000000, CLONE_NEWCGROUP = 0x2000000, CLONE_NEWUTS = 0x4000000,
+  CLONE_NEWIPC = 0x8000000, CLONE_NEWUSER = 0x10000000, CLONE_NEWPID = 0x20000000, CLONE_NEWNET = 0x40000000,
+  CLONE_IO = 0x80000000;
+const NAMESPACE_FLAGS = CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET;
+
+const WNOHANG = 1, WUNTRACED = 2, WSTOPPED = 2, WEXITED = 4, WCONTINUED = 8, WNOWAIT = 0x01000000;
+const __WNOTHREAD = 0x20000000, __WALL = 0x40000000, __WCLONE = 0x80000000;
+const P_ALL = 0, P_PID = 1, P_PGID = 2, P_PIDFD = 3;
+
+// ---------------------------------------------------------------- fork / clone
+
+interface CloneArgs {
+  flags: number;
+  stack: bigint;
+  parentTid: bigint;
+  childTid: bigint;
+  tls: bigint;
+  exitSignal: number;
+}
+
+/** Create a child process (clone(2) without CLONE_THREAD). Returns the child's pid. */
+async function doClone(t: Task, a: CloneArgs): Promise<number> {
+  const f = a.flags;
+  if (f & CLONE_THREAD) {
+    // Threads need one stub thread per task; they arrive with the compatibility work.
+    t.kernel.log('clone: CLONE_THREAD is not supported yet (EINVAL)');
+    fail(Errno.EINVAL);
+  }
+  if (f & CLONE_SIGHAND && !(f & CLONE_VM)) fail(Errno.EINVAL);
+  if (f & NAMESPACE_FLAGS) {
+    t.kernel.log(`clone: namespace flags ${(f & NAMESPACE_FLAGS).toString(16)} not supported (EINVAL)`);
+    fail(Errno.EINVAL);
+  }
+  if (f & CLONE_VM && !(f & CLONE_VFORK)) {
+    t.kernel.log('clone: CLONE_VM without CLONE_VFORK is not supported yet (EINVAL)');
+    fail(Errno.EINVAL);
+  }
+  if (a.exitSignal < 0 || a.exitSignal > NSIG) fail(Errno.EINVAL);
+  const k = t.kernel;
+  const pid = k.allocPid();
+  const parentTg = f & CLONE_PARENT ? t.tg.parent ?? t.tg : t.tg;
+  const tg = new ThreadGroup(k, pid);
+  tg.parent = parentTg;
+  tg.pgid = t.tg.pgid;
+  tg.sid = t.tg.sid;
+  tg.sighand = f & CLONE_SIGHAND ? t.tg.sighand : t.tg.sighand.clone();
+  tg.rlimits = new Map([...t.tg.rlimits].map(([r, l]) => [r, { ...l }]));
+  let fpu: Uint8Array | undefined;
+  let mm = t.mm;
+  if (f & CLONE_VM) {
+    mm.users++;
+    // The vfork child borrows the parent's address space (and, on ptrace, its host thread): keep the
+    // parent's FPU state to put back when it resumes.
+    fpu = new Uint8Array(4096);
+    fpu = fpu.subarray(0, t.ctx.getFpu(mm.as, fpu));
+  } else {
+    mm = t.mm.fork();
+  }
+  const fdTable = f & CLONE_FILES ? t.fdTable : t.fdTable.fork();
+  if (f & CLONE_FILES) k.log('clone: CLONE_FILES shares nothing yet; the child gets a copy');
+  const fs = f & CLONE_FS ? t.fs : t.fs.fork();
+  const child = new Task(k, pid, tg, mm, f & CLONE_FILES ? t.fdTable.fork() : fdTable, fs, t.creds.clone());
+  child.regs.set(t.regs);
+  child.regs[Reg.rax] = 0n;
+  if (a.stack !== 0n) child.regs[Reg.rsp] = a.stack;
+  if (f & CLONE_SETTLS) child.regs[Reg.fs_base] = a.tls;
+  child.sigmask = t.sigmask;
+  child.altStack = { ...t.altStack };
+  child.comm = t.comm;
+  child.nice = t.nice;
+  tg.startTime = Date.now();
+  if (f & CLONE_PARENT_SETTID) t.mm.writeI32(a.parentTid, pid);
+  if (f & CLONE_CHILD_SETTID) mm.writeI32(a.childTid, pid);
+  if (f & CLONE_CHILD_CLEARTID) child.clearChildTid = a.childTid;
+  parentTg.children.add(tg);
+  k.threadGroups.set(pid, tg);
+  let vforkWait: Promise<void> | undefined;
+  if (f & CLONE_VFORK) vforkWait = new Promise<void>((r) => (tg.vforkDone = r));
+  k.startTask(child);
+  if (vforkWait) {
+    await vforkWait; // not interruptible, as in Linux (TASK_KILLABLE aside)
+    if (fpu && fpu.length) t.ctx.setFpu(t.mm.as, fpu);
+  }
+  return pid;
+}
+
+function cloneSyscall(t: Task, flags: bigint, stack: bigint, ptid: bigint, ctid: bigint, tls: bigint): Promise<number> {
+  const f = Number(flags & 0xffffffffn);
+  return doClone(t, { flags: f & ~0xff, stack, parentTid: ptid, childTid: ctid, tls, exitSignal: f & 0xff });
+}
+
+async function clone3(t: Task, argsAddr: bigint, size: bigint): Promise<number> {
+  if (size < 64n || size > 4096n) fail(Errno.EINVAL);
+  const b = t.mm.copyIn(argsAddr, Number(size));
+  const dv = new DataView(b.buffer);
+  const flags = dv.getBigUint64(0, true);
+  const pidfd = dv.getBigUint64(8, true);
+  const childTid = dv.getBigUint64(16, true);
+  const parentTid = dv.getBigUint64(24, true);
+  const exitSignal = dv.getBigUint64(32, true);
+  const stack = dv.getBigUint64(40, true);
+  const stackSize = dv.getBigUint64(48, true);
+  const tls = dv.getBigUint64(56, true);
+  for (let i = 64; i < b.length; i++) if (b[i] !== 0) fail(Errno.E2BIG);
+  if (flags >> 32n) fail(Errno.EINVAL);
+  if (exitSignal > BigInt(NSIG)) fail(Errno.EINVAL);
+  if (Number(flags) & CLONE_PIDFD) {
+    void pidfd;
+    t.kernel.log('clone3: CLONE_PIDFD not supported yet (EINVAL)');
+    fail(Errno.EINVAL);
+  }
+  return doClone(t, {
+    flags: Number(flags), stack: stack === 0n ? 0n : stack + stackSize, parentTid, childTid, tls, exitSignal: Number(exitSignal),
+  });
+}
+
+// ---------------------------------------------------------------- execve
+
+async function execveSyscall(t: Task, pathAddr: bigint, argvAddr: bigint, envpAddr: bigint): Promise<null> {
+  const path = t.mm.copyInString(pathAddr);
+  const argv = t.mm.copyInStringArray(argvAddr);
+  const envp = t.mm.copyInStringArray(envpAddr);
+  await execve(t, path, argv, envp);
+  return null;
+}
+
+async function execveat(t: Task, dirfd: bigint, pathAddr: bigint, argvAddr: bigint, envpAddr: bigint, flags: bigint): Promise<null> {
+  const AT_EMPTY_PATH = 0x1000;
+  const AT_SYMLINK_NOFOLLOW = 0x100;
+  const fl = Number(flags);
+  if (fl & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW)) fail(Errno.EINVAL);
+  const path = t.mm.copyInString(pathAddr);
+  const argv = t.mm.copyInStringArray(argvAddr);
+  const envp = t.mm.copyInStringArray(envpAddr);
+  const fd = s32(dirfd);
+  if (path.startsWith('/') || fd === -100) {
+    await execve(t, path, argv, envp);
+    return null;
+  }
+  const full = t.kernel.vfs.pathOfFd(t, fd, path, fl & AT_EMPTY_PATH ? true : false);
+  await execve(t, full, argv, envp);
+  return null;
+}
+
+// ---------------------------------------------------------------- exit / wait
+
+function exitSyscall(t: Task, code: bigint): null {
+  // exit(2) ends the calling thread; with one thread per process that ends the process.
+  t.kernel.groupExit(t.tg, { kind: 'exited', code: Number(code & 0xffn) });
+  return null;
+}
+
+function exitGroup(t: Task, code: bigint): null {
+  t.kernel.groupExit(t.tg, { kind: 'exited', code: Number(code & 0xffn) });
+  return null;
+}
+
+type Selector = (c: ThreadGroup) => boolean;
+
+interface WaitResult {
+  tg: ThreadGroup;
+  code: number;
+  status: number;
+  /** wait4-encoded status */
+  wstatus: number;
+}
+
+function findWaitable(t: Task, sel: Selector, opts: number, waitid: boolean): WaitResult | undefined | null {
+  let any = false;
+  for (const c of t.tg.children) {
+    if (!sel(c)) continue;
+    any = true;
+    if (c.zombie && (!waitid || opts & WEXITED)) {
+      const st = c.exitStatus!;
+      const code = st.kind === 'exited' ? CLD_EXITED : st.core ? CLD_DUMPED : CLD_KILLED;
+      return { tg: c, code, status: st.kind === 'exited' ? st.code : st.signo, wstatus: t.kernel.waitStatusOf(c) };
+    }
+    if (c.stopped && !c.stopReported && opts & WUNTRACED) {
+      return { tg: c, code: CLD_STOPPED, status: c.lastStopSig, wstatus: (c.lastStopSig << 8) | 0x7f };
+    }
+    if (!c.continuedReported && opts & WCONTINUED) {
+      return { tg: c, code: CLD_CONTINUED, status: 18, wstatus: 0xffff };
+    }
+  }
+  return any ? undefined : null;
+}
+
+function consume(t: Task, r: WaitResult, noWait: boolean): void {
+  if (noWait) return;
+  if (r.code === CLD_STOPPED) r.tg.stopReported = true;
+  else if (r.code === CLD_CONTINUED) r.tg.continuedReported = true;
+  else t.kernel.reap(r.tg);
+}
+
+function selectorFor(t: Task, pid: number): Selector {
+  if (pid > 0) return (c) => c.pid === pid;
+  if (pid === 0) {
+    const pg = t.tg.pgid;
+    return (c) => c.pgid === pg;
+  }
+  if (pid === -1) return () => true;
+  return (c) => c.pgid === -pid;
+}
+
+async function wait4(t: Task, pidArg: bigint, statusAddr: bigint, options: bigint, rusageAddr: bigint): Promise<number> {
+  const opts = Number(options & 0xffffffffn);
+  if (opts & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE)) fail(Errno.EINVAL);
+  const pid = s32(pidArg);
+  if (pid === -0x80000000) fail(Errno.ESRCH);
+  const sel = selectorFor(t, pid);
+  for (;;) {
+    const r = findWaitable(t, sel, opts, false);
+    if (r === null) fail(Errno.ECHILD);
+    if (r) {
+      if (statusAddr !== 0n) t.mm.writeI32(statusAddr, r.wstatus);
+      if (rusageAddr !== 0n) t.mm.copyOut(rusageAddr, new Uint8Array(144));
+      consume(t, r, false);
+      return r.tg.pid;
+    }
+    if (opts & WNOHANG) return 0;
+    await t.waitOn(t.tg.childEvents);
+  }
+}
+
+async function waitid(t: Task, idtype: bigint, id: bigint, infop: bigint, options: bigint, rusageAddr: bigint): Promise<number> {
+  const opts = Number(options & 0xffffffffn);
+  if (opts & ~(WNOHANG | WSTOPPED | WEXITED | WCONTINUED | WNOWAIT | __WNOTHREAD | __WALL | __WCLONE)) fail(Errno.EINVAL);
+  if (!(opts & (WEXITED | WSTOPPED | WCONTINUED))) fail(Errno.EINVAL);
+  const type = Number(idtype);
+  const n = s32(id);
+  let sel: Selector;
+  if (type === P_ALL) sel = () => true;
+  else if (type === P_PID) {
+    if (n <= 0) fail(Errno.EINVAL);
+    sel = (c) => c.pid === n;
+  } else if (type === P_PGID) {
+    if (n < 0) fail(Errno.EINVAL);
+    const pg = n === 0 ? t.tg.pgid : n;
+    sel = (c) => c.pgid === pg;
+  } else if (type === P_PIDFD) {
+    fail(Errno.EINVAL);
+  } else fail(Errno.EINVAL);
+  for (;;) {
+    const r = findWaitable(t, sel, opts, true);
+    if (r === null) fail(Errno.ECHILD);
+    if (r) {
+      if (infop !== 0n) {
+        const si = SigInfo.child(r.code, r.tg.pid, r.tg.leader?.creds.ruid ?? 0, r.status);
+        t.mm.copyOut(infop, si.raw);
+      }
+      if (rusageAddr !== 0n) t.mm.copyOut(rusageAddr, new Uint8Array(144));
+      consume(t, r, (opts & WNOWAIT) !== 0);
+      return 0;
+    }
+    if (opts & WNOHANG) {
+      if (infop !== 0n) t.mm.copyOut(infop, new Uint8Array(128));
+      return 0;
+    }
+    await t.waitOn(t.tg.childEvents);
+  }
+}
+
+// ---------------------------------------------------------------- signals to processes
+
+function canSignal(t: Task, target: ThreadGroup): boolean {
+  const c = t.creds;
+  const tc = target.leader?.creds;
+  if (!tc || c.euid === 0) return true;
+  return c.euid === tc.ruid || c.euid === tc.suid || c.ruid === tc.ruid || c.ruid === tc.suid;
+}
+
+function kill(t: Task, pidArg: bigint, sigArg: bigint): number {
+  const pid = s32(pidArg);
+  const sig = s32(sigArg);
+  if (sig < 0 || sig > NSIG) fail(Errno.EINVAL);
+  const k = t.kernel;
+  const info = () => SigInfo.fromSender(sig, SI_USER, t.tg.pid, t.creds.ruid);
+  let targets: ThreadGroup[];
+  if (pid > 0) {
+    const g = k.threadGroups.get(pid);
+    if (!g || g.reaped) fail(Errno.ESRCH);
+    targets = [g];
+  } else if (pid === -1) {
+    targets = [...k.threadGroups.values()].filter((g) => g !== t.tg && g !== k.init);
+  } else {
+    if (pid === -0x80000000) fail(Errno.ESRCH);
+    const pg = pid === 0 ? t.tg.pgid : -pid;
+    targets = [...k.threadGroups.values()].filter((g) => g.pgid === pg);
+  }
+  targets = targets.filter((g) => !g.reaped);
+  if (targets.length === 0) fail(Errno.ESRCH);
+  let sent = 0;
+  for (const g of targets) {
+    if (!canSignal(t, g)) continue;
+    sent++;
+    if (sig !== 0 && !g.zombie) {
+      // The init of the PID namespace only gets signals it has handlers for (pid_namespaces(7)).
+      if (g === k.init && g.sighand.actions[sig]!.handler === 0n && g !== t.tg) continue;
+      k.signals.sendToGroup(g, info());
+    }
+  }
+  if (sent === 0) fail(Errno.EPERM);
+  return 0;
+}
+
+function tgkill(t: Task, tgid: bigint, tid: bigint, sig: bigint): number {
+  return sendToThread(t, s32(tgid), s32(tid), s32(sig));
+}
+
+function tkill(t: Task, tid: bigint, sig: bigint): number {
+  return sendToThread(t, -1, s32(tid), s32(sig));
+}
+
+function sendToThread(t: Task, tgid: number, tid: number, sig: number): number {
+  if (tid <= 0 || (tgid !== -1 && tgid <= 0)) fail(Errno.EINVAL);
+  if (sig < 0 || sig > NSIG) fail(Errno.EINVAL);
+  const target = t.kernel.tasks.get(tid);
+  if (!target || (tgid !== -1 && target.tg.pid !== tgid)) fail(Errno.ESRCH);
+  if (!canSignal(t, target.tg)) fail(Errno.EPERM);
+  if (sig === 0) return 0;
+  target.queueSignal(sig, SigInfo.fromSender(sig, SI_TKILL, t.tg.pid, t.creds.ruid));
+  return 0;
+}
+
+// ---------------------------------------------------------------- ids, groups, sessions
+
+function setpgid(t: Task, pidArg: bigint, pgidArg: bigint): number {
+  const k = t.kernel;
+  const pid = s32(pidArg) || t.tg.pid;
+  let pgid = s32(pgidArg);
+  if (pgid < 0) fail(Errno.EINVAL);
+  const g = k.threadGroups.get(pid);
+  if (!g || (g !== t.tg && g.parent !== t.tg)) fail(Errno.ESRCH);
+  if (g.sid !== t.tg.sid) fail(Errno.EPERM);
+  if (g.sid === g.pid) fail(Errno.EPERM); // session leader
+  if (pgid === 0) pgid = g.pid;
+  if (pgid !== g.pid) {
+    let ok = false;
+    for (const o of k.threadGroups.values()) if (o.pgid === pgid && o.sid === t.tg.sid) ok = true;
+    if (!ok) fail(Errno.EPERM);
+  }
+  g.pgid = pgid;
+  return 0;
+}
+
+function getpgid(t: Task, pidArg: bigint): number {
+  const pid = s32(pidArg);
+  if (pid === 0) return t.tg.pgid;
+  const g = t.kernel.threadGroups.get(pid);
+  if (!g) fail(Errno.ESRCH);
+  return g.pgid;
+}
+
+function getsid(t: Task, pidArg: bigint): number {
+  const pid = s32(pidArg);
+  if (pid === 0) return t.tg.sid;
+  const g = t.kernel.threadGroups.get(pid);
+  if (!g) fail(Errno.ESRCH);
+  return g.sid;
+}
+
+function setsid(t: Task): number {
+  const g = t.tg;
+  for (const o of t.kernel.threadGroups.values()) if (o.pgid === g.pid) {
+    if (o !== g || g.pgid === g.pid) fail(Errno.EPERM);
+  }
+  g.sid = g.pid;
+  g.pgid = g.pid;
+  return g.pid;
+}
+
+// ---------------------------------------------------------------- credentials
+
+function setresuid(t: Task, r: bigint, e: bigint, s: bigint): number {
+  const c = t.creds;
+  const vals = [r, e, s].map((x) => s32(x));
+  const priv = c.euid === 0;
+  for (const v of vals) if (v !== -1 && !priv && v !== c.ruid && v !== c.euid && v !== c.suid) fail(Errno.EPERM);
+  const n = c.clone();
+  if (vals[0] !== -1) n.ruid = vals[0]!;
+  if (vals[1] !== -1) n.euid = vals[1]!;
+  if (vals[2] !== -1) n.suid = vals[2]!;
+  n.fsuid = n.euid;
+  t.creds = n;
+  return 0;
+}
+
+function setresgid(t: Task, r: bigint, e: bigint, s: bigint): number {
+  const c = t.creds;
+  const vals = [r, e, s].map((x) => s32(x));
+  const priv = c.euid === 0;
+  for (const v of vals) if (v !== -1 && !priv && v !== c.rgid && v !== c.egid && v !== c.sgid) fail(Errno.EPERM);
+  const n = c.clone();
+  if (vals[0] !== -1) n.rgid = vals[0]!;
+  if (vals[1] !== -1) n.egid = vals[1]!;
+  if (vals[2] !== -1) n.sgid = vals[2]!;
+  n.fsgid = n.egid;
+  t.creds = n;
+  return 0;
+}
+
+function setuid(t: Task, uidArg: bigint): number {
+  const uid = s32(uidArg);
+  if (uid < 0) fail(Errno.EINVAL);
+  const c = t.creds;
+  if (c.euid === 0) return setresuid(t, BigInt(uid), BigInt(uid), BigInt(uid));
+  if (uid !== c.ruid && uid !== c.suid) fail(Errno.EPERM);
+  return setresuid(t, -1n, BigInt(uid), -1n);
+}
+
+function setgid(t: Task, gidArg: bigint): number {
+  const gid = s32(gidArg);
+  if (gid < 0) fail(Errno.EINVAL);
+  const c = t.creds;
+  if (c.euid === 0) return setresgid(t, BigInt(gid), BigInt(gid), BigInt(gid));
+  if (gid !== c.rgid && gid !== c.sgid) fail(Errno.EPERM);
+  return setresgid(t, -1n, BigInt(gid), -1n);
+}
+
+function setreuid(t: Task, r: bigint, e: bigint): number {
+  return setresuid(t, r, e, -1n);
+}
+function setregid(t: Task, r: bigint, e: bigint): number {
+  return setresgid(t, r, e, -1n);
+}
+
+function getresid(t: Task, ra: bigint, ea: bigint, sa: bigint, gid: boolean): number {
+  const c = t.creds;
+  t.mm.writeU32(ra, gid ? c.rgid : c.ruid);
+  t.mm.writeU32(ea, gid ? c.egid : c.euid);
+  t.mm.writeU32(sa, gid ? c.sgid : c.suid);
+  return 0;
+}
+
+function getgroups(t: Task, sizeArg: bigint, list: bigint): number {
+  const size = s32(sizeArg);
+  const g = t.creds.groups;
+  if (size < 0) fail(Errno.EINVAL);
+  if (size === 0) return g.length;
+  if (size < g.length) fail(Errno.EINVAL);
+  const b = new Uint8Array(g.length * 4);
+  const dv = new DataView(b.buffer);
+  g.forEach((x, i) => dv.setUint32(i * 4, x, true));
+  t.mm.copyOut(list, b);
+  return g.length;
+}
+
+function setgroups(t: Task, sizeArg: bigint, list: bigint): number {
+  const size = s32(sizeArg);
+  if (size < 0 || size > 65536) fail(Errno.EINVAL);
+  if (t.creds.euid !== 0) fail(Errno.EPERM);
+  const b = t.mm.copyIn(list, size * 4);
+  const dv = new DataView(b.buffer);
+  const n = t.creds.clone();
+  n.groups = Array.from({ length: size }, (_, i) => dv.getUint32(i * 4, true));
+  t.creds = n;
+  return 0;
+}
+
+// ---------------------------------------------------------------- resource limits
+
+const RLIMIT_NLIMITS = 16;
+const LIMIT_NAMES = ['Max cpu time', 'Max file size', 'Max data size', 'Max stack size', 'Max core file size',
+  'Max resident set', 'Max processes', 'Max open files', 'Max locked memory', 'Max address space',
+  'Max file locks', 'Max pending signals', 'Max msgqueue size', 'Max nice priority', 'Max realtime priority',
+  'Max realtime timeout'];
+
+/** The Sentry's own limits (/proc/self/limits), inherited by the sandbox's init like a child would. */
+const hostLimits: RLimit[] = (() => {
+  const out: RLimit[] = [];
+  let text = '';
+  try {
+    text = readFileSync('/proc/self/limits', 'latin1');
+  } catch {
+    /* defaults */
+  }
+  for (let r = 0; r < RLIMIT_NLIMITS; r++) {
+    const line = text.split('\n').find((l) => l.startsWith(LIMIT_NAMES[r]!));
+    const parts = line ? line.slice(26).trim().split(/\s+/) : [];
+    const p = (s: string | undefined) => (s === undefined || s === 'unlimited' ? RLIM_INFINITY : BigInt(s));
+    out.push({ cur: p(parts[0]), max: p(parts[1]) });
+  }
+  // The sandbox's own fd table limit.
+  out[7] = { cur: 1024n, max: out[7]!.max < 1024n ? 1024n : out[7]!.max };
+  return out;
+})();
+
+export function getRlimit(tg: ThreadGroup, r: number): RLimit {
+  return tg.rlimits.get(r) ?? hostLimits[r] ?? { cur: RLIM_INFINITY, max: RLIM_INFINITY };
+}
+
+function prlimit64(t: Task, pidArg: bigint, resArg: bigint, newAddr: bigint, oldAddr: bigint): number {
+  const pid = s32(pidArg);
+  const res = u32(resArg);
+  if (res >= RLIMIT_NLIMITS) fail(Errno.EINVAL);
+  const tg = pid === 0 ? t.tg : t.kernel.threadGroups.get(pid);
+  if (!tg) fail(Errno.ESRCH);
+  const old = getRlimit(tg, res);
+  let nl: RLimit | undefined;
+  if (newAddr !== 0n) {
+    const cur = t.mm.readU64(newAddr);
+    const max = t.mm.readU64(newAddr + 8n);
+    if (cur > max) fail(Errno.EINVAL);
+    if (max > old.max && t.creds.euid !== 0) fail(Errno.EPERM);
+    if (res === 7 && max > 1048576n && cur !== RLIM_INFINITY && max !== RLIM_INFINITY) fail(Errno.EPERM);
+    nl = { cur, max };
+  }
+  if (oldAddr !== 0n) {
+    t.mm.writeU64(oldAddr, old.cur);
+    t.mm.writeU64(oldAddr + 8n, old.max);
+  }
+  if (nl) {
+    tg.rlimits.set(res, nl);
+    if (res === 7) t.fdTable.limit = Number(nl.cur > 1048576n ? 1048576n : nl.cur);
+  }
+  return 0;
+}
+
+function getrlimit(t: Task, res: bigint, addr: bigint): number {
+  return prlimit64(t, 0n, res, 0n, addr);
+}
+function setrlimit(t: Task, res: bigint, addr: bigint): number {
+  return prlimit64(t, 0n, res, addr, 0n);
+}
+
+// ---------------------------------------------------------------- misc process state
+
+function setTidAddress(t: Task, addr: bigint): number {
+  t.clearChildTid = addr;
+  return t.tid;
+}
+
+function setRobustList(t: Task, head: bigint, len: bigint): number {
+  if (len !== 24n) fail(Errno.EINVAL);
+  t.robustList = head;
+  return 0;
+}
+
+function getRobustList(t: Task, pidArg: bigint, headPtr: bigint, lenPtr: bigint): number {
+  const pid = s32(pidArg);
+  const target = pid === 0 ? t : t.kernel.tasks.get(pid);
+  if (!target) fail(Errno.ESRCH);
+  t.mm.writeU64(headPtr, target.robustList);
+  t.mm.writeU64(lenPtr, 24n);
+  return 0;
+}
+
+const ARCH_SET_GS = 0x1001, ARCH_SET_FS = 0x1002, ARCH_GET_FS = 0x1003, ARCH_GET_GS = 0x1004,
+  ARCH_GET_CPUID = 0x1011, ARCH_SET_CPUID = 0x1012;
+
+function archPrctl(t: Task, code: bigint, addr: bigint): number {
+  const max = t.kernel.platform.maxUserAddress;
+  switch (Number(code)) {
+    case ARCH_SET_FS:
+      if (addr >= max) fail(Errno.EPERM);
+      t.regs[Reg.fs_base] = addr;
+      return 0;
+    case ARCH_SET_GS:
+      if (addr >= max) fail(Errno.EPERM);
+      t.regs[Reg.gs_base] = addr;
+      return 0;
+    case ARCH_GET_FS:
+      t.mm.writeU64(addr, t.regs[Reg.fs_base]!);
+      return 0;
+    case ARCH_GET_GS:
+      t.mm.writeU64(addr, t.regs[Reg.gs_base]!);
+      return 0;
+    case ARCH_GET_CPUID:
+      return 1;
+    case ARCH_SET_CPUID:
+      fail(Errno.ENODEV);
+      break;
+    default:
+      fail(Errno.EINVAL);
+  }
+  return 0;
+}
+
+const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4,
+  PR_GET_KEEPCAPS = 7, PR_SET_KEEPCAPS = 8, PR_SET_NAME = 15, PR_GET_NAME = 16, PR_GET_SECCOMP = 21,
+  PR_CAPBSET_READ = 23, PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37, PR_SET_NO_NEW_PRIVS = 38,
+  PR_GET_NO_NEW_PRIVS = 39, PR_GET_TID_ADDRESS = 40, PR_SET_THP_DISABLE = 41, PR_GET_THP_DISABLE = 42,
+  PR_CAP_AMBIENT = 47, PR_SET_VMA = 0x53564d41;
+
+const prctlState = new WeakMap<ThreadGroup, { pdeathsig: number; dumpable: number; noNewPrivs: number; keepCaps: number; thp: number }>();
+
+function prctl(t: Task, option: bigint, a2: bigint): number {
+  let st = prctlState.get(t.tg);
+  if (!st) prctlState.set(t.tg, (st = { pdeathsig: 0, dumpable: 1, noNewPrivs: 0, keepCaps: 0, thp: 0 }));
+  switch (Number(option)) {
+    case PR_SET_PDEATHSIG: {
+      const s = Number(a2);
+      if (s < 0 || s > NSIG) fail(Errno.EINVAL);
+      st.pdeathsig = s;
+      return 0;
+    }
+    case PR_GET_PDEATHSIG:
+      t.mm.writeI32(a2, st.pdeathsig);
+      return 0;
+    case PR_GET_DUMPABLE:
+      return st.dumpable;
+    case PR_SET_DUMPABLE:
+      if (a2 !== 0n && a2 !== 1n) fail(Errno.EINVAL);
+      st.dumpable = Number(a2);
+      return 0;
+    case PR_GET_KEEPCAPS:
+      return st.keepCaps;
+    case PR_SET_KEEPCAPS:
+      if (a2 > 1n) fail(Errno.EINVAL);
+      st.keepCaps = Number(a2);
+      return 0;
+    case PR_SET_NAME: {
+      const s = t.mm.copyInString(a2, 16, Errno.EFAULT);
+      t.comm = s.slice(0, 15);
+      return 0;
+    }
+    case PR_GET_NAME: {
+      const b = new Uint8Array(16);
+      b.set(Buffer.from(t.comm.slice(0, 15), 'latin1'));
+      t.mm.copyOut(a2, b);
+      return 0;
+    }
+    case PR_GET_SECCOMP:
+      return 0;
+    case PR_CAPBSET_READ:
+      if (a2 > 63n) fail(Errno.EINVAL);
+      return 1;
+    case PR_SET_CHILD_SUBREAPER:
+      t.tg.isSubreaper = a2 !== 0n;
+      return 0;
+    case PR_GET_CHILD_SUBREAPER:
+      t.mm.writeI32(a2, t.tg.isSubreaper ? 1 : 0);
+      return 0;
+    case PR_SET_NO_NEW_PRIVS:
+      if (a2 !== 1n) fail(Errno.EINVAL);
+      st.noNewPrivs = 1;
+      return 0;
+    case PR_GET_NO_NEW_PRIVS:
+      return st.noNewPrivs;
+    case PR_GET_TID_ADDRESS:
+      t.mm.writeU64(a2, t.clearChildTid);
+      return 0;
+    case PR_SET_THP_DISABLE:
+      st.thp = a2 ? 1 : 0;
+      return 0;
+    case PR_GET_THP_DISABLE:
+      return st.thp;
+    case PR_CAP_AMBIENT:
+    case PR_SET_VMA:
+      fail(Errno.EINVAL);
+      break;
+    default:
+      t.kernel.log(`prctl: option ${option} not supported (EINVAL)`);
+      fail(Errno.EINVAL);
+  }
+  return 0;
+}
+
+function getrusage(t: Task, who: bigint, addr: bigint): number {
+  const w = s32(who);
+  if (w !== 0 && w !== -1 && w !== 1) fail(Errno.EINVAL);
+  // CPU time is not accounted yet: all fields 0 except what we know.
+  t.mm.copyOut(addr, new Uint8Array(144));
+  return 0;
+}
+
+function times(t: Task, addr: bigint): bigint {
+  // Per-process CPU time is not accounted yet (partial): the tms fields are 0; the return value is
+  // the elapsed clock ticks (100 Hz) since the sandbox booted, as times(2) specifies.
+  if (addr !== 0n) t.mm.copyOut(addr, new Uint8Array(32));
+  return BigInt(Math.floor((Date.now() - t.kernel.bootTime) / 10));
+}
+
+export const processSyscalls: SyscallDef[] = [
+  { nr: 39, name: 'getpid', args: '', fn: (t) => t.tg.pid },
+  { nr: 110, name: 'getppid', args: '', fn: (t) => t.tg.ppid },
+  { nr: 186, name: 'gettid', args: '', fn: (t) => t.tid },
+  { nr: 57, name: 'fork', args: '', fn: (t) => doClone(t, { flags: 0, stack: 0n, parentTid: 0n, childTid: 0n, tls: 0n, exitSignal: SIGCHLD }) },
+  { nr: 58, name: 'vfork', args: '', fn: (t) => doClone(t, { flags: CLONE_VM | CLONE_VFORK, stack: 0n, parentTid: 0n, childTid: 0n, tls: 0n, exitSignal: SIGCHLD }) },
+  { nr: 56, name: 'clone', args: 'xpppp', fn: cloneSyscall },
+  { nr: 435, name: 'clone3', args: 'pn', fn: clone3 },
+  { nr: 59, name: 'execve', args: 'spp', fn: execveSyscall },
+  { nr: 322, name: 'execveat', args: 'Fsppx', fn: execveat },
+  { nr: 60, name: 'exit', args: 'i', fn: exitSyscall },
+  { nr: 231, name: 'exit_group', args: 'i', fn: exitGroup },
+  { nr: 61, name: 'wait4', args: 'ipxp', fn: wait4 },
+  { nr: 247, name: 'waitid', args: 'iipxp', fn: waitid },
+  { nr: 62, name: 'kill', args: 'iS', fn: kill },
+  { nr: 234, name: 'tgkill', args: 'iiS', fn: tgkill },
+  { nr: 200, name: 'tkill', args: 'iS', fn: tkill },
+  { nr: 109, name: 'setpgid', args: 'ii', fn: setpgid },
+  { nr: 121, name: 'getpgid', args: 'i', fn: getpgid },
+  { nr: 111, name: 'getpgrp', args: '', fn: (t) => t.tg.pgid },
+  { nr: 124, name: 'getsid', args: 'i', fn: getsid },
+  { nr: 112, name: 'setsid', args: '', fn: setsid },
+  { nr: 102, name: 'getuid', args: '', fn: (t) => t.creds.ruid },
+  { nr: 107, name: 'geteuid', args: '', fn: (t) => t.creds.euid },
+  { nr: 104, name: 'getgid', args: '', fn: (t) => t.creds.rgid },
+  { nr: 108, name: 'getegid', args: '', fn: (t) => t.creds.egid },
+  { nr: 118, name: 'getresuid', args: 'ppp', fn: (t, a, b, c) => getresid(t, a, b, c, false) },
+  { nr: 120, name: 'getresgid', args: 'ppp', fn: (t, a, b, c) => getresid(t, a, b, c, true) },
+  { nr: 105, name: 'setuid', args: 'i', fn: setuid },
+  { nr: 106, name: 'setgid', args: 'i', fn: setgid },
+  { nr: 113, name: 'setreuid', args: 'ii', fn: setreuid },
+  { nr: 114, name: 'setregid', args: 'ii', fn: setregid },
+  { nr: 117, name: 'setresuid', args: 'iii', fn: setresuid },
+  { nr: 119, name: 'setresgid', args: 'iii', fn: setresgid },
+  { nr: 115, name: 'getgroups', args: 'ip', fn: getgroups },
+  { nr: 116, name: 'setgroups', args: 'ip', fn: setgroups },
+  { nr: 302, name: 'prlimit64', args: 'iupp', fn: prlimit64 },
+  { nr: 97, name: 'getrlimit', args: 'up', fn: getrlimit },
+  { nr: 160, name: 'setrlimit', args: 'up', fn: setrlimit },
+  { nr: 218, name: 'set_tid_address', args: 'p', fn: setTidAddress },
+  { nr: 273, name: 'set_robust_list', args: 'pn', fn: setRobustList },
+  { nr: 274, name: 'get_robust_list', args: 'ipp', fn: getRobustList },
+  { nr: 158, name: 'arch_prctl', args: 'xp', fn: archPrctl },
+  { nr: 157, name: 'prctl', args: 'ixxxx', fn: prctl, support: 'partial' },
+  { nr: 98, name: 'getrusage', args: 'ip', fn: getrusage, support: 'partial' },
+  { nr: 100, name: 'times', args: 'p', fn: times, support: 'partial' },
+];
+
+export { SysError, toReg };

@@ -1,0 +1,434 @@
+/**
+ * Tasks (threads) and thread groups (processes): the Sentry's process model.
+ *
+ * A Task owns its register file and platform Context and runs `run()`, the task run loop: deliver
+ * pending signals, switch into the application until the next syscall/fault/interrupt, serve it,
+ * repeat (gVisor's task_run.go in miniature). A ThreadGroup holds what POSIX gives a process: pid,
+ * parent/children, process group and session, signal dispositions, shared pending signals, exit
+ * status and the wait queue its parent waits on (see wait4(2), exit_group(2), signal(7)).
+ */
+import { Errno, SysError, errnoName } from '../errno.js';
+import { NUM_REGS, Reg, SYSCALL_ARG_REGS, toReg } from '../arch.js';
+import type { Context, SwitchResult } from '../../platform.js';
+import type { Kernel } from '../kernel.js';
+import type { MemoryManager } from '../mm/mm.js';
+import type { FdTable, FsContext } from '../vfs/index.js';
+import { WaitQueue } from '../ipc/waitqueue.js';
+import { Credentials } from './creds.js';
+import {
+  SigAction, SigInfo, defaultAction, defaultSigAction, sigbit, signalName, UNBLOCKABLE, NSIG,
+  SIGKILL, SIGSTOP, SIGCHLD, SIGCONT, SIGSEGV, SIG_DFL, SIG_IGN, SA_NOCLDWAIT, SA_RESTART,
+  SI_KERNEL, CLD_EXITED, CLD_KILLED, CLD_DUMPED, SIGTTOU, SIGTTIN, SIGTSTP,
+} from '../signal/signal.js';
+import { setupSignalFrame } from '../signal/frame.js';
+import type { SyscallDef } from '../syscalls/types.js';
+
+/** Encoded wait status: exited with code, or killed by a signal (with core flag). */
+export type ExitStatus = { kind: 'exited'; code: number } | { kind: 'killed'; signo: number; core: boolean };
+
+export function waitStatus(s: ExitStatus): number {
+  return s.kind === 'exited' ? (s.code & 0xff) << 8 : s.signo | (s.core ? 0x80 : 0);
+}
+
+/** Shell-style status of a process: code, or 128+signal. */
+export function shellStatus(s: ExitStatus): number {
+  return s.kind === 'exited' ? s.code & 0xff : 128 + s.signo;
+}
+
+export interface RLimit {
+  cur: bigint;
+  max: bigint;
+}
+export const RLIM_INFINITY = 0xffff_ffff_ffff_ffffn;
+
+/** Signal dispositions, shared by threads (CLONE_SIGHAND) and copied on fork. */
+export class SigHand {
+  actions: SigAction[] = Array.from({ length: NSIG + 1 }, defaultSigAction);
+  clone(): SigHand {
+    const s = new SigHand();
+    s.actions = this.actions.map((a) => ({ ...a }));
+    return s;
+  }
+}
+
+export class ThreadGroup {
+  readonly tasks = new Set<Task>();
+  readonly children = new Set<ThreadGroup>();
+  parent: ThreadGroup | undefined;
+  pgid: number;
+  sid: number;
+  sighand = new SigHand();
+  /** Signals pending for the whole group. */
+  sharedPending: SigInfo[] = [];
+  exitStatus: ExitStatus | undefined;
+  /** Exiting: no new tasks, remaining tasks exit at their next stop. */
+  exiting = false;
+  zombie = false;
+  reaped = false;
+  /** Notified when a child changes state (for wait4/waitid). */
+  readonly childEvents = new WaitQueue();
+  /** Stopped by a job-control signal (group stop); tasks wait on `contQueue`. */
+  stopped = false;
+  stopReported = false;
+  continuedReported = true;
+  readonly contQueue = new WaitQueue();
+  lastStopSig = 0;
+  rlimits = new Map<number, RLimit>();
+  startTime = Date.now();
+  /** Cumulative user/system time of waited-for children, ms (getrusage RUSAGE_CHILDREN). */
+  childTimes = { user: 0, sys: 0 };
+  vforkDone: (() => void) | undefined;
+  isSubreaper = false;
+
+  constructor(
+    readonly kernel: Kernel,
+    readonly pid: number,
+  ) {
+    this.pgid = pid;
+    this.sid = pid;
+  }
+
+  get leader(): Task | undefined {
+    for (const t of this.tasks) if (t.tid === this.pid) return t;
+    return this.tasks.values().next().value;
+  }
+
+  get ppid(): number {
+    return this.parent?.pid ?? 0;
+  }
+}
+
+let bugLogged = new Set<string>();
+
+export class Task {
+  readonly regs = new BigUint64Array(NUM_REGS);
+  ctx: Context;
+  creds: Credentials;
+  sigmask = 0n;
+  /** Mask to restore after a signal handler set up by sigsuspend/pselect/ppoll runs. */
+  savedSigmask: bigint | undefined;
+  pending: SigInfo[] = [];
+  altStack = { sp: 0n, size: 0n, flags: 2 /* SS_DISABLE */ };
+  clearChildTid = 0n;
+  robustList = 0n;
+  comm = '';
+  exited = false;
+  /** Set while the task awaits a blocking operation: interrupts it with ERESTARTSYS. */
+  private interruptWaiter: (() => void) | undefined;
+  /** True between a syscall's stop and the return to the application (restart handling). */
+  inSyscall = false;
+  /** For restart_syscall(2) after ERESTART_RESTARTBLOCK. */
+  restartBlock: (() => number | Promise<number>) | undefined;
+  /** Completed when the task's run loop ends. */
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+  /** Per-task CPU accounting for times(2)/getrusage(2), ms. */
+  startTime = Date.now();
+  /** Process-wide settings carried per task for simplicity. */
+  nice = 0;
+  personality = 0;
+
+  constructor(
+    readonly kernel: Kernel,
+    readonly tid: number,
+    public tg: ThreadGroup,
+    public mm: MemoryManager,
+    public fdTable: FdTable,
+    public fs: FsContext,
+    creds: Credentials,
+  ) {
+    this.creds = creds;
+    this.ctx = kernel.platform.newContext();
+    this.done = new Promise((r) => (this.resolveDone = r));
+  }
+
+  // ---------------------------------------------------------------- run loop
+
+  /** The task run loop; resolves when the task has exited. */
+  async run(): Promise<void> {
+    try {
+      while (!this.exited) {
+        if (this.tg.exiting) {
+          this.exitTask();
+          break;
+        }
+        if (this.tg.stopped) {
+          await this.waitWhileStopped();
+          continue;
+        }
+        this.deliverSignals();
+        if (this.exited || this.tg.exiting) continue;
+        this.inSyscall = false;
+        const r = await this.ctx.switch(this.mm.as, this.regs);
+        await this.handleStop(r);
+      }
+    } catch (e) {
+      this.kernel.log(`task ${this.tid}: internal error: ${e instanceof Error ? e.stack : String(e)}`);
+      this.tg.exitStatus ??= { kind: 'killed', signo: SIGKILL, core: false };
+      this.tg.exiting = true;
+      if (!this.exited) this.exitTask();
+    } finally {
+      this.resolveDone();
+    }
+  }
+
+  private async waitWhileStopped(): Promise<void> {
+    const w = this.tg.contQueue.wait();
+    this.ctx.block();
+    // SIGKILL/SIGCONT end the stop; both wake contQueue.
+    await w.promise;
+    this.ctx.unblock();
+  }
+
+  private async handleStop(r: SwitchResult): Promise<void> {
+    switch (r.kind) {
+      case 'syscall':
+        await this.syscall();
+        return;
+      case 'fault':
+        this.forceSignal(SigInfo.fault(r.signo, r.code, r.addr));
+        return;
+      case 'interrupted':
+        return;
+      case 'dead':
+        if (!this.tg.exiting) {
+          this.kernel.log(`task ${this.tid}: platform context lost: ${r.reason}`);
+          this.tg.exitStatus ??= { kind: 'killed', signo: SIGKILL, core: false };
+          this.kernel.groupExit(this.tg, this.tg.exitStatus);
+        }
+        return;
+    }
+  }
+
+  /** Serve the syscall the task stopped at. */
+  private async syscall(): Promise<void> {
+    const regs = this.regs;
+    const nr = Number(BigInt.asIntN(64, regs[Reg.orig_rax]!));
+    this.inSyscall = true;
+    const def: SyscallDef | undefined = this.kernel.syscalls[nr];
+    const a = SYSCALL_ARG_REGS.map((r) => regs[r]!) as [bigint, bigint, bigint, bigint, bigint, bigint];
+    const trace = this.kernel.strace;
+    const t0 = trace ? performance.now() : 0;
+    const pre = trace ? trace.enter(this, nr, def, a) : undefined;
+    let res: number | bigint | null;
+    if (!def) {
+      this.kernel.unimplemented(nr);
+      res = -Errno.ENOSYS;
+    } else {
+      try {
+        const r = def.fn(this, a[0], a[1], a[2], a[3], a[4], a[5]);
+        if (r instanceof Promise) {
+          this.ctx.block();
+          try {
+            res = await r;
+          } finally {
+            this.ctx.unblock();
+          }
+        } else res = r;
+      } catch (e) {
+        if (e instanceof SysError) res = -e.errno;
+        else {
+          const key = `${def.name}:${e instanceof Error ? e.message : String(e)}`;
+          if (!bugLogged.has(key)) {
+            bugLogged.add(key);
+            this.kernel.log(`BUG in ${def.name}: ${e instanceof Error ? e.stack : String(e)}`);
+          }
+          res = -Errno.EINVAL;
+        }
+      }
+    }
+    if (trace) trace.exit(this, nr, def, a, res, performance.now() - t0, pre);
+    if (res !== null) regs[Reg.rax] = toReg(res);
+  }
+
+  // ---------------------------------------------------------------- blocking
+
+  /**
+   * Await `p` as a blocking syscall does: if a signal the task does not block arrives first, reject
+   * with SysError(ERESTARTSYS) (the dispatcher turns that into EINTR or a restart) and call `cancel`.
+   */
+  block<T>(p: Promise<T>, cancel?: () => void): Promise<T> {
+    if (this.hasDeliverableSignal() || this.tg.exiting) {
+      cancel?.();
+      return Promise.reject(new SysError(Errno.ERESTARTSYS));
+    }
+    return new Promise<T>((resolve, reject) => {
+      const waiter = () => {
+        this.interruptWaiter = undefined;
+        cancel?.();
+        reject(new SysError(Errno.ERESTARTSYS));
+      };
+      this.interruptWaiter = waiter;
+      p.then(
+        (v) => {
+          if (this.interruptWaiter === waiter) this.interruptWaiter = undefined;
+          resolve(v);
+        },
+        (e) => {
+          if (this.interruptWaiter === waiter) this.interruptWaiter = undefined;
+          reject(e);
+        },
+      );
+    });
+  }
+
+  /** Wait for the next notify() of `q`, interruptibly (see block()). */
+  waitOn(q: WaitQueue): Promise<void> {
+    const w = q.wait();
+    return this.block(w.promise, w.cancel);
+  }
+
+  /** Kick the task: out of a blocking wait, or out of application code. */
+  interrupt(): void {
+    if (this.interruptWaiter) this.interruptWaiter();
+    else this.ctx.interrupt();
+  }
+
+  // ---------------------------------------------------------------- signals
+
+  /** Queue a signal to this thread (tgkill/tkill, or kernel-generated like SIGPIPE). */
+  queueSignal(signo: number, info: SigInfo = new SigInfo(signo, SI_KERNEL)): void {
+    this.kernel.signals.sendToTask(this, info);
+  }
+
+  /** Queue a synchronous fault signal; if it is blocked or ignored, the default action applies. */
+  forceSignal(info: SigInfo): void {
+    const sig = info.signo;
+    const act = this.tg.sighand.actions[sig]!;
+    if ((this.sigmask & sigbit(sig)) !== 0n || act.handler === SIG_IGN) {
+      this.sigmask &= ~sigbit(sig);
+      act.handler = SIG_DFL;
+    }
+    this.pending.unshift(info);
+  }
+
+  /** Is there a pending signal that this task would act on now? */
+  hasDeliverableSignal(): boolean {
+    const m = this.sigmask & ~UNBLOCKABLE;
+    for (const s of this.pending) if ((m & sigbit(s.signo)) === 0n) return true;
+    for (const s of this.tg.sharedPending) if ((m & sigbit(s.signo)) === 0n) return true;
+    return false;
+  }
+
+  /** Take the next deliverable signal (synchronous faults first, then lowest number). */
+  private dequeueSignal(): SigInfo | undefined {
+    const m = this.sigmask & ~UNBLOCKABLE;
+    const pick = (q: SigInfo[]): SigInfo | undefined => {
+      let best = -1;
+      for (let i = 0; i < q.length; i++) {
+        const s = q[i]!;
+        if ((m & sigbit(s.signo)) !== 0n) continue;
+        if (s.code === SI_KERNEL && s.signo === SIGSEGV) {
+          best = i;
+          break;
+        }
+        if (best < 0 || s.signo < q[best]!.signo) best = i;
+      }
+      if (best < 0) return undefined;
+      return q.splice(best, 1)[0];
+    };
+    return pick(this.pending) ?? pick(this.tg.sharedPending);
+  }
+
+  /**
+   * Before returning to the application: fix up an interrupted syscall's result and deliver at most
+   * one signal per pass (its handler frame), or apply its default action. See signal(7).
+   */
+  deliverSignals(): void {
+    for (;;) {
+      const info = this.dequeueSignal();
+      if (!info) {
+        this.restartIfNeeded(false, false);
+        if (this.savedSigmask !== undefined) {
+          this.sigmask = this.savedSigmask;
+          this.savedSigmask = undefined;
+        }
+        return;
+      }
+      const sig = info.signo;
+      const act = this.tg.sighand.actions[sig]!;
+      if (sig === SIGKILL) {
+        this.kernel.groupExit(this.tg, { kind: 'killed', signo: SIGKILL, core: false });
+        return;
+      }
+      if (act.handler === SIG_IGN) continue;
+      if (act.handler === SIG_DFL) {
+        const d = defaultAction(sig);
+        if (d === 'ign' || d === 'cont') continue;
+        if (d === 'stop') {
+          // Orphaned process groups ignore TSTP/TTIN/TTOU; otherwise stop the group.
+          if (sig !== SIGSTOP && (sig === SIGTSTP || sig === SIGTTIN || sig === SIGTTOU) && this.kernel.isOrphanedPgrp(this.tg.pgid)) continue;
+          this.restartIfNeeded(false, false);
+          this.kernel.signals.groupStop(this.tg, sig);
+          return;
+        }
+        this.kernel.groupExit(this.tg, { kind: 'killed', signo: sig, core: d === 'core' });
+        return;
+      }
+      // A handler runs.
+      this.restartIfNeeded(true, (act.flags & SA_RESTART) !== 0);
+      const oldMask = this.savedSigmask ?? this.sigmask;
+      this.savedSigmask = undefined;
+      if (!setupSignalFrame(this, sig, act, info, oldMask)) {
+        this.kernel.log(`task ${this.tid}: cannot set up frame for ${signalName(sig)}; killing`);
+        this.kernel.groupExit(this.tg, { kind: 'killed', signo: SIGSEGV, core: true });
+      }
+      return;
+    }
+  }
+
+  /** Apply the syscall restart rules to rax (arch/x86/kernel/signal.c handle_signal / do_signal). */
+  private restartIfNeeded(handler: boolean, saRestart: boolean): void {
+    if (!this.inSyscall) return;
+    this.inSyscall = false;
+    const rax = Number(BigInt.asIntN(64, this.regs[Reg.rax]!));
+    const restart = () => {
+      this.regs[Reg.rax] = this.regs[Reg.orig_rax]!;
+      this.regs[Reg.rip] = this.regs[Reg.rip]! - 2n;
+    };
+    switch (-rax) {
+      case Errno.ERESTARTNOHAND:
+        if (handler) this.regs[Reg.rax] = toReg(-Errno.EINTR);
+        else restart();
+        break;
+      case Errno.ERESTART_RESTARTBLOCK:
+        if (handler) this.regs[Reg.rax] = toReg(-Errno.EINTR);
+        else {
+          this.regs[Reg.rax] = 219n; // __NR_restart_syscall
+          this.regs[Reg.rip] = this.regs[Reg.rip]! - 2n;
+        }
+        break;
+      case Errno.ERESTARTSYS:
+        if (handler && !saRestart) this.regs[Reg.rax] = toReg(-Errno.EINTR);
+        else restart();
+        break;
+      case Errno.ERESTARTNOINTR:
+        restart();
+        break;
+    }
+  }
+
+  // ---------------------------------------------------------------- exit
+
+  /** This task leaves: CLONE_CHILD_CLEARTID, context release; the last task ends the group. */
+  exitTask(): void {
+    if (this.exited) return;
+    this.exited = true;
+    if (this.clearChildTid !== 0n && this.mm.users > 1) {
+      try {
+        this.mm.writeI32(this.clearChildTid, 0);
+        this.kernel.futexWake?.(this.mm, this.clearChildTid, 1);
+      } catch {
+        /* ignore EFAULT, as the kernel does */
+      }
+    }
+    this.ctx.release();
+    this.kernel.taskExited(this);
+  }
+}
+
+export function resetBugLog(): void {
+  bugLogged = new Set();
+}
+
+export { SIGCHLD, SIGCONT, SA_NOCLDWAIT, CLD_EXITED, CLD_KILLED, CLD_DUMPED, errnoName };
