@@ -1,0 +1,36 @@
+/** `tsvisor do [--root DIR] [--cwd DIR] [--platform P] [--strace] -- CMD ARGS…` */
+import type { Command } from 'commander';
+import { runSandbox } from '../sandbox/sandbox.js';
+import { defaultMounts } from '../runtime/mounts.js';
+
+export function register(program: Command): void {
+  program
+    .command('do')
+    .description('run a command in a sandbox over a read-only root (default: the host\'s /) with an in-memory writable overlay')
+    .option('--root <dir>', 'root filesystem directory', '/')
+    .option('--cwd <dir>', 'working directory inside the sandbox')
+    .option('--hostname <name>', 'hostname inside the sandbox', 'tsvisor')
+    .argument('<cmd...>', 'command and arguments')
+    .action(async (cmd: string[], opts: { root: string; cwd?: string; hostname: string }) => {
+      const g = program.opts<{ platform: string; strace?: boolean }>();
+      const env = Object.entries(process.env)
+        .filter(([k]) => !k.startsWith('npm_') && k !== 'NODE_OPTIONS')
+        .map(([k, v]) => `${k}=${v ?? ''}`);
+      const cwd = opts.cwd ?? (opts.root === '/' ? process.cwd() : '/');
+      const { code } = await runSandbox({
+        platform: (g.platform ?? 'ptrace') as 'ptrace',
+        root: opts.root,
+        readonlyRoot: true,
+        overlay: true,
+        mounts: defaultMounts(),
+        hostname: opts.hostname,
+        argv: cmd,
+        env,
+        cwd,
+        uid: process.getuid?.() ?? 0,
+        gid: process.getgid?.() ?? 0,
+        strace: g.strace ?? false,
+      });
+      process.exitCode = code;
+    });
+}
