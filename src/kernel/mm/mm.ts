@@ -507,6 +507,16 @@ export class MemoryManager {
     }
   }
 
+  /**
+   * The memory-file offset backing `addr` (which must be mapped readable): a key that identifies the
+   * same physical word across mms that share it (futexes). Throws EFAULT.
+   */
+  offsetOf(addr: bigint): number {
+    const v = this.find(addr);
+    if (!v || !(v.prot & PROT_READ)) throw new SysError(Errno.EFAULT);
+    return v.backing.offset + v.bOff + Number(addr - v.start);
+  }
+
   /** Copy `len` bytes in from application memory (throws EFAULT). */
   copyIn(addr: bigint, len: number): Uint8Array {
     const dst = new Uint8Array(len);
