@@ -1,6 +1,6 @@
 /** `tsvisor do [--root DIR] [--cwd DIR] [--platform P] [--strace] -- CMD ARGS…` */
 import type { Command } from 'commander';
-import { runSandbox } from '../sandbox/sandbox.js';
+import { debugLogger, runSandbox } from '../sandbox/sandbox.js';
 import { defaultMounts } from '../runtime/mounts.js';
 
 export function register(program: Command): void {
@@ -12,7 +12,7 @@ export function register(program: Command): void {
     .option('--hostname <name>', 'hostname inside the sandbox', 'tsvisor')
     .argument('<cmd...>', 'command and arguments')
     .action(async (cmd: string[], opts: { root: string; cwd?: string; hostname: string }) => {
-      const g = program.opts<{ platform: string; strace?: boolean }>();
+      const g = program.opts<{ platform: string; strace?: boolean; debug?: boolean; debugLog?: string }>();
       const env = Object.entries(process.env)
         .filter(([k]) => !k.startsWith('npm_') && k !== 'NODE_OPTIONS')
         .map(([k, v]) => `${k}=${v ?? ''}`);
@@ -30,6 +30,7 @@ export function register(program: Command): void {
         uid: process.getuid?.() ?? 0,
         gid: process.getgid?.() ?? 0,
         strace: g.strace ?? false,
+        log: debugLogger(g.debugLog, g.debug ?? false),
       });
       process.exitCode = code;
     });

@@ -19,7 +19,8 @@ export async function main(argv: string[]): Promise<void> {
     .option('--root <dir>', 'state directory for containers (OCI runtimes)')
     .option('--log <file>', 'log file (OCI runtimes)')
     .option('--log-format <fmt>', 'log format: text or json', 'text')
-    .option('--debug', 'debug logging')
+    .option('--debug', 'print kernel diagnostics (unimplemented syscalls, bugs) to stderr')
+    .option('--debug-log <file>', 'append kernel diagnostics to this file')
     .enablePositionalOptions();
   doCmd.register(program);
   runCmd.register(program);

@@ -1,6 +1,6 @@
 /** `tsvisor run --bundle DIR ID`: create and start an OCI bundle in the foreground. */
 import type { Command } from 'commander';
-import { runSandbox } from '../sandbox/sandbox.js';
+import { debugLogger, runSandbox } from '../sandbox/sandbox.js';
 import { loadConfig } from '../runtime/config.js';
 
 export function register(program: Command): void {
@@ -10,7 +10,7 @@ export function register(program: Command): void {
     .option('-b, --bundle <dir>', 'path to the bundle directory', '.')
     .argument('<id>', 'container id')
     .action(async (_id: string, opts: { bundle: string }) => {
-      const g = program.opts<{ platform: string; strace?: boolean }>();
+      const g = program.opts<{ platform: string; strace?: boolean; debug?: boolean; debugLog?: string }>();
       const cfg = loadConfig(opts.bundle);
       const { code } = await runSandbox({
         platform: (g.platform ?? 'ptrace') as 'ptrace',
@@ -26,6 +26,7 @@ export function register(program: Command): void {
         gid: cfg.process.gid,
         groups: cfg.process.additionalGids,
         strace: g.strace ?? false,
+        log: debugLogger(g.debugLog, g.debug ?? false),
       });
       process.exitCode = code;
     });

@@ -9,6 +9,8 @@ import { shellStatus, type ExitStatus } from '../kernel/task/task.js';
 import { SysError, errnoName } from '../kernel/errno.js';
 import { Strace } from '../kernel/policy/strace.js';
 import type { MountSpec } from '../kernel/vfs/index.js';
+import { SigInfo, SI_USER } from '../kernel/signal/signal.js';
+import { appendFileSync } from 'node:fs';
 
 export interface SandboxSpec {
   platform: 'ptrace' | 'kvm';
@@ -33,9 +35,29 @@ export function createPlatform(name: string): Platform {
   throw new Error(`platform ${name} is not available yet (use --platform ptrace)`);
 }
 
+/**
+ * Where kernel diagnostics go: appended to `file` (one line each, with a timestamp) and/or stderr with
+ * `--debug`; discarded otherwise so that the application's stderr stays its own.
+ */
+export function debugLogger(file: string | undefined, toStderr: boolean): (msg: string) => void {
+  return (msg: string) => {
+    if (toStderr) process.stderr.write(`tsvisor: ${msg}\n`);
+    if (file) {
+      try {
+        appendFileSync(file, `${new Date().toISOString()} ${msg}\n`);
+      } catch {
+        /* an unwritable debug log must not break the sandbox */
+      }
+    }
+  };
+}
+
+/** Host signals the sandbox process forwards to the container's init (as runc does). */
+const FORWARDED: Array<[NodeJS.Signals, number]> = [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1], ['SIGQUIT', 3], ['SIGUSR1', 10], ['SIGUSR2', 12], ['SIGWINCH', 28]];
+
 /** Run a sandbox to completion; returns the init's exit status. */
 export async function runSandbox(spec: SandboxSpec): Promise<{ status: ExitStatus; code: number }> {
-  const log = spec.log ?? ((m: string) => process.stderr.write(`tsvisor: ${m}\n`));
+  const log = spec.log ?? debugLogger(undefined, false);
   const platform = createPlatform(spec.platform);
   const kernel = new Kernel({
     platform,
@@ -54,6 +76,18 @@ export async function runSandbox(spec: SandboxSpec): Promise<{ status: ExitStatu
     }
     throw e;
   }
-  const status = await kernel.initExited;
-  return { status, code: shellStatus(status) };
+  const handlers = FORWARDED.map(([name, signo]) => {
+    const h = () => {
+      const init = kernel.init;
+      if (init && !init.zombie) kernel.signals.sendToGroup(init, SigInfo.fromSender(signo, SI_USER, 0, 0));
+    };
+    process.on(name, h);
+    return [name, h] as const;
+  });
+  try {
+    const status = await kernel.initExited;
+    return { status, code: shellStatus(status) };
+  } finally {
+    for (const [name, h] of handlers) process.off(name, h);
+  }
 }
