@@ -29,14 +29,50 @@ const EV_NOCHILD = 6;
 
 class StubAddressSpace implements AddressSpace {
   released = false;
+  /** Stub threads of this address space: tid → the context bound to it (undefined: free). */
+  readonly threads = new Map<number, StubContext | undefined>();
+
   constructor(
     readonly platform: PtracePlatform,
     readonly pid: number,
-  ) {}
+  ) {
+    this.threads.set(pid, undefined);
+  }
+
+  /** A stub thread that is not running application code (injected syscalls need a stopped thread). */
+  stoppedThread(): number {
+    for (const tid of this.threads.keys()) if (!this.platform.running.has(tid)) return tid;
+    // Every thread runs: stop one and hand its stop to its context (rare: an mm change requested by a
+    // task whose own thread is elsewhere, while all of this address space's threads run).
+    const tid = this.pid;
+    native.ptraceInterrupt(tid);
+    const ev = native.ptraceStopThread(tid);
+    const c = this.platform.running.get(tid);
+    if (c) this.platform.complete(c, this.platform.resultOf(ev));
+    return tid;
+  }
+
+  /** The stub thread for context `c`: its own, a free one, or a new one. */
+  threadFor(c: StubContext): number {
+    for (const [tid, owner] of this.threads) if (owner === c) return tid;
+    for (const [tid, owner] of this.threads) {
+      if (owner === undefined) {
+        this.threads.set(tid, c);
+        return tid;
+      }
+    }
+    const tid = native.ptraceNewThread(this.stoppedThread());
+    this.threads.set(tid, c);
+    return tid;
+  }
+
+  /** Unbind `c` from its thread (the thread stays, stopped, for reuse). */
+  unbind(c: StubContext): void {
+    for (const [tid, owner] of this.threads) if (owner === c) this.threads.set(tid, undefined);
+  }
 
   private inject(nr: number, args: number[]): number {
-    const r = native.ptraceInject(this.pid, nr, args);
-    return r;
+    return native.ptraceInject(this.stoppedThread(), nr, args);
   }
 
   mapFile(addr: bigint, offset: bigint, length: bigint, prot: number): void {
@@ -57,7 +93,7 @@ class StubAddressSpace implements AddressSpace {
   release(): void {
     if (this.released) return;
     this.released = true;
-    this.platform.forget(this.pid);
+    for (const tid of this.threads.keys()) this.platform.forget(tid);
     native.ptraceKillStub(this.pid);
   }
 }
@@ -67,6 +103,8 @@ type CtxState = 'idle' | 'running' | 'handling' | 'blocked' | 'released';
 class StubContext implements Context {
   state: CtxState = 'idle';
   tid = 0;
+  /** Address spaces this context has a stub thread in. */
+  private spaces = new Set<StubAddressSpace>();
   resolve: ((r: SwitchResult) => void) | undefined;
   interruptPending = false;
 
@@ -75,7 +113,10 @@ class StubContext implements Context {
   switch(as: AddressSpace, regs: BigUint64Array): Promise<SwitchResult> {
     const sas = as as StubAddressSpace;
     if (sas.released) return Promise.resolve({ kind: 'dead', reason: 'address space released' });
-    this.tid = sas.pid;
+    // Leaving an address space (execve, or a vfork child moving on) frees our thread there.
+    for (const other of this.spaces) if (other !== sas) other.unbind(this);
+    this.spaces = new Set([sas]);
+    this.tid = sas.threadFor(this);
     const p = this.platform;
     if (this.interruptPending) {
       this.interruptPending = false;
@@ -105,11 +146,11 @@ class StubContext implements Context {
   }
 
   getFpu(as: AddressSpace, buf: Uint8Array): number {
-    return native.ptraceGetFpu((as as StubAddressSpace).pid, buf);
+    return native.ptraceGetFpu((as as StubAddressSpace).threadFor(this), buf);
   }
 
   setFpu(as: AddressSpace, buf: Uint8Array): void {
-    native.ptraceSetFpu((as as StubAddressSpace).pid, buf);
+    native.ptraceSetFpu((as as StubAddressSpace).threadFor(this), buf);
   }
 
   block(): void {
@@ -126,7 +167,13 @@ class StubContext implements Context {
   }
 
   release(): void {
-    if (this.state === 'running' && this.tid) this.platform.running.delete(this.tid);
+    if (this.state === 'running' && this.tid) {
+      this.platform.running.delete(this.tid);
+      native.ptraceInterrupt(this.tid);
+      native.ptraceStopThread(this.tid);
+    }
+    for (const as of this.spaces) as.unbind(this);
+    this.spaces.clear();
     this.platform.setState(this, 'released');
   }
 }
@@ -218,27 +265,32 @@ export class PtracePlatform implements Platform {
         }
         const c = this.running.get(tid);
         if (!c) continue; // a stub we already released
-        let r: SwitchResult;
-        if (kind === EV_SYSCALL) r = { kind: 'syscall' };
-        else if (kind === EV_SIGNAL) {
-          const e = native.ptraceLastEvent();
-          if (e.signo === SIGSTOP) r = { kind: 'interrupted' };
-          else r = { kind: 'fault', signo: e.signo, code: e.code, addr: e.addr };
-        } else if (kind === EV_EXITED || kind === EV_KILLED) {
-          const e = native.ptraceLastEvent();
-          r = { kind: 'dead', reason: kind === EV_EXITED ? `stub exited ${e.code}` : `stub killed by signal ${e.signo}` };
-        } else {
-          // Group-stop or ptrace event we did not ask for: treat as an interruption.
-          r = { kind: 'interrupted' };
-        }
-        this.complete(c, r);
+        this.complete(c, this.resultOf(ev));
       }
     } finally {
       this.dispatching = false;
     }
   }
 
-  private complete(c: StubContext, r: SwitchResult): void {
+  /** Translate an encoded native stop event into what the task sees. */
+  resultOf(ev: number): SwitchResult {
+    const kind = Math.floor(ev / 0x1_0000_0000);
+    if (kind === EV_SYSCALL) return { kind: 'syscall' };
+    if (kind === EV_SIGNAL) {
+      const e = native.ptraceLastEvent();
+      if (e.signo === SIGSTOP) return { kind: 'interrupted' };
+      return { kind: 'fault', signo: e.signo, code: e.code, addr: e.addr };
+    }
+    if (kind === EV_EXITED || kind === EV_KILLED) {
+      const e = native.ptraceLastEvent();
+      return { kind: 'dead', reason: kind === EV_EXITED ? `stub exited ${e.code}` : `stub killed by signal ${e.signo}` };
+    }
+    if (kind === EV_NOCHILD) return { kind: 'dead', reason: 'stub thread gone' };
+    // Group-stop or a ptrace event we did not ask for: an interruption.
+    return { kind: 'interrupted' };
+  }
+
+  complete(c: StubContext, r: SwitchResult): void {
     this.running.delete(c.tid);
     this.setState(c, 'handling');
     c.resolve?.(r);

@@ -121,6 +121,7 @@ export class Kernel {
     const mm = new MemoryManager(this.mf, this.platform);
     const fdTable = FdTable.create();
     fdTable.installHostStdio(spec.stdio);
+    this.holdFdTable(fdTable);
     const fs = this.vfs.initialFsContext();
     const creds = Credentials.of(spec.uid, spec.gid, spec.groups ?? []);
     const t = new Task(this, pid, tg, mm, fdTable, fs, creds);
@@ -154,13 +155,25 @@ export class Kernel {
     for (const t of tg.tasks) t.interrupt();
   }
 
+  private readonly fdTableUsers = new WeakMap<FdTable, number>();
+
+  /** Count one more task using `ft` (CLONE_FILES shares a table between tasks). */
+  holdFdTable(ft: FdTable): void {
+    this.fdTableUsers.set(ft, (this.fdTableUsers.get(ft) ?? 0) + 1);
+  }
+
   /** Called by a task that finished exiting. */
   taskExited(t: Task): void {
     this.tasks.delete(t.tid);
     t.tg.tasks.delete(t);
-    t.fdTable.closeAll(t);
+    const users = (this.fdTableUsers.get(t.fdTable) ?? 1) - 1;
+    this.fdTableUsers.set(t.fdTable, users);
+    if (users <= 0) t.fdTable.closeAll(t);
     if (--t.mm.users === 0) t.mm.release();
-    if (t.tg.tasks.size === 0) this.threadGroupExited(t.tg);
+    if (t.tg.tasks.size === 0) {
+      t.tg.exitStatus ??= { kind: 'exited', code: t.exitCode };
+      this.threadGroupExited(t.tg);
+    }
   }
 
   private threadGroupExited(tg: ThreadGroup): void {

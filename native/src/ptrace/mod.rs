@@ -257,6 +257,48 @@ pub fn ptrace_new_stub() -> Result<i32> {
     Ok(child)
 }
 
+/// Add a host thread to the stub process that thread `tid` (stopped) belongs to: it shares the stub's
+/// address space and is traced from birth. Returns the new thread's tid, stopped and ready to load
+/// registers into. One application thread runs on one stub thread (its Context).
+#[napi]
+pub fn ptrace_new_thread(tid: i32) -> Result<i32> {
+    let flags = (libc::CLONE_VM
+        | libc::CLONE_FS
+        | libc::CLONE_FILES
+        | libc::CLONE_SIGHAND
+        | libc::CLONE_THREAD
+        | libc::CLONE_SYSVSEM
+        | libc::CLONE_PTRACE) as u64;
+    let child = inject(tid, libc::SYS_clone, [flags, 0, 0, 0, 0, 0])?;
+    if child <= 0 {
+        return Err(Error::from_reason(format!("clone stub thread failed: {child}")));
+    }
+    let child = child as i32;
+    let status = waitpid_tid(child)?;
+    if !libc::WIFSTOPPED(status) {
+        return Err(Error::from_reason(format!("new stub thread did not stop (status {status:#x})")));
+    }
+    Ok(child)
+}
+
+/// Wait (blocking, briefly) for running stub thread `tid` to stop after [`ptrace_interrupt`]; returns
+/// the event it reported, encoded as [`ptrace_wait`] does (it may be a syscall or fault stop that won
+/// the race with the interrupt, which the caller must then serve).
+#[napi]
+pub fn ptrace_stop_thread(tid: i32) -> f64 {
+    let mut status = 0;
+    loop {
+        let r = unsafe { libc::waitpid(tid, &mut status, libc::__WALL) };
+        if r == tid {
+            return classify(r, status, tid as i64);
+        }
+        if r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+            continue;
+        }
+        return (EV_NOCHILD << 32) as f64 + tid as f64;
+    }
+}
+
 /// Kill a stub process and reap it (its address space is gone afterwards).
 #[napi]
 pub fn ptrace_kill_stub(pid: i32) {

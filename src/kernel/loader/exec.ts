@@ -119,7 +119,9 @@ export async function execve(t: Task, path: string, argv: string[], envp: string
     if (e instanceof SysError) throw e;
     throw e;
   }
-  // Point of no return.
+  // Point of no return. Other threads of the process go first (de_thread).
+  const others = [...t.tg.tasks].filter((o) => o !== t);
+  if (others.length) await Promise.all(others.map((o) => o.kill()));
   const old = t.mm;
   t.mm = mm;
   if (--old.users === 0) old.release();

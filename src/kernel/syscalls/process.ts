@@ -37,70 +37,67 @@ interface CloneArgs {
   exitSignal: number;
 }
 
-/** Create a child process (clone(2) without CLONE_THREAD). Returns the child's pid. */
+/**
+ * clone(2): a new thread in the caller's thread group (CLONE_THREAD, which requires CLONE_SIGHAND
+ * and CLONE_VM), or a new process sharing what the flags say. Returns the new task's tid.
+ */
 async function doClone(t: Task, a: CloneArgs): Promise<number> {
   const f = a.flags;
-  if (f & CLONE_THREAD) {
-    // Threads need one stub thread per task; they arrive with the compatibility work.
-    t.kernel.log('clone: CLONE_THREAD is not supported yet (EINVAL)');
-    fail(Errno.EINVAL);
-  }
+  if (f & CLONE_THREAD && !(f & CLONE_SIGHAND)) fail(Errno.EINVAL);
   if (f & CLONE_SIGHAND && !(f & CLONE_VM)) fail(Errno.EINVAL);
   if (f & NAMESPACE_FLAGS) {
     t.kernel.log(`clone: namespace flags ${(f & NAMESPACE_FLAGS).toString(16)} not supported (EINVAL)`);
     fail(Errno.EINVAL);
   }
-  if (f & CLONE_VM && !(f & CLONE_VFORK)) {
-    t.kernel.log('clone: CLONE_VM without CLONE_VFORK is not supported yet (EINVAL)');
+  if (f & CLONE_PIDFD) {
+    t.kernel.log('clone: CLONE_PIDFD not supported yet (EINVAL)');
     fail(Errno.EINVAL);
   }
   if (a.exitSignal < 0 || a.exitSignal > NSIG) fail(Errno.EINVAL);
+  if (t.tg.exiting) fail(Errno.EAGAIN);
   const k = t.kernel;
-  const pid = k.allocPid();
-  const parentTg = f & CLONE_PARENT ? t.tg.parent ?? t.tg : t.tg;
-  const tg = new ThreadGroup(k, pid);
-  tg.parent = parentTg;
-  tg.pgid = t.tg.pgid;
-  tg.sid = t.tg.sid;
-  tg.sighand = f & CLONE_SIGHAND ? t.tg.sighand : t.tg.sighand.clone();
-  tg.rlimits = new Map([...t.tg.rlimits].map(([r, l]) => [r, { ...l }]));
-  let fpu: Uint8Array | undefined;
-  let mm = t.mm;
-  if (f & CLONE_VM) {
-    mm.users++;
-    // The vfork child borrows the parent's address space (and, on ptrace, its host thread): keep the
-    // parent's FPU state to put back when it resumes.
-    fpu = new Uint8Array(4096);
-    fpu = fpu.subarray(0, t.ctx.getFpu(mm.as, fpu));
+  const tid = k.allocPid();
+  let tg: ThreadGroup;
+  if (f & CLONE_THREAD) {
+    tg = t.tg;
   } else {
-    mm = t.mm.fork();
+    const parentTg = f & CLONE_PARENT ? t.tg.parent ?? t.tg : t.tg;
+    tg = new ThreadGroup(k, tid);
+    tg.parent = parentTg;
+    tg.pgid = t.tg.pgid;
+    tg.sid = t.tg.sid;
+    tg.sighand = f & CLONE_SIGHAND ? t.tg.sighand : t.tg.sighand.clone();
+    tg.rlimits = new Map([...t.tg.rlimits].map(([r, l]) => [r, { ...l }]));
+    tg.exitSignal = a.exitSignal;
+    tg.startTime = Date.now();
   }
+  let mm = t.mm;
+  if (f & CLONE_VM) mm.users++;
+  else mm = t.mm.fork();
   const fdTable = f & CLONE_FILES ? t.fdTable : t.fdTable.fork();
-  if (f & CLONE_FILES) k.log('clone: CLONE_FILES shares nothing yet; the child gets a copy');
+  k.holdFdTable(fdTable);
   const fs = f & CLONE_FS ? t.fs : t.fs.fork();
-  const child = new Task(k, pid, tg, mm, f & CLONE_FILES ? t.fdTable.fork() : fdTable, fs, t.creds.clone());
+  const child = new Task(k, tid, tg, mm, fdTable, fs, t.creds.clone());
   child.regs.set(t.regs);
   child.regs[Reg.rax] = 0n;
   if (a.stack !== 0n) child.regs[Reg.rsp] = a.stack;
   if (f & CLONE_SETTLS) child.regs[Reg.fs_base] = a.tls;
   child.sigmask = t.sigmask;
-  child.altStack = { ...t.altStack };
+  if (!(f & CLONE_VM) || f & CLONE_VFORK) child.altStack = { ...t.altStack };
   child.comm = t.comm;
   child.nice = t.nice;
-  tg.startTime = Date.now();
-  if (f & CLONE_PARENT_SETTID) t.mm.writeI32(a.parentTid, pid);
-  if (f & CLONE_CHILD_SETTID) mm.writeI32(a.childTid, pid);
+  if (f & CLONE_PARENT_SETTID) t.mm.writeI32(a.parentTid, tid);
+  if (f & CLONE_CHILD_SETTID) mm.writeI32(a.childTid, tid);
   if (f & CLONE_CHILD_CLEARTID) child.clearChildTid = a.childTid;
-  parentTg.children.add(tg);
-  k.threadGroups.set(pid, tg);
+  if (!(f & CLONE_THREAD)) {
+    tg.parent!.children.add(tg);
+    k.threadGroups.set(tid, tg);
+  }
   let vforkWait: Promise<void> | undefined;
   if (f & CLONE_VFORK) vforkWait = new Promise<void>((r) => (tg.vforkDone = r));
   k.startTask(child);
-  if (vforkWait) {
-    await vforkWait; // not interruptible, as in Linux (TASK_KILLABLE aside)
-    if (fpu && fpu.length) t.ctx.setFpu(t.mm.as, fpu);
-  }
-  return pid;
+  if (vforkWait) await vforkWait; // not interruptible, as in Linux (TASK_KILLABLE aside)
+  return tid;
 }
 
 function cloneSyscall(t: Task, flags: bigint, stack: bigint, ptid: bigint, ctid: bigint, tls: bigint): Promise<number> {
@@ -164,8 +161,9 @@ async function execveat(t: Task, dirfd: bigint, pathAddr: bigint, argvAddr: bigi
 // ---------------------------------------------------------------- exit / wait
 
 function exitSyscall(t: Task, code: bigint): null {
-  // exit(2) ends the calling thread; with one thread per process that ends the process.
-  t.kernel.groupExit(t.tg, { kind: 'exited', code: Number(code & 0xffn) });
+  // exit(2) ends the calling thread; the last thread's code becomes the process's status.
+  t.exitCode = Number(code & 0xffn);
+  t.exitRequested = true;
   return null;
 }
 

@@ -79,6 +79,8 @@ export class ThreadGroup {
   childTimes = { user: 0, sys: 0 };
   vforkDone: (() => void) | undefined;
   isSubreaper = false;
+  /** Signal sent to the parent when this process exits (clone's exit_signal; SIGCHLD normally). */
+  exitSignal = 17;
 
   constructor(
     readonly kernel: Kernel,
@@ -113,6 +115,9 @@ export class Task {
   robustList = 0n;
   comm = '';
   exited = false;
+  /** exit(2) was called: this thread leaves at its next stop. */
+  exitRequested = false;
+  exitCode = 0;
   /** Set while the task awaits a blocking operation: interrupts it with ERESTARTSYS. */
   private interruptWaiter: (() => void) | undefined;
   /** True between a syscall's stop and the return to the application (restart handling). */
@@ -148,7 +153,7 @@ export class Task {
   async run(): Promise<void> {
     try {
       while (!this.exited) {
-        if (this.tg.exiting) {
+        if (this.tg.exiting || this.exitRequested) {
           this.exitTask();
           break;
         }
@@ -282,6 +287,13 @@ export class Task {
   interrupt(): void {
     if (this.interruptWaiter) this.interruptWaiter();
     else this.ctx.interrupt();
+  }
+
+  /** Make this thread leave (another thread's exit_group/execve); resolves when it has. */
+  kill(): Promise<void> {
+    this.exitRequested = true;
+    this.interrupt();
+    return this.done;
   }
 
   // ---------------------------------------------------------------- signals
