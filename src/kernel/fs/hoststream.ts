@@ -50,8 +50,9 @@ class HostStreamInode extends Inode {
     if (typeof s === 'number') throw new SysError(-s);
     return fromHostStat(s);
   }
-  open(_req: OpenRequest): FileDescription {
-    fail(Errno.ENXIO);
+  /** Reopening (/proc/self/fd/N, /dev/stdout) makes a new description of the same host fd. */
+  open(req: OpenRequest): FileDescription {
+    return HostStreamFile.reopen(this.state, req.flags);
   }
 }
 
@@ -112,6 +113,12 @@ export class HostStreamFile extends FileDescription {
     }
     // The host's O_NONBLOCK is the host's business: the sandbox starts with blocking stdio.
     return new HostStreamFile(st, (fl & 0o3) | (fl & O_APPEND));
+  }
+
+  /** A new description sharing `st`'s host fd (used by HostStreamInode.open). */
+  static reopen(st: HostFdState, flags: number): HostStreamFile {
+    st.refs++;
+    return new HostStreamFile(st, flags);
   }
 
   /** /dev/tty: a new description of the sandbox's host terminal; ENXIO when there is none. */

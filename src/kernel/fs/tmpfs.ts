@@ -1,0 +1,373 @@
+/**
+ * tmpfs: an in-memory filesystem (see tmpfs(5)) of directories, regular files (contents in a growable
+ * Uint8Array), symlinks, hard links, FIFOs, sockets and device nodes. It is also the writable upper
+ * layer of the overlay (`whiteouts`/`opaque` on directories serve the overlay only) and the base of
+ * /dev and devpts.
+ */
+import { Errno, fail } from '../errno.js';
+import type { MappableFile } from '../mm/mm.js';
+import { pathOf, type Location } from '../vfs/dentry.js';
+import {
+  S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, SEEK_DATA, SEEK_HOLE, dtype,
+} from '../vfs/constants.js';
+import { FileDescription } from '../vfs/file.js';
+import {
+  Inode, allocDev, allocIno, memStatfs, now, type DirEntry, type Filesystem, type OpenRequest, type Owner,
+  type SetAttr, type Stat, type Statfs, type Timespec,
+} from '../vfs/inode.js';
+import { openDevice } from './devices.js';
+import { openFifo } from './pipe.js';
+
+export const TMPFS_MAGIC = 0x01021994;
+
+export class TmpFs implements Filesystem {
+  readonly dev = allocDev();
+  private readonly rootInode: TmpDir;
+  /** Bytes held by file contents (for statfs and the size limit). */
+  used = 0;
+  constructor(
+    readonly type = 'tmpfs',
+    rootMode = 0o1777,
+    /** Size limit in bytes (ENOSPC beyond); default 1 GiB of sandbox memory. */
+    readonly maxBytes = 1 << 30,
+    owner: Owner = { uid: 0, gid: 0 },
+  ) {
+    this.rootInode = new TmpDir(this, rootMode, owner, null);
+  }
+  root(): TmpDir {
+    return this.rootInode;
+  }
+  statfs(): Statfs {
+    const blocks = Math.floor(this.maxBytes / 4096);
+    const used = Math.ceil(this.used / 4096);
+    return { ...memStatfs(TMPFS_MAGIC), blocks, bfree: blocks - used, bavail: blocks - used, files: 1 << 20, ffree: (1 << 20) - 1 };
+  }
+}
+
+/** Common inode state of tmpfs inodes. */
+export abstract class TmpInode extends Inode {
+  readonly ino = allocIno();
+  mode: number;
+  uid: number;
+  gid: number;
+  nlink = 1;
+  rdev = 0;
+  atime: Timespec;
+  mtime: Timespec;
+  ctime: Timespec;
+
+  constructor(
+    readonly fs: TmpFs,
+    mode: number,
+    owner: Owner,
+  ) {
+    super();
+    this.mode = mode;
+    this.uid = owner.uid;
+    this.gid = owner.gid;
+    const t = now();
+    this.atime = t;
+    this.mtime = t;
+    this.ctime = t;
+  }
+
+  get type(): number {
+    return this.mode & S_IFMT;
+  }
+
+  get sizeBytes(): number {
+    return 0;
+  }
+
+  stat(): Stat {
+    const size = this.sizeBytes;
+    return {
+      dev: this.fs.dev, ino: this.ino, mode: this.mode, nlink: this.nlink, uid: this.uid, gid: this.gid,
+      rdev: this.rdev, size, blksize: 4096, blocks: Math.ceil(size / 4096) * 8,
+      atime: this.atime, mtime: this.mtime, ctime: this.ctime,
+    };
+  }
+
+  override setattr(a: SetAttr): void {
+    if (a.mode !== undefined) this.mode = (this.mode & S_IFMT) | (a.mode & 0o7777);
+    if (a.uid !== undefined) this.uid = a.uid;
+    if (a.gid !== undefined) this.gid = a.gid;
+    if (a.size !== undefined) this.resize(a.size);
+    if (a.atime) this.atime = a.atime;
+    if (a.mtime) this.mtime = a.mtime;
+    this.ctime = now();
+  }
+
+  protected resize(_size: number): void {
+    fail(this.isDir ? Errno.EISDIR : Errno.EINVAL);
+  }
+
+  open(req: OpenRequest): FileDescription {
+    switch (this.type) {
+      case S_IFIFO:
+        return openFifo(`tmpfs:${this.fs.dev}:${this.ino}`, req.location, req.flags);
+      case S_IFCHR:
+        return openDevice(this.rdev, req.location, req.flags);
+      default:
+        fail(Errno.ENXIO);
+    }
+  }
+}
+
+/** A directory. `whiteouts` and `opaque` are the overlay's (names hidden from the lower layer). */
+export class TmpDir extends TmpInode {
+  readonly entries = new Map<string, TmpInode>();
+  readonly whiteouts = new Set<string>();
+  opaque = false;
+
+  constructor(fs: TmpFs, mode: number, owner: Owner, public parent: TmpDir | null) {
+    super(fs, S_IFDIR | (mode & 0o7777), owner);
+    this.nlink = 2;
+  }
+
+  override get sizeBytes(): number {
+    return 4096;
+  }
+
+  override lookup(name: string): TmpInode {
+    return this.entries.get(name) ?? fail(Errno.ENOENT);
+  }
+
+  override readdir(): DirEntry[] {
+    return [...this.entries].map(([name, i]) => ({ name, ino: i.ino, type: dtype(i.mode) }));
+  }
+
+  private add(name: string, i: TmpInode): TmpInode {
+    if (this.entries.has(name)) fail(Errno.EEXIST);
+    this.entries.set(name, i);
+    this.touch();
+    return i;
+  }
+
+  private touch(): void {
+    const t = now();
+    this.mtime = t;
+    this.ctime = t;
+  }
+
+  override create(name: string, mode: number, owner: Owner): TmpInode {
+    return this.add(name, new TmpFile(this.fs, mode, owner));
+  }
+  override mkdir(name: string, mode: number, owner: Owner): TmpDir {
+    const d = new TmpDir(this.fs, mode, owner, this);
+    this.add(name, d);
+    this.nlink++;
+    return d;
+  }
+  override symlink(name: string, target: string, owner: Owner): TmpInode {
+    return this.add(name, new TmpSymlink(this.fs, target, owner));
+  }
+  override mknod(name: string, mode: number, rdev: number, owner: Owner): TmpInode {
+    const type = mode & S_IFMT;
+    if (type === S_IFREG) return this.create(name, mode & 0o7777, owner);
+    if (type !== S_IFIFO && type !== S_IFCHR && type !== S_IFBLK && type !== S_IFSOCK) fail(Errno.EINVAL);
+    const n = new TmpSpecial(this.fs, mode, owner);
+    n.rdev = rdev;
+    return this.add(name, n);
+  }
+  override link(name: string, target: Inode): void {
+    if (!(target instanceof TmpInode) || target.fs !== this.fs) fail(Errno.EXDEV);
+    this.add(name, target);
+    target.nlink++;
+    target.ctime = now();
+  }
+  override unlink(name: string): void {
+    const i = this.lookup(name);
+    if (i.isDir) fail(Errno.EISDIR);
+    this.entries.delete(name);
+    i.nlink--;
+    i.ctime = now();
+    this.touch();
+  }
+  override rmdir(name: string): void {
+    const i = this.lookup(name);
+    if (!(i instanceof TmpDir)) fail(Errno.ENOTDIR);
+    if (i.entries.size > 0) fail(Errno.ENOTEMPTY);
+    this.entries.delete(name);
+    i.nlink = 0;
+    this.nlink--;
+    this.touch();
+  }
+  override rename(oldName: string, newDir: Inode, newName: string, flags: number): void {
+    if (!(newDir instanceof TmpDir) || newDir.fs !== this.fs) fail(Errno.EXDEV);
+    const src = this.lookup(oldName);
+    const dst = newDir.entries.get(newName);
+    if (flags & 2 /* RENAME_EXCHANGE */) {
+      if (!dst) fail(Errno.ENOENT);
+      this.entries.set(oldName, dst);
+      newDir.entries.set(newName, src);
+      if (src instanceof TmpDir) src.parent = newDir;
+      if (dst instanceof TmpDir) dst.parent = this;
+      if (src.isDir !== dst.isDir && this !== newDir) {
+        const d = src.isDir ? 1 : -1;
+        newDir.nlink += d;
+        this.nlink -= d;
+      }
+      this.touch();
+      newDir.touch();
+      return;
+    }
+    if (dst) {
+      if (flags & 1 /* RENAME_NOREPLACE */) fail(Errno.EEXIST);
+      if (src.isDir) {
+        if (!(dst instanceof TmpDir)) fail(Errno.ENOTDIR);
+        if (dst.entries.size > 0) fail(Errno.ENOTEMPTY);
+        newDir.nlink--;
+        dst.nlink = 0;
+      } else {
+        if (dst.isDir) fail(Errno.EISDIR);
+        dst.nlink--;
+      }
+    }
+    this.entries.delete(oldName);
+    newDir.entries.set(newName, src);
+    if (src instanceof TmpDir) {
+      src.parent = newDir;
+      this.nlink--;
+      newDir.nlink++;
+    }
+    src.ctime = now();
+    this.touch();
+    newDir.touch();
+  }
+  override open(_req: OpenRequest): FileDescription {
+    fail(Errno.EISDIR);
+  }
+}
+
+/** A regular file whose contents live in memory. */
+export class TmpFile extends TmpInode {
+  data = new Uint8Array(0);
+  size = 0;
+
+  constructor(fs: TmpFs, mode: number, owner: Owner) {
+    super(fs, S_IFREG | (mode & 0o7777), owner);
+  }
+
+  override get sizeBytes(): number {
+    return this.size;
+  }
+
+  /** Read at `off` into dst; returns bytes read. */
+  readAt(dst: Uint8Array, off: number): number {
+    if (off >= this.size) return 0;
+    const n = Math.min(dst.length, this.size - off);
+    dst.set(this.data.subarray(off, off + n));
+    return n;
+  }
+
+  /** Write src at `off`, growing the file (ENOSPC past the filesystem limit, EFBIG past 2^53). */
+  writeAt(src: Uint8Array, off: number): number {
+    const end = off + src.length;
+    if (!Number.isSafeInteger(end)) fail(Errno.EFBIG);
+    if (end > this.size) this.resize(end);
+    this.data.set(src, off);
+    const t = now();
+    this.mtime = t;
+    this.ctime = t;
+    return src.length;
+  }
+
+  protected override resize(size: number): void {
+    if (size < 0) fail(Errno.EINVAL);
+    const delta = size - this.size;
+    if (delta > 0 && this.fs.used + delta > this.fs.maxBytes) fail(Errno.ENOSPC);
+    if (size > this.data.length) {
+      let cap = Math.max(this.data.length * 2, 4096);
+      while (cap < size) cap *= 2;
+      const n = new Uint8Array(cap);
+      n.set(this.data.subarray(0, this.size));
+      this.data = n;
+    } else if (size < this.size) {
+      this.data.fill(0, size, this.size);
+      if (size < this.data.length / 4 && this.data.length > 65536) this.data = this.data.slice(0, Math.max(size, 4096));
+    }
+    this.fs.used += delta;
+    this.size = size;
+    const t = now();
+    this.mtime = t;
+    this.ctime = t;
+  }
+
+  /** Replace the whole contents (overlay copy-up). */
+  setContents(b: Uint8Array): void {
+    this.resize(0);
+    this.writeAt(b, 0);
+  }
+
+  override open(req: OpenRequest): FileDescription {
+    return new TmpRegularFile(this, req.location, req.flags);
+  }
+}
+
+/** An open tmpfs regular file. */
+export class TmpRegularFile extends FileDescription {
+  readonly seekable = true;
+  constructor(
+    readonly file: TmpFile,
+    location: Location,
+    flags: number,
+  ) {
+    super(location, flags);
+  }
+  override pread(dst: Uint8Array, off: number): number {
+    return this.file.readAt(dst, off);
+  }
+  override pwrite(src: Uint8Array, off: number): number {
+    return this.file.writeAt(src, off);
+  }
+  override size(): number {
+    return this.file.size;
+  }
+  override seek(off: number, whence: number): number {
+    if (whence === SEEK_DATA || whence === SEEK_HOLE) {
+      if (off < 0 || off >= this.file.size) fail(Errno.ENXIO);
+      this.offset = whence === SEEK_DATA ? off : this.file.size;
+      return this.offset;
+    }
+    return super.seek(off, whence);
+  }
+  override allocate(mode: number, off: number, len: number): void {
+    if (mode & ~0x1 /* FALLOC_FL_KEEP_SIZE */) fail(Errno.EOPNOTSUPP);
+    if (!(mode & 1) && off + len > this.file.size) this.file.setattr({ size: off + len });
+  }
+  override mappable(): MappableFile {
+    const f = this.file;
+    return { mapName: pathOf(this.location).path, mapDev: devText(f.fs.dev), mapIno: f.ino, pread: (dst, off) => f.readAt(dst, off) };
+  }
+}
+
+/** "MM:mm" as /proc/[pid]/maps shows a device. */
+export function devText(dev: number): string {
+  const maj = (dev >>> 8) & 0xfff;
+  const min = (dev & 0xff) | ((dev >>> 12) & ~0xff);
+  return `${maj.toString(16).padStart(2, '0')}:${min.toString(16).padStart(2, '0')}`;
+}
+
+export class TmpSymlink extends TmpInode {
+  constructor(
+    fs: TmpFs,
+    readonly target: string,
+    owner: Owner,
+  ) {
+    super(fs, S_IFLNK | 0o777, owner);
+  }
+  override get sizeBytes(): number {
+    return this.target.length;
+  }
+  override readlink(): string {
+    return this.target;
+  }
+}
+
+/** FIFOs, sockets and device nodes. */
+export class TmpSpecial extends TmpInode {
+  constructor(fs: TmpFs, mode: number, owner: Owner) {
+    super(fs, mode, owner);
+  }
+}

@@ -1,0 +1,182 @@
+/**
+ * The VFS's public face: `createVfs` builds the sandbox's mount tree from VfsOptions; FsContext and
+ * FdTable are what tasks hold; FileDescription is an open file. See vfs.ts for path resolution and
+ * the path-based operations, fs/ for the filesystems.
+ */
+import * as os from 'node:os';
+import { Errno, SysError } from '../errno.js';
+import type { Filesystem } from './inode.js';
+import type { Location, MountFlags } from './dentry.js';
+import { Vfs } from './vfs.js';
+import type { KernelInfo } from './kernelinfo.js';
+import { HostFs } from '../fs/host.js';
+import { OverlayFs } from '../fs/overlay.js';
+import { TmpFs } from '../fs/tmpfs.js';
+import { ProcFs } from '../fs/proc.js';
+import { createDevFs } from '../fs/dev.js';
+import { createSysFs } from '../fs/sys.js';
+import { AT_FDCWD } from './constants.js';
+import { Credentials } from '../task/creds.js';
+import { FdTable } from './fdtable.js';
+
+export { FdTable } from './fdtable.js';
+export { FsContext, Vfs, type ExecFile } from './vfs.js';
+export { FileDescription } from './file.js';
+export type { KernelInfo, ProcInfo } from './kernelinfo.js';
+export type { Location } from './dentry.js';
+
+/** One mount of the sandbox (from the OCI config's `mounts`, or the `tsvisor do` defaults). */
+export interface MountSpec {
+  /** Absolute path inside the sandbox. */
+  destination: string;
+  type: 'bind' | 'tmpfs' | 'proc' | 'sysfs' | 'devpts' | 'mqueue' | 'cgroup';
+  /** Host path for bind mounts. */
+  source?: string;
+  /** 'ro', 'rw', 'nosuid', 'nodev', 'noexec', 'mode=1777', 'size=64m', … (others ignored). */
+  options?: string[];
+}
+
+export interface VfsOptions {
+  /** Host directory that becomes the sandbox's root. */
+  root: string;
+  /** Mount the root read-only (without overlay). */
+  readonly: boolean;
+  /** Put an in-memory writable upper layer over a read-only host root (`tsvisor do`). */
+  overlay: boolean;
+  mounts: MountSpec[];
+  hostname: string;
+}
+
+function flagsFrom(options: string[] | undefined, base: Partial<MountFlags> = {}): MountFlags {
+  const f: MountFlags = { readonly: false, nosuid: false, nodev: false, noexec: false, ...base };
+  for (const o of options ?? []) {
+    if (o === 'ro') f.readonly = true;
+    else if (o === 'rw') f.readonly = false;
+    else if (o === 'nosuid') f.nosuid = true;
+    else if (o === 'suid') f.nosuid = false;
+    else if (o === 'nodev') f.nodev = true;
+    else if (o === 'dev') f.nodev = false;
+    else if (o === 'noexec') f.noexec = true;
+    else if (o === 'exec') f.noexec = false;
+  }
+  return f;
+}
+
+function optValue(options: string[] | undefined, key: string): string | undefined {
+  for (const o of options ?? []) if (o.startsWith(key + '=')) return o.slice(key.length + 1);
+  return undefined;
+}
+
+function parseSize(s: string | undefined): number | undefined {
+  if (!s) return undefined;
+  const m = /^(\d+)([kmg]?)$/i.exec(s);
+  if (!m) return undefined;
+  const mul = { '': 1, k: 1024, m: 1 << 20, g: 1 << 30 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Number(m[1]) * mul;
+}
+
+/** Host paths that are never passed through (the Sentry synthesizes them). */
+const HOST_PSEUDO = /^\/(proc|sys|dev)(\/|$)/;
+
+/**
+ * Build the sandbox's VFS: the root (host directory, read-only, or overlay with an in-memory upper
+ * layer), then `opts.mounts` in order, then the defaults that are missing: /proc (proc), /dev (the
+ * Sentry's devices; an OCI tmpfs at /dev is replaced by it), /dev/pts (devpts, empty), /sys (minimal
+ * read-only sysfs). Mount points missing in the root are created when the root is writable (overlay);
+ * otherwise that mount fails with ENOENT. Bind mounts of host /proc, /sys, /dev are refused (EPERM).
+ * Throws SysError on failure.
+ */
+export function createVfs(kernel: KernelInfo, opts: VfsOptions): Vfs {
+  const host = new HostFs(opts.root, opts.readonly || opts.overlay);
+  const rootFs: Filesystem = opts.overlay ? new OverlayFs(host) : host;
+  const vfs = new Vfs(rootFs, flagsFrom([], { readonly: opts.readonly && !opts.overlay }), opts.overlay ? 'overlay' : opts.root);
+  vfs.kernel = kernel;
+  const ctx = { fs: vfs.initialFsContext(), creds: Credentials.of(0, 0), fdTable: FdTable.create() };
+  const cpus = kernel.cpuCount ?? os.availableParallelism();
+
+  const mountAt = (dest: string, fs: Filesystem, flags: MountFlags, source: string) => {
+    let at: Location;
+    try {
+      at = vfs.resolve(ctx, AT_FDCWD, dest, true);
+    } catch (e) {
+      if (!(e instanceof SysError) || e.errno !== Errno.ENOENT) throw e;
+      // Create the missing mount point (directory, or empty file for file bind mounts).
+      const isFile = !fs.root().isDir;
+      mkdirs(vfs, ctx, dest, isFile);
+      at = vfs.resolve(ctx, AT_FDCWD, dest, true);
+    }
+    vfs.mount(fs, at, flags, source);
+  };
+
+  const done = new Set<string>();
+  let devIsOurs = false;
+  for (const m of opts.mounts) {
+    const dest = normalize(m.destination);
+    switch (m.type) {
+      case 'bind': {
+        const src = m.source ?? '';
+        if (HOST_PSEUDO.test(normalize(src))) throw new SysError(Errno.EPERM, `bind mount of host ${src} is not allowed`);
+        const ro = flagsFrom(m.options).readonly;
+        mountAt(dest, new HostFs(src, ro), flagsFrom(m.options), src);
+        break;
+      }
+      case 'tmpfs': {
+        if (dest === '/dev') {
+          mountAt(dest, createDevFs(), flagsFrom(m.options, { nosuid: true }), 'tmpfs');
+          devIsOurs = true;
+          break;
+        }
+        const mode = optValue(m.options, 'mode');
+        const size = parseSize(optValue(m.options, 'size'));
+        mountAt(dest, new TmpFs('tmpfs', mode ? parseInt(mode, 8) : 0o1777, size ?? 1 << 30), flagsFrom(m.options), 'tmpfs');
+        break;
+      }
+      case 'proc':
+        mountAt(dest, new ProcFs(kernel, vfs), flagsFrom(m.options, { nosuid: true, nodev: true, noexec: true }), 'proc');
+        break;
+      case 'sysfs':
+        mountAt(dest, createSysFs(cpus), flagsFrom(m.options, { readonly: true, nosuid: true, nodev: true, noexec: true }), 'sysfs');
+        break;
+      case 'devpts':
+        mountAt(dest, new TmpFs('devpts', 0o755, 1 << 20), flagsFrom(m.options, { nosuid: true, noexec: true }), 'devpts');
+        break;
+      case 'mqueue':
+        mountAt(dest, new TmpFs('mqueue', 0o1777, 1 << 20), flagsFrom(m.options, { nosuid: true, nodev: true, noexec: true }), 'mqueue');
+        break;
+      case 'cgroup':
+        mountAt(dest, new TmpFs('cgroup2', 0o555, 1 << 20), flagsFrom(m.options, { readonly: true, nosuid: true, nodev: true, noexec: true }), 'cgroup');
+        break;
+    }
+    done.add(dest);
+  }
+  if (!done.has('/proc')) mountAt('/proc', new ProcFs(kernel, vfs), flagsFrom([], { nosuid: true, nodev: true, noexec: true }), 'proc');
+  if (!done.has('/dev')) {
+    mountAt('/dev', createDevFs(), flagsFrom([], { nosuid: true }), 'tmpfs');
+    devIsOurs = true;
+  }
+  if (devIsOurs && !done.has('/dev/pts')) mountAt('/dev/pts', new TmpFs('devpts', 0o755, 1 << 20), flagsFrom([], { nosuid: true, noexec: true }), 'devpts');
+  if (!done.has('/sys')) mountAt('/sys', createSysFs(cpus), flagsFrom([], { readonly: true, nosuid: true, nodev: true, noexec: true }), 'sysfs');
+  return vfs;
+}
+
+function normalize(p: string): string {
+  const parts = p.split('/').filter((c) => c !== '' && c !== '.');
+  return '/' + parts.join('/');
+}
+
+/** mkdir -p for mount points (as root), the last component a file when `lastIsFile`. */
+function mkdirs(vfs: Vfs, ctx: { fs: ReturnType<Vfs['initialFsContext']>; creds: Credentials; fdTable: FdTable }, path: string, lastIsFile: boolean): void {
+  const parts = normalize(path).split('/').filter(Boolean);
+  let cur = '';
+  parts.forEach((p, i) => {
+    cur += '/' + p;
+    const last = i === parts.length - 1;
+    try {
+      vfs.resolve(ctx, AT_FDCWD, cur, true);
+    } catch (e) {
+      if (!(e instanceof SysError) || e.errno !== Errno.ENOENT) throw e;
+      if (last && lastIsFile) vfs.mknod(ctx, AT_FDCWD, cur, 0o100644, 0);
+      else vfs.mkdir(ctx, AT_FDCWD, cur, 0o755);
+    }
+  });
+}

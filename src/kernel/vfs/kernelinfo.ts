@@ -1,0 +1,48 @@
+/**
+ * What the VFS needs from the kernel (for /proc and the UTS name). The Kernel implements this; every
+ * member is read at the moment a /proc file is opened or a /proc directory is listed, so values are
+ * live.
+ */
+import type { MemoryManager } from '../mm/mm.js';
+import type { Credentials } from '../task/creds.js';
+import type { FdTable } from './fdtable.js';
+import type { FsContext } from './vfs.js';
+
+/** One process (thread group) as /proc shows it. Pids are the sandbox's virtual pids. */
+export interface ProcInfo {
+  readonly pid: number;
+  /** Parent's pid (0 for init). */
+  readonly ppid: number;
+  readonly pgid: number;
+  readonly sid: number;
+  /** Thread-group leader's name (comm, ≤ 15 bytes; /proc/[pid]/comm, stat, status "Name"). */
+  readonly comm: string;
+  /** R running, S sleeping, D disk sleep, T stopped, t traced, Z zombie, X dead. */
+  readonly state: 'R' | 'S' | 'D' | 'T' | 't' | 'Z' | 'X';
+  /** Tids of the live threads, leader first (/proc/[pid]/task). */
+  readonly threads: readonly number[];
+  /** The leader's credentials (status Uid/Gid/Groups). */
+  readonly creds: Credentials;
+  /** Address space (maps, cmdline, environ, exe, VmSize); undefined for zombies. */
+  readonly mm: MemoryManager | undefined;
+  /** Open files (fd/); undefined for zombies. */
+  readonly fdTable: FdTable | undefined;
+  /** Root and cwd (cwd, root links); undefined for zombies. */
+  readonly fs: FsContext | undefined;
+  /** Start time after boot, in clock ticks (100 per second). */
+  readonly startTimeTicks: number;
+  /** CPU time in user / system mode, in clock ticks. */
+  readonly utimeTicks: number;
+  readonly stimeTicks: number;
+}
+
+export interface KernelInfo {
+  /** The UTS hostname (live: sethostname changes what /proc/sys/kernel/hostname shows). */
+  readonly hostname: string;
+  /** Boot time in ms since the epoch (btime in /proc/stat, /proc/uptime). */
+  readonly bootTime: number;
+  /** Every process of the sandbox, zombies included, any order. */
+  procList(): Iterable<ProcInfo>;
+  /** Number of CPUs the sandbox shows (/proc/cpuinfo, /proc/stat, /sys cpu online); default: host's. */
+  readonly cpuCount?: number;
+}

@@ -1,0 +1,720 @@
+/**
+ * The VFS: the mount tree, path resolution and every path-based operation of the file syscalls.
+ *
+ * Paths are byte strings (one JS char per byte). Resolution follows path_resolution(7): it walks one
+ * component at a time from the task's root (absolute paths) or a start directory (cwd or a dirfd),
+ * needs search (x) permission on every directory it walks through, clamps ".." at the task's root,
+ * crosses mount points in both directions, follows symlinks itself (at most 40 per resolution, then
+ * ELOOP) and treats a trailing slash as "must be a directory". Filesystems never see more than one
+ * component, so a symlink on a host filesystem can never make the host resolve a path outside the
+ * sandbox's root.
+ */
+import { Errno, SysError, fail } from '../errno.js';
+import type { Credentials } from '../task/creds.js';
+import type { MappableFile } from '../mm/mm.js';
+import type { KernelInfo } from './kernelinfo.js';
+import {
+  AT_EMPTY_PATH, AT_FDCWD, MAXSYMLINKS, NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH,
+  O_RDONLY, O_RDWR, O_TMPFILE, O_TRUNC, O_WRONLY, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, R_OK,
+  S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, UTIME_NOW, UTIME_OMIT,
+  W_OK, X_OK, dtype,
+} from './constants.js';
+import { Dentry, Mount, pathOf, type Location, type MountFlags } from './dentry.js';
+import { DirectoryFile, PathFile, type FileDescription } from './file.js';
+import {
+  now, type DirEntry, type Filesystem, type Inode, type Owner, type PathCtx, type SetAttr, type Stat, type Statfs,
+  type Timespec,
+} from './inode.js';
+import { checkAccess, checkSticky, inGroup, isOwnerOrRoot, mayAccess } from './perm.js';
+
+/** A task's filesystem context (root, cwd, umask), shared by CLONE_FS threads. */
+export class FsContext {
+  constructor(
+    public root: Location,
+    public cwd: Location,
+    public umask = 0o022,
+  ) {}
+  /** A copy (fork/clone without CLONE_FS). */
+  fork(): FsContext {
+    return new FsContext(this.root, this.cwd, this.umask);
+  }
+}
+
+/** What execve needs of an executable (see Vfs.openExecutable). */
+export interface ExecFile {
+  file: MappableFile;
+  /** Absolute path inside the sandbox after resolving symlinks. */
+  path: string;
+  size: number;
+  mode: number;
+  uid: number;
+  gid: number;
+}
+
+/** Resolution state shared across symlink hops (the ELOOP counter). */
+interface WalkState {
+  links: number;
+}
+
+/** The result of resolving all but the last component (for create/unlink/rename). */
+export interface ParentLookup {
+  parent: Location;
+  /** The last component ("." / ".." possible; "/" for the root itself). */
+  name: string;
+  /** Whether the path ended with "/". */
+  trailingSlash: boolean;
+}
+
+export class Vfs {
+  readonly rootMount: Mount;
+  /** The kernel (for /proc); set by createVfs. */
+  kernel: KernelInfo | undefined;
+
+  constructor(rootFs: Filesystem, rootFlags: MountFlags, source: string) {
+    const d = new Dentry('', null, rootFs.root());
+    this.rootMount = new Mount(rootFs, d, undefined, undefined, rootFlags, source);
+  }
+
+  /** The root of the mount tree. */
+  get root(): Location {
+    return { mount: this.rootMount, dentry: this.rootMount.root };
+  }
+
+  // ------------------------------------------------------------------ mounts
+
+  /** Mount `fs` on `at` (a directory, or a file for file bind mounts). Returns the new mount. */
+  mount(fs: Filesystem, at: Location, flags: MountFlags, source: string): Mount {
+    const d = new Dentry(at.dentry.name, at.dentry.parent, fs.root());
+    const m = new Mount(fs, d, at.mount, at.dentry, flags, source);
+    at.mount.children.add(m);
+    at.dentry.mounts++;
+    return m;
+  }
+
+  /** Every mount, parents before children (for /proc/mounts). */
+  mounts(): Mount[] {
+    const out: Mount[] = [];
+    const visit = (m: Mount) => {
+      out.push(m);
+      for (const c of m.children) visit(c);
+    };
+    visit(this.rootMount);
+    return out;
+  }
+
+  /** If a mount covers `loc`, the root of the topmost such mount (repeatedly). */
+  crossMounts(loc: Location): Location {
+    let cur = loc;
+    while (cur.dentry.mounts > 0) {
+      let top: Mount | undefined;
+      for (const c of cur.mount.children) if (c.mountpoint === cur.dentry) top = c;
+      if (!top) break;
+      cur = { mount: top, dentry: top.root };
+    }
+    return cur;
+  }
+
+  // ------------------------------------------------------------------ resolution
+
+  /** The child dentry `name` of directory dentry `dir` (cached, revalidated for volatile filesystems). */
+  lookupChild(ctx: PathCtx | undefined, dir: Dentry, name: string): Dentry {
+    let c = dir.children.get(name);
+    const fs = dir.inode.fs;
+    if (c && c.mounts === 0 && fs.revalidate && !fs.revalidate(dir.inode, name, c.inode)) {
+      dir.children.delete(name);
+      c = undefined;
+    }
+    if (!c) {
+      const ino = dir.inode.lookup(name, ctx);
+      c = new Dentry(name, dir, ino);
+      dir.children.set(name, c);
+    }
+    return c;
+  }
+
+  /** ".." of `loc`, clamped at the context's root and crossing mount roots upwards. */
+  parentOf(ctx: PathCtx, loc: Location): Location {
+    let m = loc.mount;
+    let d = loc.dentry;
+    const root = ctx.fs.root;
+    for (;;) {
+      if (m === root.mount && d === root.dentry) return { mount: m, dentry: d };
+      if (d === m.root) {
+        if (!m.parent || !m.mountpoint) return { mount: m, dentry: d };
+        d = m.mountpoint;
+        m = m.parent;
+        continue;
+      }
+      break;
+    }
+    return this.crossMounts({ mount: m, dentry: d.parent ?? d });
+  }
+
+  /** Where a relative path starts: cwd for AT_FDCWD, else the directory `dirfd` refers to. */
+  startAt(ctx: PathCtx, dirfd: number, path: string): Location {
+    if (path.startsWith('/')) return ctx.fs.root;
+    if (dirfd === AT_FDCWD) return ctx.fs.cwd;
+    const f = ctx.fdTable.get(dirfd) ?? fail(Errno.EBADF);
+    if (path !== '' && !f.inode.isDir) fail(Errno.ENOTDIR);
+    return f.location;
+  }
+
+  /**
+   * Walk `path` from `start` (absolute paths from the root). `followLast`: follow a symlink in the last
+   * component (a trailing slash always follows). Errors: ENOENT, ENOTDIR, EACCES (search permission),
+   * ELOOP, ENAMETOOLONG (component > 255 bytes).
+   */
+  walk(ctx: PathCtx, start: Location, path: string, followLast: boolean, st: WalkState = { links: 0 }): Location {
+    let cur = path.startsWith('/') ? ctx.fs.root : start;
+    const comps = path.split('/').filter((c) => c !== '');
+    const trailing = path.endsWith('/');
+    for (let i = 0; i < comps.length; i++) {
+      const name = comps[i]!;
+      const last = i === comps.length - 1;
+      const dir = cur.dentry.inode;
+      if (!dir.isDir) fail(Errno.ENOTDIR);
+      checkAccess(ctx.creds, dir, X_OK);
+      if (name === '.') continue;
+      if (name === '..') {
+        cur = this.parentOf(ctx, cur);
+        continue;
+      }
+      if (name.length > NAME_MAX) fail(Errno.ENAMETOOLONG);
+      const d = this.lookupChild(ctx, cur.dentry, name);
+      let next = this.crossMounts({ mount: cur.mount, dentry: d });
+      if (next.dentry.inode.isSymlink && (!last || followLast || trailing)) next = this.followLink(ctx, cur, next, st);
+      cur = next;
+    }
+    if (trailing && comps.length > 0 && !cur.dentry.inode.isDir) fail(Errno.ENOTDIR);
+    return cur;
+  }
+
+  /** Follow symlink `link` found in directory `dir` (counts toward the 40-link limit). */
+  private followLink(ctx: PathCtx, dir: Location, link: Location, st: WalkState): Location {
+    if (++st.links > MAXSYMLINKS) fail(Errno.ELOOP);
+    const ino = link.dentry.inode;
+    const magic = ino.magicLink?.(ctx);
+    if (magic) return magic;
+    const target = ino.readlink(ctx);
+    if (target === '') fail(Errno.ENOENT);
+    return this.walk(ctx, dir, target, true, st);
+  }
+
+  /**
+   * Resolve (dirfd, path) as the *at() syscalls do. `follow`: follow a final symlink.
+   * `emptyPath`: AT_EMPTY_PATH (an empty path means the dirfd itself; AT_FDCWD means cwd).
+   */
+  resolve(ctx: PathCtx, dirfd: number, path: string, follow: boolean, emptyPath = false): Location {
+    if (path === '') {
+      if (!emptyPath) fail(Errno.ENOENT);
+      if (dirfd === AT_FDCWD) return ctx.fs.cwd;
+      return (ctx.fdTable.get(dirfd) ?? fail(Errno.EBADF)).location;
+    }
+    return this.walk(ctx, this.startAt(ctx, dirfd, path), path, follow);
+  }
+
+  /** Resolve all but the last component of (dirfd, path); the parent must be a directory. */
+  resolveParent(ctx: PathCtx, dirfd: number, path: string, st: WalkState = { links: 0 }): ParentLookup {
+    if (path === '') fail(Errno.ENOENT);
+    return this.resolveParentFrom(ctx, this.startAt(ctx, dirfd, path), path, st);
+  }
+
+  /** resolveParent from an explicit start location. */
+  resolveParentFrom(ctx: PathCtx, start: Location, path: string, st: WalkState = { links: 0 }): ParentLookup {
+    if (path === '') fail(Errno.ENOENT);
+    let p = path;
+    let trailingSlash = false;
+    while (p.length > 1 && p.endsWith('/')) {
+      p = p.slice(0, -1);
+      trailingSlash = true;
+    }
+    if (p === '/' || /^\/+$/.test(p)) return { parent: ctx.fs.root, name: '/', trailingSlash };
+    const idx = p.lastIndexOf('/');
+    const name = p.slice(idx + 1);
+    const dirPart = idx < 0 ? '' : p.slice(0, idx) || '/';
+    const parent = dirPart === '' ? start : this.walk(ctx, start, dirPart, true, st);
+    if (!parent.dentry.inode.isDir) fail(Errno.ENOTDIR);
+    if (name.length > NAME_MAX) fail(Errno.ENAMETOOLONG);
+    return { parent, name, trailingSlash };
+  }
+
+  /** The existing child `name` of `parent` (crossing mounts) or undefined. Needs search permission. */
+  private peek(ctx: PathCtx, parent: Location, name: string): Location | undefined {
+    checkAccess(ctx.creds, parent.dentry.inode, X_OK);
+    try {
+      return this.crossMounts({ mount: parent.mount, dentry: this.lookupChild(ctx, parent.dentry, name) });
+    } catch (e) {
+      if (e instanceof SysError && e.errno === Errno.ENOENT) return undefined;
+      throw e;
+    }
+  }
+
+  // ------------------------------------------------------------------ checks
+
+  /** EROFS if `loc`'s mount is read-only. */
+  checkWritableMount(loc: Location): void {
+    if (loc.mount.flags.readonly) fail(Errno.EROFS);
+  }
+
+  /** Checks to create or remove an entry in directory `dir`: EROFS, then write+search permission. */
+  private mayModifyDir(ctx: PathCtx, dir: Location): void {
+    this.checkWritableMount(dir);
+    checkAccess(ctx.creds, dir.dentry.inode, W_OK | X_OK);
+  }
+
+  /** Owner of a new inode in `dir`: fs uid, and the directory's gid if it is set-gid. */
+  private newOwner(creds: Credentials, dir: Inode): { owner: Owner; sgid: boolean } {
+    const s = dir.stat();
+    if (s.mode & S_ISGID) return { owner: { uid: creds.fsuid, gid: s.gid }, sgid: true };
+    return { owner: { uid: creds.fsuid, gid: creds.fsgid }, sgid: false };
+  }
+
+  /** Drop `name` from the dentry cache of `dir` and mark it dead (after unlink/rmdir). */
+  private forget(dir: Dentry, name: string): void {
+    const c = dir.children.get(name);
+    if (c) {
+      c.dead = true;
+      dir.children.delete(name);
+    }
+  }
+
+  // ------------------------------------------------------------------ open
+
+  /**
+   * open(2)/openat(2): resolve, create (O_CREAT, O_EXCL), check permissions and mount flags, truncate
+   * (O_TRUNC), and return a new file description (refcount 1). `mode` is the creation mode before the
+   * umask. Errors as open(2): EACCES, EEXIST, EISDIR, ELOOP, ENAMETOOLONG, ENOENT, ENOTDIR, EROFS,
+   * ENXIO, EINVAL (O_TMPFILE unsupported → EOPNOTSUPP).
+   */
+  open(ctx: PathCtx, dirfd: number, path: string, flags: number, mode: number): FileDescription {
+    if (path === '') fail(Errno.ENOENT);
+    return this.openFrom(ctx, this.startAt(ctx, dirfd, path), path, flags, mode, { links: 0 });
+  }
+
+  /** open() of `path` relative to `start` (absolute paths from the root). */
+  private openFrom(ctx: PathCtx, start: Location, path: string, flags: number, mode: number, st: WalkState): FileDescription {
+    if ((flags & O_TMPFILE) === O_TMPFILE) fail(Errno.EOPNOTSUPP);
+    if (flags & O_PATH) {
+      const loc = this.walk(ctx, start, path, !(flags & O_NOFOLLOW), st);
+      if (flags & O_DIRECTORY && !loc.dentry.inode.isDir) fail(Errno.ENOTDIR);
+      return new PathFile(loc, flags & (O_PATH | O_DIRECTORY | O_NOFOLLOW));
+    }
+    let loc: Location;
+    let created = false;
+    if (flags & O_CREAT) {
+      if (flags & O_DIRECTORY) fail(Errno.EINVAL);
+      const pl = this.resolveParentFrom(ctx, start, path, st);
+      if (pl.name === '.' || pl.name === '..' || pl.name === '/' || pl.trailingSlash) fail(Errno.EISDIR);
+      const existing = this.peek(ctx, pl.parent, pl.name);
+      if (existing) {
+        if (flags & O_EXCL) fail(Errno.EEXIST);
+        if (existing.dentry.inode.isSymlink) {
+          if (flags & O_NOFOLLOW) fail(Errno.ELOOP);
+          if (++st.links > MAXSYMLINKS) fail(Errno.ELOOP);
+          const magic = existing.dentry.inode.magicLink?.(ctx);
+          if (magic) loc = magic;
+          else {
+            const target = existing.dentry.inode.readlink(ctx);
+            if (target === '') fail(Errno.ENOENT);
+            // Re-open the target relative to the link's directory (creating it if dangling).
+            return this.openFrom(ctx, pl.parent, target, flags, mode, st);
+          }
+        } else loc = existing;
+      } else {
+        this.mayModifyDir(ctx, pl.parent);
+        const { owner, sgid } = this.newOwner(ctx.creds, pl.parent.dentry.inode);
+        let m = mode & 0o7777 & ~ctx.fs.umask;
+        if (sgid && !inGroup(ctx.creds, owner.gid) && !ctx.creds.isRoot) m &= ~S_ISGID;
+        const ino = pl.parent.dentry.inode.create(pl.name, m, owner);
+        const d = new Dentry(pl.name, pl.parent.dentry, ino);
+        pl.parent.dentry.children.set(pl.name, d);
+        loc = { mount: pl.parent.mount, dentry: d };
+        created = true;
+      }
+    } else {
+      loc = this.walk(ctx, start, path, !(flags & O_NOFOLLOW), st);
+    }
+    return this.openLocation(ctx, loc, flags, created);
+  }
+
+  /** The permission/type checks of open(2) on a resolved location, then the open itself. */
+  openLocation(ctx: PathCtx, loc: Location, flags: number, created = false): FileDescription {
+    const ino = loc.dentry.inode;
+    const type = ino.type;
+    const acc = flags & O_ACCMODE;
+    if (type === S_IFLNK) fail(Errno.ELOOP);
+    if (flags & O_DIRECTORY && type !== S_IFDIR) fail(Errno.ENOTDIR);
+    if (type === S_IFDIR && (acc !== O_RDONLY || flags & O_TRUNC || flags & O_CREAT)) fail(Errno.EISDIR);
+    if (acc === 3) fail(Errno.EINVAL);
+    if (!created) {
+      let want = 0;
+      if (acc === O_RDONLY || acc === O_RDWR) want |= R_OK;
+      if (acc === O_WRONLY || acc === O_RDWR || flags & O_TRUNC) want |= W_OK;
+      checkAccess(ctx.creds, ino, want);
+    }
+    const writes = acc !== O_RDONLY || (flags & O_TRUNC) !== 0;
+    if (writes && (type === S_IFREG || type === S_IFDIR)) this.checkWritableMount(loc);
+    if ((type === S_IFCHR || type === S_IFBLK) && loc.mount.flags.nodev) fail(Errno.EACCES);
+    if (type === S_IFSOCK) fail(Errno.ENXIO);
+    if (type === S_IFDIR) return new DirectoryFile(loc, flags, () => this.listDir(ctx, loc));
+    // Linux truncates even with O_RDONLY|O_TRUNC (write permission was checked above).
+    if (flags & O_TRUNC && type === S_IFREG && !created) ino.setattr({ size: 0 });
+    return ino.open({ flags, location: loc, ctx });
+  }
+
+  /** Directory entries of `loc` including "." and ".." (for getdents64). */
+  listDir(ctx: PathCtx, loc: Location): DirEntry[] {
+    const self = loc.dentry.inode;
+    const parent = this.parentOf(ctx, loc).dentry.inode;
+    return [
+      { name: '.', ino: self.stat().ino, type: dtype(S_IFDIR) },
+      { name: '..', ino: parent.stat().ino, type: dtype(S_IFDIR) },
+      ...self.readdir(ctx),
+    ];
+  }
+
+  // ------------------------------------------------------------------ namespace operations
+
+  /** mkdir(2)/mkdirat(2). Errors: EEXIST, ENOENT, ENOTDIR, EACCES, EROFS, ELOOP, ENAMETOOLONG. */
+  mkdir(ctx: PathCtx, dirfd: number, path: string, mode: number): void {
+    const pl = this.resolveParent(ctx, dirfd, path);
+    if (pl.name === '.' || pl.name === '..' || pl.name === '/') fail(Errno.EEXIST);
+    if (this.peek(ctx, pl.parent, pl.name)) fail(Errno.EEXIST);
+    this.mayModifyDir(ctx, pl.parent);
+    const { owner, sgid } = this.newOwner(ctx.creds, pl.parent.dentry.inode);
+    const m = (mode & 0o1777 & ~ctx.fs.umask) | (sgid ? S_ISGID : 0);
+    pl.parent.dentry.inode.mkdir(pl.name, m, owner);
+  }
+
+  /** mknod(2)/mknodat(2): regular files, FIFOs, sockets; devices for root only (EPERM). */
+  mknod(ctx: PathCtx, dirfd: number, path: string, mode: number, rdev: number): void {
+    let type = mode & S_IFMT;
+    if (type === 0) type = S_IFREG;
+    if (type === S_IFDIR) fail(Errno.EPERM);
+    if (type !== S_IFREG && type !== S_IFIFO && type !== S_IFSOCK && type !== S_IFCHR && type !== S_IFBLK) fail(Errno.EINVAL);
+    if ((type === S_IFCHR || type === S_IFBLK) && !ctx.creds.isRoot) fail(Errno.EPERM);
+    const pl = this.resolveParent(ctx, dirfd, path);
+    if (pl.name === '.' || pl.name === '..' || pl.name === '/') fail(Errno.EEXIST);
+    if (this.peek(ctx, pl.parent, pl.name)) fail(Errno.EEXIST);
+    if (pl.trailingSlash) fail(Errno.ENOENT);
+    this.mayModifyDir(ctx, pl.parent);
+    const { owner } = this.newOwner(ctx.creds, pl.parent.dentry.inode);
+    pl.parent.dentry.inode.mknod(pl.name, type | (mode & 0o7777 & ~ctx.fs.umask), rdev, owner);
+  }
+
+  /** symlink(2)/symlinkat(2): `target` is stored verbatim (ENOENT if empty). */
+  symlink(ctx: PathCtx, target: string, dirfd: number, path: string): void {
+    if (target === '') fail(Errno.ENOENT);
+    const pl = this.resolveParent(ctx, dirfd, path);
+    if (pl.name === '.' || pl.name === '..' || pl.name === '/') fail(Errno.EEXIST);
+    if (this.peek(ctx, pl.parent, pl.name)) fail(Errno.EEXIST);
+    if (pl.trailingSlash) fail(Errno.ENOENT);
+    this.mayModifyDir(ctx, pl.parent);
+    const { owner } = this.newOwner(ctx.creds, pl.parent.dentry.inode);
+    pl.parent.dentry.inode.symlink(pl.name, target, owner);
+  }
+
+  /** link(2)/linkat(2). EPERM for directories, EXDEV across mounts, EEXIST if the new name exists. */
+  link(ctx: PathCtx, olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags: number): void {
+    const old = this.resolve(ctx, olddirfd, oldpath, (flags & 0x400) !== 0, (flags & AT_EMPTY_PATH) !== 0);
+    const pl = this.resolveParent(ctx, newdirfd, newpath);
+    if (pl.name === '.' || pl.name === '..' || pl.name === '/') fail(Errno.EEXIST);
+    if (this.peek(ctx, pl.parent, pl.name)) fail(Errno.EEXIST);
+    if (pl.trailingSlash) fail(Errno.ENOENT);
+    if (old.mount !== pl.parent.mount) fail(Errno.EXDEV);
+    if (old.dentry.inode.isDir) fail(Errno.EPERM);
+    this.mayModifyDir(ctx, pl.parent);
+    pl.parent.dentry.inode.link(pl.name, old.dentry.inode);
+  }
+
+  /** unlink(2)/unlinkat(2) without AT_REMOVEDIR. EISDIR for directories, EBUSY for mount points. */
+  unlink(ctx: PathCtx, dirfd: number, path: string): void {
+    const pl = this.resolveParent(ctx, dirfd, path);
+    if (pl.name === '.' || pl.name === '..' || pl.name === '/') fail(Errno.EISDIR);
+    const victim = this.peek(ctx, pl.parent, pl.name) ?? fail(Errno.ENOENT);
+    const vd = this.victimDentry(pl, victim);
+    if (vd.inode.isDir) fail(Errno.EISDIR);
+    if (pl.trailingSlash) fail(Errno.ENOTDIR);
+    if (vd.mounts > 0) fail(Errno.EBUSY);
+    this.mayModifyDir(ctx, pl.parent);
+    checkSticky(ctx.creds, pl.parent.dentry.inode, vd.inode);
+    pl.parent.dentry.inode.unlink(pl.name);
+    this.forget(pl.parent.dentry, pl.name);
+  }
+
+  /** The dentry under the parent (not the root of a mount covering it). */
+  private victimDentry(pl: ParentLookup, _crossed: Location): Dentry {
+    return pl.parent.dentry.children.get(pl.name) ?? fail(Errno.ENOENT);
+  }
+
+  /** rmdir(2) and unlinkat(AT_REMOVEDIR). EINVAL for ".", ENOTEMPTY for "..", EBUSY for mount points. */
+  rmdir(ctx: PathCtx, dirfd: number, path: string): void {
+    const pl = this.resolveParent(ctx, dirfd, path);
+    if (pl.name === '.') fail(Errno.EINVAL);
+    if (pl.name === '..') fail(Errno.ENOTEMPTY);
+    if (pl.name === '/') fail(Errno.EBUSY);
+    const victim = this.peek(ctx, pl.parent, pl.name) ?? fail(Errno.ENOENT);
+    const vd = this.victimDentry(pl, victim);
+    if (!vd.inode.isDir) fail(Errno.ENOTDIR);
+    if (vd.mounts > 0) fail(Errno.EBUSY);
+    const root = ctx.fs.root;
+    if (victim.mount === root.mount && victim.dentry === root.dentry) fail(Errno.EBUSY);
+    this.mayModifyDir(ctx, pl.parent);
+    checkSticky(ctx.creds, pl.parent.dentry.inode, vd.inode);
+    pl.parent.dentry.inode.rmdir(pl.name);
+    this.forget(pl.parent.dentry, pl.name);
+  }
+
+  /**
+   * rename(2)/renameat2(2) with RENAME_NOREPLACE and RENAME_EXCHANGE (RENAME_WHITEOUT: EINVAL).
+   * Errors: EXDEV across mounts, EINVAL (moving a directory into itself, bad flags), EISDIR/ENOTDIR
+   * (type mismatch), ENOTEMPTY, EBUSY (mount points, "." and ".."), EEXIST (NOREPLACE), ENOENT.
+   */
+  rename(ctx: PathCtx, olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags: number): void {
+    if (flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE | RENAME_WHITEOUT)) fail(Errno.EINVAL);
+    if (flags & RENAME_WHITEOUT) fail(Errno.EINVAL);
+    if (flags & RENAME_NOREPLACE && flags & RENAME_EXCHANGE) fail(Errno.EINVAL);
+    const op = this.resolveParent(ctx, olddirfd, oldpath);
+    const np = this.resolveParent(ctx, newdirfd, newpath);
+    for (const n of [op.name, np.name]) if (n === '.' || n === '..' || n === '/') fail(Errno.EBUSY);
+    const src = this.peek(ctx, op.parent, op.name) ?? fail(Errno.ENOENT);
+    const sd = this.victimDentry(op, src);
+    const dst = this.peek(ctx, np.parent, np.name);
+    const dd = dst ? this.victimDentry(np, dst) : undefined;
+    if (op.parent.mount !== np.parent.mount) fail(Errno.EXDEV);
+    if (!sd.inode.isDir && (op.trailingSlash || (np.trailingSlash && !dd?.inode.isDir && !(flags & RENAME_EXCHANGE)))) fail(Errno.ENOTDIR);
+    if (flags & RENAME_EXCHANGE && !dd) fail(Errno.ENOENT);
+    if (dd && flags & RENAME_NOREPLACE) fail(Errno.EEXIST);
+    if (sd === dd) return;
+    if (dd && !(flags & RENAME_EXCHANGE)) {
+      if (sd.inode.isDir && !dd.inode.isDir) fail(Errno.ENOTDIR);
+      if (!sd.inode.isDir && dd.inode.isDir) fail(Errno.EISDIR);
+    }
+    // A directory cannot move under itself (nor, for exchange, the target under the source).
+    const isAncestor = (a: Dentry, b: Dentry) => {
+      for (let x: Dentry | null = b; x; x = x.parent) if (x === a) return true;
+      return false;
+    };
+    if (sd.inode.isDir && isAncestor(sd, np.parent.dentry)) fail(Errno.EINVAL);
+    if (dd && flags & RENAME_EXCHANGE && dd.inode.isDir && isAncestor(dd, op.parent.dentry)) fail(Errno.EINVAL);
+    if (sd.mounts > 0 || (dd && dd.mounts > 0)) fail(Errno.EBUSY);
+    this.mayModifyDir(ctx, op.parent);
+    this.mayModifyDir(ctx, np.parent);
+    checkSticky(ctx.creds, op.parent.dentry.inode, sd.inode);
+    if (dd) checkSticky(ctx.creds, np.parent.dentry.inode, dd.inode);
+    // Moving a directory to another parent rewrites its ".." entry: needs write permission on it.
+    if (sd.inode.isDir && op.parent.dentry !== np.parent.dentry) checkAccess(ctx.creds, sd.inode, W_OK);
+    op.parent.dentry.inode.rename(op.name, np.parent.dentry.inode, np.name, flags);
+    // Update the dentry cache.
+    op.parent.dentry.children.delete(op.name);
+    if (flags & RENAME_EXCHANGE && dd) {
+      np.parent.dentry.children.delete(np.name);
+      dd.name = op.name;
+      dd.parent = op.parent.dentry;
+      op.parent.dentry.children.set(op.name, dd);
+    } else if (dd) {
+      dd.dead = true;
+      np.parent.dentry.children.delete(np.name);
+    }
+    sd.name = np.name;
+    sd.parent = np.parent.dentry;
+    np.parent.dentry.children.set(np.name, sd);
+  }
+
+  /** readlink(2)/readlinkat(2): EINVAL if not a symlink. AT_EMPTY_PATH reads an O_PATH fd's link. */
+  readlink(ctx: PathCtx, dirfd: number, path: string): string {
+    const loc = this.resolve(ctx, dirfd, path, false, path === '');
+    const ino = loc.dentry.inode;
+    if (!ino.isSymlink) fail(path === '' ? Errno.ENOENT : Errno.EINVAL);
+    return ino.readlink(ctx);
+  }
+
+  /** stat of (dirfd, path); `follow` false for lstat/AT_SYMLINK_NOFOLLOW. */
+  stat(ctx: PathCtx, dirfd: number, path: string, follow: boolean, emptyPath: boolean): Stat {
+    const loc = this.resolve(ctx, dirfd, path, follow, emptyPath);
+    if (path === '' && dirfd !== AT_FDCWD) {
+      const f = ctx.fdTable.get(dirfd);
+      if (f) return f.stat();
+    }
+    return loc.dentry.inode.stat();
+  }
+
+  /** statfs of a location, with the mount's flags. */
+  statfs(loc: Location): Statfs {
+    const s = loc.dentry.inode.statfs();
+    return { ...s, flags: s.flags | loc.mount.stFlags | 0x400 /* ST_RELATIME */ };
+  }
+
+  /**
+   * access(2)/faccessat(2): check `mode` (F_OK or R|W|X) with the real ids (or the effective ones with
+   * AT_EACCESS). EROFS for W_OK on a read-only mount (regular files and directories).
+   */
+  access(ctx: PathCtx, dirfd: number, path: string, mode: number, follow: boolean, eaccess: boolean, emptyPath: boolean): void {
+    if (mode & ~7) fail(Errno.EINVAL);
+    const c = ctx.creds;
+    const creds = eaccess ? c : cloneWithIds(c, c.ruid, c.rgid);
+    const walkCtx: PathCtx = { fs: ctx.fs, creds, fdTable: ctx.fdTable, tid: ctx.tid, tg: ctx.tg };
+    const loc = this.resolve(walkCtx, dirfd, path, follow, emptyPath);
+    const ino = loc.dentry.inode;
+    if (mode === 0) return;
+    const s = ino.stat();
+    if (mode & W_OK && loc.mount.flags.readonly && (ino.isRegular || ino.isDir || ino.isSymlink)) fail(Errno.EROFS);
+    if (!mayAccess(creds, s.mode, s.uid, s.gid, mode)) fail(Errno.EACCES);
+  }
+
+  /** chmod(2) family on a location: owner or root (EPERM), EROFS. Clears S_ISGID as the man page says. */
+  chmod(ctx: PathCtx, loc: Location, mode: number): void {
+    const ino = loc.dentry.inode;
+    if (ino.isSymlink) fail(Errno.EOPNOTSUPP);
+    this.checkWritableMount(loc);
+    if (!isOwnerOrRoot(ctx.creds, ino)) fail(Errno.EPERM);
+    let m = mode & 0o7777;
+    if (!ctx.creds.isRoot && !inGroup(ctx.creds, ino.stat().gid)) m &= ~S_ISGID;
+    ino.setattr({ mode: m });
+  }
+
+  /**
+   * chown(2) family on a location (-1 = unchanged). Only root changes the owner; the owner may change
+   * the group to one of its groups. Clears set-user-ID (and set-group-ID when group-executable) of
+   * non-directories.
+   */
+  chown(ctx: PathCtx, loc: Location, uid: number, gid: number): void {
+    const ino = loc.dentry.inode;
+    this.checkWritableMount(loc);
+    const s = ino.stat();
+    const c = ctx.creds;
+    if (!c.isRoot) {
+      if (uid !== -1 && uid !== s.uid) fail(Errno.EPERM);
+      if (gid !== -1 && gid !== s.gid && (s.uid !== c.fsuid || !inGroup(c, gid))) fail(Errno.EPERM);
+      if ((uid !== -1 || gid !== -1) && s.uid !== c.fsuid) fail(Errno.EPERM);
+    }
+    const a: SetAttr = {};
+    if (uid !== -1) a.uid = uid;
+    if (gid !== -1) a.gid = gid;
+    if ((uid !== -1 || gid !== -1) && !ino.isDir && !ino.isSymlink) {
+      let m = s.mode & 0o7777;
+      m &= ~S_ISUID;
+      if (m & 0o010) m &= ~S_ISGID;
+      if (m !== (s.mode & 0o7777)) a.mode = m;
+    }
+    ino.setattr(a);
+  }
+
+  /** truncate(2) by path: EISDIR, EINVAL (not regular / negative), EACCES (no write permission), EROFS. */
+  truncate(ctx: PathCtx, loc: Location, size: number): void {
+    const ino = loc.dentry.inode;
+    if (size < 0) fail(Errno.EINVAL);
+    if (ino.isDir) fail(Errno.EISDIR);
+    if (!ino.isRegular) fail(Errno.EINVAL);
+    this.checkWritableMount(loc);
+    checkAccess(ctx.creds, ino, W_OK);
+    ino.setattr({ size });
+  }
+
+  /**
+   * utimensat(2) on a location. `times` undefined = both now. UTIME_NOW/UTIME_OMIT per field. Setting
+   * explicit times needs ownership (EPERM); "now" needs ownership or write permission (EACCES).
+   */
+  utimes(ctx: PathCtx, loc: Location, times: [Timespec, Timespec] | undefined): void {
+    const ino = loc.dentry.inode;
+    this.checkWritableMount(loc);
+    const t = now();
+    const [a, m] = times ?? [{ sec: 0, nsec: UTIME_NOW }, { sec: 0, nsec: UTIME_NOW }];
+    if (a.nsec === UTIME_OMIT && m.nsec === UTIME_OMIT) return;
+    const explicit = (a.nsec !== UTIME_NOW && a.nsec !== UTIME_OMIT) || (m.nsec !== UTIME_NOW && m.nsec !== UTIME_OMIT);
+    if (!isOwnerOrRoot(ctx.creds, ino)) {
+      if (explicit) fail(Errno.EPERM);
+      checkAccess(ctx.creds, ino, W_OK);
+    }
+    const attr: SetAttr = {};
+    if (a.nsec !== UTIME_OMIT) attr.atime = a.nsec === UTIME_NOW ? t : a;
+    if (m.nsec !== UTIME_OMIT) attr.mtime = m.nsec === UTIME_NOW ? t : m;
+    ino.setattr(attr);
+  }
+
+  // ------------------------------------------------------------------ cwd/root
+
+  /** getcwd(2): ENOENT if the cwd was removed; "(unreachable)" prefix if outside the root. */
+  getcwd(ctx: PathCtx): string {
+    const cwd = ctx.fs.cwd;
+    for (let d: Dentry | null = cwd.dentry; d; d = d.parent) if (d.dead) fail(Errno.ENOENT);
+    const { path, reachable } = pathOf(cwd, ctx.fs.root);
+    return reachable ? path : '(unreachable)' + path;
+  }
+
+  /** Path of `loc` relative to ctx's root (for /proc links), with " (deleted)" for removed files. */
+  pathFor(loc: Location, root?: Location): string {
+    const { path } = pathOf(loc, root);
+    return loc.dentry.dead ? `${path} (deleted)` : path;
+  }
+
+  /**
+   * chdir(2)/fchdir(2) to a location or a path (resolved from the cwd, following symlinks): ENOENT,
+   * ENOTDIR, EACCES (search permission), ELOOP.
+   */
+  chdir(ctx: PathCtx, target: Location | string): void {
+    const loc = typeof target === 'string' ? this.resolve(ctx, AT_FDCWD, target, true) : target;
+    if (!loc.dentry.inode.isDir) fail(Errno.ENOTDIR);
+    checkAccess(ctx.creds, loc.dentry.inode, X_OK);
+    ctx.fs.cwd = loc;
+  }
+
+  /** A context rooted at the mount tree's root: root and cwd "/", umask 022. */
+  initialFsContext(): FsContext {
+    return new FsContext(this.root, this.root, 0o022);
+  }
+
+  /**
+   * The executable at `path` for execve(2) (symlinks followed): ENOENT, ENOTDIR, ELOOP, ENAMETOOLONG;
+   * EACCES if it is not a regular file, lacks execute permission for the task's creds (root needs one
+   * x bit), or is on a noexec mount. The file is opened read-only; `path` is its absolute path inside
+   * the sandbox after resolving symlinks.
+   */
+  openExecutable(ctx: PathCtx, path: string): ExecFile {
+    if (path === '') fail(Errno.ENOENT);
+    if (path.length >= 4096) fail(Errno.ENAMETOOLONG);
+    const loc = this.resolve(ctx, AT_FDCWD, path, true);
+    const ino = loc.dentry.inode;
+    if (!ino.isRegular) fail(Errno.EACCES);
+    if (loc.mount.flags.noexec) fail(Errno.EACCES);
+    const st = ino.stat();
+    if (!mayAccess(ctx.creds, st.mode, st.uid, st.gid, X_OK)) fail(Errno.EACCES);
+    const f = ino.open({ flags: O_RDONLY, location: loc, ctx });
+    const file = f.mappable() ?? fail(Errno.EACCES);
+    // The mapping source stays valid after the description is released (see HostRegularFile).
+    f.release();
+    return { file, path: pathOf(loc, ctx.fs.root).path, size: st.size, mode: st.mode, uid: st.uid, gid: st.gid };
+  }
+
+  /**
+   * For execveat(2): the absolute path (inside the sandbox) of `path` relative to directory fd `fd`,
+   * or of `fd` itself when `path` is empty and `emptyPath` (AT_EMPTY_PATH). EBADF, ENOTDIR, ENOENT.
+   */
+  pathOfFd(ctx: PathCtx, fd: number, path: string, emptyPath: boolean): string {
+    const f = ctx.fdTable.get(fd) ?? fail(Errno.EBADF);
+    const base = pathOf(f.location, ctx.fs.root).path;
+    if (path === '') {
+      if (!emptyPath) fail(Errno.ENOENT);
+      return base;
+    }
+    if (path.startsWith('/')) return path;
+    if (!f.inode.isDir) fail(Errno.ENOTDIR);
+    return base === '/' ? `/${path}` : `${base}/${path}`;
+  }
+
+  /** chroot(2): root only (EPERM), ENOTDIR, EACCES. The cwd is not changed (as Linux). */
+  chroot(ctx: PathCtx, loc: Location): void {
+    if (!ctx.creds.isRoot) fail(Errno.EPERM);
+    if (!loc.dentry.inode.isDir) fail(Errno.ENOTDIR);
+    checkAccess(ctx.creds, loc.dentry.inode, X_OK);
+    ctx.fs.root = loc;
+  }
+}
+
+/** A copy of `c` whose fs ids are (uid, gid) — access(2) checks with the real ids. */
+function cloneWithIds(c: Credentials, uid: number, gid: number): Credentials {
+  const n = c.clone();
+  n.fsuid = uid;
+  n.fsgid = gid;
+  return n;
+}
