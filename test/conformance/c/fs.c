@@ -1,0 +1,636 @@
+/* fs.c — filesystem namespace and metadata: mkdir/unlink/rmdir/rename,
+ * symlinks, hard links, chmod/chown, utimensat, truncate, fsync, the stat
+ * family (stat, lstat, fstat, newfstatat, statx), access, getdents64,
+ * getcwd/chdir/fchdir, umask, ELOOP, ENAMETOOLONG. */
+#include "check.h"
+#include <dirent.h>
+#include <limits.h>
+#include <sys/sysmacros.h>
+
+static void mode_of(const char *label, const char *path) {
+  struct stat st;
+  if (stat(path, &st) == -1) {
+    printf("%s: -1 %s\n", label, errname(errno));
+    return;
+  }
+  SAY("%s: %04o", label, (unsigned)(st.st_mode & 07777));
+}
+
+static const char *ftype(mode_t m) {
+  if (S_ISREG(m)) return "reg";
+  if (S_ISDIR(m)) return "dir";
+  if (S_ISLNK(m)) return "lnk";
+  if (S_ISFIFO(m)) return "fifo";
+  if (S_ISCHR(m)) return "chr";
+  if (S_ISBLK(m)) return "blk";
+  if (S_ISSOCK(m)) return "sock";
+  return "?";
+}
+
+static void t_mkdir_rmdir(void) {
+  CHECK("mkdir", mkdir("d", 0755));
+  CHECK("mkdir_exists", mkdir("d", 0755));
+  CHECK("mkdir_enoent_parent", mkdir("x/y", 0755));
+  put_file("f", "", 0644);
+  CHECK("mkdir_enotdir_parent", mkdir("f/y", 0755));
+  CHECK("mkdir_over_file", mkdir("f", 0755));
+  CHECK("mkdir_trailing_slash", mkdir("d5/", 0755));
+  struct stat st;
+  MUST(stat("d", &st));
+  SAY("dir_mode: %04o type: %s nlink: %ld", (unsigned)(st.st_mode & 07777),
+      ftype(st.st_mode), (long)st.st_nlink);
+  CHECK("mkdir_sub", mkdir("d/sub", 0755));
+  MUST(stat("d", &st));
+  SAY("nlink_with_subdir: %ld", (long)st.st_nlink);
+  int dfd = MUST(open(".", O_RDONLY | O_DIRECTORY));
+  CHECK("mkdirat", mkdirat(dfd, "d2", 0700));
+  mode_of("mkdirat_mode", "d2");
+  CHECK("mkdirat_badfd", mkdirat(1000, "d3", 0700));
+  CHECK("mkdirat_filefd", mkdirat(MUST(open("f", O_RDONLY)), "d3", 0700));
+  close(dfd + 1);
+
+  put_file("d/f", "x", 0644);
+  CHECK("rmdir_notempty", rmdir("d"));
+  CHECK("rmdir_file", rmdir("d/f"));
+  CHECK("unlink_dir", unlink("d"));
+  CHECK("unlinkat_removedir_notempty", unlinkat(AT_FDCWD, "d", AT_REMOVEDIR));
+  CHECK("unlinkat_removedir_file", unlinkat(AT_FDCWD, "d/f", AT_REMOVEDIR));
+  CHECK("unlinkat_bad_flags", unlinkat(AT_FDCWD, "d/f", 0x1234));
+  CHECK("unlinkat_file", unlinkat(dfd, "d/f", 0));
+  CHECK("unlink_again", unlink("d/f"));
+  CHECK("rmdir_sub", rmdir("d/sub"));
+  CHECK("rmdir", rmdir("d"));
+  CHECK("rmdir_again", rmdir("d"));
+  CHECK("rmdir_dot", rmdir("."));
+  CHECK("rmdir_dotdot", rmdir(".."));
+  CHECK("rmdir_dot_suffix", rmdir("d2/."));
+  CHECK("unlinkat_removedir", unlinkat(dfd, "d2", AT_REMOVEDIR));
+  CHECK("unlink_enotdir", unlink("f/x"));
+  CHECK("unlink_file", unlink("f"));
+  close(dfd);
+}
+
+static void t_umask(void) {
+  umask(022);
+  SAY("umask_prev: %04o", (unsigned)umask(077));
+  SAY("umask_prev2: %04o", (unsigned)umask(027));
+  MUST(mkdir("d", 0777));
+  mode_of("mkdir_0777_umask027", "d");
+  put_file("f", "", 0666);
+  mode_of("creat_0666_umask027", "f");
+  SAY("umask_prev3: %04o", (unsigned)umask(022));
+  put_file("g", "", 0666);
+  mode_of("creat_0666_umask022", "g");
+  MUST(mkfifo("fifo", 0666));
+  mode_of("mkfifo_0666_umask022", "fifo");
+  SAY("umask_high_bits: %04o", (unsigned)umask(0777 | 01000));
+  SAY("umask_masked: %04o", (unsigned)umask(022));
+}
+
+static void t_rename(void) {
+  char buf[64];
+  put_file("f1", "one", 0644);
+  CHECK("rename", rename("f1", "f2"));
+  CHECK("old_gone", access("f1", F_OK));
+  get_file("f2", buf, sizeof buf);
+  SAY("new_content: %s", buf);
+  CHECK("rename_enoent", rename("f1", "f3"));
+  CHECK("rename_self", rename("f2", "f2"));
+  put_file("g", "gee", 0644);
+  CHECK("rename_replace", rename("g", "f2"));
+  get_file("f2", buf, sizeof buf);
+  SAY("replaced_content: %s", buf);
+  put_file("g", "gee2", 0644);
+  CHECK("renameat2_noreplace_exists",
+        renameat2(AT_FDCWD, "g", AT_FDCWD, "f2", RENAME_NOREPLACE));
+  CHECK("renameat2_noreplace_new",
+        renameat2(AT_FDCWD, "g", AT_FDCWD, "h", RENAME_NOREPLACE));
+  CHECK("renameat2_exchange",
+        renameat2(AT_FDCWD, "h", AT_FDCWD, "f2", RENAME_EXCHANGE));
+  get_file("f2", buf, sizeof buf);
+  SAY("exchanged_f2: %s", buf);
+  get_file("h", buf, sizeof buf);
+  SAY("exchanged_h: %s", buf);
+  CHECK("renameat2_exchange_missing",
+        renameat2(AT_FDCWD, "h", AT_FDCWD, "nope", RENAME_EXCHANGE));
+  CHECK("renameat2_bad_flags",
+        renameat2(AT_FDCWD, "h", AT_FDCWD, "f2",
+                  RENAME_EXCHANGE | RENAME_NOREPLACE));
+
+  MUST(mkdir("d1", 0755));
+  MUST(mkdir("d2", 0755));
+  put_file("d2/x", "", 0644);
+  MUST(mkdir("d3", 0755));
+  CHECK("rename_dir_over_nonempty", rename("d1", "d2"));
+  CHECK("rename_dir_over_empty", rename("d1", "d3"));
+  CHECK("rename_file_over_dir", rename("h", "d3"));
+  CHECK("rename_dir_over_file", rename("d3", "h"));
+  CHECK("rename_dir_into_self", rename("d3", "d3/sub"));
+  CHECK("rename_into_subdir", rename("h", "d2/h"));
+  CHECK("rename_moved", access("d2/h", F_OK));
+  CHECK("rename_dot", rename(".", "zz"));
+  CHECK("rename_trailing_slash_file", rename("f2/", "f9"));
+  CHECK("rename_dir_trailing_slash", rename("d3/", "d4/"));
+  int dfd = MUST(open("d2", O_RDONLY | O_DIRECTORY));
+  CHECK("renameat_dirfd", renameat(dfd, "h", AT_FDCWD, "back"));
+  CHECK("renamed_back", access("back", F_OK));
+  close(dfd);
+}
+
+static void t_symlink(void) {
+  char buf[64];
+  long n;
+  put_file("f", "abc", 0644);
+  CHECK("symlink", symlink("f", "s"));
+  CHECK("symlink_exists", symlink("f", "s"));
+  CHECK("symlink_empty_target", symlink("", "s0"));
+  n = readlink("s", buf, sizeof buf);
+  show_buf("readlink", n, buf);
+  n = readlink("s", buf, 1);
+  show_buf("readlink_truncated", n, buf);
+  CHECK("readlink_regular", readlink("f", buf, sizeof buf));
+  CHECK("readlink_enoent", readlink("nope", buf, sizeof buf));
+  CHECK("readlink_zero_buf", readlink("s", buf, 0));
+  struct stat st;
+  MUST(lstat("s", &st));
+  SAY("lstat: %s size %ld", ftype(st.st_mode), (long)st.st_size);
+  MUST(stat("s", &st));
+  SAY("stat_follows: %s size %ld", ftype(st.st_mode), (long)st.st_size);
+  int dfd = MUST(open(".", O_RDONLY | O_DIRECTORY));
+  CHECK("symlinkat", symlinkat("target/../x", dfd, "s2"));
+  n = readlinkat(dfd, "s2", buf, sizeof buf);
+  show_buf("readlinkat", n, buf);
+  CHECK("stat_dangling", stat("s2", &st));
+  CHECK("lstat_dangling", lstat("s2", &st));
+  close(dfd);
+  /* relative symlink in a subdirectory resolves relative to its directory */
+  MUST(mkdir("sub", 0755));
+  put_file("sub/inner", "inner", 0644);
+  MUST(symlink("inner", "sub/rel"));
+  MUST(symlink("sub", "sublink"));
+  get_file("sub/rel", buf, sizeof buf);
+  SAY("relative_link: %s", buf);
+  get_file("sublink/rel", buf, sizeof buf);
+  SAY("dir_link_then_rel: %s", buf);
+  MUST(symlink("../f", "sub/up"));
+  get_file("sub/up", buf, sizeof buf);
+  SAY("dotdot_link: %s", buf);
+  MUST(symlink(check_tmpdir, "abs"));
+  get_file("abs/f", buf, sizeof buf);
+  SAY("absolute_link: %s", buf);
+  /* loops */
+  MUST(symlink("loop2", "loop1"));
+  MUST(symlink("loop1", "loop2"));
+  MUST(symlink("self", "self"));
+  CHECK("open_loop", open("loop1", O_RDONLY));
+  CHECK("stat_loop", stat("loop1", &st));
+  CHECK("lstat_loop", lstat("loop1", &st));
+  CHECK("open_self_loop", open("self", O_RDONLY));
+  CHECK("open_loop_component", open("loop1/x", O_RDONLY));
+  CHECK("nofollow", open("s", O_RDONLY | O_NOFOLLOW));
+  /* a chain of 40 links is allowed, 41 is not */
+  char a[16], b[16];
+  for (int i = 1; i <= 41; i++) {
+    snprintf(a, sizeof a, "c%d", i);
+    snprintf(b, sizeof b, "c%d", i - 1);
+    MUST(symlink(i == 1 ? "f" : b, a));
+  }
+  CHECK("chain_40", stat("c40", &st));
+  CHECK("chain_41", stat("c41", &st));
+  /* creating through a dangling symlink creates the target */
+  MUST(symlink("created_by_link", "dl"));
+  int fd = open("dl", O_CREAT | O_WRONLY, 0644);
+  SAY("creat_via_dangling: %s", fd >= 0 ? "ok" : errname(errno));
+  if (fd >= 0) close(fd);
+  CHECK("target_created", access("created_by_link", F_OK));
+  CHECK("creat_excl_via_symlink", open("s2", O_CREAT | O_EXCL | O_WRONLY, 0644));
+  CHECK("unlink_symlink", unlink("s"));
+  CHECK("target_kept", access("f", F_OK));
+  CHECK("mkdir_via_dangling", mkdir("s2", 0755));
+}
+
+static void t_link(void) {
+  struct stat a, b;
+  put_file("f", "abc", 0644);
+  CHECK("link", link("f", "h"));
+  MUST(stat("f", &a));
+  MUST(stat("h", &b));
+  SAY("nlink: %ld", (long)a.st_nlink);
+  YES("same_inode", a.st_ino == b.st_ino && a.st_dev == b.st_dev);
+  CHECK("link_exists", link("f", "h"));
+  CHECK("link_enoent", link("nope", "h2"));
+  MUST(mkdir("d", 0755));
+  CHECK("link_dir", link("d", "d2"));
+  CHECK("unlink_h", unlink("h"));
+  MUST(stat("f", &a));
+  SAY("nlink_after_unlink: %ld", (long)a.st_nlink);
+  MUST(symlink("f", "s"));
+  CHECK("linkat_follow", linkat(AT_FDCWD, "s", AT_FDCWD, "hf", AT_SYMLINK_FOLLOW));
+  MUST(lstat("hf", &b));
+  SAY("linkat_follow_type: %s", ftype(b.st_mode));
+  CHECK("linkat_nofollow", linkat(AT_FDCWD, "s", AT_FDCWD, "hs", 0));
+  MUST(lstat("hs", &b));
+  SAY("linkat_nofollow_type: %s", ftype(b.st_mode));
+  CHECK("linkat_bad_flags", linkat(AT_FDCWD, "f", AT_FDCWD, "hx", 0x1));
+  int fd = MUST(open("f", O_RDONLY));
+  CHECK("linkat_empty_path", linkat(fd, "", AT_FDCWD, "he", AT_EMPTY_PATH));
+  close(fd);
+  MUST(stat("f", &a));
+  SAY("nlink_final: %ld", (long)a.st_nlink);
+  /* data written through one name is visible through the other */
+  fd = MUST(open("hf", O_WRONLY | O_APPEND));
+  MUST(write(fd, "def", 3));
+  close(fd);
+  char buf[16];
+  get_file("f", buf, sizeof buf);
+  SAY("shared_data: %s", buf);
+  /* unlinking an open file keeps the data reachable through the fd */
+  fd = MUST(open("f", O_RDONLY));
+  MUST(unlink("f"));
+  MUST(unlink("hf"));
+  if (access("he", F_OK) == 0) MUST(unlink("he"));
+  MUST(fstat(fd, &a));
+  SAY("unlinked_open_nlink: %ld", (long)a.st_nlink);
+  show_buf("read_unlinked", read(fd, buf, sizeof buf), buf);
+  close(fd);
+}
+
+static void t_chmod_chown(void) {
+  struct stat st;
+  put_file("f", "x", 0644);
+  CHECK("chmod", chmod("f", 0600));
+  mode_of("mode_after_chmod", "f");
+  int fd = MUST(open("f", O_RDONLY));
+  CHECK("fchmod", fchmod(fd, 0640));
+  mode_of("mode_after_fchmod", "f");
+  CHECK("fchmodat", fchmodat(AT_FDCWD, "f", 0604, 0));
+  mode_of("mode_after_fchmodat", "f");
+  CHECK("chmod_type_bits_ignored", chmod("f", S_IFDIR | 0644));
+  MUST(stat("f", &st));
+  SAY("still_regular: %s", ftype(st.st_mode));
+  CHECK("chmod_sticky_setgid", chmod("f", 03755));
+  mode_of("mode_special_bits", "f");
+  CHECK("chmod_enoent", chmod("nope", 0644));
+  CHECK("fchmod_badfd", fchmod(1000, 0644));
+  MUST(mkdir("d", 0755));
+  CHECK("chmod_dir", chmod("d", 0711));
+  mode_of("dir_mode", "d");
+  MUST(symlink("f", "s"));
+  CHECK("chmod_via_symlink", chmod("s", 0644));
+  mode_of("target_mode", "f");
+
+  uid_t u = geteuid();
+  gid_t g = getegid();
+  CHECK("chown_self", chown("f", u, g));
+  CHECK("fchown_self", fchown(fd, u, g));
+  CHECK("fchownat_self", fchownat(AT_FDCWD, "f", u, g, 0));
+  CHECK("lchown_self", lchown("s", u, g));
+  CHECK("fchownat_nofollow", fchownat(AT_FDCWD, "s", u, g, AT_SYMLINK_NOFOLLOW));
+  CHECK("chown_noop", chown("f", (uid_t)-1, (gid_t)-1));
+  CHECK("fchownat_bad_flags", fchownat(AT_FDCWD, "f", u, g, 0x4));
+  MUST(stat("f", &st));
+  YES("owner_is_euid", st.st_uid == u);
+  YES("group_is_egid", st.st_gid == g);
+  CHECK("chown_enoent", chown("nope", u, g));
+  close(fd);
+}
+
+static void t_utimens(void) {
+  struct stat st;
+  put_file("f", "x", 0644);
+  struct timespec ts[2] = {{1000000000, 123456789}, {1500000000, 987654321}};
+  CHECK("utimensat", utimensat(AT_FDCWD, "f", ts, 0));
+  MUST(stat("f", &st));
+  SAY("atime: %ld.%09ld", (long)st.st_atim.tv_sec, st.st_atim.tv_nsec);
+  SAY("mtime: %ld.%09ld", (long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+  struct timespec omit[2] = {{0, UTIME_OMIT}, {1600000000, 5}};
+  CHECK("utimensat_omit_atime", utimensat(AT_FDCWD, "f", omit, 0));
+  MUST(stat("f", &st));
+  SAY("atime_kept: %ld.%09ld", (long)st.st_atim.tv_sec, st.st_atim.tv_nsec);
+  SAY("mtime_new: %ld.%09ld", (long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+  int fd = MUST(open("f", O_RDWR));
+  struct timespec ts2[2] = {{1100000000, 0}, {1200000000, 0}};
+  CHECK("futimens", futimens(fd, ts2));
+  MUST(fstat(fd, &st));
+  SAY("futimens_mtime: %ld.%09ld", (long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+  MUST(symlink("f", "s"));
+  struct timespec ts3[2] = {{1300000000, 0}, {1300000000, 0}};
+  CHECK("utimensat_nofollow", utimensat(AT_FDCWD, "s", ts3, AT_SYMLINK_NOFOLLOW));
+  MUST(lstat("s", &st));
+  SAY("link_mtime: %ld", (long)st.st_mtim.tv_sec);
+  MUST(stat("f", &st));
+  SAY("target_mtime_unchanged: %ld", (long)st.st_mtim.tv_sec);
+  struct timespec bad[2] = {{0, 1000000000}, {0, 0}};
+  CHECK("utimensat_bad_nsec", utimensat(AT_FDCWD, "f", bad, 0));
+  CHECK("utimensat_enoent", utimensat(AT_FDCWD, "nope", ts, 0));
+  CHECK("utimensat_bad_flags", utimensat(AT_FDCWD, "f", ts, 0x1));
+  time_t before = time(NULL);
+  CHECK("utimensat_now", utimensat(AT_FDCWD, "f", NULL, 0));
+  MUST(stat("f", &st));
+  YES("now_is_recent", st.st_mtim.tv_sec >= before - 2 && st.st_mtim.tv_sec <= before + 5);
+  /* writing updates mtime */
+  MUST(futimens(fd, ts2));
+  MUST(write(fd, "y", 1));
+  MUST(fstat(fd, &st));
+  YES("write_updates_mtime", st.st_mtim.tv_sec >= before - 2);
+  close(fd);
+}
+
+static void t_truncate(void) {
+  char buf[32];
+  struct stat st;
+  put_file("f", "one", 0644);
+  CHECK("truncate_grow", truncate("f", 10));
+  MUST(stat("f", &st));
+  SAY("size: %ld", (long)st.st_size);
+  long n = get_file("f", buf, sizeof buf);
+  show_buf("content", n, buf);
+  int fd = MUST(open("f", O_RDWR));
+  CHECK("ftruncate_shrink", ftruncate(fd, 2));
+  MUST(fstat(fd, &st));
+  SAY("size_after_ftruncate: %ld", (long)st.st_size);
+  CHECK("offset_unchanged", lseek(fd, 0, SEEK_CUR));
+  CHECK("ftruncate_zero", ftruncate(fd, 0));
+  CHECK("ftruncate_negative", ftruncate(fd, -1));
+  CHECK("truncate_negative", truncate("f", -1));
+  CHECK("truncate_dir", truncate(".", 0));
+  CHECK("truncate_enoent", truncate("nope", 0));
+  close(fd);
+  fd = MUST(open("f", O_RDONLY));
+  CHECK("ftruncate_rdonly", ftruncate(fd, 0));
+  CHECK("fsync", fsync(fd));
+  CHECK("fdatasync", fdatasync(fd));
+  close(fd);
+  CHECK("fsync_badfd", fsync(fd));
+  int p[2];
+  MUST(pipe(p));
+  CHECK("ftruncate_pipe", ftruncate(p[1], 0));
+  CHECK("fsync_pipe", fsync(p[1]));
+  close(p[0]);
+  close(p[1]);
+  int d = MUST(open(".", O_RDONLY | O_DIRECTORY));
+  CHECK("fsync_dir", fsync(d));
+  close(d);
+  sync();
+  SAY("sync: done");
+}
+
+static void t_stat(void) {
+  struct stat a, b, c;
+  put_file("f", "hello", 0640);
+  MUST(symlink("f", "s"));
+  MUST(mkdir("d", 0750));
+  CHECK("stat", stat("f", &a));
+  SAY("stat_info: %s %04o size %ld nlink %ld", ftype(a.st_mode),
+      (unsigned)(a.st_mode & 07777), (long)a.st_size, (long)a.st_nlink);
+  CHECK("lstat", lstat("s", &b));
+  SAY("lstat_info: %s %04o size %ld", ftype(b.st_mode), (unsigned)(b.st_mode & 07777),
+      (long)b.st_size);
+  int fd = MUST(open("f", O_RDONLY));
+  CHECK("fstat", fstat(fd, &c));
+  YES("fstat_same_inode", c.st_ino == a.st_ino && c.st_dev == a.st_dev);
+  YES("lstat_other_inode", b.st_ino != a.st_ino);
+  YES("blksize_positive", c.st_blksize > 0);
+  CHECK("fstatat_nofollow", fstatat(AT_FDCWD, "s", &b, AT_SYMLINK_NOFOLLOW));
+  SAY("fstatat_nofollow_type: %s", ftype(b.st_mode));
+  CHECK("fstatat_follow", fstatat(AT_FDCWD, "s", &b, 0));
+  SAY("fstatat_follow_type: %s", ftype(b.st_mode));
+  CHECK("fstatat_empty_path", fstatat(fd, "", &b, AT_EMPTY_PATH));
+  YES("empty_path_same", b.st_ino == a.st_ino);
+  CHECK("fstatat_empty_no_flag", fstatat(fd, "", &b, 0));
+  CHECK("fstatat_bad_flags", fstatat(AT_FDCWD, "f", &b, 0x4));
+  CHECK("newfstatat_raw", syscall(SYS_newfstatat, AT_FDCWD, "d", &b, 0));
+  SAY("dir: %s %04o", ftype(b.st_mode), (unsigned)(b.st_mode & 07777));
+  CHECK("stat_enoent", stat("nope", &b));
+  CHECK("stat_empty", stat("", &b));
+  CHECK("stat_enotdir", stat("f/x", &b));
+  CHECK("stat_efault", stat("f", (struct stat *)BADPTR));
+
+  struct statx sx;
+  CHECK("statx", statx(AT_FDCWD, "f", 0, STATX_BASIC_STATS, &sx));
+  YES("statx_mask_basic", (sx.stx_mask & (STATX_TYPE | STATX_MODE | STATX_SIZE | STATX_NLINK)) ==
+                              (STATX_TYPE | STATX_MODE | STATX_SIZE | STATX_NLINK));
+  SAY("statx_info: %s %04o size %llu nlink %u", ftype(sx.stx_mode),
+      (unsigned)(sx.stx_mode & 07777), (unsigned long long)sx.stx_size, sx.stx_nlink);
+  YES("statx_same_inode", sx.stx_ino == a.st_ino);
+  YES("statx_uid", sx.stx_uid == a.st_uid);
+  CHECK("statx_nofollow", statx(AT_FDCWD, "s", AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &sx));
+  SAY("statx_nofollow_type: %s", ftype(sx.stx_mode));
+  CHECK("statx_empty_path", statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx));
+  SAY("statx_empty_path_size: %llu", (unsigned long long)sx.stx_size);
+  CHECK("statx_enoent", statx(AT_FDCWD, "nope", 0, STATX_BASIC_STATS, &sx));
+  CHECK("statx_bad_mask", statx(AT_FDCWD, "f", 0, 0x80000000u, &sx));
+  CHECK("statx_bad_flags", statx(AT_FDCWD, "f", 0x80000000, STATX_BASIC_STATS, &sx));
+  close(fd);
+
+  MUST(stat("/dev/null", &b));
+  SAY("devnull: %s %u:%u", ftype(b.st_mode), major(b.st_rdev), minor(b.st_rdev));
+  MUST(mkfifo("fifo", 0600));
+  MUST(stat("fifo", &b));
+  SAY("fifo: %s %04o", ftype(b.st_mode), (unsigned)(b.st_mode & 07777));
+  MUST(stat("/", &b));
+  SAY("root: %s", ftype(b.st_mode));
+}
+
+static void t_access(void) {
+  put_file("f", "x", 0644);
+  put_file("x", "x", 0755);
+  CHECK("access_f_ok", access("f", F_OK));
+  CHECK("access_r_ok", access("f", R_OK));
+  CHECK("access_w_ok", access("f", W_OK));
+  CHECK("access_x_ok_noexec", access("f", X_OK));
+  CHECK("access_x_ok_exec", access("x", X_OK));
+  CHECK("access_enoent", access("nope", F_OK));
+  CHECK("access_enotdir", access("f/x", F_OK));
+  CHECK("access_bad_mode", access("f", 0x10));
+  CHECK("access_dir_x", access(".", X_OK));
+  CHECK("faccessat", faccessat(AT_FDCWD, "f", R_OK, 0));
+  CHECK("faccessat_eaccess", faccessat(AT_FDCWD, "f", R_OK, AT_EACCESS));
+  CHECK("faccessat_bad_flags", faccessat(AT_FDCWD, "f", R_OK, 0x1));
+  CHECK("faccessat_raw", syscall(SYS_faccessat, AT_FDCWD, "f", R_OK));
+  MUST(symlink("nope", "dangling"));
+  CHECK("access_dangling", access("dangling", F_OK));
+  CHECK("faccessat_nofollow_dangling",
+        faccessat(AT_FDCWD, "dangling", F_OK, AT_SYMLINK_NOFOLLOW));
+}
+
+static int cmpstr(const void *a, const void *b) {
+  return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+struct linux_dirent64 {
+  uint64_t d_ino;
+  int64_t d_off;
+  unsigned short d_reclen;
+  unsigned char d_type;
+  char d_name[];
+};
+
+static void list_dir(const char *label, int fd, int bufsize) {
+  char *names[256];
+  int count = 0, calls = 0;
+  static char buf[65536];
+  for (;;) {
+    long n = syscall(SYS_getdents64, fd, buf, bufsize);
+    if (n == -1) {
+      printf("%s: -1 %s\n", label, errname(errno));
+      return;
+    }
+    if (n == 0) break;
+    calls++;
+    for (long off = 0; off < n;) {
+      struct linux_dirent64 *d = (struct linux_dirent64 *)(buf + off);
+      const char *t = d->d_type == DT_DIR   ? "/"
+                      : d->d_type == DT_LNK ? "@"
+                      : d->d_type == DT_REG ? ""
+                      : d->d_type == DT_FIFO ? "|"
+                                            : "?";
+      char *s = malloc(strlen(d->d_name) + 2);
+      sprintf(s, "%s%s", d->d_name, t);
+      if (count < 256) names[count++] = s;
+      off += d->d_reclen;
+    }
+  }
+  qsort(names, count, sizeof names[0], cmpstr);
+  printf("%s:", label);
+  for (int i = 0; i < count; i++) {
+    printf(" %s", names[i]);
+    free(names[i]);
+  }
+  printf("\n");
+  if (bufsize < 4096) YES("small_buffer_needed_several_calls", calls > 1);
+}
+
+static void t_getdents(void) {
+  MUST(mkdir("ls", 0755));
+  put_file("ls/b", "", 0644);
+  put_file("ls/a", "", 0644);
+  put_file("ls/c", "", 0644);
+  MUST(mkdir("ls/z", 0755));
+  MUST(symlink("a", "ls/l"));
+  MUST(mkfifo("ls/p", 0644));
+  int fd = MUST(open("ls", O_RDONLY | O_DIRECTORY));
+  list_dir("getdents64", fd, 65536);
+  CHECK("getdents64_at_end", syscall(SYS_getdents64, fd, (char[256]){0}, 256));
+  CHECK("rewind", lseek(fd, 0, SEEK_SET));
+  list_dir("getdents64_small_buf", fd, 64);
+  MUST(lseek(fd, 0, SEEK_SET));
+  CHECK("getdents64_tiny_buf", syscall(SYS_getdents64, fd, (char[8]){0}, 8));
+  CHECK("getdents64_efault", syscall(SYS_getdents64, fd, BADPTR, 4096));
+  close(fd);
+  int f = MUST(open("ls/a", O_RDONLY));
+  CHECK("getdents64_file", syscall(SYS_getdents64, f, (char[256]){0}, 256));
+  close(f);
+  CHECK("getdents64_badfd", syscall(SYS_getdents64, 1000, (char[256]){0}, 256));
+  /* entries created and removed are reflected */
+  MUST(unlink("ls/b"));
+  put_file("ls/new", "", 0644);
+  fd = MUST(open("ls", O_RDONLY | O_DIRECTORY));
+  list_dir("after_changes", fd, 65536);
+  close(fd);
+  /* many entries */
+  MUST(mkdir("many", 0755));
+  char name[64];
+  for (int i = 0; i < 200; i++) {
+    snprintf(name, sizeof name, "many/file-with-a-longish-name-%03d", i);
+    put_file(name, "", 0644);
+  }
+  fd = MUST(open("many", O_RDONLY | O_DIRECTORY));
+  static char buf[65536];
+  int total = 0;
+  long n;
+  while ((n = syscall(SYS_getdents64, fd, buf, 1024)) > 0)
+    for (long off = 0; off < n; off += ((struct linux_dirent64 *)(buf + off))->d_reclen)
+      total++;
+  SAY("many_entries: %d", total);
+  close(fd);
+}
+
+static void t_cwd(void) {
+  char buf[PATH_MAX], want[PATH_MAX];
+  MUST(mkdir("d", 0755));
+  MUST(mkdir("d/e", 0755));
+  put_file("f", "", 0644);
+  YES("getcwd_is_tmpdir", getcwd(buf, sizeof buf) && strcmp(buf, check_tmpdir) == 0);
+  YES("raw_getcwd_len_matches", syscall(SYS_getcwd, buf, sizeof buf) == (long)strlen(check_tmpdir) + 1);
+  CHECK("chdir", chdir("d/e"));
+  snprintf(want, sizeof want, "%s/d/e", check_tmpdir);
+  YES("getcwd_after_chdir", getcwd(buf, sizeof buf) && strcmp(buf, want) == 0);
+  CHECK("chdir_dotdot", chdir("../.."));
+  YES("getcwd_back", getcwd(buf, sizeof buf) && strcmp(buf, check_tmpdir) == 0);
+  int dfd = MUST(open("d", O_RDONLY | O_DIRECTORY));
+  CHECK("fchdir", fchdir(dfd));
+  snprintf(want, sizeof want, "%s/d", check_tmpdir);
+  YES("getcwd_after_fchdir", getcwd(buf, sizeof buf) && strcmp(buf, want) == 0);
+  MUST(chdir(check_tmpdir));
+  int ffd = MUST(open("f", O_RDONLY));
+  CHECK("fchdir_file", fchdir(ffd));
+  CHECK("fchdir_badfd", fchdir(1000));
+  CHECK("chdir_file", chdir("f"));
+  CHECK("chdir_enoent", chdir("nope"));
+  CHECK("chdir_empty", chdir(""));
+  CHECK("getcwd_erange", syscall(SYS_getcwd, buf, 1));
+  CHECK("getcwd_size0", syscall(SYS_getcwd, buf, 0));
+  MUST(symlink("d/e", "lnk"));
+  CHECK("chdir_symlink", chdir("lnk"));
+  snprintf(want, sizeof want, "%s/d/e", check_tmpdir);
+  YES("getcwd_resolves_symlink", getcwd(buf, sizeof buf) && strcmp(buf, want) == 0);
+  CHECK("relative_open_after_chdir", access("../../f", F_OK));
+  MUST(chdir(check_tmpdir));
+  MUST(chdir("/"));
+  YES("getcwd_root", getcwd(buf, sizeof buf) && strcmp(buf, "/") == 0);
+  CHECK("chdir_dotdot_at_root", chdir(".."));
+  YES("still_root", getcwd(buf, sizeof buf) && strcmp(buf, "/") == 0);
+  MUST(chdir(check_tmpdir));
+  /* removing the cwd: getcwd then reports ENOENT */
+  MUST(mkdir("gone", 0755));
+  MUST(chdir("gone"));
+  MUST(rmdir("../gone"));
+  CHECK("getcwd_removed", syscall(SYS_getcwd, buf, sizeof buf));
+  CHECK("create_in_removed_cwd", open("x", O_CREAT | O_WRONLY, 0644));
+  MUST(chdir(check_tmpdir));
+  close(dfd);
+  close(ffd);
+}
+
+static void t_names(void) {
+  char longname[300];
+  memset(longname, 'a', 299);
+  longname[299] = 0;
+  CHECK("open_long_component", open(longname, O_RDONLY));
+  CHECK("mkdir_long_component", mkdir(longname, 0755));
+  CHECK("creat_long_component", open(longname, O_CREAT | O_WRONLY, 0644));
+  longname[255] = 0;
+  CHECK("creat_255", open(longname, O_CREAT | O_WRONLY, 0644));
+  close(3);
+  CHECK("unlink_255", unlink(longname));
+  longname[256 - 1] = 'a';
+  longname[256] = 0;
+  CHECK("creat_256", open(longname, O_CREAT | O_WRONLY, 0644));
+  static char longpath[PATH_MAX + 100];
+  for (int i = 0; i < PATH_MAX + 50; i += 2) {
+    longpath[i] = 'a';
+    longpath[i + 1] = '/';
+  }
+  longpath[PATH_MAX + 50] = 0;
+  CHECK("open_long_path", open(longpath, O_RDONLY));
+  CHECK("stat_long_path", stat(longpath, &(struct stat){0}));
+  CHECK("symlink_long_target", symlink(longpath, "l"));
+  /* a path with many "." and "/" components resolves fine */
+  put_file("f", "", 0644);
+  CHECK("dots_and_slashes", access(".//././//f", F_OK));
+  MUST(mkdir("d", 0755));
+  CHECK("dotdot_through_dir", access("d/../f", F_OK));
+  CHECK("dotdot_through_file", access("f/../f", F_OK));
+}
+
+static const struct section sections[] = {
+    {"mkdir_rmdir", t_mkdir_rmdir}, {"umask", t_umask},
+    {"rename", t_rename},           {"symlink", t_symlink},
+    {"link", t_link},               {"chmod_chown", t_chmod_chown},
+    {"utimens", t_utimens},         {"truncate", t_truncate},
+    {"stat", t_stat},               {"access", t_access},
+    {"getdents", t_getdents},       {"cwd", t_cwd},
+    {"names", t_names},             {0, 0}};
+
+int main(int argc, char **argv) { return check_main(argc, argv, sections); }
