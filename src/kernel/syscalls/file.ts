@@ -1,0 +1,584 @@
+/**
+ * File I/O syscalls on file descriptions (see the man pages of each): read, write, pread64, pwrite64,
+ * readv, writev, preadv, pwritev, preadv2, pwritev2, lseek, open, openat, openat2, creat, close,
+ * close_range, dup, dup2, dup3, fcntl, ioctl, getdents, getdents64, sendfile.
+ *
+ * Data moves straight between files and application memory: `mm.view` gives a zero-copy window when
+ * the user buffer lies in one VMA; otherwise a bounce buffer of at most 1 MiB is used. Blocking I/O
+ * follows the VFS protocol (EAGAIN → await the file's waiter through Task.block, retry); a signal
+ * interrupts with ERESTARTSYS, or returns the partial count when some data already moved.
+ */
+import { Errno, SysError, fail } from '../errno.js';
+import { s32, u32 } from '../arch.js';
+import { PROT_READ, PROT_WRITE } from '../mm/mm.js';
+import type { Task } from '../task/task.js';
+import {
+  AT_FDCWD, FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, FIONREAD, O_ASYNC, O_CLOEXEC, O_CREAT, O_NONBLOCK,
+  O_PATH, O_TRUNC, O_WRONLY, POLLIN, POLLOUT, SETFL_MASK, S_IFMT, S_IFREG,
+} from '../vfs/constants.js';
+import type { FileDescription } from '../vfs/file.js';
+import { PipeFile } from '../fs/pipe.js';
+import type { SyscallDef } from './types.js';
+
+const SIGPIPE = 13;
+/** Largest single read/write (MAX_RW_COUNT). */
+const MAX_RW = 0x7ffff000;
+const BOUNCE = 1 << 20;
+const IOV_MAX = 1024;
+
+/** The description behind `fd` or EBADF. */
+export function fileOf(t: Task, fd: bigint | number): FileDescription {
+  return t.fdTable.get(typeof fd === 'number' ? fd : s32(fd)) ?? fail(Errno.EBADF);
+}
+
+function isAgain(e: unknown): boolean {
+  return e instanceof SysError && e.errno === Errno.EAGAIN;
+}
+
+/** Wait for `f` to become ready for `mask` (EAGAIN if it cannot block). */
+async function waitReady(t: Task, f: FileDescription, mask: number): Promise<void> {
+  const w = f.waiter(mask);
+  if (!w) fail(Errno.EAGAIN);
+  await t.block(w.promise, w.cancel);
+}
+
+/** One attempt to read into [addr, addr+len): never blocks. */
+function readOnce(t: Task, f: FileDescription, addr: bigint, len: number, off: number | undefined): number {
+  const view = t.mm.view(addr, len, PROT_WRITE);
+  if (view) return f.read(view, off);
+  let done = 0;
+  while (done < len) {
+    const n = Math.min(BOUNCE, len - done);
+    const buf = new Uint8Array(n);
+    let got: number;
+    try {
+      got = f.read(buf, off === undefined ? undefined : off + done);
+    } catch (e) {
+      if (done > 0 && isAgain(e)) return done;
+      throw e;
+    }
+    t.mm.copyOut(addr + BigInt(done), buf.subarray(0, got));
+    done += got;
+    if (got < n || !f.seekable) break;
+  }
+  return done;
+}
+
+/**
+ * read(2)/pread(2) into application memory: EBADF if not open for reading, EISDIR for directories,
+ * EAGAIN for non-blocking streams without data, EFAULT for a bad buffer. `off` undefined: use and
+ * advance the file offset. `mayBlock` false: report EAGAIN instead of waiting (readv after data).
+ */
+export async function readTo(t: Task, f: FileDescription, addr: bigint, count: number, off?: number, mayBlock = true): Promise<number> {
+  if (!f.readable) fail(Errno.EBADF);
+  const len = Math.min(count, MAX_RW);
+  for (;;) {
+    try {
+      if (len === 0) return f.read(new Uint8Array(0), off);
+      return readOnce(t, f, addr, len, off);
+    } catch (e) {
+      if (!isAgain(e) || f.nonblocking || !mayBlock) throw e;
+    }
+    await waitReady(t, f, POLLIN);
+  }
+}
+
+/**
+ * write(2)/pwrite(2) from application memory. Streams (pipes, ttys) block until everything is written
+ * (returning the partial count if a signal interrupts after some data); EPIPE also sends SIGPIPE.
+ */
+export async function writeFrom(t: Task, f: FileDescription, addr: bigint, count: number, off?: number, mayBlock = true): Promise<number> {
+  if (!f.writable) fail(Errno.EBADF);
+  const len = Math.min(count, MAX_RW);
+  let done = 0;
+  for (;;) {
+    try {
+      if (len === 0) return f.write(new Uint8Array(0), off);
+      while (done < len) {
+        const n = Math.min(len - done, BOUNCE);
+        const src = t.mm.view(addr + BigInt(done), len - done, PROT_READ) ?? t.mm.copyIn(addr + BigInt(done), n);
+        const w = f.write(src, off === undefined ? undefined : off + done);
+        done += w;
+        if (w < src.length && f.seekable) return done;
+      }
+      return done;
+    } catch (e) {
+      if (e instanceof SysError && e.errno === Errno.EPIPE) {
+        t.queueSignal(SIGPIPE);
+        if (done > 0) return done;
+        throw e;
+      }
+      if (!isAgain(e)) {
+        if (done > 0) return done;
+        throw e;
+      }
+      if (f.nonblocking || !mayBlock) {
+        if (done > 0) return done;
+        throw e;
+      }
+    }
+    try {
+      await waitReady(t, f, POLLOUT);
+    } catch (e) {
+      if (done > 0) return done;
+      throw e;
+    }
+  }
+}
+
+/** An iovec array (struct iovec[cnt]) from application memory: EINVAL for cnt > 1024 or overflow. */
+function readIovecs(t: Task, iov: bigint, cnt: number): Array<[bigint, number]> {
+  if (cnt < 0 || cnt > IOV_MAX) fail(Errno.EINVAL);
+  const raw = t.mm.copyIn(iov, cnt * 16);
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.length);
+  const out: Array<[bigint, number]> = [];
+  let total = 0n;
+  for (let i = 0; i < cnt; i++) {
+    const base = dv.getBigUint64(i * 16, true);
+    const len = dv.getBigInt64(i * 16 + 8, true);
+    if (len < 0n) fail(Errno.EINVAL);
+    total += len;
+    if (total > 0x7fffffffffffffffn) fail(Errno.EINVAL);
+    out.push([base, Number(len > BigInt(MAX_RW) ? BigInt(MAX_RW) : len)]);
+  }
+  return out;
+}
+
+/** readv/preadv: fill buffers in order, blocking only before the first byte. */
+async function readVec(t: Task, fd: bigint, iov: bigint, cnt: bigint, off: number | undefined): Promise<number> {
+  const f = fileOf(t, fd);
+  if (!f.readable) fail(Errno.EBADF);
+  const vecs = readIovecs(t, iov, s32(cnt));
+  let total = 0;
+  for (const [base, len] of vecs) {
+    if (len === 0) continue;
+    let n: number;
+    try {
+      n = await readTo(t, f, base, len, off === undefined ? undefined : off + total, total === 0);
+    } catch (e) {
+      if (total > 0 && (isAgain(e) || e instanceof SysError)) return total;
+      throw e;
+    }
+    total += n;
+    if (n < len) break;
+  }
+  return total;
+}
+
+async function writeVec(t: Task, fd: bigint, iov: bigint, cnt: bigint, off: number | undefined): Promise<number> {
+  const f = fileOf(t, fd);
+  if (!f.writable) fail(Errno.EBADF);
+  const vecs = readIovecs(t, iov, s32(cnt));
+  let total = 0;
+  for (const [base, len] of vecs) {
+    if (len === 0) continue;
+    let n: number;
+    try {
+      n = await writeFrom(t, f, base, len, off === undefined ? undefined : off + total, total === 0 || !f.seekable);
+    } catch (e) {
+      if (total > 0) return total;
+      throw e;
+    }
+    total += n;
+    if (n < len) break;
+  }
+  return total;
+}
+
+/** A positional offset argument: EINVAL if negative; ESPIPE if the file is not seekable. */
+function posOffset(f: FileDescription, off: bigint): number {
+  const o = BigInt.asIntN(64, off);
+  if (!f.seekable) fail(Errno.ESPIPE);
+  if (o < 0n) fail(Errno.EINVAL);
+  return Number(o);
+}
+
+// ------------------------------------------------------------------ handlers
+
+function read(t: Task, fd: bigint, buf: bigint, count: bigint): Promise<number> {
+  return readTo(t, fileOf(t, fd), buf, Number(count > BigInt(MAX_RW) ? BigInt(MAX_RW) : count));
+}
+function write(t: Task, fd: bigint, buf: bigint, count: bigint): Promise<number> {
+  return writeFrom(t, fileOf(t, fd), buf, Number(count > BigInt(MAX_RW) ? BigInt(MAX_RW) : count));
+}
+function pread64(t: Task, fd: bigint, buf: bigint, count: bigint, off: bigint): Promise<number> {
+  const f = fileOf(t, fd);
+  if (!f.readable) fail(Errno.EBADF);
+  return readTo(t, f, buf, Number(count > BigInt(MAX_RW) ? BigInt(MAX_RW) : count), posOffset(f, off));
+}
+function pwrite64(t: Task, fd: bigint, buf: bigint, count: bigint, off: bigint): Promise<number> {
+  const f = fileOf(t, fd);
+  if (!f.writable) fail(Errno.EBADF);
+  return writeFrom(t, f, buf, Number(count > BigInt(MAX_RW) ? BigInt(MAX_RW) : count), posOffset(f, off));
+}
+function readv(t: Task, fd: bigint, iov: bigint, cnt: bigint): Promise<number> {
+  return readVec(t, fd, iov, cnt, undefined);
+}
+function writev(t: Task, fd: bigint, iov: bigint, cnt: bigint): Promise<number> {
+  return writeVec(t, fd, iov, cnt, undefined);
+}
+/** preadv/pwritev pass the offset as (low, high) halves on x86-64; the low register holds all 64 bits. */
+function preadv(t: Task, fd: bigint, iov: bigint, cnt: bigint, off: bigint): Promise<number> {
+  return readVec(t, fd, iov, cnt, posOffset(fileOf(t, fd), off));
+}
+function pwritev(t: Task, fd: bigint, iov: bigint, cnt: bigint, off: bigint): Promise<number> {
+  return writeVec(t, fd, iov, cnt, posOffset(fileOf(t, fd), off));
+}
+/** preadv2/pwritev2: flags must be 0 (RWF_* unsupported → EOPNOTSUPP); offset -1 = current offset. */
+function preadv2(t: Task, fd: bigint, iov: bigint, cnt: bigint, off: bigint, _hi: bigint, flags: bigint): Promise<number> {
+  if (u32(flags) !== 0) fail(Errno.EOPNOTSUPP);
+  const o = BigInt.asIntN(64, off);
+  return readVec(t, fd, iov, cnt, o === -1n ? undefined : posOffset(fileOf(t, fd), off));
+}
+function pwritev2(t: Task, fd: bigint, iov: bigint, cnt: bigint, off: bigint, _hi: bigint, flags: bigint): Promise<number> {
+  if (u32(flags) !== 0) fail(Errno.EOPNOTSUPP);
+  const o = BigInt.asIntN(64, off);
+  return writeVec(t, fd, iov, cnt, o === -1n ? undefined : posOffset(fileOf(t, fd), off));
+}
+
+/** lseek(2): SEEK_SET/CUR/END/DATA/HOLE; ESPIPE on pipes, EINVAL for bad whence or negative result. */
+function lseek(t: Task, fd: bigint, off: bigint, whence: bigint): number {
+  const f = fileOf(t, fd);
+  if (f.isPath) fail(Errno.EBADF);
+  const w = u32(whence);
+  if (w > 4) fail(Errno.EINVAL);
+  return f.seek(Number(BigInt.asIntN(64, off)), w);
+}
+
+/** The open flags the kernel accepts (unknown bits are ignored by open, as Linux does). */
+async function doOpen(t: Task, dirfd: number, pathAddr: bigint, flags: number, mode: number): Promise<number> {
+  const path = t.mm.copyInString(pathAddr);
+  const f = t.kernel.vfs.open(t, dirfd, path, flags, mode);
+  try {
+    if (f instanceof PipeFile && !(flags & O_PATH)) await f.openWait(t);
+    return t.fdTable.install(f, (flags & O_CLOEXEC) !== 0);
+  } catch (e) {
+    f.release();
+    throw e;
+  }
+}
+
+function open(t: Task, path: bigint, flags: bigint, mode: bigint): Promise<number> {
+  return doOpen(t, AT_FDCWD, path, s32(flags), u32(mode));
+}
+function openat(t: Task, dirfd: bigint, path: bigint, flags: bigint, mode: bigint): Promise<number> {
+  return doOpen(t, s32(dirfd), path, s32(flags), u32(mode));
+}
+function creat(t: Task, path: bigint, mode: bigint): Promise<number> {
+  return doOpen(t, AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, u32(mode));
+}
+/**
+ * openat2(2): struct open_how {flags, mode, resolve}. Unknown flag bits → EINVAL; mode without
+ * O_CREAT/O_TMPFILE → EINVAL; RESOLVE_* flags are not supported yet (EINVAL), so callers fall back.
+ */
+function openat2(t: Task, dirfd: bigint, path: bigint, how: bigint, size: bigint): Promise<number> {
+  if (size < 24n || size > 4096n) fail(Errno.EINVAL);
+  const raw = t.mm.copyIn(how, Number(size));
+  for (let i = 24; i < raw.length; i++) if (raw[i] !== 0) fail(Errno.E2BIG);
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.length);
+  const flags = dv.getBigUint64(0, true);
+  const mode = dv.getBigUint64(8, true);
+  const resolve = dv.getBigUint64(16, true);
+  const VALID = 0o37777777n;
+  if (flags & ~VALID) fail(Errno.EINVAL);
+  if (mode & ~0o7777n) fail(Errno.EINVAL);
+  if (mode !== 0n && !(Number(flags) & (O_CREAT | 0o20000000))) fail(Errno.EINVAL);
+  if (resolve !== 0n) fail(Errno.EINVAL);
+  return doOpen(t, s32(dirfd), path, Number(flags), Number(mode));
+}
+
+function close(t: Task, fd: bigint): number {
+  t.fdTable.close(s32(fd));
+  return 0;
+}
+
+/** close_range(2): CLOSE_RANGE_CLOEXEC marks instead of closing; CLOSE_RANGE_UNSHARE unshares first. */
+function closeRange(t: Task, first: bigint, last: bigint, flags: bigint): number {
+  const CLOSE_RANGE_UNSHARE = 2;
+  const CLOSE_RANGE_CLOEXEC = 4;
+  const fl = u32(flags);
+  if (fl & ~(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC)) fail(Errno.EINVAL);
+  const a = u32(first);
+  const b = u32(last);
+  if (a > b) fail(Errno.EINVAL);
+  if (fl & CLOSE_RANGE_UNSHARE) t.fdTable = t.fdTable.fork();
+  t.fdTable.closeRange(a, b, (fl & CLOSE_RANGE_CLOEXEC) !== 0);
+  return 0;
+}
+
+function dup(t: Task, fd: bigint): number {
+  const f = fileOf(t, fd);
+  f.incRef();
+  try {
+    return t.fdTable.install(f, false);
+  } catch (e) {
+    f.release();
+    throw e;
+  }
+}
+
+function dup2(t: Task, oldfd: bigint, newfd: bigint): number {
+  const f = fileOf(t, oldfd);
+  const n = s32(newfd);
+  if (n === s32(oldfd)) return n;
+  f.incRef();
+  try {
+    t.fdTable.installAt(n, f, false);
+  } catch (e) {
+    f.release();
+    throw e;
+  }
+  return n;
+}
+
+function dup3(t: Task, oldfd: bigint, newfd: bigint, flags: bigint): number {
+  const fl = s32(flags);
+  if (fl & ~O_CLOEXEC) fail(Errno.EINVAL);
+  const f = fileOf(t, oldfd);
+  const n = s32(newfd);
+  if (n === s32(oldfd)) fail(Errno.EINVAL);
+  f.incRef();
+  try {
+    t.fdTable.installAt(n, f, (fl & O_CLOEXEC) !== 0);
+  } catch (e) {
+    f.release();
+    throw e;
+  }
+  return n;
+}
+
+const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_GETLK = 5, F_SETLK = 6, F_SETLKW = 7,
+  F_SETOWN = 8, F_GETOWN = 9, F_OFD_GETLK = 36, F_OFD_SETLK = 37, F_OFD_SETLKW = 38, F_DUPFD_CLOEXEC = 1030,
+  F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032, F_ADD_SEALS = 1033, F_GET_SEALS = 1034;
+const FD_CLOEXEC = 1;
+const F_RDLCK = 0, F_WRLCK = 1, F_UNLCK = 2;
+
+/**
+ * fcntl(2): F_DUPFD(_CLOEXEC), F_GETFD/F_SETFD, F_GETFL/F_SETFL (O_APPEND, O_NONBLOCK, O_ASYNC,
+ * O_DIRECT, O_NOATIME), F_GETPIPE_SZ/F_SETPIPE_SZ, F_GETOWN/F_SETOWN (recorded; no SIGIO).
+ * Partial: record locks (F_SETLK/F_SETLKW/F_GETLK and OFD variants) are validated but not tracked
+ * between processes: F_GETLK always reports F_UNLCK and F_SETLK always succeeds. Seals: EINVAL.
+ */
+function fcntl(t: Task, fdArg: bigint, cmdArg: bigint, arg: bigint): number {
+  const fd = s32(fdArg);
+  const f = fileOf(t, fd);
+  const cmd = s32(cmdArg);
+  switch (cmd) {
+    case F_DUPFD:
+    case F_DUPFD_CLOEXEC: {
+      const min = s32(arg);
+      if (min < 0 || min >= t.fdTable.limit) fail(Errno.EINVAL);
+      f.incRef();
+      try {
+        return t.fdTable.install(f, cmd === F_DUPFD_CLOEXEC, min);
+      } catch (e) {
+        f.release();
+        throw e;
+      }
+    }
+    case F_GETFD:
+      return t.fdTable.getCloexec(fd) ? FD_CLOEXEC : 0;
+    case F_SETFD:
+      t.fdTable.setCloexec(fd, (Number(arg & 1n) & FD_CLOEXEC) !== 0);
+      return 0;
+    case F_GETFL:
+      return f.accessMode | f.flags;
+    case F_SETFL:
+      if (f.isPath) fail(Errno.EBADF);
+      f.flags = (f.flags & ~SETFL_MASK) | (s32(arg) & SETFL_MASK);
+      return 0;
+    case F_GETLK:
+    case F_OFD_GETLK: {
+      if (f.isPath) fail(Errno.EBADF);
+      const type = t.mm.readU16(arg);
+      if (type !== F_RDLCK && type !== F_WRLCK) fail(Errno.EINVAL);
+      t.mm.copyOut(arg, new Uint8Array([F_UNLCK, 0]));
+      return 0;
+    }
+    case F_SETLK:
+    case F_SETLKW:
+    case F_OFD_SETLK:
+    case F_OFD_SETLKW: {
+      if (f.isPath) fail(Errno.EBADF);
+      const type = t.mm.readU16(arg);
+      if (type === F_RDLCK && !f.readable) fail(Errno.EBADF);
+      if (type === F_WRLCK && !f.writable) fail(Errno.EBADF);
+      if (type !== F_RDLCK && type !== F_WRLCK && type !== F_UNLCK) fail(Errno.EINVAL);
+      return 0;
+    }
+    case F_GETOWN:
+      return owners.get(f) ?? 0;
+    case F_SETOWN:
+      owners.set(f, s32(arg));
+      return 0;
+    case F_GETPIPE_SZ:
+      if (!(f instanceof PipeFile)) fail(Errno.EBADF);
+      return f.pipe.capacity;
+    case F_SETPIPE_SZ:
+      if (!(f instanceof PipeFile)) fail(Errno.EBADF);
+      return f.pipe.setCapacity(Number(BigInt.asUintN(32, arg)), t.creds.isRoot);
+    case F_ADD_SEALS:
+    case F_GET_SEALS:
+      fail(Errno.EINVAL);
+    default:
+      fail(Errno.EINVAL);
+  }
+}
+const owners = new WeakMap<FileDescription, number>();
+
+/**
+ * ioctl(2): FIONBIO, FIOCLEX, FIONCLEX, FIOASYNC and FIONREAD (regular files: bytes after the
+ * offset) here; everything else is the file's (terminal passthrough on host ttys, FIONREAD on pipes),
+ * ENOTTY otherwise.
+ */
+function ioctl(t: Task, fdArg: bigint, reqArg: bigint, arg: bigint): number | Promise<number> {
+  const fd = s32(fdArg);
+  const f = fileOf(t, fd);
+  if (f.isPath) fail(Errno.EBADF);
+  const req = u32(reqArg);
+  switch (req) {
+    case FIONBIO:
+      if (t.mm.readI32(arg)) f.flags |= O_NONBLOCK;
+      else f.flags &= ~O_NONBLOCK;
+      return 0;
+    case FIOASYNC:
+      if (t.mm.readI32(arg)) f.flags |= O_ASYNC;
+      else f.flags &= ~O_ASYNC;
+      return 0;
+    case FIOCLEX:
+      t.fdTable.setCloexec(fd, true);
+      return 0;
+    case FIONCLEX:
+      t.fdTable.setCloexec(fd, false);
+      return 0;
+    case FIONREAD:
+      if ((f.stat().mode & S_IFMT) === S_IFREG) {
+        t.mm.writeI32(arg, Math.max(0, Math.min(0x7fffffff, f.size() - f.offset)));
+        return 0;
+      }
+      return f.ioctl(t, req, arg);
+    default:
+      return f.ioctl(t, req, arg);
+  }
+}
+
+/** getdents64(2) / getdents(2): as many records as fit in `count` (EINVAL if not even one). */
+function getdentsCommon(t: Task, fd: bigint, dirp: bigint, countArg: bigint, is64: boolean): number {
+  const f = fileOf(t, fd);
+  if (f.isPath) fail(Errno.EBADF);
+  if (!f.inode.isDir) fail(Errno.ENOTDIR);
+  const count = Number(BigInt.asUintN(32, countArg));
+  const out = Buffer.alloc(Math.min(count, 1 << 20));
+  let pos = 0;
+  for (;;) {
+    const e = f.readdirNext();
+    if (!e) break;
+    const name = Buffer.from(e.name, 'latin1');
+    const reclen = is64 ? (19 + name.length + 1 + 7) & ~7 : (18 + name.length + 2 + 7) & ~7;
+    if (pos + reclen > out.length) {
+      f.readdirUnread();
+      if (pos === 0) fail(Errno.EINVAL);
+      break;
+    }
+    const off = BigInt(f.offset);
+    out.writeBigUInt64LE(BigInt(e.ino), pos);
+    out.writeBigInt64LE(off, pos + 8);
+    out.writeUInt16LE(reclen, pos + 16);
+    if (is64) {
+      out[pos + 18] = e.type;
+      name.copy(out, pos + 19);
+      out[pos + 19 + name.length] = 0;
+    } else {
+      name.copy(out, pos + 18);
+      out[pos + 18 + name.length] = 0;
+      out[pos + reclen - 1] = e.type;
+    }
+    pos += reclen;
+  }
+  t.mm.copyOut(dirp, out.subarray(0, pos));
+  return pos;
+}
+function getdents64(t: Task, fd: bigint, dirp: bigint, count: bigint): number {
+  return getdentsCommon(t, fd, dirp, count, true);
+}
+function getdents(t: Task, fd: bigint, dirp: bigint, count: bigint): number {
+  return getdentsCommon(t, fd, dirp, count, false);
+}
+
+/**
+ * sendfile(2): copy from `in_fd` (a seekable file: EINVAL otherwise) to `out_fd` (any writable file,
+ * pipes included). With `offset` non-NULL, reads start there, *offset is updated and in_fd's offset is
+ * untouched. Blocks on a full pipe like write(2).
+ */
+async function sendfile(t: Task, outFd: bigint, inFd: bigint, offPtr: bigint, countArg: bigint): Promise<number> {
+  const fin = fileOf(t, inFd);
+  const fout = fileOf(t, outFd);
+  if (!fin.readable || !fout.writable) fail(Errno.EBADF);
+  if (!fin.seekable || fin.inode.isDir) fail(Errno.EINVAL);
+  if (fout.flags & 0o2000 /* O_APPEND */) fail(Errno.EINVAL);
+  const count = Math.min(Number(BigInt.asUintN(64, countArg) > BigInt(MAX_RW) ? BigInt(MAX_RW) : countArg), MAX_RW);
+  let pos = offPtr ? Number(t.mm.readI64(offPtr)) : fin.offset;
+  if (pos < 0) fail(Errno.EINVAL);
+  let done = 0;
+  const buf = new Uint8Array(Math.min(count, 65536));
+  try {
+    while (done < count) {
+      const n = fin.pread(buf.subarray(0, Math.min(buf.length, count - done)), pos);
+      if (n === 0) break;
+      let w = 0;
+      while (w < n) {
+        try {
+          w += fout.write(buf.subarray(w, n));
+        } catch (e) {
+          if (e instanceof SysError && e.errno === Errno.EPIPE) t.queueSignal(SIGPIPE);
+          if (!isAgain(e) || fout.nonblocking) {
+            if (done + w > 0) {
+              pos += w;
+              done += w;
+              return done;
+            }
+            throw e;
+          }
+          await waitReady(t, fout, POLLOUT);
+        }
+      }
+      pos += n;
+      done += n;
+    }
+  } catch (e) {
+    if (done === 0) throw e;
+  } finally {
+    if (offPtr) t.mm.writeU64(offPtr, BigInt(pos));
+    else fin.offset = pos;
+  }
+  return done;
+}
+
+export const fileSyscalls: SyscallDef[] = [
+  { nr: 0, name: 'read', args: 'fBn', fn: read },
+  { nr: 1, name: 'write', args: 'fbn', fn: write },
+  { nr: 2, name: 'open', args: 'som', fn: open },
+  { nr: 3, name: 'close', args: 'f', fn: close },
+  { nr: 8, name: 'lseek', args: 'fii', fn: lseek },
+  { nr: 16, name: 'ioctl', args: 'fxp', fn: ioctl },
+  { nr: 17, name: 'pread64', args: 'fBni', fn: pread64 },
+  { nr: 18, name: 'pwrite64', args: 'fbni', fn: pwrite64 },
+  { nr: 19, name: 'readv', args: 'fpi', fn: readv },
+  { nr: 20, name: 'writev', args: 'fpi', fn: writev },
+  { nr: 32, name: 'dup', args: 'f', fn: dup },
+  { nr: 33, name: 'dup2', args: 'ff', fn: dup2 },
+  { nr: 40, name: 'sendfile', args: 'ffpn', fn: sendfile },
+  { nr: 72, name: 'fcntl', args: 'fix', fn: fcntl, support: 'partial' },
+  { nr: 78, name: 'getdents', args: 'fpn', fn: getdents },
+  { nr: 85, name: 'creat', args: 'sm', fn: creat },
+  { nr: 217, name: 'getdents64', args: 'fpn', fn: getdents64 },
+  { nr: 257, name: 'openat', args: 'Fsom', fn: openat },
+  { nr: 292, name: 'dup3', args: 'ffo', fn: dup3 },
+  { nr: 295, name: 'preadv', args: 'fpii', fn: preadv },
+  { nr: 296, name: 'pwritev', args: 'fpii', fn: pwritev },
+  { nr: 327, name: 'preadv2', args: 'fpiiix', fn: preadv2, support: 'partial' },
+  { nr: 328, name: 'pwritev2', args: 'fpiiix', fn: pwritev2, support: 'partial' },
+  { nr: 436, name: 'close_range', args: 'uux', fn: closeRange },
+  { nr: 437, name: 'openat2', args: 'Fspn', fn: openat2, support: 'partial' },
+];
+
