@@ -228,6 +228,12 @@ export class HostInode extends Inode {
     if (!(newDir instanceof HostInode) || newDir.fs !== this.fs) fail(Errno.EXDEV);
     check(native.hostRenameat2(this.dirfd(), nameBuf(oldName), newDir.dirfd(), nameBuf(newName), flags));
   }
+  override renamed(newParent: Inode, newName: string): void {
+    if (newParent instanceof HostInode) {
+      this.parent = newParent;
+      this.name = newName;
+    }
+  }
   override readlink(): string {
     const a = this.at();
     const r = native.hostReadlinkat(a.dfd, a.name);

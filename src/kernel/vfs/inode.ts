@@ -191,6 +191,11 @@ export abstract class Inode {
   rename(_oldName: string, _newDir: Inode, _newName: string, _flags: number): void {
     fail(Errno.EPERM);
   }
+  /**
+   * Called by the VFS after `rename` moved this inode to `newName` in `newParent` (filesystems that
+   * address inodes by location, like host, update it here).
+   */
+  renamed?(newParent: Inode, newName: string): void;
   /** readlink(2): the target (EINVAL if not a symlink). */
   readlink(_ctx?: PathCtx): string {
     fail(Errno.EINVAL);

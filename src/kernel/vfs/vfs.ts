@@ -512,6 +512,7 @@ export class Vfs {
       dd.name = op.name;
       dd.parent = op.parent.dentry;
       op.parent.dentry.children.set(op.name, dd);
+      dd.inode.renamed?.(op.parent.dentry.inode, op.name);
     } else if (dd) {
       dd.dead = true;
       np.parent.dentry.children.delete(np.name);
@@ -519,6 +520,7 @@ export class Vfs {
     sd.name = np.name;
     sd.parent = np.parent.dentry;
     np.parent.dentry.children.set(np.name, sd);
+    sd.inode.renamed?.(np.parent.dentry.inode, np.name);
   }
 
   /** readlink(2)/readlinkat(2): EINVAL if not a symlink. AT_EMPTY_PATH reads an O_PATH fd's link. */
