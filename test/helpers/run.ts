@@ -9,6 +9,12 @@
 // `input` is given, and a timeout after which the whole process group is
 // killed. Exit statuses are compared the way a shell sees them: a process
 // killed by signal n counts as 128+n, which is what `tsvisor do` returns.
+//
+// Debug knobs (environment of `npm test`):
+//   TSVISOR_TEST_NATIVE_ONLY=1    run only the native side (check the tests themselves)
+//   TSVISOR_TEST_STRACE=1         pass --strace to every sandboxed run
+//   TSVISOR_TEST_SANDBOX_ARGS=…   extra `tsvisor do` arguments, e.g. "--platform ptrace"
+//   TSVISOR_*, RUST_LOG, RUST_BACKTRACE are passed through to the sandbox
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -318,6 +324,11 @@ export async function compareWithNative(
   const native = await runNative(nativeArgv ?? argv, nativeOpts);
   if (native.spawnError || native.timedOut)
     throw new Error(`native run failed, the test itself is broken: ${describeResult(native)}\n${native.stderr}`);
+  if (process.env.TSVISOR_TEST_NATIVE_ONLY === '1') {
+    // Validating the tests themselves: show what the native side did.
+    console.log(`[native only] ${describeResult(native)}: ${native.argv.join(' ')}\n${native.stdout}${native.stderr ? `--- stderr\n${native.stderr}` : ''}`);
+    return { native, sandbox: native };
+  }
   // The sandbox gets what is left of the caller's time budget.
   const budget = common.timeoutMs !== undefined ? Math.max(1_000, common.timeoutMs - native.durationMs) : undefined;
   const sandbox = await runSandbox(argv, { ...common, timeoutMs: budget });
