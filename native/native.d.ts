@@ -183,6 +183,101 @@ export declare function hostUnlinkat(dirfd: number, name: Buffer, flags: number)
  */
 export declare function hostUtimensat(dirfd: number, name: Buffer, aSec: number, aNsec: number, mSec: number, mNsec: number, flags: number): number
 
+export declare function kvmDeadReason(vcpu: number): string
+
+export interface KvmFault {
+  vector: number
+  error: bigint
+  /** Faulting address for page faults (CR2). */
+  cr2: bigint
+  /** Page fault on a page mapped PROT_NONE. */
+  protNone: boolean
+  /** For #MF/#XM: the unmasked exception flags (x87 FSW or MXCSR bits 0–5). */
+  fpuCode: number
+}
+
+/**
+ * The vCPU's x87/SSE/AVX state in XSAVE (standard) layout, as PTRACE_GETREGSET NT_X86_XSTATE
+ * gives it (including Linux's software-reserved bytes 464..511). Returns bytes written.
+ */
+export declare function kvmGetFpu(vcpu: number, buf: Uint8Array): number
+
+export declare function kvmInfo(): KvmInfo
+
+export interface KvmInfo {
+  xcr0: bigint
+  xsaveSize: number
+  maxVcpus: number
+  lstar: bigint
+  kbase: bigint
+}
+
+/** Open /dev/kvm, create the VM and its memory slots (idempotent). Installs the event-loop kick. */
+export declare function kvmInit(): void
+
+/** Details of the last RUN_FAULT. */
+export declare function kvmLastFault(): KvmFault
+
+/** Map `length` bytes of the memory file at `offset` at user address `addr` with `prot`. */
+export declare function kvmMap(space: number, addr: bigint, offset: number, length: bigint, prot: number): void
+
+/** A new, empty address space. Returns its id. */
+export declare function kvmNewAddressSpace(): number
+
+/** A new vCPU for a task. Returns its id. */
+export declare function kvmNewVcpu(): number
+
+/** Can this host run the KVM platform? Returns "" if yes, otherwise the reason. */
+export declare function kvmProbe(): string
+
+export declare function kvmProtect(space: number, addr: bigint, length: bigint, prot: number): void
+
+export declare function kvmReleaseAddressSpace(space: number): void
+
+export declare function kvmReleaseVcpu(vcpu: number): void
+
+/**
+ * The hot path: load `regs` (27 u64, user_regs_struct order) into vCPU `vcpu`, run it in address
+ * space `space` until the next syscall, fault or kick, and store the registers back into `regs`.
+ * `timeout_ms` (-1: none) bounds the run: the event-loop watcher kicks the vCPU out then (and
+ * whenever libuv has work). Returns RUN_SYSCALL (1), RUN_FAULT (2, details from
+ * [`kvm_last_fault`]), RUN_INTERRUPTED (0) or RUN_DEAD (3, reason from [`kvm_dead_reason`]).
+ */
+export declare function kvmRun(vcpu: number, space: number, regs: BigUint64Array, timeoutMs: number): number
+
+/** Load FPU state previously read with [`kvm_get_fpu`] (possibly modified, e.g. by sigreturn). */
+export declare function kvmSetFpu(vcpu: number, buf: Uint8Array): void
+
+/**
+ * Mechanism probe for page-table coherence: does a vCPU see host edits of its (already used)
+ * page tables? Guest loop: `mov rax, [0x600000]; syscall; jmp`. Returns, per step, the value the
+ * guest read (or 1e6 + vector*1000 + error code for an exception):
+ * [initial (expect 111), after host remap to another page (222 if coherent), after unmapping
+ * (page fault if coherent), after mapping back (222), after remap (333) plus a CR3 reload through
+ * KVM_SYNC_X86_SREGS].
+ */
+export declare function kvmSpikeCoherence(codeOff: number): Array<number>
+
+/**
+ * Syscall round-trip benchmark, entirely native: guest `mov eax, 39; syscall; jmp` in user mode,
+ * host answers each syscall. `mode`: 0 = syscall page stores to the exit page (KVM_EXIT_MMIO,
+ * registers through KVM_SYNC_REGS); 1 = syscall page `ud2` → #UD → supervisor entry code → `out`
+ * → host → iretq; 2 = like 0 but KVM_GET_REGS/KVM_SET_REGS per exit instead of sync regs.
+ * `code_off`: a free page-aligned memory-file offset (chunk 0 must be mapped) for code and stack.
+ * Returns [ns per round trip, KVM_RUN calls per syscall, syscalls done].
+ */
+export declare function kvmSpikeSyscall(mode: number, iters: number, codeOff: number): Array<number>
+
+export declare function kvmStats(): KvmStats
+
+export interface KvmStats {
+  exits: number
+  zaps: number
+  vcpus: number
+}
+
+export declare function kvmUnmap(space: number, addr: bigint, length: bigint): void
+
 /** The JS side is about to run an event-loop iteration for the work that interrupted a wait. */
 export declare function loopServed(): void
 
@@ -249,6 +344,13 @@ export declare function ptraceLayout(): StubLayout
  */
 export declare function ptraceNewStub(): number
 
+/**
+ * Add a host thread to the stub process that thread `tid` (stopped) belongs to: it shares the stub's
+ * address space and is traced from birth. Returns the new thread's tid, stopped and ready to load
+ * registers into. One application thread runs on one stub thread (its Context).
+ */
+export declare function ptraceNewThread(tid: number): number
+
 /** Non-blocking variant of [`ptrace_wait`] (WNOHANG): returns -1 if nothing is pending. */
 export declare function ptracePoll(): number
 
@@ -263,6 +365,13 @@ export declare function ptraceSetFpu(tid: number, buf: Uint8Array): void
 
 /** Load `regs` (27 u64, user_regs_struct order) into the stub thread. */
 export declare function ptraceSetRegs(tid: number, regs: BigUint64Array): void
+
+/**
+ * Wait (blocking, briefly) for running stub thread `tid` to stop after [`ptrace_interrupt`]; returns
+ * the event it reported, encoded as [`ptrace_wait`] does (it may be a syscall or fault stop that won
+ * the race with the interrupt, which the caller must then serve).
+ */
+export declare function ptraceStopThread(tid: number): number
 
 /**
  * Block until some stub stops or exits, or the event loop needs the thread. Returns

@@ -11,6 +11,7 @@
 
 pub mod eventloop;
 pub mod host;
+pub mod kvm;
 pub mod memfile;
 pub mod ptrace;
 

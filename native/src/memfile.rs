@@ -62,6 +62,13 @@ pub(crate) fn memfile_fd() -> i32 {
     FD.load(Ordering::SeqCst) as i32
 }
 
+/// The Sentry's reserved range for the whole memory file: (host address, length in bytes). Chunks are
+/// mapped into it at their file offsets as the file grows; the rest stays PROT_NONE. The KVM platform
+/// registers this whole range as guest-physical memory once (see native/src/kvm).
+pub(crate) fn reserved_range() -> Option<(usize, usize)> {
+    STATE.lock().unwrap().as_ref().map(|s| (s.base, (CHUNK_SIZE * MAX_CHUNKS) as usize))
+}
+
 /// Make chunk `index` exist (the file grows to cover it) and return an ArrayBuffer over the Sentry's
 /// mapping of it: bytes [index*CHUNK_SIZE, (index+1)*CHUNK_SIZE) of the memory file.
 #[napi]

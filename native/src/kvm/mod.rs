@@ -1,0 +1,401 @@
+//! The KVM platform's mechanisms: one VM per sandbox whose guest-physical memory is the memory
+//! file, guest page tables written by the host, and vCPUs that run application code in guest user
+//! mode and come back to the Sentry on every syscall, fault or kick.
+//!
+//! ## Privilege map (what runs where, and why the application cannot escape)
+//! * **Host, JS thread (the Sentry + this module)**: writes the page tables, GDT/IDT/TSS and the
+//!   entry code, all in the *system region* — an anonymous mapping private to the Sentry that is
+//!   guest-physical slot 0. Guest-physical slot 1 is the memory file. Nothing else is guest memory.
+//! * **Guest CPL 0 ("supervisor")**: only the 16-byte exception stubs and the common tail in the code
+//!   page ([`guest::code_page`]): `push rax; mov rax, cr2; push rax; out 0x80; add rsp, 32; iretq`.
+//!   They run on the vCPU's own exception stack (TSS.RSP0) and touch nothing else.
+//! * **Guest CPL 3**: the application, plus the syscall page (read+exec, user) and the exit page.
+//!
+//! Why that holds: the user half of each address space maps only memory-file pages the
+//! MemoryManager gave it (plus the two platform pages above `USER_TOP`); the IDT, code page, GDT/TSS
+//! and stacks are supervisor-only pages in the upper half (on this PVM host user mode cannot reach
+//! the upper half at all — a user fetch there faults not-present — and on VMX/SVM the U/S bit
+//! forbids it); the page tables and the rest of the system region are not mapped at any virtual
+//! address, so no guest code (not even CPL 0) can write them; the syscall page is read-only; the
+//! exit page has no memory behind it (stores there are MMIO exits the host treats as a syscall of the
+//! task, so the application can only affect its own registers); IOPL is forced to 0 and NT/VM
+//! cleared in every rflags we load; only #BP/#OF gates are DPL 3. The application's only ways out of
+//! user mode are exceptions (into the stubs, which exit to the host) and the syscall page.
+//!
+//! ## Page-table coherence (measured: `kvm_spike_coherence`)
+//! KVM here shadows guest page tables (PVM has no EPT/NPT) and write-protects them against *guest*
+//! writes only: host edits of entries KVM has already shadowed are **not** seen, not even after a
+//! CR3 reload through KVM_SET_SREGS. Entries going from not-present to present (or gaining rights)
+//! are seen, because a shadow miss makes KVM re-walk our tables. So: adding mappings and rights is a
+//! plain host write; removing or narrowing a present entry sets `zap_pending`, and before the next
+//! KVM_RUN the system slot is deleted and re-added, which drops every shadow page (≈ 0.75 ms plus
+//! re-faulting the working set). Freed page-table pages are reused only after such a zap (KVM may
+//! still hold a shadow of their old contents). A cheaper invalidation (the guest's CPL 0 code doing
+//! the narrowing writes itself, which KVM tracks) is the next optimisation.
+//!
+//! ## Syscall path: the measured shapes (benchmarks/kvm-spike.mjs, 5 000 syscalls × 5, medians)
+//! On this PVM KVM a user `syscall` jumps to LSTAR *still in user mode* (rcx/r11 set). Shapes tried:
+//! | shape | µs / syscall |
+//! |---|---|
+//! | LSTAR page stores to the exit page → KVM_EXIT_MMIO from user mode; registers through KVM_SYNC_REGS, resume by writing them back (no iretq, no mode switch) — **chosen** | 32–47 |
+//! | same exit but KVM_GET_REGS/KVM_SET_REGS per syscall | ≈ 88 |
+//! | LSTAR page `ud2` → #UD → CPL 0 stub → `out` → host → `iretq` (DESIGN.md's spike layout) | 56–72 |
+//! | reference: an exit-page store from user mode without `syscall` | 32–44 |
+//! | reference: `out` or MMIO store from CPL 0 in a loop | 10–13 |
+//! So the `syscall` emulation itself is cheap; an exit taken *from user mode* costs ≈ 25–30 µs more
+//! than one from CPL 0, and every user↔supervisor switch (exception delivery, iretq) about as much.
+//! One exit per syscall, no mode switch, no register ioctl is the minimum this host allows. Pinned to
+//! one CPU (`taskset -c 0`) the same loops are slower here (≈ 74–84 µs).
+//!
+//! On VMX/SVM hosts `syscall` enters CPL 0 at LSTAR; the same page then runs at CPL 0, the store
+//! still exits, and [`vm::Vcpu::store`] sees CPL 0 and resumes through the `iretq` path.
+//!
+//! ## Threads
+//! KVM_RUN is made by the JS thread itself, synchronously ([`kvm_run`]): no hand-off on the hot
+//! path. While it runs, [`crate::eventloop`]'s watcher kicks the thread with its signal when libuv
+//! has work or the deadline passes; KVM_RUN returns EINTR and the TS dispatcher serves the loop.
+//! One vCPU per task; one vCPU runs at a time (the JS thread), other runnable tasks get turns when a
+//! time slice (a deadline passed to `kvm_run`) expires.
+
+use crate::eventloop;
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use std::sync::Mutex;
+
+pub mod guest;
+pub mod pt;
+pub mod spike;
+pub mod vm;
+
+use vm::{Exit, Machine, Vcpu};
+
+pub(crate) struct State {
+    pub m: Machine,
+    /// Address spaces by id: page-table root (guest-physical), None once released.
+    pub spaces: Vec<Option<u64>>,
+    pub vcpus: Vec<Option<Vcpu>>,
+    pub last: LastFault,
+}
+
+#[derive(Clone, Copy, Default)]
+pub(crate) struct LastFault {
+    pub vector: u32,
+    pub error: u64,
+    pub cr2: u64,
+    pub prot_none: bool,
+    pub fpu_code: u32,
+}
+
+pub(crate) static STATE: Mutex<Option<State>> = Mutex::new(None);
+
+fn err(s: String) -> Error {
+    Error::from_reason(s)
+}
+
+pub(crate) fn with<T>(f: impl FnOnce(&mut State) -> Result<T>) -> Result<T> {
+    let mut g = STATE.lock().unwrap();
+    let st = g.as_mut().ok_or_else(|| Error::from_reason("KVM platform not initialised"))?;
+    f(st)
+}
+
+/// Open /dev/kvm, create the VM and its memory slots (idempotent). Installs the event-loop kick.
+#[napi]
+pub fn kvm_init(env: Env) -> Result<()> {
+    eventloop::init(&env)?;
+    let mut g = STATE.lock().unwrap();
+    if g.is_some() {
+        return Ok(());
+    }
+    let m = Machine::new().map_err(err)?;
+    *g = Some(State { m, spaces: Vec::new(), vcpus: Vec::new(), last: LastFault::default() });
+    Ok(())
+}
+
+/// Can this host run the KVM platform? Returns "" if yes, otherwise the reason.
+#[napi]
+pub fn kvm_probe() -> String {
+    match std::fs::OpenOptions::new().read(true).write(true).open("/dev/kvm") {
+        Ok(_) => String::new(),
+        Err(e) => format!("/dev/kvm: {e}"),
+    }
+}
+
+#[napi(object)]
+pub struct KvmInfo {
+    pub xcr0: BigInt,
+    pub xsave_size: u32,
+    pub max_vcpus: u32,
+    pub lstar: BigInt,
+    pub kbase: BigInt,
+}
+
+#[napi]
+pub fn kvm_info() -> Result<KvmInfo> {
+    with(|s| {
+        Ok(KvmInfo {
+            xcr0: BigInt::from(s.m.xcr0),
+            xsave_size: s.m.xsave_size,
+            max_vcpus: s.m.max_vcpus,
+            lstar: BigInt::from(guest::LSTAR),
+            kbase: BigInt::from(guest::KBASE),
+        })
+    })
+}
+
+/// A new, empty address space. Returns its id.
+#[napi]
+pub fn kvm_new_address_space() -> Result<u32> {
+    with(|s| {
+        let root = s.m.sys.new_root().ok_or_else(|| Error::from_reason("page-table pool exhausted"))?;
+        if let Some(i) = s.spaces.iter().position(|x| x.is_none()) {
+            s.spaces[i] = Some(root);
+            return Ok(i as u32);
+        }
+        s.spaces.push(Some(root));
+        Ok((s.spaces.len() - 1) as u32)
+    })
+}
+
+fn root_of(s: &State, id: u32) -> Result<u64> {
+    s.spaces.get(id as usize).copied().flatten().ok_or_else(|| Error::from_reason("no such address space"))
+}
+
+use guest::USER_TOP;
+
+fn check_user(addr: u64, len: u64) -> Result<()> {
+    if addr & 0xfff != 0 || len & 0xfff != 0 || addr.checked_add(len).is_none_or(|e| e > USER_TOP) {
+        return Err(Error::from_reason(format!("bad user range {addr:#x}+{len:#x}")));
+    }
+    Ok(())
+}
+
+/// Map `length` bytes of the memory file at `offset` at user address `addr` with `prot`.
+#[napi]
+pub fn kvm_map(space: u32, addr: BigInt, offset: f64, length: BigInt, prot: u32) -> Result<()> {
+    let (addr, len) = (addr.get_u64().1, length.get_u64().1);
+    check_user(addr, len)?;
+    let off = offset as u64;
+    let (_, mlen) = crate::memfile::reserved_range().unwrap_or((0, 0));
+    if off & 0xfff != 0 || off + len > mlen as u64 {
+        return Err(Error::from_reason("memory-file range out of bounds"));
+    }
+    with(|s| {
+        let root = root_of(s, space)?;
+        let gpa = guest::MEMFILE_GPA + off;
+        if vm::map_range(&mut s.m.sys, root, addr, gpa, len, prot).is_err() && s.m.sys.has_dirty() {
+            // Out of clean page-table pages: drop KVM's shadows so freed pages can be reused.
+            s.m.zap().map_err(err)?;
+            vm::map_range(&mut s.m.sys, root, addr, gpa, len, prot).map_err(err)?;
+        }
+        Ok(())
+    })
+}
+
+#[napi]
+pub fn kvm_unmap(space: u32, addr: BigInt, length: BigInt) -> Result<()> {
+    let (addr, len) = (addr.get_u64().1, length.get_u64().1);
+    check_user(addr, len)?;
+    with(|s| {
+        let root = root_of(s, space)?;
+        vm::unmap_range(&mut s.m.sys, root, addr, len);
+        Ok(())
+    })
+}
+
+#[napi]
+pub fn kvm_protect(space: u32, addr: BigInt, length: BigInt, prot: u32) -> Result<()> {
+    let (addr, len) = (addr.get_u64().1, length.get_u64().1);
+    check_user(addr, len)?;
+    with(|s| {
+        let root = root_of(s, space)?;
+        vm::protect_range(&mut s.m.sys, root, addr, len, prot);
+        Ok(())
+    })
+}
+
+#[napi]
+pub fn kvm_release_address_space(space: u32) -> Result<()> {
+    with(|s| {
+        if let Some(root) = s.spaces.get_mut(space as usize).and_then(|x| x.take()) {
+            s.m.sys.free_root(root);
+        }
+        Ok(())
+    })
+}
+
+/// A new vCPU for a task. Returns its id.
+#[napi]
+pub fn kvm_new_vcpu() -> Result<u32> {
+    with(|s| {
+        let v = s.m.vcpu().map_err(err)?;
+        if let Some(i) = s.vcpus.iter().position(|x| x.is_none()) {
+            s.vcpus[i] = Some(v);
+            return Ok(i as u32);
+        }
+        s.vcpus.push(Some(v));
+        Ok((s.vcpus.len() - 1) as u32)
+    })
+}
+
+#[napi]
+pub fn kvm_release_vcpu(vcpu: u32) -> Result<()> {
+    with(|s| {
+        if let Some(v) = s.vcpus.get_mut(vcpu as usize).and_then(|x| x.take()) {
+            s.m.release_vcpu(v);
+        }
+        Ok(())
+    })
+}
+
+/// Results of [`kvm_run`].
+pub const RUN_SYSCALL: i32 = 1;
+pub const RUN_FAULT: i32 = 2;
+pub const RUN_INTERRUPTED: i32 = 0;
+pub const RUN_DEAD: i32 = 3;
+
+fn vcpu_mut(s: &mut State, id: u32) -> Result<&mut Vcpu> {
+    s.vcpus.get_mut(id as usize).and_then(|x| x.as_mut()).ok_or_else(|| Error::from_reason("no such vCPU"))
+}
+
+/// The hot path: load `regs` (27 u64, user_regs_struct order) into vCPU `vcpu`, run it in address
+/// space `space` until the next syscall, fault or kick, and store the registers back into `regs`.
+/// `timeout_ms` (-1: none) bounds the run: the event-loop watcher kicks the vCPU out then (and
+/// whenever libuv has work). Returns RUN_SYSCALL (1), RUN_FAULT (2, details from
+/// [`kvm_last_fault`]), RUN_INTERRUPTED (0) or RUN_DEAD (3, reason from [`kvm_dead_reason`]).
+#[napi]
+pub fn kvm_run(vcpu: u32, space: u32, mut regs: BigUint64Array, timeout_ms: i32) -> Result<i32> {
+    let regs = unsafe { regs.as_mut() };
+    if regs.len() < 27 {
+        return Err(Error::from_reason("regs must hold 27 registers"));
+    }
+    let mut g = STATE.lock().unwrap();
+    let s = g.as_mut().ok_or_else(|| Error::from_reason("KVM platform not initialised"))?;
+    let root = root_of(s, space)?;
+    if s.m.sys.zap_pending {
+        s.m.zap().map_err(err)?;
+    }
+    let State { m, vcpus, last, .. } = s;
+    let v = vcpus.get_mut(vcpu as usize).and_then(|x| x.as_mut()).ok_or_else(|| Error::from_reason("no such vCPU"))?;
+    if v.dead.is_some() {
+        return Ok(RUN_DEAD);
+    }
+    v.load(&m.sys, root, regs).map_err(err)?;
+    if !eventloop::enter_wait(timeout_ms) {
+        // libuv has work now: nothing ran, the registers stay as loaded.
+        return Ok(RUN_INTERRUPTED);
+    }
+    let x = v.run();
+    eventloop::leave_wait();
+    Ok(match v.store(&m.sys, x, regs) {
+        Exit::Syscall => RUN_SYSCALL,
+        Exit::Interrupted => RUN_INTERRUPTED,
+        Exit::Dead => RUN_DEAD,
+        Exit::Exception { vector, error, cr2 } => {
+            let mut f = LastFault { vector: vector as u32, error, cr2, prot_none: false, fpu_code: 0 };
+            if vector == 14 && error & 1 == 0 {
+                // Not present: was it mapped PROT_NONE (SEGV_ACCERR) or not at all (SEGV_MAPERR)?
+                if let Some(pte) = m.sys.leaf(root, cr2 & !0xfff, false) {
+                    f.prot_none = unsafe { *pte } & pt::MAPPED_NONE != 0;
+                }
+            }
+            if vector == 16 || vector == 19 {
+                if let Ok(xs) = v.fd.get_xsave() {
+                    let fcw = xs.region[0] & 0xffff;
+                    let fsw = xs.region[0] >> 16;
+                    let mxcsr = xs.region[6];
+                    f.fpu_code = if vector == 16 { fsw & !fcw & 0x3f } else { mxcsr & !(mxcsr >> 7) & 0x3f };
+                }
+            }
+            *last = f;
+            RUN_FAULT
+        }
+    })
+}
+
+#[napi(object)]
+pub struct KvmFault {
+    pub vector: u32,
+    pub error: BigInt,
+    /// Faulting address for page faults (CR2).
+    pub cr2: BigInt,
+    /// Page fault on a page mapped PROT_NONE.
+    pub prot_none: bool,
+    /// For #MF/#XM: the unmasked exception flags (x87 FSW or MXCSR bits 0–5).
+    pub fpu_code: u32,
+}
+
+/// Details of the last RUN_FAULT.
+#[napi]
+pub fn kvm_last_fault() -> Result<KvmFault> {
+    with(|s| {
+        let f = s.last;
+        Ok(KvmFault { vector: f.vector, error: BigInt::from(f.error), cr2: BigInt::from(f.cr2), prot_none: f.prot_none, fpu_code: f.fpu_code })
+    })
+}
+
+#[napi]
+pub fn kvm_dead_reason(vcpu: u32) -> Result<String> {
+    with(|s| Ok(vcpu_mut(s, vcpu)?.dead.clone().unwrap_or_default()))
+}
+
+/// The vCPU's x87/SSE/AVX state in XSAVE (standard) layout, as PTRACE_GETREGSET NT_X86_XSTATE
+/// gives it (including Linux's software-reserved bytes 464..511). Returns bytes written.
+#[napi]
+pub fn kvm_get_fpu(vcpu: u32, mut buf: Uint8Array) -> Result<u32> {
+    let b = unsafe { buf.as_mut() };
+    with(|s| {
+        let size = s.m.xsave_size as usize;
+        let xcr0 = s.m.xcr0;
+        let v = vcpu_mut(s, vcpu)?;
+        let xs = v.fd.get_xsave().map_err(|e| Error::from_reason(format!("KVM_GET_XSAVE: {e}")))?;
+        let bytes: &[u8] = unsafe { std::slice::from_raw_parts(xs.region.as_ptr() as *const u8, 4096) };
+        let n = size.min(b.len()).min(4096);
+        b[..n].copy_from_slice(&bytes[..n]);
+        if n >= 512 {
+            // struct _fpx_sw_bytes: magic1, extended_size, xfeatures, xstate_size
+            b[464..468].copy_from_slice(&0x4650_5853u32.to_le_bytes());
+            b[468..472].copy_from_slice(&((size + 4) as u32).to_le_bytes());
+            b[472..480].copy_from_slice(&xcr0.to_le_bytes());
+            b[480..484].copy_from_slice(&(size as u32).to_le_bytes());
+            b[484..512].fill(0);
+        }
+        Ok(n as u32)
+    })
+}
+
+/// Load FPU state previously read with [`kvm_get_fpu`] (possibly modified, e.g. by sigreturn).
+#[napi]
+pub fn kvm_set_fpu(vcpu: u32, buf: Uint8Array) -> Result<()> {
+    let b = buf.as_ref();
+    with(|s| {
+        let xcr0 = s.m.xcr0;
+        let v = vcpu_mut(s, vcpu)?;
+        let mut xs = kvm_bindings::kvm_xsave::default();
+        let n = b.len().min(4096);
+        let dst: &mut [u8] = unsafe { std::slice::from_raw_parts_mut(xs.region.as_mut_ptr() as *mut u8, 4096) };
+        dst[..n].copy_from_slice(&b[..n]);
+        dst[464..512].fill(0);
+        // XSTATE_BV may only name enabled components; MXCSR reserved bits must be clear (else #GP).
+        let bv = u64::from_le_bytes(dst[512..520].try_into().unwrap()) & xcr0;
+        dst[512..520].copy_from_slice(&bv.to_le_bytes());
+        dst[520..528].fill(0); // XCOMP_BV: standard format
+        xs.region[6] &= 0xffff;
+        unsafe { v.fd.set_xsave(&xs) }.map_err(|e| Error::from_reason(format!("KVM_SET_XSAVE: {e}")))?;
+        Ok(())
+    })
+}
+
+#[napi(object)]
+pub struct KvmStats {
+    pub exits: f64,
+    pub zaps: f64,
+    pub vcpus: u32,
+}
+
+#[napi]
+pub fn kvm_stats() -> Result<KvmStats> {
+    with(|s| {
+        let exits = s.vcpus.iter().flatten().map(|v| v.exits).sum::<u64>() + s.m.free_vcpus.iter().map(|v| v.exits).sum::<u64>();
+        Ok(KvmStats { exits: exits as f64, zaps: s.m.zaps as f64, vcpus: s.m.next_vcpu })
+    })
+}
