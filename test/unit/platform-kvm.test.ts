@@ -1,0 +1,257 @@
+/**
+ * The KVM platform through its TypeScript side (KvmPlatform) with a real MemoryManager and memory
+ * file: code mapped by the MM runs in guest user mode, syscalls come back with their registers,
+ * faults carry their address and Linux's signal codes, the platform's supervisor pages are out of
+ * the application's reach, unmapped memory really goes away, and FPU state survives switches.
+ *
+ * Every run is bounded: a JS timer interrupts the context (the event-loop watcher kicks KVM_RUN out
+ * when the timer is due), so a guest that never comes back fails the test instead of hanging.
+ * Skipped, with a message, when /dev/kvm is absent.
+ */
+import { describe, expect, it } from 'vitest';
+import { existsSync } from 'node:fs';
+import { KvmPlatform } from '../../platforms/kvm/index.js';
+import type { Context, SwitchResult } from '../../src/platform.js';
+import { MemoryFile } from '../../src/kernel/mm/memfile.js';
+import { MemoryManager, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/kernel/mm/mm.js';
+
+const PROT_EXEC = 4;
+const R = { rax: 10, rcx: 11, rdi: 14, orig_rax: 15, rip: 16, eflags: 18, rsp: 19, fs_base: 21 } as const;
+const KBASE = 0xffff_8000_0000_0000n;
+
+const haveKvm = existsSync('/dev/kvm');
+if (!haveKvm) console.warn('platform-kvm: /dev/kvm is absent, skipping the KVM platform tests');
+
+const CODE = {
+  // mov eax, 39; syscall; mov edi, eax; jmp loop
+  getpidLoop: [0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0x89, 0xc7, 0xeb, 0xf5],
+  // movq xmm0, rdi; getpid; movq rdi, xmm0; getppid(40); movq rdi, xmm1; 41; ud2
+  fpu: [
+    0x66, 0x48, 0x0f, 0x6e, 0xc7, 0xb8, 0x27, 0, 0, 0, 0x0f, 0x05, 0x66, 0x48, 0x0f, 0x7e, 0xc7, 0xb8, 0x28, 0, 0, 0, 0x0f,
+    0x05, 0x66, 0x48, 0x0f, 0x7e, 0xcf, 0xb8, 0x29, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b,
+  ],
+  // mov rdi, fs:[0]; mov eax, 1; syscall; ud2
+  fsRead: [0x64, 0x48, 0x8b, 0x3c, 0x25, 0, 0, 0, 0, 0xb8, 1, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b],
+  spin: [0xeb, 0xfe],
+  // mov rax, [rdi]; mov eax, 2; syscall; ud2
+  read: [0x48, 0x8b, 0x07, 0xb8, 2, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b],
+  // mov [rdi], rax; ud2
+  write: [0x48, 0x89, 0x07, 0x0f, 0x0b],
+  // xor ecx, ecx; div ecx
+  div0: [0x31, 0xc9, 0xf7, 0xf1],
+  int3: [0xcc, 0x0f, 0x0b],
+  ud2: [0x0f, 0x0b],
+  // jmp rdi
+  jmpRdi: [0xff, 0xe7],
+};
+
+describe.skipIf(!haveKvm)('kvm platform (KvmPlatform + MemoryManager)', () => {
+  const platform = haveKvm ? new KvmPlatform() : (undefined as unknown as KvmPlatform);
+  const mf = haveKvm ? new MemoryFile() : (undefined as unknown as MemoryFile);
+
+  /** A fresh mm with `code` at a R+X mapping and a stack; registers pointing at them. */
+  function setup(code: number[]): { mm: MemoryManager; ctx: Context; regs: BigUint64Array; code: bigint } {
+    const mm = new MemoryManager(mf, platform);
+    const c = mm.mmap({ addr: 0n, length: 4096n, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS, offset: 0n });
+    mm.copyOut(c, Uint8Array.from(code));
+    mm.mprotect(c, 4096n, PROT_READ | PROT_EXEC);
+    const stack = mm.mmap({ addr: 0n, length: 16n * 4096n, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS, offset: 0n });
+    const regs = new BigUint64Array(27);
+    regs[R.rip] = c;
+    regs[R.rsp] = stack + 16n * 4096n - 64n;
+    regs[R.eflags] = 0x202n;
+    return { mm, ctx: platform.newContext(), regs, code: c };
+  }
+
+  /** One switch, failing the test if it does not return within `ms`. */
+  async function run(ctx: Context, mm: MemoryManager, regs: BigUint64Array, ms = 5000): Promise<SwitchResult> {
+    let timedOut = false;
+    const t = setTimeout(() => {
+      timedOut = true;
+      ctx.interrupt();
+    }, ms);
+    const r = await ctx.switch(mm.as, regs);
+    clearTimeout(t);
+    ctx.block(); // this test, not a Sentry task, decides what runs next: let other contexts run
+
+    if (timedOut) throw new Error(`guest did not come back within ${ms} ms`);
+    return r;
+  }
+
+  function done(ctx: Context, mm: MemoryManager): void {
+    ctx.release();
+    mm.release();
+  }
+
+  it('traps every syscall with a register round trip', async () => {
+    const { mm, ctx, regs } = setup(CODE.getpidLoop);
+    for (let i = 0; i < 200; i++) {
+      const r = await run(ctx, mm, regs);
+      expect(r).toEqual({ kind: 'syscall' });
+      expect(regs[R.orig_rax]).toBe(39n);
+      expect(regs[R.rax]).toBe(BigInt.asUintN(64, -38n)); // -ENOSYS on entry, as ptrace shows it
+      if (i > 0) expect(regs[R.rdi]).toBe(BigInt(1000 + i - 1)); // the previous result
+      expect(regs[R.rcx]).toBe(regs[R.rip]); // syscall's return address
+      regs[R.rax] = BigInt(1000 + i);
+    }
+    done(ctx, mm);
+  });
+
+  it('reports page faults with address and SEGV code', async () => {
+    const { mm, ctx, regs } = setup(CODE.read);
+    regs[R.rdi] = 0x1234n;
+    expect(await run(ctx, mm, regs)).toEqual({ kind: 'fault', signo: 11, code: 1, addr: 0x1234n });
+    // A read-only page: a write is SEGV_ACCERR; a PROT_NONE page: a read is SEGV_ACCERR.
+    const ro = mm.mmap({ addr: 0n, length: 4096n, prot: PROT_READ, flags: MAP_PRIVATE | MAP_ANONYMOUS, offset: 0n });
+    const none = mm.mmap({ addr: 0n, length: 4096n, prot: 0, flags: MAP_PRIVATE | MAP_ANONYMOUS, offset: 0n });
+    regs[R.rip] = mm.mmap({ addr: 0n, length: 4096n, prot: PROT_READ | PROT_WRITE | PROT_EXEC, flags: MAP_PRIVATE | MAP_ANONYMOUS, offset: 0n });
+    mm.copyOut(regs[R.rip]!, Uint8Array.from(CODE.write));
+    regs[R.rdi] = ro + 8n;
+    expect(await run(ctx, mm, regs)).toEqual({ kind: 'fault', signo: 11, code: 2, addr: ro + 8n });
+    const readAt = regs[R.rip]! + 0x100n;
+    mm.copyOut(readAt, Uint8Array.from(CODE.read));
+    regs[R.rip] = readAt;
+    regs[R.rdi] = none + 16n;
+    expect(await run(ctx, mm, regs)).toEqual({ kind: 'fault', signo: 11, code: 2, addr: none + 16n });
+    // Readable memory reads fine through the same code.
+    regs[R.rip] = readAt;
+    regs[R.rdi] = ro;
+    expect(await run(ctx, mm, regs)).toEqual({ kind: 'syscall' });
+    done(ctx, mm);
+  });
+
+  it('maps exceptions to the signals Linux sends', async () => {
+    const cases: Array<[number[], number, number]> = [
+      [CODE.div0, 8, 1], // SIGFPE FPE_INTDIV
+      [CODE.int3, 5, 0x80], // SIGTRAP SI_KERNEL
+      [CODE.ud2, 4, 2], // SIGILL ILL_ILLOPN
+    ];
+    for (const [code, signo, sicode] of cases) {
+      const { mm, ctx, regs } = setup(code);
+      const r = await run(ctx, mm, regs);
+      expect(r).toMatchObject({ kind: 'fault', signo, code: sicode });
+      done(ctx, mm);
+    }
+    // A non-canonical address is a #GP: SIGSEGV SI_KERNEL, like Linux.
+    const { mm, ctx, regs } = setup(CODE.read);
+    regs[R.rdi] = 0x8000_0000_0000_0000n;
+    expect(await run(ctx, mm, regs)).toMatchObject({ kind: 'fault', signo: 11, code: 0x80 });
+    done(ctx, mm);
+  });
+
+  it('keeps the platform\'s supervisor pages out of the application\'s reach', async () => {
+    // IDT, entry code, a vCPU's GDT/TSS and stack, page-table pool: none readable, writable or
+    // executable from user mode.
+    const targets = [KBASE + 0x1000n, KBASE + 0x2000n, KBASE + 0x10000n, KBASE + 0x11ff8n, KBASE + 0x80_0000n, 0n];
+    for (const t of targets) {
+      for (const code of [CODE.read, CODE.write]) {
+        const { mm, ctx, regs } = setup(code);
+        regs[R.rdi] = t;
+        const r = await run(ctx, mm, regs);
+        expect(r.kind).toBe('fault');
+        if (r.kind === 'fault') expect(r.signo).toBe(11);
+        done(ctx, mm);
+      }
+      const { mm, ctx, regs } = setup(CODE.jmpRdi);
+      regs[R.rdi] = t;
+      const r = await run(ctx, mm, regs);
+      expect(r).toMatchObject({ kind: 'fault', signo: 11 });
+      done(ctx, mm);
+    }
+    // The platform's user-visible syscall page is read-only.
+    const { mm, ctx, regs } = setup(CODE.write);
+    regs[R.rdi] = 0x7fff_ffff_e000n;
+    expect(await run(ctx, mm, regs)).toEqual({ kind: 'fault', signo: 11, code: 2, addr: 0x7fff_ffff_e000n });
+    done(ctx, mm);
+  });
+
+  it('unmapped and narrowed memory is really gone for the guest', async () => {
+    const { mm, ctx, regs, code } = setup(CODE.read);
+    const d = mm.mmap({ addr: 0n, length: 4096n, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS, offset: 0n });
+    mm.copyOut(d, Buffer.from('12345678'));
+    regs[R.rdi] = d;
+    expect(await run(ctx, mm, regs)).toEqual({ kind: 'syscall' }); // the guest has used the page
+    mm.munmap(d, 4096n);
+    regs[R.rip] = code;
+    expect(await run(ctx, mm, regs)).toEqual({ kind: 'fault', signo: 11, code: 1, addr: d });
+    // Write access taken away by mprotect.
+    const w = mm.mmap({ addr: 0n, length: 4096n, prot: PROT_READ | PROT_WRITE | PROT_EXEC, flags: MAP_PRIVATE | MAP_ANONYMOUS, offset: 0n });
+    mm.copyOut(w, Uint8Array.from(CODE.write));
+    mm.copyOut(w + 64n, Uint8Array.from([0xb8, 3, 0, 0, 0, 0x0f, 0x05]));
+    // mov [rdi], rax; (patched) mov eax, 3; syscall — first write succeeds into w+2048
+    mm.copyOut(w + 3n, Uint8Array.from([0xeb, 64 - 5])); // jmp to w+64
+    regs[R.rip] = w;
+    regs[R.rdi] = w + 2048n;
+    expect(await run(ctx, mm, regs)).toEqual({ kind: 'syscall' });
+    mm.mprotect(w, 4096n, PROT_READ | PROT_EXEC);
+    regs[R.rip] = w;
+    expect(await run(ctx, mm, regs)).toEqual({ kind: 'fault', signo: 11, code: 2, addr: w + 2048n });
+    done(ctx, mm);
+  });
+
+  it('honours fs_base', async () => {
+    const { mm, ctx, regs } = setup(CODE.fsRead);
+    const tls = mm.mmap({ addr: 0n, length: 4096n, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS, offset: 0n });
+    mm.copyOut(tls + 8n, Uint8Array.from([0xef, 0xbe, 0xad, 0xde]));
+    regs[R.fs_base] = tls + 8n;
+    expect(await run(ctx, mm, regs)).toEqual({ kind: 'syscall' });
+    expect(regs[R.rdi]).toBe(0xdeadbeefn);
+    expect(regs[R.fs_base]).toBe(tls + 8n);
+    done(ctx, mm);
+  });
+
+  it('keeps each task\'s FPU state across switches; getFpu/setFpu use the XSAVE layout', async () => {
+    const a = setup(CODE.fpu);
+    const b = setup(CODE.fpu);
+    a.regs[R.rdi] = 0x1111_2222_3333_4444n;
+    b.regs[R.rdi] = 0x5555_6666_7777_8888n;
+    expect(await run(a.ctx, a.mm, a.regs)).toEqual({ kind: 'syscall' }); // xmm0 = rdi (A)
+    expect(await run(b.ctx, b.mm, b.regs)).toEqual({ kind: 'syscall' }); // xmm0 = rdi (B)
+    const buf = new Uint8Array(4096);
+    const n = a.ctx.getFpu(a.mm.as, buf);
+    expect(n).toBeGreaterThanOrEqual(576);
+    const dv = new DataView(buf.buffer);
+    expect(dv.getBigUint64(160, true)).toBe(0x1111_2222_3333_4444n); // xmm0 in the legacy area
+    expect(dv.getUint32(464, true)).toBe(0x46505853); // FP_XSTATE_MAGIC1
+    dv.setBigUint64(176, 0x0abc_def0_1234_5678n, true); // xmm1
+    a.ctx.setFpu(a.mm.as, buf.subarray(0, n));
+    a.regs[R.rdi] = 0n;
+    expect(await run(a.ctx, a.mm, a.regs)).toEqual({ kind: 'syscall' });
+    expect(a.regs[R.rdi]).toBe(0x1111_2222_3333_4444n); // A's xmm0 survived B's run
+    expect(await run(a.ctx, a.mm, a.regs)).toEqual({ kind: 'syscall' });
+    expect(a.regs[R.rdi]).toBe(0x0abc_def0_1234_5678n); // setFpu reached the guest
+    b.regs[R.rdi] = 0n;
+    expect(await run(b.ctx, b.mm, b.regs)).toEqual({ kind: 'syscall' });
+    expect(b.regs[R.rdi]).toBe(0x5555_6666_7777_8888n);
+    done(a.ctx, a.mm);
+    done(b.ctx, b.mm);
+  });
+
+  it('runs several tasks: a spinning task does not starve another, and interrupt() stops it', async () => {
+    const spin = setup(CODE.spin);
+    const loop = setup(CODE.getpidLoop);
+    const spinning = spin.ctx.switch(spin.mm.as, spin.regs);
+    for (let i = 0; i < 20; i++) {
+      expect(await run(loop.ctx, loop.mm, loop.regs)).toEqual({ kind: 'syscall' });
+      loop.regs[R.rax] = 0n;
+    }
+    spin.ctx.interrupt();
+    expect(await spinning).toEqual({ kind: 'interrupted' });
+    expect(spin.regs[R.rip]).toBe(spin.code); // still at its jmp $
+    done(spin.ctx, spin.mm);
+    done(loop.ctx, loop.mm);
+  });
+
+  it('measures the syscall round trip', async () => {
+    const { mm, ctx, regs } = setup(CODE.getpidLoop);
+    const N = 2000;
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < N; i++) {
+      await ctx.switch(mm.as, regs);
+      regs[R.rax] = 0n;
+    }
+    const us = Number(process.hrtime.bigint() - t0) / 1000 / N;
+    console.log(`kvm platform: ${us.toFixed(1)} µs per syscall round trip through KvmPlatform.switch`);
+    done(ctx, mm);
+  });
+});
