@@ -230,6 +230,9 @@ export declare function kvmNewVcpu(): number
 /** Can this host run the KVM platform? Returns "" if yes, otherwise the reason. */
 export declare function kvmProbe(): string
 
+/** Diagnostics: accumulated ns in [enter_wait, KVM_RUN, leave_wait]; resets them. */
+export declare function kvmProfile(): Array<number>
+
 export declare function kvmProtect(space: number, addr: bigint, length: bigint, prot: number): void
 
 export declare function kvmReleaseAddressSpace(space: number): void
