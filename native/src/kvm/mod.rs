@@ -53,8 +53,10 @@
 //! is therefore ≈ 3× slower per syscall than ptrace; it is the isolation mechanism, not the fast one.
 //! The numbers are noisy here (2 shared CPUs, nested): compare within one run of the benchmark.
 //!
-//! On VMX/SVM hosts `syscall` enters CPL 0 at LSTAR; the same page then runs at CPL 0, the store
-//! still exits, and [`vm::Vcpu::store`] sees CPL 0 and resumes through the `iretq` path.
+//! On VMX/SVM hosts `syscall` enters CPL 0 at LSTAR; the same page would then run at CPL 0 and the
+//! store would still exit, but resuming must go through the `iretq` path: **not implemented or
+//! tested yet** ([`vm::Vcpu::store`] assumes the PVM behaviour; to do: check the CPL in the synced
+//! sregs at a syscall exit and resume via `resume` with a frame, selected by that probe).
 //!
 //! ## Threads
 //! KVM_RUN is made by the JS thread itself, synchronously ([`kvm_run`]): no hand-off on the hot
