@@ -49,6 +49,8 @@ export interface Context {
    */
   block(): void;
   unblock(): void;
+  /** CPU time the task's application code has used, in clock ticks (100 Hz): [user, system]. */
+  cpuTicks(): [number, number];
   /** Make a running switch return `interrupted` soon. Safe to call at any time. */
   interrupt(): void;
   /** Read the task's FPU/SSE/AVX state (XSAVE layout) while it is stopped; returns bytes written. */

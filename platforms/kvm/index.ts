@@ -136,6 +136,14 @@ class KvmContext implements Context {
     });
   }
 
+  /** Time spent in KVM_RUN for this task (guest time: the application's CPU time), ns. */
+  runNs = 0n;
+
+  /** Guest time counts as user time; the Sentry's own work is not charged to the task. */
+  cpuTicks(): [number, number] {
+    return [Number(this.runNs / 10_000_000n), 0];
+  }
+
   getFpu(_as: AddressSpace, buf: Uint8Array): number {
     return native.kvmGetFpu(this.vcpu, buf);
   }
@@ -245,8 +253,10 @@ export class KvmPlatform implements Platform {
         let timeout = this.deadline();
         if (this.runnable.length > 1) timeout = timeout < 0 ? SLICE_MS : Math.min(timeout, SLICE_MS);
         let kind: number;
+        const t0 = process.hrtime.bigint();
         try {
           kind = native.kvmRun(c.vcpu, c.as!.id, c.regs!, timeout);
+          c.runNs += process.hrtime.bigint() - t0;
         } catch (e) {
           this.complete(c, { kind: 'dead', reason: String(e) });
           continue;

@@ -10,6 +10,7 @@
  * The dispatcher only blocks when no task is *handling* (between its switch returning and its next
  * switch or blocking await): every JS continuation has run, so nothing the Sentry could do is pending.
  */
+import { readFileSync } from 'node:fs';
 import { native } from '../../src/native.js';
 import type { AddressSpace, Context, Platform, SwitchResult } from '../../src/platform.js';
 
@@ -68,7 +69,12 @@ class StubAddressSpace implements AddressSpace {
 
   /** Unbind `c` from its thread (the thread stays, stopped, for reuse). */
   unbind(c: StubContext): void {
-    for (const [tid, owner] of this.threads) if (owner === c) this.threads.set(tid, undefined);
+    for (const [tid, owner] of this.threads) {
+      if (owner === c) {
+        c.foldThread(this.pid, tid);
+        this.threads.set(tid, undefined);
+      }
+    }
   }
 
   private inject(nr: number, args: number[]): number {
@@ -98,6 +104,17 @@ class StubAddressSpace implements AddressSpace {
   }
 }
 
+/** utime and stime (clock ticks) of a stub thread, from the host's /proc. */
+function threadTicks(pid: number, tid: number): [number, number] {
+  try {
+    const st = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1');
+    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
+    return [Number(f[11]), Number(f[12])];
+  } catch {
+    return [0, 0];
+  }
+}
+
 type CtxState = 'idle' | 'running' | 'handling' | 'blocked' | 'released';
 
 class StubContext implements Context {
@@ -117,6 +134,7 @@ class StubContext implements Context {
     for (const other of this.spaces) if (other !== sas) other.unbind(this);
     this.spaces = new Set([sas]);
     this.tid = sas.threadFor(this);
+    this.noteThread(sas.pid, this.tid);
     const p = this.platform;
     if (this.interruptPending) {
       this.interruptPending = false;
@@ -151,6 +169,40 @@ class StubContext implements Context {
 
   setFpu(as: AddressSpace, buf: Uint8Array): void {
     native.ptraceSetFpu((as as StubAddressSpace).threadFor(this), buf);
+  }
+
+  /** Accumulated CPU ticks of stub threads this context used before (threads are reused). */
+  private ticks: [number, number] = [0, 0];
+  private ticksBase = new Map<number, [number, number]>();
+
+  cpuTicks(): [number, number] {
+    const [u, s] = this.ticks;
+    let du = 0;
+    let ds = 0;
+    for (const as of this.spaces) {
+      for (const [tid, owner] of as.threads) {
+        if (owner !== this) continue;
+        const now = threadTicks(as.pid, tid);
+        const base = this.ticksBase.get(tid) ?? [0, 0];
+        du += now[0] - base[0];
+        ds += now[1] - base[1];
+      }
+    }
+    return [u + du, s + ds];
+  }
+
+  /** Remember where a stub thread's CPU counters stood when this context took it. */
+  noteThread(pid: number, tid: number): void {
+    if (!this.ticksBase.has(tid)) this.ticksBase.set(tid, threadTicks(pid, tid));
+  }
+
+  /** Fold a thread's ticks into the total when leaving it. */
+  foldThread(pid: number, tid: number): void {
+    const base = this.ticksBase.get(tid);
+    if (!base) return;
+    const now = threadTicks(pid, tid);
+    this.ticks = [this.ticks[0] + now[0] - base[0], this.ticks[1] + now[1] - base[1]];
+    this.ticksBase.delete(tid);
   }
 
   block(): void {

@@ -14,7 +14,7 @@ import {
 } from './signal/signal.js';
 import type { SyscallDef } from './syscalls/types.js';
 import { buildSyscallTable, syscallName } from './syscalls/table.js';
-import { createVfs, FdTable, type Vfs, type VfsOptions } from './vfs/index.js';
+import { createVfs, FdTable, type Vfs, type VfsOptions, type KernelInfo, type ProcInfo } from './vfs/index.js';
 import { execve } from './loader/exec.js';
 import type { Strace } from './policy/strace.js';
 
@@ -38,7 +38,7 @@ export interface InitSpec {
   stdio: number[];
 }
 
-export class Kernel {
+export class Kernel implements KernelInfo {
   readonly platform: Platform;
   readonly mf: MemoryFile;
   readonly vfs: Vfs;
@@ -72,6 +72,13 @@ export class Kernel {
     this.signals = new SignalService(this);
     this.initExited = new Promise((r) => (this.resolveInitExit = r));
     this.platform.setDeadlineSource(() => this.nextDeadline());
+  }
+
+  // ------------------------------------------------------------ /proc
+
+  /** Every process of the sandbox for /proc (KernelInfo). */
+  *procList(): Iterable<ProcInfo> {
+    for (const g of this.threadGroups.values()) yield procInfo(this, g);
   }
 
   // ------------------------------------------------------------ timers
@@ -164,6 +171,10 @@ export class Kernel {
 
   /** Called by a task that finished exiting. */
   taskExited(t: Task): void {
+    const [u, s] = t.ctx.cpuTicks();
+    t.tg.deadTicks = [t.tg.deadTicks[0] + u, t.tg.deadTicks[1] + s];
+    t.tg.lastComm = t.comm;
+    t.tg.lastCreds = t.creds;
     this.tasks.delete(t.tid);
     t.tg.tasks.delete(t);
     const users = (this.fdTableUsers.get(t.fdTable) ?? 1) - 1;
@@ -348,4 +359,38 @@ export class SignalService {
     }
     p.childEvents.notify();
   }
+}
+
+/** CPU ticks used by a thread group's live tasks plus what its exited tasks and children left. */
+export function groupCpuTicks(g: ThreadGroup): [number, number] {
+  let u = g.deadTicks[0];
+  let s = g.deadTicks[1];
+  for (const t of g.tasks) {
+    const [tu, ts] = t.ctx.cpuTicks();
+    u += tu;
+    s += ts;
+  }
+  return [u, s];
+}
+
+function procInfo(k: Kernel, g: ThreadGroup): ProcInfo {
+  const leader = g.leader;
+  const live = !g.zombie && leader !== undefined;
+  const [u, s] = live ? groupCpuTicks(g) : g.deadTicks;
+  return {
+    pid: g.pid,
+    ppid: g.ppid,
+    pgid: g.pgid,
+    sid: g.sid,
+    comm: leader?.comm ?? g.lastComm,
+    state: g.zombie ? 'Z' : g.stopped ? 'T' : 'S',
+    threads: [...g.tasks].map((t) => t.tid).sort((a, b) => (a === g.pid ? -1 : b === g.pid ? 1 : a - b)),
+    creds: leader?.creds ?? g.lastCreds,
+    mm: live ? leader.mm : undefined,
+    fdTable: live ? leader.fdTable : undefined,
+    fs: live ? leader.fs : undefined,
+    startTimeTicks: Math.floor((g.startTime - k.bootTime) / 10),
+    utimeTicks: u,
+    stimeTicks: s,
+  };
 }

@@ -79,6 +79,11 @@ export class ThreadGroup {
   childTimes = { user: 0, sys: 0 };
   vforkDone: (() => void) | undefined;
   isSubreaper = false;
+  /** CPU ticks [user, sys] of exited tasks. */
+  deadTicks: [number, number] = [0, 0];
+  /** comm and creds of the last task to exit (for zombies in /proc). */
+  lastComm = '';
+  lastCreds = new Credentials();
   /** Signal sent to the parent when this process exits (clone's exit_signal; SIGCHLD normally). */
   exitSignal = 17;
 
