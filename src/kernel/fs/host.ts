@@ -315,10 +315,14 @@ export class HostRegularFile extends FileDescription {
   protected override onRelease(): void {
     native.hostClose(this.hostFd);
   }
+  /** fstat of the open host file; seen through an overlay, st_dev/st_ino are the overlay's. */
   override stat(): Stat {
     const s = native.hostFstat(this.hostFd);
     if (typeof s === 'number') throw new SysError(-s);
-    return fromHostStat(s);
+    const st = fromHostStat(s);
+    const outer = this.inode;
+    if (outer === this.hostInode) return st;
+    return { ...st, dev: outer.fs.dev, ino: outer.stat().ino };
   }
   override pread(dst: Uint8Array, off: number): number {
     return check(native.hostPread(this.hostFd, dst, off));

@@ -15,7 +15,7 @@ import {
   TIOCGPGRP, TIOCGWINSZ, TIOCSCTTY, TIOCSPGRP, TIOCSWINSZ,
 } from '../vfs/constants.js';
 import { FileDescription, wouldBlock, type Waiter } from '../vfs/file.js';
-import { Inode, type OpenRequest, type Stat } from '../vfs/inode.js';
+import { Inode, type OpenRequest, type SetAttr, type Stat } from '../vfs/inode.js';
 import type { HostStat } from '../../../native/native.js';
 
 /** Convert a native HostStat into a Stat. */
@@ -50,6 +50,15 @@ class HostStreamInode extends Inode {
     if (typeof s === 'number') throw new SysError(-s);
     return fromHostStat(s);
   }
+  /** O_TRUNC through /proc/self/fd/N truncates a host regular file, as on Linux; other changes: EPERM. */
+  override setattr(a: SetAttr): void {
+    if (a.size !== undefined && this.type === S_IFREG && Object.keys(a).length === 1) {
+      check(native.hostFtruncate(this.state.fd, a.size));
+      return;
+    }
+    fail(Errno.EPERM);
+  }
+
   /** Reopening (/proc/self/fd/N, /dev/stdout) makes a new description of the same host fd. */
   open(req: OpenRequest): FileDescription {
     return HostStreamFile.reopen(this.state, req.flags);

@@ -282,14 +282,6 @@ function fchmodat(t: Task, dirfd: bigint, p: bigint, mode: bigint): number {
   t.kernel.vfs.chmod(t, t.kernel.vfs.resolve(t, s32(dirfd), path(t, p), true), u32(mode));
   return 0;
 }
-/** fchmodat2(2): AT_SYMLINK_NOFOLLOW (symlinks: EOPNOTSUPP), AT_EMPTY_PATH. */
-function fchmodat2(t: Task, dirfd: bigint, p: bigint, mode: bigint, flags: bigint): number {
-  const fl = s32(flags);
-  if (fl & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) fail(Errno.EINVAL);
-  const loc = t.kernel.vfs.resolve(t, s32(dirfd), path(t, p), !(fl & AT_SYMLINK_NOFOLLOW), (fl & AT_EMPTY_PATH) !== 0);
-  t.kernel.vfs.chmod(t, loc, u32(mode));
-  return 0;
-}
 function chownPath(t: Task, dirfd: number, p: bigint, uid: bigint, gid: bigint, flags: number): number {
   if (flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)) fail(Errno.EINVAL);
   const loc = t.kernel.vfs.resolve(t, dirfd, path(t, p), !(flags & AT_SYMLINK_NOFOLLOW), (flags & AT_EMPTY_PATH) !== 0);
@@ -448,7 +440,106 @@ function umask(t: Task, mask: bigint): number {
   return old;
 }
 
+// ------------------------------------------------------------------ extended attributes
+
+/**
+ * Extended attributes (xattr(7)): no filesystem of the Sentry stores any yet. get* → ENODATA,
+ * list* → 0 (empty list), set* → EOPNOTSUPP, remove* → ENODATA, after resolving the path (ENOENT,
+ * ENOTDIR, ELOOP, EACCES as usual) and validating the name (ERANGE if empty or > 255 bytes).
+ */
+function xattrTarget(t: Task, how: 'path' | 'lpath' | 'fd', target: bigint): void {
+  if (how === 'fd') fileOf(t, target);
+  else t.kernel.vfs.resolve(t, AT_FDCWD, path(t, target), how === 'path');
+}
+function xattrName(t: Task, name: bigint): void {
+  const n = t.mm.copyInString(name, 256, Errno.ERANGE);
+  if (n.length === 0) fail(Errno.ERANGE);
+}
+const getxattrFor = (how: 'path' | 'lpath' | 'fd') => (t: Task, target: bigint, name: bigint): number => {
+  xattrTarget(t, how, target);
+  xattrName(t, name);
+  fail(Errno.ENODATA);
+};
+const listxattrFor = (how: 'path' | 'lpath' | 'fd') => (t: Task, target: bigint): number => {
+  xattrTarget(t, how, target);
+  return 0;
+};
+const setxattrFor = (how: 'path' | 'lpath' | 'fd') => (t: Task, target: bigint, name: bigint): number => {
+  xattrTarget(t, how, target);
+  xattrName(t, name);
+  fail(Errno.EOPNOTSUPP);
+};
+const removexattrFor = (how: 'path' | 'lpath' | 'fd') => (t: Task, target: bigint, name: bigint): number => {
+  xattrTarget(t, how, target);
+  xattrName(t, name);
+  fail(Errno.ENODATA);
+};
+
+/**
+ * posix_fadvise(2) (fadvise64): advice is only a hint here; ESPIPE for pipes, EINVAL for an unknown
+ * advice, EBADF.
+ */
+function fadvise64(t: Task, fd: bigint, _off: bigint, len: bigint, advice: bigint): number {
+  const f = fileOf(t, fd);
+  if (f.isPath) fail(Errno.EBADF);
+  if (!f.seekable) fail(Errno.ESPIPE);
+  const a = s32(advice);
+  if (a < 0 || a > 5 || BigInt.asIntN(64, len) < 0n) fail(Errno.EINVAL);
+  return 0;
+}
+
+/**
+ * copy_file_range(2) between regular files (flags must be 0): EBADF (access modes), EINVAL (not
+ * regular, flags, overlapping same-file ranges), EISDIR. Offsets from the pointers if non-NULL (then
+ * updated), else from the file offsets.
+ */
+function copyFileRange(t: Task, fdIn: bigint, offIn: bigint, fdOut: bigint, offOut: bigint, len: bigint, flags: bigint): number {
+  if (u32(flags) !== 0) fail(Errno.EINVAL);
+  const fin = fileOf(t, fdIn);
+  const fout = fileOf(t, fdOut);
+  if (!fin.readable || !fout.writable) fail(Errno.EBADF);
+  if (fout.flags & 0o2000) fail(Errno.EBADF);
+  if (fin.inode.isDir || fout.inode.isDir) fail(Errno.EISDIR);
+  if (!fin.inode.isRegular || !fout.inode.isRegular) fail(Errno.EINVAL);
+  let pin = offIn ? Number(t.mm.readI64(offIn)) : fin.offset;
+  let pout = offOut ? Number(t.mm.readI64(offOut)) : fout.offset;
+  if (pin < 0 || pout < 0) fail(Errno.EINVAL);
+  const total = Number(BigInt.asUintN(64, len) > 0x7ffff000n ? 0x7ffff000n : len);
+  if (fin.inode === fout.inode && pin < pout + total && pout < pin + total) fail(Errno.EINVAL);
+  t.kernel.vfs.checkWritableMount(fout.location);
+  const buf = new Uint8Array(Math.min(total, 1 << 20));
+  let done = 0;
+  while (done < total) {
+    const n = fin.pread(buf.subarray(0, Math.min(buf.length, total - done)), pin);
+    if (n === 0) break;
+    const w = fout.pwrite(buf.subarray(0, n), pout);
+    pin += w;
+    pout += w;
+    done += w;
+    if (w < n) break;
+  }
+  if (offIn) t.mm.writeU64(offIn, BigInt(pin));
+  else fin.offset = pin;
+  if (offOut) t.mm.writeU64(offOut, BigInt(pout));
+  else fout.offset = pout;
+  return done;
+}
+
 export const fsSyscalls: SyscallDef[] = [
+  { nr: 188, name: 'setxattr', args: 'ssbnx', fn: setxattrFor('path') },
+  { nr: 189, name: 'lsetxattr', args: 'ssbnx', fn: setxattrFor('lpath') },
+  { nr: 190, name: 'fsetxattr', args: 'fsbnx', fn: setxattrFor('fd') },
+  { nr: 191, name: 'getxattr', args: 'sspn', fn: getxattrFor('path') },
+  { nr: 192, name: 'lgetxattr', args: 'sspn', fn: getxattrFor('lpath') },
+  { nr: 193, name: 'fgetxattr', args: 'fspn', fn: getxattrFor('fd') },
+  { nr: 194, name: 'listxattr', args: 'spn', fn: listxattrFor('path') },
+  { nr: 195, name: 'llistxattr', args: 'spn', fn: listxattrFor('lpath') },
+  { nr: 196, name: 'flistxattr', args: 'fpn', fn: listxattrFor('fd') },
+  { nr: 197, name: 'removexattr', args: 'ss', fn: removexattrFor('path') },
+  { nr: 198, name: 'lremovexattr', args: 'ss', fn: removexattrFor('lpath') },
+  { nr: 199, name: 'fremovexattr', args: 'fs', fn: removexattrFor('fd') },
+  { nr: 221, name: 'fadvise64', args: 'fiii', fn: fadvise64 },
+  { nr: 326, name: 'copy_file_range', args: 'fpfpnx', fn: copyFileRange },
   { nr: 4, name: 'stat', args: 'sp', fn: stat },
   { nr: 5, name: 'fstat', args: 'fp', fn: fstat },
   { nr: 6, name: 'lstat', args: 'sp', fn: lstat },
@@ -498,5 +589,4 @@ export const fsSyscalls: SyscallDef[] = [
   { nr: 316, name: 'renameat2', args: 'FsFsx', fn: renameat2, support: 'partial' },
   { nr: 332, name: 'statx', args: 'Fsxxp', fn: statx },
   { nr: 439, name: 'faccessat2', args: 'Fsix', fn: faccessat2 },
-  { nr: 452, name: 'fchmodat2', args: 'Fsmx', fn: fchmodat2 },
 ];
