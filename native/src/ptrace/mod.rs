@@ -299,15 +299,30 @@ pub fn ptrace_stop_thread(tid: i32) -> f64 {
     }
 }
 
-/// Kill a stub process and reap it (its address space is gone afterwards).
+/// Kill a stub process and reap it and all its threads (its address space is gone afterwards).
+/// Non-leader threads are reaped first: the leader's exit is not reported while others remain.
 #[napi]
 pub fn ptrace_kill_stub(pid: i32) {
+    let mut tids: Vec<i32> = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map(|d| d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect())
+        .unwrap_or_default();
+    tids.retain(|&t| t != pid);
+    tids.push(pid);
     unsafe {
         libc::kill(pid, libc::SIGKILL);
-        let mut status = 0;
-        while libc::waitpid(pid, &mut status, libc::__WALL) < 0
-            && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR)
-        {}
+        for tid in tids {
+            let mut status = 0;
+            loop {
+                let r = libc::waitpid(tid, &mut status, libc::__WALL);
+                if r == tid && !(libc::WIFEXITED(status) || libc::WIFSIGNALED(status)) {
+                    continue; // a last stop reported before the kill took effect
+                }
+                if r < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR) {
+                    continue;
+                }
+                break;
+            }
+        }
     }
 }
 
