@@ -1,6 +1,7 @@
 /** `tsvisor do [--root DIR] [--cwd DIR] [--platform P] [--strace] -- CMD ARGS…` */
 import type { Command } from 'commander';
 import { debugLogger, runSandbox } from '../sandbox/sandbox.js';
+import { pickDefined, type SandboxFlags } from './flags.js';
 import { defaultMounts } from '../runtime/mounts.js';
 
 export function register(program: Command): void {
@@ -10,15 +11,19 @@ export function register(program: Command): void {
     .option('--root <dir>', 'root filesystem directory', '/')
     .option('--cwd <dir>', 'working directory inside the sandbox')
     .option('--hostname <name>', 'hostname inside the sandbox', 'tsvisor')
+    .option('--platform <name>', 'platform: ptrace (overrides the global flag)')
+    .option('--strace', 'print every syscall of the sandboxed application to stderr')
+    .option('--debug', 'print kernel diagnostics to stderr')
+    .option('--debug-log <file>', 'append kernel diagnostics to this file')
     .argument('<cmd...>', 'command and arguments')
-    .action(async (cmd: string[], opts: { root: string; cwd?: string; hostname: string }) => {
-      const g = program.opts<{ platform: string; strace?: boolean; debug?: boolean; debugLog?: string }>();
+    .action(async (cmd: string[], opts: { root: string; cwd?: string; hostname: string } & SandboxFlags) => {
+      const g = { ...program.opts<SandboxFlags>(), ...pickDefined(opts) };
       const env = Object.entries(process.env)
         .filter(([k]) => !k.startsWith('npm_') && k !== 'NODE_OPTIONS')
         .map(([k, v]) => `${k}=${v ?? ''}`);
       const cwd = opts.cwd ?? (opts.root === '/' ? process.cwd() : '/');
       const { code } = await runSandbox({
-        platform: (g.platform ?? 'ptrace') as 'ptrace',
+        platform: (g.platform ?? 'ptrace') as 'ptrace' | 'kvm',
         root: opts.root,
         readonlyRoot: true,
         overlay: true,

@@ -14,7 +14,7 @@ export async function main(argv: string[]): Promise<void> {
     .name('tsvisor')
     .description('a gVisor-style container sandbox whose kernel is TypeScript')
     .version(`tsvisor version ${VERSION}\ncommit: unknown\nspec: 1.1.0`, '-v, --version')
-    .option('--platform <name>', 'platform: ptrace (kvm comes later)', 'ptrace')
+    .option('--platform <name>', 'platform: ptrace (default) or kvm', 'ptrace')
     .option('--strace', 'print every syscall of the sandboxed application to stderr')
     .option('--root <dir>', 'state directory for containers (OCI runtimes)')
     .option('--log <file>', 'log file (OCI runtimes)')

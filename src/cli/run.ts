@@ -1,6 +1,7 @@
 /** `tsvisor run --bundle DIR ID`: create and start an OCI bundle in the foreground. */
 import type { Command } from 'commander';
 import { debugLogger, runSandbox } from '../sandbox/sandbox.js';
+import { pickDefined, type SandboxFlags } from './flags.js';
 import { loadConfig } from '../runtime/config.js';
 
 export function register(program: Command): void {
@@ -8,12 +9,16 @@ export function register(program: Command): void {
     .command('run')
     .description('create and run a container from an OCI bundle, in the foreground')
     .option('-b, --bundle <dir>', 'path to the bundle directory', '.')
+    .option('--platform <name>', 'platform: ptrace (overrides the global flag)')
+    .option('--strace', 'print every syscall of the sandboxed application to stderr')
+    .option('--debug', 'print kernel diagnostics to stderr')
+    .option('--debug-log <file>', 'append kernel diagnostics to this file')
     .argument('<id>', 'container id')
-    .action(async (_id: string, opts: { bundle: string }) => {
-      const g = program.opts<{ platform: string; strace?: boolean; debug?: boolean; debugLog?: string }>();
+    .action(async (_id: string, opts: { bundle: string } & SandboxFlags) => {
+      const g = { ...program.opts<SandboxFlags>(), ...pickDefined(opts) };
       const cfg = loadConfig(opts.bundle);
       const { code } = await runSandbox({
-        platform: (g.platform ?? 'ptrace') as 'ptrace',
+        platform: (g.platform ?? 'ptrace') as 'ptrace' | 'kvm',
         root: cfg.rootPath,
         readonlyRoot: cfg.rootReadonly,
         overlay: cfg.rootReadonly,

@@ -137,8 +137,27 @@ export class Kernel implements KernelInfo {
     this.threadGroups.set(pid, tg);
     this.init = tg;
     if (spec.cwd && spec.cwd !== '/') this.vfs.chdir(t, spec.cwd);
-    await execve(t, spec.argv[0] ?? '', spec.argv, spec.env);
+    await execve(t, this.lookPath(t, spec.argv[0] ?? '', spec.env), spec.argv, spec.env);
     void t.run();
+  }
+
+  /**
+   * Resolve a command name without a slash through PATH (from `env`, else the default), inside the
+   * sandbox, as runc does for process.args[0]. Names with a slash are returned unchanged.
+   */
+  lookPath(t: Task, name: string, env: string[]): string {
+    if (name.includes('/') || name === '') return name;
+    const pathVar = env.find((e) => e.startsWith('PATH='))?.slice(5) ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+    for (const dir of pathVar.split(':')) {
+      const cand = `${dir === '' ? '.' : dir}/${name}`;
+      try {
+        this.vfs.openExecutable(t, cand);
+        return cand;
+      } catch {
+        /* next */
+      }
+    }
+    return name;
   }
 
   /** Start a new task's run loop (fork/clone). */
