@@ -96,11 +96,15 @@ export abstract class FileDescription {
     return n;
   }
 
-  /** Write `src` (see read); O_APPEND writes at the end of the file. Returns bytes written. */
+  /**
+   * Write `src` (see read). O_APPEND writes at the end of the file, even for a positional write
+   * (pwrite(2) BUGS: Linux appends regardless of `off`, and leaves the file offset alone).
+   * Returns bytes written.
+   */
   write(src: Uint8Array, off?: number): number {
     if (!this.seekable) return this.streamWrite(src);
     let pos = off ?? this.offset;
-    if (off === undefined && this.flags & O_APPEND) pos = this.size();
+    if (this.flags & O_APPEND) pos = this.size();
     const n = this.pwrite(src, pos);
     if (off === undefined) this.offset = pos + n;
     return n;

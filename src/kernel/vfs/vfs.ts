@@ -125,6 +125,8 @@ export class Vfs {
       c = undefined;
     }
     if (!c) {
+      // A removed directory has no entries and gets no new ones (IS_DEADDIR: ENOENT).
+      if (dir.dead) fail(Errno.ENOENT);
       const ino = dir.inode.lookup(name, ctx);
       c = new Dentry(name, dir, ino);
       dir.children.set(name, c);
@@ -258,6 +260,7 @@ export class Vfs {
 
   /** Checks to create or remove an entry in directory `dir`: EROFS, then write+search permission. */
   private mayModifyDir(ctx: PathCtx, dir: Location): void {
+    if (dir.dentry.dead) fail(Errno.ENOENT);
     this.checkWritableMount(dir);
     checkAccess(ctx.creds, dir.dentry.inode, W_OK | X_OK);
   }
@@ -365,6 +368,7 @@ export class Vfs {
   /** Directory entries of `loc` including "." and ".." (for getdents64). */
   listDir(ctx: PathCtx, loc: Location): DirEntry[] {
     const self = loc.dentry.inode;
+    if (loc.dentry.dead) fail(Errno.ENOENT);
     const parent = this.parentOf(ctx, loc).dentry.inode;
     return [
       { name: '.', ino: self.stat().ino, type: dtype(S_IFDIR) },
