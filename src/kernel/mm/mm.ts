@@ -67,7 +67,13 @@ export interface Vma {
   prot: number;
   /** MAP_SHARED or MAP_PRIVATE. */
   shared: boolean;
-  backing: Backing;
+  /**
+   * Memory-file pages behind the VMA. Undefined for an anonymous PROT_NONE reservation that was never
+   * made accessible (address-space reservations of many GiB cost nothing until mprotect'ed).
+   */
+  backing: Backing | undefined;
+  /** For file mappings: the first page-aligned address beyond the file's end (SIGBUS on access). */
+  eof?: bigint;
   /** Offset of `start` inside the backing. */
   bOff: number;
   file?: MappableFile;
@@ -190,6 +196,8 @@ export class MemoryManager {
     if (len === 0n || len > this.platform.maxUserAddress) fail(Errno.ENOMEM);
     const type = flags & MAP_TYPE;
     if (type !== MAP_SHARED && type !== MAP_PRIVATE && type !== MAP_SHARED_VALIDATE) fail(Errno.EINVAL);
+    // MAP_SHARED_VALIDATE is only defined for file mappings (do_mmap's anonymous switch).
+    if (type === MAP_SHARED_VALIDATE && !req.file) fail(Errno.EINVAL);
     if (req.offset & 0xfffn) fail(Errno.EINVAL);
     if (req.offset + len > 1n << 63n) fail(Errno.EOVERFLOW);
     const fixed = (flags & (MAP_FIXED | MAP_FIXED_NOREPLACE)) !== 0;
@@ -208,38 +216,88 @@ export class MemoryManager {
       addr = this.findFree(len, hint);
     }
     const shared = type !== MAP_PRIVATE;
-    const off = this.mf.allocate(Number(len));
-    const backing = new Backing(this.mf, off, Number(len));
-    backing.ref();
-    if (req.file) this.fill(off, Number(len), req.file, Number(req.offset));
     const v: Vma = {
       start: addr,
       end: addr + len,
       prot,
       shared,
-      backing,
+      backing: undefined,
       bOff: 0,
       file: req.file,
       fileOff: Number(req.offset),
       name: req.name ?? '',
     };
+    if (req.file || prot !== 0 || shared) {
+      const off = this.mf.allocate(Number(len));
+      v.backing = new Backing(this.mf, off, Number(len));
+      v.backing.ref();
+      if (req.file) {
+        const got = this.fill(off, Number(len), req.file, Number(req.offset));
+        const eof = addr + pageRoundUp(BigInt(got));
+        if (eof < v.end) v.eof = eof;
+      }
+    }
     this.insert(v);
-    this.as.mapFile(addr, BigInt(off), len, prot);
+    this.mapToAs(v, v.start, v.end);
     return addr;
   }
 
-  /** Copy file data into a fresh backing range (the rest stays zero). */
-  private fill(off: number, len: number, file: MappableFile, fileOff: number): void {
+  /**
+   * Mirror [start, end) of `v` into the address space: backed pages with the VMA's protections, pages
+   * beyond a mapped file's end inaccessible (their faults become SIGBUS), lazy reservations unmapped.
+   */
+  private mapToAs(v: Vma, start: bigint, end: bigint): void {
+    if (!v.backing) return;
+    const base = BigInt(v.backing.offset + v.bOff) - v.start;
+    const split = v.eof !== undefined && v.eof < end ? (v.eof > start ? v.eof : start) : end;
+    if (split > start) this.as.mapFile(start, base + start, split - start, v.prot);
+    if (split < end) this.as.mapFile(split, base + split, end - split, 0);
+  }
+
+  /** Mirror new protections of [start, end) (within `v`) into the address space. */
+  private protectAs(v: Vma, start: bigint, end: bigint): void {
+    if (!v.backing) return;
+    const split = v.eof !== undefined && v.eof < end ? (v.eof > start ? v.eof : start) : end;
+    if (split > start) this.as.protect(start, split - start, v.prot);
+  }
+
+  /** Give a lazy reservation its (zeroed) memory-file pages. */
+  private materialize(v: Vma): void {
+    if (v.backing) return;
+    const len = Number(v.end - v.start);
+    const off = this.mf.allocate(len);
+    v.backing = new Backing(this.mf, off, len);
+    v.backing.ref();
+    v.bOff = 0;
+  }
+
+  /**
+   * The signal a host fault at `addr` means for the application (see mmap(2) "SIGBUS"): accesses to
+   * pages beyond the end of a mapped file are SIGBUS/BUS_ADRERR; faults on PROT_NONE reservations are
+   * SEGV_ACCERR. Returns undefined to keep the platform's report.
+   */
+  translateFault(signo: number, addr: bigint): { signo: number; code: number } | undefined {
+    const v = this.find(addr);
+    if (!v || signo !== 11) return undefined;
+    if (v.eof !== undefined && addr >= v.eof && v.prot !== 0) return { signo: 7, code: 2 };
+    if (!v.backing || v.prot === 0) return { signo: 11, code: 2 };
+    return undefined;
+  }
+
+  /** Copy file data into a fresh backing range (the rest stays zero); returns the bytes of file data. */
+  private fill(off: number, len: number, file: MappableFile, fileOff: number): number {
     const CH = 1 << 20;
-    for (let done = 0; done < len; ) {
+    let done = 0;
+    while (done < len) {
       const n = Math.min(CH, len - done);
       const view = this.mf.view(off + done, n);
       const buf = view ?? new Uint8Array(n);
       const got = file.pread(buf, fileOff + done);
       if (!view && got > 0) this.mf.write(off + done, buf.subarray(0, got));
+      done += got;
       if (got < n) break;
-      done += n;
     }
+    return done;
   }
 
   /** Split the VMA containing `at` (strictly inside) into two. */
@@ -248,7 +306,7 @@ export class MemoryManager {
     if (!v || v.start === at) return;
     const delta = Number(at - v.start);
     const right: Vma = { ...v, start: at, bOff: v.bOff + delta, fileOff: v.fileOff + delta };
-    v.backing.ref();
+    v.backing?.ref();
     v.end = at;
     const i = this.vmas.indexOf(v);
     this.vmas.splice(i + 1, 0, right);
@@ -275,6 +333,7 @@ export class MemoryManager {
 
   private dropVma(v: Vma): void {
     const b = v.backing;
+    if (!b) return;
     if (!v.shared && b.refs === 1 && (v.bOff !== 0 || Number(v.end - v.start) !== b.length)) {
       // Private partial unmap: return just these pages now (the backing's remaining VMAs keep theirs).
       this.mf.decommit(b.offset + v.bOff, Number(v.end - v.start));
@@ -306,8 +365,16 @@ export class MemoryManager {
     }
     this.splitAt(addr);
     this.splitAt(end);
-    for (const v of this.vmas) if (v.start >= addr && v.end <= end) v.prot = prot;
-    this.as.protect(addr, len, prot);
+    for (const v of this.vmas) {
+      if (v.start < addr || v.end > end) continue;
+      v.prot = prot;
+      if (!v.backing) {
+        if (prot !== 0) {
+          this.materialize(v);
+          this.mapToAs(v, v.start, v.end);
+        }
+      } else this.protectAs(v, v.start, v.end);
+    }
   }
 
   /** brk(2): returns the new (or unchanged, on failure) program break. */
@@ -382,27 +449,36 @@ export class MemoryManager {
     } else {
       dest = this.findFree(newLen);
     }
-    // Move: new private/shared backing, copy the old contents, unmap the old range.
-    const off = this.mf.allocate(Number(newLen));
-    const backing = new Backing(this.mf, off, Number(newLen));
-    backing.ref();
-    const copyLen = oldLen < newLen ? oldLen : newLen;
-    this.mf.copy(off, v.backing.offset + v.bOff + Number(oldAddr - v.start), Number(copyLen));
+    // Move. The moved VMA gets its own backing with the old contents (a shared mapping that is not
+    // grown keeps referencing its backing so that it stays shared with other processes).
+    const delta = Number(oldAddr - v.start);
     const nv: Vma = {
-      start: dest, end: dest + newLen, prot: v.prot, shared: v.shared, backing, bOff: 0, file: v.file,
-      fileOff: v.fileOff + Number(oldAddr - v.start), name: v.name,
+      start: dest, end: dest + newLen, prot: v.prot, shared: v.shared, backing: undefined, bOff: 0, file: v.file,
+      fileOff: v.fileOff + delta, name: v.name,
+      eof: v.eof !== undefined ? dest + (v.eof > oldAddr ? v.eof - oldAddr : 0n) : undefined,
     };
-    if (v.shared) {
-      // Shared mappings must keep sharing their backing: reference it instead of copying.
-      this.mf.release(off, Number(newLen));
-      nv.backing = v.backing;
-      nv.bOff = v.bOff + Number(oldAddr - v.start);
-      v.backing.ref();
-      if (newLen > oldLen) fail(Errno.EINVAL);
+    if (v.backing) {
+      if (v.shared && newLen <= oldLen) {
+        nv.backing = v.backing;
+        nv.bOff = v.bOff + delta;
+        v.backing.ref();
+      } else {
+        const off = this.mf.allocate(Number(newLen));
+        nv.backing = new Backing(this.mf, off, Number(newLen));
+        nv.backing.ref();
+        const copyLen = oldLen < newLen ? oldLen : newLen;
+        this.mf.copy(off, v.backing.offset + v.bOff + delta, Number(copyLen));
+        if (v.file && newLen > oldLen) {
+          this.fill(off + Number(oldLen), Number(newLen - oldLen), v.file, nv.fileOff + Number(oldLen));
+        }
+      }
+    } else if (nv.prot !== 0) {
+      this.materialize(nv);
     }
+    if (nv.eof !== undefined && nv.eof >= nv.end) nv.eof = undefined;
     this.unmapRange(oldAddr, oldLen);
     this.insert(nv);
-    this.as.mapFile(nv.start, BigInt(nv.backing.offset + nv.bOff), newLen, nv.prot);
+    this.mapToAs(nv, nv.start, nv.end);
     return dest;
   }
 
@@ -413,9 +489,13 @@ export class MemoryManager {
     const backing = new Backing(this.mf, off, Number(len));
     backing.ref();
     const nv: Vma = { ...v, start: v.end, end: newEnd, backing, bOff: 0, fileOff: v.fileOff + Number(v.end - v.start) };
-    if (v.file) this.fill(off, Number(len), v.file, nv.fileOff);
+    if (v.file) {
+      const got = this.fill(off, Number(len), v.file, nv.fileOff);
+      const eof = nv.start + pageRoundUp(BigInt(got));
+      nv.eof = eof < nv.end ? eof : undefined;
+    }
     this.insert(nv);
-    this.as.mapFile(nv.start, BigInt(off), len, nv.prot);
+    this.mapToAs(nv, nv.start, nv.end);
   }
 
   /** madvise(2): MADV_DONTNEED zeroes private anonymous pages (refills file pages); others are hints. */
@@ -433,7 +513,7 @@ export class MemoryManager {
       if (!v) fail(Errno.ENOMEM);
       const s = a;
       const e = v.end < end ? v.end : end;
-      if (!v.shared) {
+      if (!v.shared && v.backing) {
         const off = v.backing.offset + v.bOff + Number(s - v.start);
         const n = Number(e - s);
         this.mf.decommit(off, n);
@@ -461,6 +541,10 @@ export class MemoryManager {
     c.exePath = this.exePath;
     const copies = new Map<Backing, Backing>();
     for (const v of this.vmas) {
+      if (!v.backing) {
+        c.vmas.push({ ...v });
+        continue;
+      }
       let b: Backing;
       let bOff = v.bOff;
       if (v.shared) {
@@ -476,14 +560,14 @@ export class MemoryManager {
       copies.set(v.backing, b);
       const nv: Vma = { ...v, backing: b, bOff };
       c.vmas.push(nv);
-      c.as.mapFile(nv.start, BigInt(b.offset + nv.bOff), nv.end - nv.start, nv.prot);
+      c.mapToAs(nv, nv.start, nv.end);
     }
     return c;
   }
 
   /** Drop every mapping and the address space (exit, or exec replacing the mm). */
   release(): void {
-    for (const v of this.vmas) v.backing.unref();
+    for (const v of this.vmas) v.backing?.unref();
     this.vmas = [];
     this.as.release();
   }
@@ -499,8 +583,9 @@ export class MemoryManager {
     while (done < len) {
       const a = addr + BigInt(done);
       const v = this.find(a);
-      if (!v || (v.prot & prot) !== prot) throw new SysError(Errno.EFAULT);
-      const inV = Number(v.end - a);
+      if (!v || (v.prot & prot) !== prot || !v.backing) throw new SysError(Errno.EFAULT);
+      if (v.eof !== undefined && a >= v.eof && prot !== 0) throw new SysError(Errno.EFAULT);
+      const inV = Number((v.eof !== undefined && a < v.eof && prot !== 0 ? v.eof : v.end) - a);
       const n = Math.min(inV, len - done);
       out(v.backing.offset + v.bOff + Number(a - v.start), n, done);
       done += n;
@@ -513,7 +598,7 @@ export class MemoryManager {
    */
   offsetOf(addr: bigint): number {
     const v = this.find(addr);
-    if (!v || !(v.prot & PROT_READ)) throw new SysError(Errno.EFAULT);
+    if (!v || !(v.prot & PROT_READ) || !v.backing) throw new SysError(Errno.EFAULT);
     return v.backing.offset + v.bOff + Number(addr - v.start);
   }
 
@@ -547,8 +632,8 @@ export class MemoryManager {
    */
   view(addr: bigint, len: number, prot: number): Uint8Array | undefined {
     const v = this.find(addr);
-    if (!v || (v.prot & prot) !== prot) throw new SysError(Errno.EFAULT);
-    if (addr + BigInt(len) > v.end) return undefined;
+    if (!v || (v.prot & prot) !== prot || !v.backing) throw new SysError(Errno.EFAULT);
+    if (addr + BigInt(len) > (v.eof ?? v.end)) return undefined;
     return this.mf.view(v.backing.offset + v.bOff + Number(addr - v.start), len);
   }
 
@@ -605,8 +690,8 @@ export class MemoryManager {
     let a = addr;
     while (out.length < max) {
       const v = this.find(a);
-      if (!v || !(v.prot & PROT_READ)) throw new SysError(Errno.EFAULT);
-      const n = Math.min(Number(v.end - a), max - out.length, PAGE_SIZE);
+      if (!v || !(v.prot & PROT_READ) || !v.backing || (v.eof !== undefined && a >= v.eof)) throw new SysError(Errno.EFAULT);
+      const n = Math.min(Number((v.eof ?? v.end) - a), max - out.length, PAGE_SIZE);
       const off = v.backing.offset + v.bOff + Number(a - v.start);
       const view = this.mf.view(off, n) ?? (() => {
         const b = new Uint8Array(n);

@@ -195,9 +195,11 @@ export class Task {
       case 'syscall':
         await this.syscall();
         return;
-      case 'fault':
-        this.forceSignal(SigInfo.fault(r.signo, r.code, r.addr));
+      case 'fault': {
+        const tr = this.mm.translateFault(r.signo, r.addr);
+        this.forceSignal(SigInfo.fault(tr?.signo ?? r.signo, tr?.code ?? r.code, r.addr));
         return;
+      }
       case 'interrupted':
         return;
       case 'dead':
