@@ -13,14 +13,18 @@ import { s32, u32 } from '../arch.js';
 import { PROT_READ, PROT_WRITE } from '../mm/mm.js';
 import type { Task } from '../task/task.js';
 import {
-  AT_FDCWD, FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, FIONREAD, O_ASYNC, O_CLOEXEC, O_CREAT, O_NONBLOCK,
+  AT_FDCWD, FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, FIONREAD, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_NONBLOCK,
   O_PATH, O_TRUNC, O_WRONLY, POLLIN, POLLOUT, SETFL_MASK, S_IFMT, S_IFREG,
 } from '../vfs/constants.js';
 import type { FileDescription } from '../vfs/file.js';
 import { PipeFile } from '../fs/pipe.js';
+import { getRlimit } from './process.js';
 import type { SyscallDef } from './types.js';
 
 const SIGPIPE = 13;
+const SIGXFSZ = 25;
+const RLIMIT_FSIZE = 1;
+const RLIM_INFINITY = 0xffff_ffff_ffff_ffffn;
 /** Largest single read/write (MAX_RW_COUNT). */
 const MAX_RW = 0x7ffff000;
 const BOUNCE = 1 << 20;
@@ -89,7 +93,11 @@ export async function readTo(t: Task, f: FileDescription, addr: bigint, count: n
  */
 export async function writeFrom(t: Task, f: FileDescription, addr: bigint, count: number, off?: number, mayBlock = true): Promise<number> {
   if (!f.writable) fail(Errno.EBADF);
-  const len = Math.min(count, MAX_RW);
+  let len = Math.min(count, MAX_RW);
+  if (len > 0 && f.seekable && f.inode.type === S_IFREG) {
+    const pos = f.flags & O_APPEND ? f.size() : (off ?? f.offset);
+    len = clampToFsize(t, pos, len);
+  }
   let done = 0;
   for (;;) {
     try {
@@ -124,6 +132,21 @@ export async function writeFrom(t: Task, f: FileDescription, addr: bigint, count
       throw e;
     }
   }
+}
+
+/**
+ * RLIMIT_FSIZE for a write of `len` bytes at `pos` of a regular file (generic_write_check_limits): a
+ * write starting at or past the limit raises SIGXFSZ and fails EFBIG; one crossing it is shortened.
+ */
+export function clampToFsize(t: Task, pos: number, len: number): number {
+  const lim = getRlimit(t.tg, RLIMIT_FSIZE).cur;
+  if (lim === RLIM_INFINITY) return len;
+  const p = BigInt(pos);
+  if (p >= lim) {
+    t.queueSignal(SIGXFSZ);
+    fail(Errno.EFBIG);
+  }
+  return lim - p < BigInt(len) ? Number(lim - p) : len;
 }
 
 /** An iovec array (struct iovec[cnt]) from application memory: EINVAL for cnt > 1024 or overflow. */

@@ -15,7 +15,7 @@ import {
 } from '../vfs/constants.js';
 import type { Location } from '../vfs/dentry.js';
 import type { Stat, Statfs, Timespec } from '../vfs/inode.js';
-import { fileOf } from './file.js';
+import { clampToFsize, fileOf } from './file.js';
 import type { SyscallDef } from './types.js';
 
 function path(t: Task, addr: bigint): string {
@@ -373,8 +373,14 @@ function utime(t: Task, p: bigint, times: bigint): number {
 function truncate(t: Task, p: bigint, len: bigint): number {
   const l = BigInt.asIntN(64, len);
   if (l < 0n) fail(Errno.EINVAL);
-  t.kernel.vfs.truncate(t, t.kernel.vfs.resolve(t, AT_FDCWD, path(t, p), true), Number(l));
+  const loc = t.kernel.vfs.resolve(t, AT_FDCWD, path(t, p), true);
+  if (loc.dentry.inode.isRegular) checkGrowFsize(t, loc.dentry.inode.stat().size, Number(l));
+  t.kernel.vfs.truncate(t, loc, Number(l));
   return 0;
+}
+/** inode_newsize_ok: growing a file past RLIMIT_FSIZE raises SIGXFSZ and fails EFBIG. */
+function checkGrowFsize(t: Task, oldSize: number, newSize: number): void {
+  if (newSize > oldSize) clampToFsize(t, newSize - 1, 1);
 }
 /** ftruncate(2): EINVAL if not open for writing, not a regular file, or a negative length. */
 function ftruncate(t: Task, fd: bigint, len: bigint): number {
@@ -385,6 +391,7 @@ function ftruncate(t: Task, fd: bigint, len: bigint): number {
   if (!f.writable) fail(Errno.EINVAL);
   if (f.inode.isDir) fail(Errno.EISDIR);
   t.kernel.vfs.checkWritableMount(f.location);
+  if (f.inode.isRegular) checkGrowFsize(t, f.size(), Number(l));
   f.truncate(Number(l));
   return 0;
 }
