@@ -221,6 +221,8 @@ export class PipeFile extends FileDescription {
   async openWait(t: Task): Promise<void> {
     const p = this.pipe;
     if (this.readEnd && this.writeEnd) return;
+    // An anonymous pipe reopened through /proc/[pid]/fd/N never waits (fifo_open: !is_pipe).
+    if (this.inode instanceof PipeInode) return;
     if (this.readEnd) {
       if (this.flags & O_NONBLOCK) return;
       const start = p.writerOpens;
