@@ -307,6 +307,12 @@ export declare function memfileDecommit(offset: number, length: number): number
 export declare function memfileInit(): number
 
 /**
+ * Bytes of [offset, offset+length) of the memory file that are populated (SEEK_DATA/SEEK_HOLE),
+ * i.e. resident application memory. Returns 0 on error.
+ */
+export declare function memfilePopulated(offset: number, length: number): number
+
+/**
  * Get the thread's x87/SSE/AVX state (PTRACE_GETREGSET NT_X86_XSTATE, XSAVE layout) into `buf`;
  * returns the number of bytes written.
  */
@@ -333,7 +339,10 @@ export declare function ptraceInject(tid: number, nr: number, args: Array<number
  */
 export declare function ptraceInterrupt(tid: number): void
 
-/** Kill a stub process and reap it (its address space is gone afterwards). */
+/**
+ * Kill a stub process and reap it and all its threads (its address space is gone afterwards).
+ * Non-leader threads are reaped first: the leader's exit is not reported while others remain.
+ */
 export declare function ptraceKillStub(pid: number): void
 
 /** Details of the last event returned by [`ptrace_wait`] / [`ptrace_poll`]. */

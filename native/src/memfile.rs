@@ -168,3 +168,24 @@ pub fn memfile_copy(dst: f64, src: f64, length: f64) -> i64 {
     }
     0
 }
+
+/// Bytes of [offset, offset+length) of the memory file that are populated (SEEK_DATA/SEEK_HOLE),
+/// i.e. resident application memory. Returns 0 on error.
+#[napi]
+pub fn memfile_populated(offset: f64, length: f64) -> f64 {
+    let fd = memfile_fd();
+    let (start, end) = (offset as i64, offset as i64 + length as i64);
+    let mut pos = start;
+    let mut total = 0i64;
+    while pos < end {
+        let data = unsafe { libc::lseek(fd, pos, libc::SEEK_DATA) };
+        if data < 0 || data >= end {
+            break;
+        }
+        let hole = unsafe { libc::lseek(fd, data, libc::SEEK_HOLE) };
+        let hole = if hole < 0 { end } else { hole.min(end) };
+        total += hole - data;
+        pos = hole;
+    }
+    total as f64
+}

@@ -199,6 +199,7 @@ export class Kernel implements KernelInfo {
     const users = (this.fdTableUsers.get(t.fdTable) ?? 1) - 1;
     this.fdTableUsers.set(t.fdTable, users);
     if (users <= 0) t.fdTable.closeAll(t);
+    if (t.mm.users === 1) t.mm.noteRss(t.tg);
     if (--t.mm.users === 0) t.mm.release();
     if (t.tg.tasks.size === 0) {
       t.tg.exitStatus ??= { kind: 'exited', code: t.exitCode };
@@ -208,6 +209,7 @@ export class Kernel implements KernelInfo {
 
   private threadGroupExited(tg: ThreadGroup): void {
     tg.zombie = true;
+    for (const h of tg.exitHooks.splice(0)) h();
     tg.exitStatus ??= { kind: 'exited', code: 0 };
     tg.vforkDone?.();
     tg.vforkDone = undefined;
@@ -263,6 +265,13 @@ export class Kernel implements KernelInfo {
   reap(tg: ThreadGroup): void {
     if (tg.reaped) return;
     tg.reaped = true;
+    // The parent's RUSAGE_CHILDREN / tms_c*time grow by what the child and its waited-for children used.
+    const p = tg.parent;
+    if (p) {
+      p.childTicks[0] += tg.deadTicks[0] + tg.childTicks[0];
+      p.childTicks[1] += tg.deadTicks[1] + tg.childTicks[1];
+      p.childMaxRssKb = Math.max(p.childMaxRssKb, tg.maxRssKb, tg.childMaxRssKb);
+    }
     tg.parent?.children.delete(tg);
     this.threadGroups.delete(tg.pid);
     this.maybeFinish();

@@ -122,7 +122,9 @@ export async function execve(t: Task, path: string, argv: string[], envp: string
   // Point of no return. Other threads of the process go first (de_thread).
   const others = [...t.tg.tasks].filter((o) => o !== t);
   if (others.length) await Promise.all(others.map((o) => o.kill()));
+  for (const h of t.tg.execHooks.splice(0)) h();
   const old = t.mm;
+  old.noteRss(t.tg);
   t.mm = mm;
   if (--old.users === 0) old.release();
   t.regs.set(regs);

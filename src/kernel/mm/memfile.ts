@@ -68,6 +68,11 @@ export class MemoryFile {
     if (length > 0) native.memfileDecommit(offset, length);
   }
 
+  /** Bytes of [offset, offset+length) that hold pages (the rest are holes). */
+  populated(offset: number, length: number): number {
+    return native.memfilePopulated(offset, length);
+  }
+
   /** Copy populated pages of [src, src+length) to [dst, ...) (both allocated, dst zero). */
   copy(dst: number, src: number, length: number): void {
     native.memfileCopy(dst, src, length);

@@ -565,6 +565,20 @@ export class MemoryManager {
     return c;
   }
 
+  /** Resident memory of this mm in KiB: populated memory-file pages behind its VMAs. */
+  rssKb(): number {
+    let bytes = 0;
+    for (const v of this.vmas) {
+      if (v.backing) bytes += this.mf.populated(v.backing.offset + v.bOff, Number(v.end - v.start));
+    }
+    return Math.ceil(bytes / 1024);
+  }
+
+  /** Record the current RSS as a peak candidate for `tg` (ru_maxrss). */
+  noteRss(tg: { maxRssKb: number }): void {
+    tg.maxRssKb = Math.max(tg.maxRssKb, this.rssKb());
+  }
+
   /** Drop every mapping and the address space (exit, or exec replacing the mm). */
   release(): void {
     for (const v of this.vmas) v.backing?.unref();

@@ -12,6 +12,7 @@ import {
   SigInfo, SI_USER, SI_TKILL, NSIG, CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED, SIGCHLD,
 } from '../signal/signal.js';
 import { execve } from '../loader/exec.js';
+import { groupCpuTicks } from '../kernel.js';
 
 const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_PIDFD = 0x1000,
   CLONE_PTRACE = 0x2000, CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000, CLONE_THREAD = 0x10000,
@@ -311,8 +312,12 @@ function kill(t: Task, pidArg: bigint, sigArg: bigint): number {
     if (!canSignal(t, g)) continue;
     sent++;
     if (sig !== 0 && !g.zombie) {
-      // The init of the PID namespace only gets signals it has handlers for (pid_namespaces(7)).
-      if (g === k.init && g.sighand.actions[sig]!.handler === 0n && g !== t.tg) continue;
+      // The init of the PID namespace only gets signals it has handlers for (pid_namespaces(7)),
+      // unless it blocks them (sig_ignored(): a blocked signal may find a handler later).
+      if (g === k.init && g !== t.tg && g.sighand.actions[sig]!.handler === 0n) {
+        const blocked = [...g.tasks].some((x) => ((x.sigmask | x.realBlocked) & (1n << BigInt(sig - 1))) !== 0n);
+        if (!blocked) continue;
+      }
       k.signals.sendToGroup(g, info());
     }
   }
@@ -673,18 +678,48 @@ function prctl(t: Task, option: bigint, a2: bigint): number {
   return 0;
 }
 
+/** struct rusage with utime/stime from CPU ticks (100 Hz) and maxrss in KiB. */
+function rusage(ticks: [number, number], maxRssKb: number): Uint8Array {
+  const b = new Uint8Array(144);
+  const dv = new DataView(b.buffer);
+  const tv = (off: number, t: number) => {
+    dv.setBigInt64(off, BigInt(Math.floor(t / 100)), true);
+    dv.setBigInt64(off + 8, BigInt((t % 100) * 10000), true);
+  };
+  tv(0, ticks[0]);
+  tv(16, ticks[1]);
+  dv.setBigInt64(32, BigInt(maxRssKb), true);
+  return b;
+}
+
+/** getrusage(2): CPU times and peak RSS; the remaining counters are not tracked (0). */
 function getrusage(t: Task, who: bigint, addr: bigint): number {
   const w = s32(who);
-  if (w !== 0 && w !== -1 && w !== 1) fail(Errno.EINVAL);
-  // CPU time is not accounted yet: all fields 0 except what we know.
-  t.mm.copyOut(addr, new Uint8Array(144));
+  let b: Uint8Array;
+  if (w === 0) {
+    t.mm.noteRss(t.tg);
+    b = rusage(groupCpuTicks(t.tg), t.tg.maxRssKb);
+  } else if (w === -1) {
+    b = rusage(t.tg.childTicks, t.tg.childMaxRssKb);
+  } else if (w === 1) {
+    b = rusage(t.ctx.cpuTicks(), Math.max(t.tg.maxRssKb, t.mm.rssKb()));
+  } else fail(Errno.EINVAL);
+  t.mm.copyOut(addr, b);
   return 0;
 }
 
+/** times(2): process and waited-for children's CPU ticks; returns ticks since boot. */
 function times(t: Task, addr: bigint): bigint {
-  // Per-process CPU time is not accounted yet (partial): the tms fields are 0; the return value is
-  // the elapsed clock ticks (100 Hz) since the sandbox booted, as times(2) specifies.
-  if (addr !== 0n) t.mm.copyOut(addr, new Uint8Array(32));
+  if (addr !== 0n) {
+    const [u, s] = groupCpuTicks(t.tg);
+    const b = new Uint8Array(32);
+    const dv = new DataView(b.buffer);
+    dv.setBigInt64(0, BigInt(u), true);
+    dv.setBigInt64(8, BigInt(s), true);
+    dv.setBigInt64(16, BigInt(t.tg.childTicks[0]), true);
+    dv.setBigInt64(24, BigInt(t.tg.childTicks[1]), true);
+    t.mm.copyOut(addr, b);
+  }
   return BigInt(Math.floor((Date.now() - t.kernel.bootTime) / 10));
 }
 
@@ -733,7 +768,7 @@ export const processSyscalls: SyscallDef[] = [
   { nr: 158, name: 'arch_prctl', args: 'xp', fn: archPrctl },
   { nr: 157, name: 'prctl', args: 'ixxxx', fn: prctl, support: 'partial' },
   { nr: 98, name: 'getrusage', args: 'ip', fn: getrusage, support: 'partial' },
-  { nr: 100, name: 'times', args: 'p', fn: times, support: 'partial' },
+  { nr: 100, name: 'times', args: 'p', fn: times },
 ];
 
 export { SysError, toReg };

@@ -165,6 +165,7 @@ async function rtSigtimedwait(t: Task, setAddr: bigint, infoAddr: bigint, tsAddr
     if (timeoutMs === 0) fail(Errno.EAGAIN);
     // Temporarily unblock the waited-for signals so their arrival interrupts the wait.
     const saved = t.sigmask;
+    t.realBlocked = saved;
     t.sigmask &= ~set;
     let timer: { cancel: () => void } | undefined;
     let timedOut = false;
@@ -177,6 +178,7 @@ async function rtSigtimedwait(t: Task, setAddr: bigint, infoAddr: bigint, tsAddr
     } finally {
       timer?.cancel();
       t.sigmask = saved;
+      t.realBlocked = 0n;
     }
     s = take();
     if (!s) {

@@ -18,7 +18,7 @@ import { Credentials } from './creds.js';
 import {
   SigAction, SigInfo, defaultAction, defaultSigAction, sigbit, signalName, UNBLOCKABLE, NSIG,
   SIGKILL, SIGSTOP, SIGCHLD, SIGCONT, SIGSEGV, SIG_DFL, SIG_IGN, SA_NOCLDWAIT, SA_RESTART,
-  SI_KERNEL, CLD_EXITED, CLD_KILLED, CLD_DUMPED, SIGTTOU, SIGTTIN, SIGTSTP,
+  SI_KERNEL, SI_USER, CLD_EXITED, CLD_KILLED, CLD_DUMPED, SIGTTOU, SIGTTIN, SIGTSTP,
 } from '../signal/signal.js';
 import { setupSignalFrame } from '../signal/frame.js';
 import type { SyscallDef } from '../syscalls/types.js';
@@ -75,10 +75,17 @@ export class ThreadGroup {
   lastStopSig = 0;
   rlimits = new Map<number, RLimit>();
   startTime = Date.now();
-  /** Cumulative user/system time of waited-for children, ms (getrusage RUSAGE_CHILDREN). */
-  childTimes = { user: 0, sys: 0 };
+  /** CPU ticks [user, sys] of waited-for children (getrusage RUSAGE_CHILDREN, times tms_c*). */
+  childTicks: [number, number] = [0, 0];
+  /** Peak resident set of the process and of its waited-for children, KiB. */
+  maxRssKb = 0;
+  childMaxRssKb = 0;
   vforkDone: (() => void) | undefined;
   isSubreaper = false;
+  /** Called once when the process exits (timers cancel themselves here). */
+  readonly exitHooks: Array<() => void> = [];
+  /** Called at execve's point of no return (POSIX timers are deleted by exec). */
+  readonly execHooks: Array<() => void> = [];
   /** CPU ticks [user, sys] of exited tasks. */
   deadTicks: [number, number] = [0, 0];
   /** comm and creds of the last task to exit (for zombies in /proc). */
@@ -115,6 +122,8 @@ export class Task {
   /** Mask to restore after a signal handler set up by sigsuspend/pselect/ppoll runs. */
   savedSigmask: bigint | undefined;
   pending: SigInfo[] = [];
+  /** The mask in force before rt_sigtimedwait temporarily unblocked the awaited signals. */
+  realBlocked = 0n;
   altStack = { sp: 0n, size: 0n, flags: 2 /* SS_DISABLE */ };
   clearChildTid = 0n;
   robustList = 0n;
@@ -306,7 +315,7 @@ export class Task {
   // ---------------------------------------------------------------- signals
 
   /** Queue a signal to this thread (tgkill/tkill, or kernel-generated like SIGPIPE). */
-  queueSignal(signo: number, info: SigInfo = new SigInfo(signo, SI_KERNEL)): void {
+  queueSignal(signo: number, info: SigInfo = SigInfo.fromSender(signo, SI_USER, this.tg.pid, this.creds.ruid)): void {
     this.kernel.signals.sendToTask(this, info);
   }
 
