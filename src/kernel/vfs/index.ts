@@ -39,9 +39,13 @@ export interface MountSpec {
 export interface VfsOptions {
   /** Host directory that becomes the sandbox's root. */
   root: string;
-  /** Mount the root read-only (without overlay). */
+  /**
+   * Never write to the host root. Without `overlay` the root mount is read-only for the application
+   * (OCI `root.readonly`: EROFS); missing mount points are still created, in an in-memory layer the
+   * application cannot write to (runc creates them before remounting the root read-only).
+   */
   readonly: boolean;
-  /** Put an in-memory writable upper layer over a read-only host root (`tsvisor do`). */
+  /** Put an in-memory upper layer the application can write to over a read-only host root (`tsvisor do`). */
   overlay: boolean;
   mounts: MountSpec[];
   hostname: string;
@@ -82,14 +86,16 @@ const HOST_PSEUDO = /^\/(proc|sys|dev)(\/|$)/;
  * Build the sandbox's VFS: the root (host directory, read-only, or overlay with an in-memory upper
  * layer), then `opts.mounts` in order, then the defaults that are missing: /proc (proc), /dev (the
  * Sentry's devices; an OCI tmpfs at /dev is replaced by it), /dev/pts (devpts, empty), /sys (minimal
- * read-only sysfs). Mount points missing in the root are created when the root is writable (overlay);
- * otherwise that mount fails with ENOENT. Bind mounts of host /proc, /sys, /dev are refused (EPERM).
+ * read-only sysfs). Mount points missing in the root are created (in the overlay's upper layer when the
+ * host root is read-only, or on the host for a writable root). Bind mounts of host /proc, /sys, /dev are refused (EPERM).
  * Throws SysError on failure.
  */
 export function createVfs(kernel: KernelInfo, opts: VfsOptions): Vfs {
   const host = new HostFs(opts.root, opts.readonly || opts.overlay);
-  const rootFs: Filesystem = opts.overlay ? new OverlayFs(host) : host;
-  const vfs = new Vfs(rootFs, flagsFrom([], { readonly: opts.readonly && !opts.overlay }), opts.overlay ? 'overlay' : opts.root);
+  const layered = opts.overlay || opts.readonly;
+  const rootFs: Filesystem = layered ? new OverlayFs(host) : host;
+  // The root mount starts writable (for the Sentry's own mount points) and is made read-only below.
+  const vfs = new Vfs(rootFs, flagsFrom([]), opts.overlay ? 'overlay' : opts.root);
   vfs.kernel = kernel;
   const ctx = { fs: vfs.initialFsContext(), creds: Credentials.of(0, 0), fdTable: FdTable.create() };
   const cpus = kernel.cpuCount ?? os.availableParallelism();
@@ -156,6 +162,7 @@ export function createVfs(kernel: KernelInfo, opts: VfsOptions): Vfs {
   }
   if (devIsOurs && !done.has('/dev/pts')) mountAt('/dev/pts', new TmpFs('devpts', 0o755, 1 << 20), flagsFrom([], { nosuid: true, noexec: true }), 'devpts');
   if (!done.has('/sys')) mountAt('/sys', createSysFs(cpus), flagsFrom([], { readonly: true, nosuid: true, nodev: true, noexec: true }), 'sysfs');
+  if (opts.readonly && !opts.overlay) vfs.rootMount.flags = { ...vfs.rootMount.flags, readonly: true };
   return vfs;
 }
 
