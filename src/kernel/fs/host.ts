@@ -122,14 +122,39 @@ export class HostInode extends Inode {
     return { dfd: this.dirfd(), name: EMPTY, empty: true };
   }
 
-  /** The O_PATH directory fd (opened on first use). ENOTDIR for non-directories. */
+  /**
+   * The O_PATH directory fd (opened on first use). ENOTDIR for non-directories. Apart from the
+   * filesystem root's (pinned), these fds live in a bounded LRU (`dirFds`): an evicted directory is
+   * reopened from its parent on demand, so a walk over a large tree (`find /`) holds at most
+   * DIR_FD_CACHE host fds. A reopened directory must still be the one looked up (same host inode),
+   * else it was removed or replaced behind the Sentry's back: ENOENT.
+   */
   dirfd(): number {
     if (this.type !== S_IFDIR) fail(Errno.ENOTDIR);
-    if (this.fd < 0) {
-      const a = this.at();
-      this.fd = check(native.hostOpenat(a.dfd, a.name, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0));
+    if (this.fd >= 0) {
+      if (this.parent) dirFds.touch(this);
+      return this.fd;
     }
-    return this.fd;
+    const a = this.at();
+    const fd = check(native.hostOpenat(a.dfd, a.name, O_PATH | O_DIRECTORY | O_NOFOLLOW, 0));
+    if (this.hostIno !== 0) {
+      const s = native.hostFstatat(fd, EMPTY, AT_EMPTY_PATH);
+      if (typeof s === 'number' || s.ino !== this.hostIno) {
+        native.hostClose(fd);
+        fail(typeof s === 'number' ? -s : Errno.ENOENT);
+      }
+    }
+    this.fd = fd;
+    if (this.parent) dirFds.add(this);
+    return fd;
+  }
+
+  /** Close the cached directory fd (LRU eviction); the next dirfd() reopens it. */
+  dropDirfd(): void {
+    if (this.fd >= 0 && this.parent) {
+      native.hostClose(this.fd);
+      this.fd = -1;
+    }
   }
 
   /** Some fd on the host filesystem (for statfs). */
@@ -300,6 +325,31 @@ export class HostInode extends Inode {
     return this.fs.statfs();
   }
 }
+
+/** How many directory O_PATH fds the host filesystems keep open at most (besides their roots). */
+export const DIR_FD_CACHE = 256;
+
+/** The least-recently-used set of host directory inodes holding an open O_PATH fd. */
+class DirFdLru {
+  private readonly set = new Set<HostInode>();
+  constructor(private readonly capacity: number) {}
+  get size(): number {
+    return this.set.size;
+  }
+  touch(ino: HostInode): void {
+    this.set.delete(ino);
+    this.set.add(ino);
+  }
+  add(ino: HostInode): void {
+    this.touch(ino);
+    while (this.set.size > this.capacity) {
+      const oldest = this.set.values().next().value as HostInode;
+      this.set.delete(oldest);
+      oldest.dropDirfd();
+    }
+  }
+}
+export const dirFds = new DirFdLru(DIR_FD_CACHE);
 
 /** An open regular file on the host: data I/O on a host fd. */
 export class HostRegularFile extends FileDescription {
