@@ -51,6 +51,8 @@ export interface Context {
   unblock(): void;
   /** CPU time the task's application code has used, in clock ticks (100 Hz): [user, system]. */
   cpuTicks(): [number, number];
+  /** The same CPU time in ns, at the platform's best resolution. */
+  cpuNs(): bigint;
   /** Make a running switch return `interrupted` soon. Safe to call at any time. */
   interrupt(): void;
   /** Read the task's FPU/SSE/AVX state (XSAVE layout) while it is stopped; returns bytes written. */

@@ -144,6 +144,10 @@ class KvmContext implements Context {
     return [Number(this.runNs / 10_000_000n), 0];
   }
 
+  cpuNs(): bigint {
+    return this.runNs;
+  }
+
   getFpu(_as: AddressSpace, buf: Uint8Array): number {
     return native.kvmGetFpu(this.vcpu, buf);
   }

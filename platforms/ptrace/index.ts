@@ -104,14 +104,15 @@ class StubAddressSpace implements AddressSpace {
   }
 }
 
-/** utime and stime (clock ticks) of a stub thread, from the host's /proc. */
-function threadTicks(pid: number, tid: number): [number, number] {
+/** CPU usage of a stub thread from the host's /proc: [utime ticks, stime ticks, runtime ns]. */
+function threadTicks(pid: number, tid: number): [number, number, number] {
   try {
     const st = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1');
     const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-    return [Number(f[11]), Number(f[12])];
+    const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').split(' ')[0]);
+    return [Number(f[11]), Number(f[12]), ns];
   } catch {
-    return [0, 0];
+    return [0, 0, 0];
   }
 }
 
@@ -171,38 +172,44 @@ class StubContext implements Context {
     native.ptraceSetFpu((as as StubAddressSpace).threadFor(this), buf);
   }
 
-  /** Accumulated CPU ticks of stub threads this context used before (threads are reused). */
-  private ticks: [number, number] = [0, 0];
-  private ticksBase = new Map<number, [number, number]>();
+  /** CPU usage [user ticks, system ticks, ns] of stub threads this context left (threads are reused). */
+  private used: [number, number, number] = [0, 0, 0];
+  private usageBase = new Map<number, [number, number, number]>();
 
-  cpuTicks(): [number, number] {
-    const [u, s] = this.ticks;
-    let du = 0;
-    let ds = 0;
+  private usage(): [number, number, number] {
+    const r: [number, number, number] = [...this.used];
     for (const as of this.spaces) {
       for (const [tid, owner] of as.threads) {
         if (owner !== this) continue;
         const now = threadTicks(as.pid, tid);
-        const base = this.ticksBase.get(tid) ?? [0, 0];
-        du += now[0] - base[0];
-        ds += now[1] - base[1];
+        const base = this.usageBase.get(tid) ?? [0, 0, 0];
+        for (let i = 0; i < 3; i++) r[i]! += now[i]! - base[i]!;
       }
     }
-    return [u + du, s + ds];
+    return r;
+  }
+
+  cpuTicks(): [number, number] {
+    const [u, s] = this.usage();
+    return [u, s];
+  }
+
+  cpuNs(): bigint {
+    return BigInt(this.usage()[2]);
   }
 
   /** Remember where a stub thread's CPU counters stood when this context took it. */
   noteThread(pid: number, tid: number): void {
-    if (!this.ticksBase.has(tid)) this.ticksBase.set(tid, threadTicks(pid, tid));
+    if (!this.usageBase.has(tid)) this.usageBase.set(tid, threadTicks(pid, tid));
   }
 
-  /** Fold a thread's ticks into the total when leaving it. */
+  /** Fold a thread's usage into the total when leaving it. */
   foldThread(pid: number, tid: number): void {
-    const base = this.ticksBase.get(tid);
+    const base = this.usageBase.get(tid);
     if (!base) return;
     const now = threadTicks(pid, tid);
-    this.ticks = [this.ticks[0] + now[0] - base[0], this.ticks[1] + now[1] - base[1]];
-    this.ticksBase.delete(tid);
+    for (let i = 0; i < 3; i++) this.used[i]! += now[i]! - base[i]!;
+    this.usageBase.delete(tid);
   }
 
   block(): void {

@@ -192,6 +192,7 @@ export class Kernel implements KernelInfo {
   taskExited(t: Task): void {
     const [u, s] = t.ctx.cpuTicks();
     t.tg.deadTicks = [t.tg.deadTicks[0] + u, t.tg.deadTicks[1] + s];
+    t.tg.deadNs += t.ctx.cpuNs();
     t.tg.lastComm = t.comm;
     t.tg.lastCreds = t.creds;
     this.tasks.delete(t.tid);
@@ -399,6 +400,13 @@ export function groupCpuTicks(g: ThreadGroup): [number, number] {
     s += ts;
   }
   return [u, s];
+}
+
+/** CPU time of a thread group's live and exited tasks, ns. */
+export function groupCpuNs(g: ThreadGroup): bigint {
+  let ns = g.deadNs;
+  for (const t of g.tasks) ns += t.ctx.cpuNs();
+  return ns;
 }
 
 function procInfo(k: Kernel, g: ThreadGroup): ProcInfo {

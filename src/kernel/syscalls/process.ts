@@ -632,8 +632,15 @@ function prctl(t: Task, option: bigint, a2: bigint): number {
       st.keepCaps = Number(a2);
       return 0;
     case PR_SET_NAME: {
-      const s = t.mm.copyInString(a2, 16, Errno.EFAULT);
-      t.comm = s.slice(0, 15);
+      // Up to 16 bytes are read; the name is cut at 15 (TASK_COMM_LEN - 1) with or without a NUL.
+      let name: string;
+      try {
+        name = t.mm.copyInString(a2, 16);
+      } catch (e) {
+        if (!(e instanceof SysError) || e.errno !== Errno.ENAMETOOLONG) throw e;
+        name = Buffer.from(t.mm.copyIn(a2, 15)).toString('latin1');
+      }
+      t.comm = name.slice(0, 15);
       return 0;
     }
     case PR_GET_NAME: {

@@ -8,7 +8,7 @@ import { s32 } from '../arch.js';
 import type { SyscallDef } from './types.js';
 import type { Task } from '../task/task.js';
 import { WaitQueue } from '../ipc/waitqueue.js';
-import { groupCpuTicks } from '../kernel.js';
+import { groupCpuNs } from '../kernel.js';
 
 const CLOCK_REALTIME = 0, CLOCK_MONOTONIC = 1, CLOCK_PROCESS_CPUTIME_ID = 2, CLOCK_THREAD_CPUTIME_ID = 3,
   CLOCK_MONOTONIC_RAW = 4, CLOCK_REALTIME_COARSE = 5, CLOCK_MONOTONIC_COARSE = 6, CLOCK_BOOTTIME = 7,
@@ -26,11 +26,6 @@ export function realtimeNs(): bigint {
   return process.hrtime.bigint() + realtimeOffset;
 }
 
-/** Ticks (100 Hz) → ns. */
-function ticksNs(ticks: [number, number]): bigint {
-  return BigInt(ticks[0] + ticks[1]) * 10_000_000n;
-}
-
 /** Current value of `clock` for task `t`, ns (EINVAL for unknown clocks). */
 export function clockNs(t: Task, clock: number): bigint {
   switch (clock) {
@@ -39,9 +34,9 @@ export function clockNs(t: Task, clock: number): bigint {
     case CLOCK_MONOTONIC: case CLOCK_MONOTONIC_RAW: case CLOCK_MONOTONIC_COARSE: case CLOCK_BOOTTIME: case CLOCK_BOOTTIME_ALARM:
       return monotonicNs();
     case CLOCK_PROCESS_CPUTIME_ID:
-      return ticksNs(groupCpuTicks(t.tg));
+      return groupCpuNs(t.tg);
     case CLOCK_THREAD_CPUTIME_ID:
-      return ticksNs(t.ctx.cpuTicks());
+      return t.ctx.cpuNs();
     default:
       fail(Errno.EINVAL);
   }
@@ -72,7 +67,7 @@ function clockGettime(t: Task, clk: bigint, tp: bigint): number {
 function clockGetres(t: Task, clk: bigint, tp: bigint): number {
   const c = s32(clk);
   clockNs(t, c);
-  if (tp !== 0n) writeTimespec(t, tp, c === CLOCK_REALTIME_COARSE || c === CLOCK_MONOTONIC_COARSE ? 4_000_000n : c === CLOCK_PROCESS_CPUTIME_ID || c === CLOCK_THREAD_CPUTIME_ID ? 10_000_000n : 1n);
+  if (tp !== 0n) writeTimespec(t, tp, c === CLOCK_REALTIME_COARSE || c === CLOCK_MONOTONIC_COARSE ? 4_000_000n : 1n);
   return 0;
 }
 

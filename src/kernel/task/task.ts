@@ -88,6 +88,7 @@ export class ThreadGroup {
   readonly execHooks: Array<() => void> = [];
   /** CPU ticks [user, sys] of exited tasks. */
   deadTicks: [number, number] = [0, 0];
+  deadNs = 0n;
   /** comm and creds of the last task to exit (for zombies in /proc). */
   lastComm = '';
   lastCreds = new Credentials();
