@@ -149,10 +149,14 @@ export class HostInode extends Inode {
     return fd;
   }
 
-  /** Close the cached directory fd (LRU eviction); the next dirfd() reopens it. */
+  /**
+   * Forget the cached directory fd (LRU eviction); the next dirfd() reopens it. The close itself is
+   * deferred to a microtask: a caller may still hold the number in the middle of one host call's
+   * arguments (renameat2 of two directories), and it must not be reused before that call runs.
+   */
   dropDirfd(): void {
     if (this.fd >= 0 && this.parent) {
-      native.hostClose(this.fd);
+      closeLater(this.fd);
       this.fd = -1;
     }
   }
@@ -350,6 +354,18 @@ class DirFdLru {
   }
 }
 export const dirFds = new DirFdLru(DIR_FD_CACHE);
+
+let pendingCloses: number[] = [];
+function closeLater(fd: number): void {
+  if (pendingCloses.length === 0) {
+    queueMicrotask(() => {
+      const fds = pendingCloses;
+      pendingCloses = [];
+      for (const f of fds) native.hostClose(f);
+    });
+  }
+  pendingCloses.push(fd);
+}
 
 /** An open regular file on the host: data I/O on a host fd. */
 export class HostRegularFile extends FileDescription {
