@@ -13,6 +13,7 @@ import { Errno, SysError, fail } from '../errno.js';
 import { PAGE_SIZE, pageRoundUp } from '../arch.js';
 import type { AddressSpace, Platform } from '../../platform.js';
 import { MemoryFile } from './memfile.js';
+import { FileCache } from './filecache.js';
 
 export const PROT_READ = 1;
 export const PROT_WRITE = 2;
@@ -37,6 +38,13 @@ export const MAP_FIXED_NOREPLACE = 0x100000;
 
 /** A source of file data for file mappings (implemented by regular-file descriptions). */
 export interface MappableFile {
+  /**
+   * For MAP_SHARED mappings: the identity of the file (its inode), its current size and a writer for
+   * write-back. Files without these cannot be mapped shared and writable (ENODEV).
+   */
+  readonly cacheKey?: object;
+  size?(): number;
+  pwrite?(src: Uint8Array, offset: number): number;
   /** Path shown in /proc/[pid]/maps. */
   readonly mapName: string;
   /** Device and inode shown in /proc/[pid]/maps. */
@@ -46,18 +54,24 @@ export interface MappableFile {
   pread(dst: Uint8Array, offset: number): number;
 }
 
-class Backing {
+/** A refcounted range of the memory file behind one or more VMAs. */
+export class Backing {
   refs = 0;
   constructor(
     readonly mf: MemoryFile,
     readonly offset: number,
     readonly length: number,
+    /** Called instead of freeing the range when the last reference goes (page caches). */
+    private readonly onLast?: () => void,
   ) {}
   ref(): void {
     this.refs++;
   }
   unref(): void {
-    if (--this.refs === 0) this.mf.release(this.offset, this.length);
+    if (--this.refs === 0) {
+      if (this.onLast) this.onLast();
+      else this.mf.release(this.offset, this.length);
+    }
   }
 }
 
@@ -227,7 +241,16 @@ export class MemoryManager {
       fileOff: Number(req.offset),
       name: req.name ?? '',
     };
-    if (req.file || prot !== 0 || shared) {
+    if (req.file && shared && req.file.cacheKey) {
+      // MAP_SHARED file mapping: the file's page cache in the memory file, shared by every mapping of
+      // the file and by read(2)/write(2) (see filecache.ts).
+      const cache = FileCache.forMapping(this.mf, req.file, Number(req.offset) + Number(len));
+      v.backing = cache.backing;
+      v.backing.ref();
+      v.bOff = Number(req.offset);
+      const eof = addr + pageRoundUp(BigInt(Math.max(0, cache.size - Number(req.offset))));
+      if (eof < v.end) v.eof = eof;
+    } else if (req.file || prot !== 0 || shared) {
       const off = this.mf.allocate(Number(len));
       v.backing = new Backing(this.mf, off, Number(len));
       v.backing.ref();
@@ -563,6 +586,17 @@ export class MemoryManager {
       c.mapToAs(nv, nv.start, nv.end);
     }
     return c;
+  }
+
+  /** msync(2): write back shared file mappings in [addr, addr+len) (MS_ASYNC does the same now). */
+  msync(addr: bigint, len: bigint): void {
+    const end = addr + len;
+    for (let a = addr; a < end; ) {
+      const v = this.find(a);
+      if (!v) fail(Errno.ENOMEM);
+      if (v.shared && v.file?.cacheKey) FileCache.of(v.file.cacheKey)?.writeBack();
+      a = v.end;
+    }
   }
 
   /** Resident memory of this mm in KiB: populated memory-file pages behind its VMAs. */

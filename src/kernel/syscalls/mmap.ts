@@ -26,16 +26,16 @@ function mmap(t: Task, addr: bigint, length: bigint, protArg: bigint, flagsArg: 
   if (file.accessMode === 1) fail(Errno.EACCES);
   const shared = (flags & MAP_TYPE) !== 2;
   if (shared && prot & PROT_WRITE && file.accessMode !== 2) fail(Errno.EACCES);
-  if (shared && prot & PROT_WRITE) {
-    // Writable shared file mappings need coherence with the file; not supported yet.
-    t.kernel.log('mmap: writable MAP_SHARED file mappings are not supported yet (ENODEV)');
+  if (shared && !src.cacheKey && prot & PROT_WRITE) {
+    // A file whose data cannot be cached coherently cannot be mapped shared and writable; read-only
+    // shared mappings of such files are snapshots.
     fail(Errno.ENODEV);
   }
   return t.mm.mmap({ addr, length, prot: prot & 7, flags, file: src, offset });
 }
 
 export const mmapSyscalls: SyscallDef[] = [
-  { nr: 9, name: 'mmap', args: 'pnxxfx', fn: mmap, support: 'partial' },
+  { nr: 9, name: 'mmap', args: 'pnxxfx', fn: mmap },
   { nr: 11, name: 'munmap', args: 'pn', fn: (t, a, l) => (t.mm.munmap(a, l), 0) },
   { nr: 10, name: 'mprotect', args: 'pnx', fn: (t, a, l, p) => (t.mm.mprotect(a, l, Number(p & 0xffffffffn)), 0) },
   { nr: 12, name: 'brk', args: 'p', fn: (t, a) => t.mm.brk(a) },
@@ -46,11 +46,7 @@ export const mmapSyscalls: SyscallDef[] = [
     fn: (t, a, l, f) => {
       const fl = Number(f);
       if (a & 0xfffn || fl & ~7 || (fl & 1 && fl & 4)) fail(Errno.EINVAL);
-      for (let x = a; x < a + l; ) {
-        const v = t.mm.find(x);
-        if (!v) fail(Errno.ENOMEM);
-        x = v.end;
-      }
+      t.mm.msync(a, (l + 0xfffn) & ~0xfffn);
       return 0;
     },
   },
