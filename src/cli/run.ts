@@ -21,7 +21,7 @@ export function register(program: Command): void {
         platform: (g.platform ?? 'ptrace') as 'ptrace' | 'kvm',
         root: cfg.rootPath,
         readonlyRoot: cfg.rootReadonly,
-        overlay: cfg.rootReadonly,
+        overlay: false,
         mounts: cfg.mounts,
         hostname: cfg.hostname,
         argv: cfg.process.args,

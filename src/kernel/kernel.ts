@@ -59,6 +59,7 @@ export class Kernel implements KernelInfo {
   readonly initExited: Promise<ExitStatus>;
   /** Timer deadlines (ms since epoch, performance.now() based) the platform must honour. */
   private readonly deadlines = new Set<{ at: number }>();
+  private keepAlive: ReturnType<typeof setInterval> | undefined;
   futexWake: ((mm: MemoryManager, addr: bigint, n: number) => number) | undefined;
 
   constructor(opts: KernelOptions) {
@@ -136,6 +137,9 @@ export class Kernel implements KernelInfo {
     this.tasks.set(pid, t);
     this.threadGroups.set(pid, tg);
     this.init = tg;
+    // Keep Node alive while the sandbox has tasks, even if all of them wait forever (a deadlocked
+    // application hangs, as it would on Linux, instead of the sandbox exiting 0).
+    this.keepAlive ??= setInterval(() => {}, 1 << 30);
     if (spec.cwd && spec.cwd !== '/') this.vfs.chdir(t, spec.cwd);
     await execve(t, this.lookPath(t, spec.argv[0] ?? '', spec.env), spec.argv, spec.env);
     void t.run();
@@ -283,6 +287,8 @@ export class Kernel implements KernelInfo {
     if (!init || !init.zombie) return;
     for (const g of this.threadGroups.values()) if (!g.zombie && g !== init) return;
     if (this.tasks.size > 0) return;
+    if (this.keepAlive) clearInterval(this.keepAlive);
+    this.keepAlive = undefined;
     this.resolveInitExit(init.exitStatus!);
   }
 
