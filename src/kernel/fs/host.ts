@@ -9,6 +9,7 @@
  * behind the Sentry's back are noticed by `revalidate` (one fstatat per cached component walked).
  */
 import { Errno, SysError, fail } from '../errno.js';
+import { FileCache } from '../mm/filecache.js';
 import { native } from '../../native.js';
 import type { MappableFile } from '../mm/mm.js';
 import { pathOf, type Location } from '../vfs/dentry.js';
@@ -390,11 +391,16 @@ export class HostRegularFile extends FileDescription {
     if (outer === this.hostInode) return st;
     return { ...st, dev: outer.fs.dev, ino: outer.stat().ino };
   }
+  /** While the file is mapped shared, its data is the page cache's (see mm/filecache.ts). */
   override pread(dst: Uint8Array, off: number): number {
+    const cache = FileCache.of(this.hostInode);
+    if (cache) return cache.pread(dst, off, this.size());
     return check(native.hostPread(this.hostFd, dst, off));
   }
   override pwrite(src: Uint8Array, off: number): number {
-    return check(native.hostPwrite(this.hostFd, src, off));
+    const n = check(native.hostPwrite(this.hostFd, src, off));
+    FileCache.of(this.hostInode)?.pwrite(src.subarray(0, n), off);
+    return n;
   }
   override seek(off: number, whence: number): number {
     if (whence === 3 || whence === 4) {
@@ -410,6 +416,7 @@ export class HostRegularFile extends FileDescription {
   override truncate(size: number): void {
     if (!this.writable) fail(Errno.EINVAL);
     check(native.hostFtruncate(this.hostFd, size));
+    FileCache.of(this.hostInode)?.truncate(size);
   }
   override allocate(mode: number, off: number, len: number): void {
     check(native.hostFallocate(this.hostFd, mode, off, len));
@@ -426,6 +433,13 @@ export class HostRegularFile extends FileDescription {
     const src: MappableFile = {
       mapName: pathOf(this.location).path, mapDev: devText(st.dev), mapIno: st.ino,
       pread: (dst, off) => check(native.hostPread(fd, dst, off)),
+      cacheKey: this.hostInode,
+      writable: this.writable,
+      size: () => {
+        const s2 = native.hostFstat(fd);
+        return typeof s2 === 'number' ? 0 : fromHostStat(s2).size;
+      },
+      pwrite: (src2, off) => check(native.hostPwrite(fd, src2, off)),
     };
     mapFdCloser.register(src, fd);
     this.mapSource = src;

@@ -4,6 +4,7 @@
  * layer of the overlay (`whiteouts`/`opaque` on directories serve the overlay only) and the base of
  * /dev and devpts.
  */
+import { FileCache } from '../mm/filecache.js';
 import { Errno, fail } from '../errno.js';
 import type { MappableFile } from '../mm/mm.js';
 import { pathOf, type Location } from '../vfs/dentry.js';
@@ -315,11 +316,20 @@ export class TmpRegularFile extends FileDescription {
   ) {
     super(location, flags);
   }
+  /** While the file is mapped shared, its data is the page cache's (see mm/filecache.ts). */
   override pread(dst: Uint8Array, off: number): number {
+    const cache = FileCache.of(this.file);
+    if (cache) return cache.pread(dst, off, this.file.size);
     return this.file.readAt(dst, off);
   }
   override pwrite(src: Uint8Array, off: number): number {
-    return this.file.writeAt(src, off);
+    const n = this.file.writeAt(src, off);
+    FileCache.of(this.file)?.pwrite(src.subarray(0, n), off);
+    return n;
+  }
+  override truncate(size: number): void {
+    super.truncate(size);
+    FileCache.of(this.file)?.truncate(size);
   }
   override size(): number {
     return this.file.size;
@@ -338,7 +348,14 @@ export class TmpRegularFile extends FileDescription {
   }
   override mappable(): MappableFile {
     const f = this.file;
-    return { mapName: pathOf(this.location).path, mapDev: devText(f.fs.dev), mapIno: f.ino, pread: (dst, off) => f.readAt(dst, off) };
+    return {
+      mapName: pathOf(this.location).path, mapDev: devText(f.fs.dev), mapIno: f.ino,
+      pread: (dst, off) => f.readAt(dst, off),
+      cacheKey: f,
+      writable: this.writable,
+      size: () => f.size,
+      pwrite: (src, off) => f.writeAt(src, off),
+    };
   }
 }
 

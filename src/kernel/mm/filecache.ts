@@ -18,14 +18,17 @@ const caches = new Map<object, FileCache>();
 
 export class FileCache {
   readonly backing: Backing;
+  /** The file's identity (the registry key). */
+  readonly key: object;
   /** File size as the cache sees it (grows with writes through the cache). */
   size: number;
 
   private constructor(
     readonly mf: MemoryFile,
-    readonly file: MappableFile,
+    public file: MappableFile,
     readonly capacity: number,
   ) {
+    this.key = file.cacheKey!;
     const off = mf.allocate(capacity);
     this.backing = new Backing(mf, off, capacity, () => this.finalize());
     this.size = file.size?.() ?? 0;
@@ -59,6 +62,8 @@ export class FileCache {
       caches.set(key, c);
     }
     if (end > c.capacity) fail(Errno.ENOMEM, 'shared file mapping beyond the page cache capacity');
+    // Write back through a source opened for writing if there is one.
+    if (file.writable && !c.file.writable) c.file = file;
     return c;
   }
 
@@ -90,7 +95,7 @@ export class FileCache {
   /** Write the cached file data back to the file. */
   writeBack(): void {
     const w = this.file.pwrite;
-    if (!w) return;
+    if (!w || !this.file.writable) return; // only writable sources can have been written through maps
     const size = Math.min(this.file.size?.() ?? this.size, this.capacity);
     const CH = 1 << 20;
     for (let done = 0; done < size; ) {
@@ -107,7 +112,7 @@ export class FileCache {
     try {
       this.writeBack();
     } finally {
-      caches.delete(this.file.cacheKey!);
+      caches.delete(this.key);
       this.mf.release(this.backing.offset, this.capacity);
     }
   }

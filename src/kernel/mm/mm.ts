@@ -43,6 +43,8 @@ export interface MappableFile {
    * write-back. Files without these cannot be mapped shared and writable (ENODEV).
    */
   readonly cacheKey?: object;
+  /** Opened for writing (a page cache writes back through the latest writable source). */
+  readonly writable?: boolean;
   size?(): number;
   pwrite?(src: Uint8Array, offset: number): number;
   /** Path shown in /proc/[pid]/maps. */
@@ -450,15 +452,19 @@ export class MemoryManager {
     const v = this.find(oldAddr);
     if (!v) fail(Errno.EFAULT);
     if (oldLen === 0n) fail(Errno.EINVAL); // duplicating shared mappings is not supported
-    if (oldAddr + oldLen > v.end) fail(Errno.EFAULT);
+    // Linux merges adjacent compatible VMAs; here pieces grown separately stay separate, so the old
+    // range may span a run of compatible pieces (what Linux would show as one VMA).
+    const run = this.compatibleRun(v);
+    const last = run[run.length - 1]!;
+    if (oldAddr + oldLen > last.end) fail(Errno.EFAULT);
     if (!(flags & MREMAP_FIXED)) {
       if (newLen <= oldLen) {
         if (newLen < oldLen) this.unmapRange(oldAddr + newLen, oldLen - newLen);
         return oldAddr;
       }
       // Grow in place if the following range is free.
-      if (oldAddr + oldLen === v.end && this.isFree(v.end, oldAddr + newLen)) {
-        this.growVma(v, oldAddr + newLen);
+      if (oldAddr + oldLen === last.end && this.isFree(last.end, oldAddr + newLen)) {
+        this.growVma(last, oldAddr + newLen);
         return oldAddr;
       }
       if (!(flags & MREMAP_MAYMOVE)) fail(Errno.ENOMEM);
@@ -490,7 +496,13 @@ export class MemoryManager {
         nv.backing = new Backing(this.mf, off, Number(newLen));
         nv.backing.ref();
         const copyLen = oldLen < newLen ? oldLen : newLen;
-        this.mf.copy(off, v.backing.offset + v.bOff + delta, Number(copyLen));
+        // Copy piece by piece across the run.
+        for (const piece of run) {
+          const s0 = piece.start > oldAddr ? piece.start : oldAddr;
+          const e0 = piece.end < oldAddr + copyLen ? piece.end : oldAddr + copyLen;
+          if (e0 <= s0 || !piece.backing) continue;
+          this.mf.copy(off + Number(s0 - oldAddr), piece.backing.offset + piece.bOff + Number(s0 - piece.start), Number(e0 - s0));
+        }
         if (v.file && newLen > oldLen) {
           this.fill(off + Number(oldLen), Number(newLen - oldLen), v.file, nv.fileOff + Number(oldLen));
         }
@@ -503,6 +515,20 @@ export class MemoryManager {
     this.insert(nv);
     this.mapToAs(nv, nv.start, nv.end);
     return dest;
+  }
+
+  /** `v` and the VMAs that follow it contiguously with the same kind of mapping. */
+  private compatibleRun(v: Vma): Vma[] {
+    const run = [v];
+    let i = this.vmas.indexOf(v);
+    for (;;) {
+      const prev = run[run.length - 1]!;
+      const next = this.vmas[++i];
+      if (!next || next.start !== prev.end || next.prot !== prev.prot || next.shared !== prev.shared ||
+        next.file !== prev.file || next.name !== prev.name || (next.file && next.fileOff !== prev.fileOff + Number(prev.end - prev.start))) break;
+      run.push(next);
+    }
+    return run;
   }
 
   /** Extend a VMA upwards by a fresh backing piece (same protections). */
