@@ -43,6 +43,9 @@ export function busyboxRootfs(): string {
 export function copyRootfs(src: string = busyboxRootfs(), dest?: string): string {
   const target = dest ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tsvisor-rootfs-copy-'));
   fs.cpSync(src, target, { recursive: true, verbatimSymlinks: true, preserveTimestamps: true });
+  // cpSync into an existing mkdtemp directory keeps its 0700 mode: a rootfs's / is 0755, or
+  // non-root container users could not search it (EACCES, as under runc).
+  fs.chmodSync(target, 0o755);
   return target;
 }
 
