@@ -286,8 +286,10 @@ describe('host root: isolation', () => {
     const p = `/tmp/tsvisor-overlay-${process.pid}-${Date.now()}`;
     const a = await runSandbox(sh(`echo one > ${p}; cat ${p}`));
     expect(a.stdout, a.stderr).toBe('one\n');
+    expect(a.exitCode).toBe(0);
     const b = await runSandbox(sh(`test -e ${p} && echo leaked || echo clean`));
     expect(b.stdout, b.stderr).toBe('clean\n');
+    expect(b.exitCode).toBe(0);
     expect(fs.existsSync(p)).toBe(false);
   });
 
@@ -298,6 +300,7 @@ describe('host root: isolation', () => {
     fs.writeFileSync(path.join(d, 'tree/sub/file'), 'data\n');
     const r = await runSandbox(sh(`rm -rf '${d}/tree' && test ! -e '${d}/tree' && echo gone; ls -A '${d}'; mkdir '${d}/tree'; ls -A '${d}/tree'; echo done`));
     expect(r.stdout, r.stderr).toBe('gone\ndone\n');
+    expect(r.exitCode).toBe(0);
     expect(fs.readFileSync(path.join(d, 'tree/sub/file'), 'utf8')).toBe('data\n');
   });
 });

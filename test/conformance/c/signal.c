@@ -40,6 +40,18 @@ static void on_info(int sig, siginfo_t *si, void *uc) {
   if (norder < 16) order[norder++] = sig == si->si_signo ? si->si_value.sival_int : -1;
 }
 
+/* Wait until a handler for `sig` has run: `sig` is blocked around the
+ * check, and sigsuspend unblocks it atomically (no lost wake-up). */
+static void wait_for_hits(int sig) {
+  sigset_t block, old;
+  sigemptyset(&block);
+  sigaddset(&block, sig);
+  sigprocmask(SIG_BLOCK, &block, &old);
+  sigdelset(&old, sig);
+  while (!hits) sigsuspend(&old);
+  sigprocmask(SIG_UNBLOCK, &block, NULL);
+}
+
 static void set_handler(int sig, void (*h)(int), int flags) {
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
@@ -64,6 +76,7 @@ static void restore_defaults(void) {
   sigprocmask(SIG_SETMASK, &none, NULL);
   struct itimerval off = {{0, 0}, {0, 0}};
   setitimer(ITIMER_REAL, &off, NULL);
+  reset();
 }
 
 static const char *code_name(int c) {
@@ -234,9 +247,11 @@ static void t_mask(void) {
   /* pause returns after a handler runs */
   reset();
   set_handler(SIGALRM, on_sig, 0);
-  struct itimerval it = {{0, 0}, {0, 50000}};
-  setitimer(ITIMER_REAL, &it, NULL);
+  struct itimerval it = {{0, 50000}, {0, 50000}}; /* periodic: no lost wake-up */
+  MUST(setitimer(ITIMER_REAL, &it, NULL));
   CHECK("pause", pause());
+  struct itimerval off = {{0, 0}, {0, 0}};
+  setitimer(ITIMER_REAL, &off, NULL);
   SAY("pause_handler: %s", signame(last_signo));
   restore_defaults();
 }
@@ -307,9 +322,10 @@ static void t_kill(void) {
   MUST(pipe(p));
   pid_t pid = MUST(fork());
   if (pid == 0) {
+    reset();
     set_handler(SIGUSR1, on_sig, 0);
     MUST(write(p[1], "r", 1));
-    while (!hits) pause();
+    wait_for_hits(SIGUSR1);
     _exit(33);
   }
   char c;
@@ -484,12 +500,14 @@ static void t_stop_cont(void) {
   MUST(pipe(p));
   pid = MUST(fork());
   if (pid == 0) {
+    reset();
     set_handler(SIGUSR1, on_sig, 0);
     MUST(write(p[1], "r", 1));
-    while (!hits) pause();
+    wait_for_hits(SIGUSR1);
     MUST(write(p[1], "h", 1));
     _exit(0);
   }
+  close(p[1]); /* a read sees EOF instead of hanging if the child dies */
   char c;
   MUST(read(p[0], &c, 1));
   kill(pid, SIGSTOP);
@@ -504,7 +522,6 @@ static void t_stop_cont(void) {
   CHECK("handler_runs_after_cont", read(p[0], &c, 1));
   SAY("child: %s", wstatus(reap(pid)));
   close(p[0]);
-  close(p[1]);
 }
 
 static void blocked_read(int restart) {
@@ -521,7 +538,7 @@ static void blocked_read(int restart) {
   }
   close(p[1]);
   struct itimerval it = {{0, 0}, {0, 100000}};
-  setitimer(ITIMER_REAL, &it, NULL);
+  MUST(setitimer(ITIMER_REAL, &it, NULL));
   char c = 0;
   errno = 0;
   long n = read(p[0], &c, 1);
@@ -546,18 +563,18 @@ static void t_eintr(void) {
     _exit(2);
   }
   struct itimerval it = {{0, 0}, {0, 100000}};
-  setitimer(ITIMER_REAL, &it, NULL);
+  MUST(setitimer(ITIMER_REAL, &it, NULL));
   int st;
   pid_t w = waitpid(pid, &st, 0);
   SAY("sa_restart_waitpid: %s %s handler %d", w == pid ? "ok" : errname(errno), wstatus(st), hits);
   reset();
-  setitimer(ITIMER_REAL, &it, NULL);
+  MUST(setitimer(ITIMER_REAL, &it, NULL));
   struct timespec ts = {2, 0}, rem = {0, 0};
   CHECK("nanosleep_interrupted", nanosleep(&ts, &rem));
   YES("nanosleep_remaining_sane", rem.tv_sec < 2 && (rem.tv_sec > 0 || rem.tv_nsec > 0));
   reset();
   set_handler(SIGALRM, on_sig, 0);
-  setitimer(ITIMER_REAL, &it, NULL);
+  MUST(setitimer(ITIMER_REAL, &it, NULL));
   pid = MUST(fork());
   if (pid == 0) {
     sleep_ms(400);
@@ -592,14 +609,17 @@ static void t_sigtimedwait(void) {
     kill(getppid(), SIGUSR2);
     _exit(0);
   }
-  CHECK("sigwaitinfo", sigwaitinfo(&s, &si));
-  YES("sigwaitinfo_from_child", si.si_pid == pid && si.si_code == SI_USER);
+  struct timespec limit = {10, 0};
+  CHECK("sigtimedwait_from_child", sigtimedwait(&s, &si, &limit));
+  YES("from_child_siginfo", si.si_pid == pid && si.si_code == SI_USER);
   reap(pid);
   sigqueue(getpid(), SIGUSR1, (union sigval){.sival_int = 5});
-  int sig = 0;
-  CHECK_RET("sigwait", sigwait(&s, &sig));
-  SAY("sigwait_sig: %s", signame(sig));
   sigset_t pend;
+  sigpending(&pend);
+  int sig = 0;
+  if (sigismember(&pend, SIGUSR1)) /* sigwait has no timeout: only if it cannot block */
+    CHECK_RET("sigwait", sigwait(&s, &sig));
+  SAY("sigwait_sig: %s", signame(sig));
   sigpending(&pend);
   YES("nothing_pending", !sigismember(&pend, SIGUSR1) && !sigismember(&pend, SIGUSR2));
   restore_defaults();
