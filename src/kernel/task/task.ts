@@ -177,7 +177,8 @@ export class Task {
           continue;
         }
         this.deliverSignals();
-        if (this.exited || this.tg.exiting) continue;
+        // A stop or an exit decided while delivering goes back to the top (never into the app).
+        if (this.exited || this.tg.exiting || this.exitRequested || this.tg.stopped) continue;
         this.inSyscall = false;
         const r = await this.ctx.switch(this.mm.as, this.regs);
         await this.handleStop(r);
@@ -387,7 +388,7 @@ export class Task {
         if (d === 'stop') {
           // Orphaned process groups ignore TSTP/TTIN/TTOU; otherwise stop the group.
           if (sig !== SIGSTOP && (sig === SIGTSTP || sig === SIGTTIN || sig === SIGTTOU) && this.kernel.isOrphanedPgrp(this.tg.pgid)) continue;
-          this.restartIfNeeded(false, false);
+          // The restart decision waits until the stop is over (the task stops inside get_signal).
           this.kernel.signals.groupStop(this.tg, sig);
           return;
         }
