@@ -312,6 +312,9 @@ export declare function memfileInit(): number
  */
 export declare function memfilePopulated(offset: number, length: number): number
 
+/** Open a new host pty: the master for the console socket, the slave as the process's stdio. */
+export declare function openPty(): PtyPair
+
 /**
  * Get the thread's x87/SSE/AVX state (PTRACE_GETREGSET NT_X86_XSTATE, XSAVE layout) into `buf`;
  * returns the number of bytes written.
@@ -394,6 +397,41 @@ export declare function ptraceStopThread(tid: number): number
  */
 export declare function ptraceWait(timeoutMs: number): number
 
+/** A host pty pair (`posix_openpt` + unlock), both ends close-on-exec and the master O_NOCTTY. */
+export interface PtyPair {
+  /** -errno on failure (then `slave` is -1). */
+  master: number
+  slave: number
+}
+
+/**
+ * One `recvmsg` result: `n` bytes (0 at EOF, -errno on failure) and the fds that came with them
+ * (received close-on-exec).
+ */
+export interface ScmMessage {
+  n: number
+  data: Buffer
+  fds: Array<number>
+}
+
+/**
+ * `recvmsg(fd, up to max_len bytes, MSG_CMSG_CLOEXEC|MSG_DONTWAIT)` collecting SCM_RIGHTS fds.
+ * A non-blocking socket with nothing to read gives n = -EAGAIN.
+ */
+export declare function scmRecv(fd: number, maxLen: number): ScmMessage
+
+/**
+ * `sendmsg(fd, data, SCM_RIGHTS fds)` (MSG_NOSIGNAL). Returns the number of bytes sent or -errno.
+ * With no fds it is a plain send. At most 16 fds.
+ */
+export declare function scmSend(fd: number, data: Buffer, fds: Array<number>): number
+
+/**
+ * `fcntl(fd, F_SETFD, cloexec ? FD_CLOEXEC : 0)`: 0 or -errno. The runtime marks inherited fds
+ * close-on-exec so no long-lived child keeps a caller's pipe or socket open.
+ */
+export declare function setCloexec(fd: number, cloexec: boolean): number
+
 export interface StubEvent {
   status: number
   signo: number
@@ -410,3 +448,9 @@ export interface StubLayout {
   /** fd number of the memory file inside every stub (for injected mmap). */
   stubMemfd: number
 }
+
+/**
+ * `socket(AF_UNIX, SOCK_STREAM|SOCK_CLOEXEC)` + blocking `connect(path)`. Returns the fd or -errno
+ * (-ENAMETOOLONG if `path` does not fit in `sun_path`).
+ */
+export declare function unixConnect(path: string): number

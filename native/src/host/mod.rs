@@ -13,6 +13,7 @@
 //! * [`fileops`]: openat family, stat, directory listing, metadata changes, data I/O.
 //! * [`stream`]: host-backed stdio: the terminal ioctl whitelist and off-thread readiness polling.
 pub mod fileops;
+pub mod scm;
 pub mod stream;
 
 use std::ffi::CString;
