@@ -5,6 +5,19 @@
 import { Command } from 'commander';
 import * as doCmd from './do.js';
 import * as runCmd from './run.js';
+import * as createCmd from './create.js';
+import * as startCmd from './start.js';
+import * as stateCmd from './state.js';
+import * as killCmd from './kill.js';
+import * as deleteCmd from './delete.js';
+import * as listCmd from './list.js';
+import * as psCmd from './ps.js';
+import * as pauseCmd from './pause.js';
+import * as execCmd from './exec.js';
+import * as featuresCmd from './features.js';
+import * as specCmd from './spec.js';
+import * as updateCmd from './update.js';
+import * as sandboxCmd from './sandbox.js';
 
 export const VERSION = '0.1.0';
 
@@ -20,9 +33,26 @@ export async function main(argv: string[]): Promise<void> {
     .option('--log <file>', 'log file (OCI runtimes)')
     .option('--log-format <fmt>', 'log format: text or json', 'text')
     .option('--debug', 'print kernel diagnostics (unimplemented syscalls, bugs) to stderr')
-    .option('--debug-log <file>', 'append kernel diagnostics to this file')
+    .option('--debug-log <file>', 'append kernel diagnostics to this file (a directory ending in / gets one file per command)')
+    .option('--network <mode>', 'network: sandbox, host or none (accepted; networking is the Sentry\'s)')
+    .option('--systemd-cgroup', 'accepted for runc compatibility')
+    .option('--criu <path>', 'accepted for runc compatibility')
+    .option('--rootless <value>', 'accepted for runc compatibility')
     .enablePositionalOptions();
   doCmd.register(program);
   runCmd.register(program);
+  createCmd.register(program);
+  startCmd.register(program);
+  stateCmd.register(program);
+  killCmd.register(program);
+  deleteCmd.register(program);
+  listCmd.register(program);
+  psCmd.register(program);
+  pauseCmd.register(program);
+  execCmd.register(program);
+  featuresCmd.register(program, VERSION);
+  specCmd.register(program);
+  updateCmd.register(program);
+  sandboxCmd.register(program);
   await program.parseAsync(argv);
 }

@@ -33,6 +33,7 @@ export function register(program: Command): void {
         strace: g.strace ?? false,
         log: debugLogger(g.debugLog, g.debug ?? false),
       });
-      process.exitCode = code;
+      // The platform's handles keep the event loop alive: exit explicitly with the init's status.
+      process.exit(code);
     });
 }

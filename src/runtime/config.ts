@@ -16,8 +16,23 @@ export interface OciProcess {
   terminal: boolean;
 }
 
+/** One lifecycle hook (runtime-spec config.md "POSIX-platform Hooks"). */
+export interface OciHook {
+  path: string;
+  args: string[];
+  env: string[];
+  /** Seconds; undefined = no timeout. */
+  timeout?: number;
+}
+
+export type HookKind = 'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop';
+export const HOOK_KINDS: HookKind[] = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'];
+
 export interface OciConfig {
+  ociVersion: string;
   process: OciProcess;
+  hooks: Record<HookKind, OciHook[]>;
+  annotations: Record<string, string>;
   rootPath: string;
   rootReadonly: boolean;
   hostname: string;
@@ -77,7 +92,19 @@ export function loadConfig(bundle: string): OciConfig {
       mounts.push({ destination: m.destination, type: t, source, options });
     });
   }
+  const hooks = parseHooks(raw.hooks);
+  const annotations: Record<string, string> = {};
+  if (raw.annotations !== undefined) {
+    if (!isObj(raw.annotations)) throw new ConfigError('annotations must be an object');
+    for (const [k, v] of Object.entries(raw.annotations)) {
+      if (typeof v !== 'string') throw new ConfigError(`annotations.${k} must be a string`);
+      annotations[k] = v;
+    }
+  }
   return {
+    ociVersion: typeof raw.ociVersion === 'string' ? raw.ociVersion : '1.0.2',
+    hooks,
+    annotations,
     process: {
       args, env, cwd,
       uid: num(user.uid, 'process.user.uid'),
@@ -90,4 +117,25 @@ export function loadConfig(bundle: string): OciConfig {
     hostname: typeof raw.hostname === 'string' ? raw.hostname : 'tsvisor',
     mounts,
   };
+}
+
+function parseHooks(h: unknown): Record<HookKind, OciHook[]> {
+  const out = Object.fromEntries(HOOK_KINDS.map((k) => [k, [] as OciHook[]])) as Record<HookKind, OciHook[]>;
+  if (h === undefined || h === null) return out;
+  if (!isObj(h)) throw new ConfigError('hooks must be an object');
+  for (const kind of HOOK_KINDS) {
+    const list = h[kind];
+    if (list === undefined || list === null) continue;
+    if (!Array.isArray(list)) throw new ConfigError(`hooks.${kind} must be an array`);
+    list.forEach((e: unknown, i: number) => {
+      const f = `hooks.${kind}[${i}]`;
+      if (!isObj(e) || typeof e.path !== 'string' || !e.path.startsWith('/')) throw new ConfigError(`${f}.path must be an absolute path`);
+      const timeout = e.timeout;
+      if (timeout !== undefined && (typeof timeout !== 'number' || !Number.isInteger(timeout) || timeout <= 0)) {
+        throw new ConfigError(`${f}.timeout must be a positive integer`);
+      }
+      out[kind].push({ path: e.path, args: strArray(e.args, `${f}.args`), env: strArray(e.env, `${f}.env`), timeout });
+    });
+  }
+  return out;
 }

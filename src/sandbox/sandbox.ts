@@ -63,19 +63,25 @@ export function debugLogger(file: string | undefined, toStderr: boolean): (msg: 
 }
 
 /** Host signals the sandbox process forwards to the container's init (as runc does). */
-const FORWARDED: Array<[NodeJS.Signals, number]> = [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1], ['SIGQUIT', 3], ['SIGUSR1', 10], ['SIGUSR2', 12], ['SIGWINCH', 28]];
+export const FORWARDED: Array<[NodeJS.Signals, number]> = [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1], ['SIGQUIT', 3], ['SIGUSR1', 10], ['SIGUSR2', 12], ['SIGWINCH', 28]];
+
+/** Boot a Kernel for `spec` (no process yet). `straceOut` defaults to stderr. */
+export function createKernel(spec: Omit<SandboxSpec, 'argv' | 'env' | 'cwd' | 'uid' | 'gid'>, straceOut?: (line: string) => void): Kernel {
+  const log = spec.log ?? debugLogger(undefined, false);
+  const platform = createPlatform(spec.platform);
+  return new Kernel({
+    platform,
+    hostname: spec.hostname,
+    log,
+    strace: spec.strace ? new Strace(straceOut ?? ((l) => process.stderr.write(l + '\n'))) : undefined,
+    vfs: { root: spec.root, readonly: spec.readonlyRoot, overlay: spec.overlay, mounts: spec.mounts, hostname: spec.hostname },
+  });
+}
 
 /** Run a sandbox to completion; returns the init's exit status. */
 export async function runSandbox(spec: SandboxSpec): Promise<{ status: ExitStatus; code: number }> {
   const log = spec.log ?? debugLogger(undefined, false);
-  const platform = createPlatform(spec.platform);
-  const kernel = new Kernel({
-    platform,
-    hostname: spec.hostname,
-    log,
-    strace: spec.strace ? new Strace((l) => process.stderr.write(l + '\n')) : undefined,
-    vfs: { root: spec.root, readonly: spec.readonlyRoot, overlay: spec.overlay, mounts: spec.mounts, hostname: spec.hostname },
-  });
+  const kernel = createKernel(spec);
   try {
     await kernel.startInit({ argv: spec.argv, env: spec.env, cwd: spec.cwd, uid: spec.uid, gid: spec.gid, groups: spec.groups, stdio: [0, 1, 2] });
   } catch (e) {

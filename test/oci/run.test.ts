@@ -12,6 +12,8 @@ const cleanup: string[] = [];
 
 beforeAll(() => {
   rootfs = copyRootfs();
+  // mkdtemp makes the copy 0700: a non-root container user could not even look up /bin/sh.
+  fs.chmodSync(rootfs, 0o755);
   for (const d of ['data', 'rw']) fs.mkdirSync(path.join(rootfs, d));
   cleanup.push(rootfs);
 });

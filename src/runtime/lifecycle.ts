@@ -1,0 +1,367 @@
+/**
+ * The OCI operations behind the runc-compatible commands (create, start, kill, delete, exec, pause, ps):
+ * the container state store, the sandbox process, hooks and pid files, as the runc shim expects them
+ * (../shared/OCI-CONTRACT.md). The CLI files only parse arguments and call these.
+ */
+import { spawn, type StdioOptions } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Readable } from 'node:stream';
+import { loadConfig, ConfigError, type OciConfig } from './config.js';
+import { RuntimeError, type RuntimeLog } from './log.js';
+import { StateStore, currentStatus, ociState, waitDead, validateId, type ContainerRecord, type OciState } from './state.js';
+import { runHooks } from './hooks.js';
+import { writePidFile } from './pidfile.js';
+import { request, type ControlReply, type ControlRequest } from '../sandbox/control.js';
+import { native } from '../native.js';
+import type { ProcessSpec } from '../sandbox/spawn.js';
+
+export interface RuntimeContext {
+  store: StateStore;
+  log: RuntimeLog;
+  platform: string;
+  strace: boolean;
+  debug: boolean;
+  /** --debug-log: a file, or a directory (ending in '/') getting one file per command. */
+  debugLog?: string;
+}
+
+/** The debug log file for one command of one container (runsc-style `DIR/` gives a file per command). */
+export function debugLogFile(ctx: RuntimeContext, id: string, command: string): string | undefined {
+  const d = ctx.debugLog;
+  if (!d) return undefined;
+  if (!d.endsWith('/')) return d;
+  fs.mkdirSync(d, { recursive: true });
+  return path.join(d, `tsvisor.${id}.${new Date().toISOString().replace(/[:.]/g, '')}.${command}.${process.pid}.log`);
+}
+
+/** The command line that re-runs this CLI (node + bin/tsvisor.js) with the context's global flags. */
+function selfArgv(ctx: RuntimeContext, debugFile: string | undefined): string[] {
+  const bin = path.resolve(process.argv[1] ?? 'bin/tsvisor.js');
+  const a = [...process.execArgv, bin, '--root', ctx.store.root, '--platform', ctx.platform];
+  if (ctx.strace) a.push('--strace');
+  if (debugFile) a.push('--debug-log', debugFile);
+  return a;
+}
+
+/**
+ * Mark every fd ≥ `from` of this process close-on-exec, so that a long-lived child we spawn inherits only
+ * what we hand it (the shim's socket arrives as fd 3 of `create`).
+ */
+function cloexecFrom(from: number): void {
+  let fds: string[] = [];
+  try {
+    fds = fs.readdirSync('/proc/self/fd');
+  } catch {
+    return;
+  }
+  for (const n of fds) {
+    const fd = Number(n);
+    if (fd >= from) native.setCloexec(fd, true);
+  }
+}
+
+/** Read one JSON line from a child's readiness pipe; undefined at EOF without one. */
+function readReady(stream: Readable): Promise<Record<string, unknown> | undefined> {
+  return new Promise((resolve) => {
+    let buf = '';
+    stream.on('data', (d: Buffer) => {
+      buf += d.toString();
+      const i = buf.indexOf('\n');
+      if (i >= 0) {
+        try {
+          resolve(JSON.parse(buf.slice(0, i)) as Record<string, unknown>);
+        } catch {
+          resolve(undefined);
+        }
+      }
+    });
+    stream.on('end', () => resolve(undefined));
+    stream.on('error', () => resolve(undefined));
+  });
+}
+
+/** Send the pty master to the console socket (one SCM_RIGHTS message, payload: a short name). */
+function sendConsole(socketPath: string, master: number): void {
+  const fd = native.unixConnect(path.resolve(socketPath));
+  if (fd < 0) throw new RuntimeError(`cannot connect to the console socket ${socketPath}: errno ${-fd}`);
+  try {
+    const n = native.scmSend(fd, Buffer.from('/dev/ptmx'), [master]);
+    if (n < 0) throw new RuntimeError(`cannot send the pty master to the console socket: errno ${-n}`);
+  } finally {
+    native.hostClose(fd);
+  }
+}
+
+/** A host pty whose master went to the console socket; returns the slave fd (caller closes it). */
+function consolePty(socketPath: string): number {
+  const p = native.openPty();
+  if (p.master < 0) throw new RuntimeError(`cannot open a pty: errno ${-p.master}`);
+  try {
+    sendConsole(socketPath, p.master);
+  } catch (e) {
+    native.hostClose(p.slave);
+    throw e;
+  } finally {
+    native.hostClose(p.master);
+  }
+  return p.slave;
+}
+
+function loadBundleConfig(bundle: string): OciConfig {
+  try {
+    return loadConfig(bundle);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new RuntimeError(e.message);
+    throw e;
+  }
+}
+
+async function control(ctx: RuntimeContext, id: string, req: ControlRequest): Promise<ControlReply> {
+  let r: ControlReply;
+  try {
+    r = await request(ctx.store.controlPath(id), req);
+  } catch (e) {
+    throw new RuntimeError(`container ${id}: the sandbox process does not answer: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (r.ok === false) throw new RuntimeError(String(r.error ?? 'request failed'));
+  return r;
+}
+
+export interface CreateOptions {
+  bundle: string;
+  pidFile?: string;
+  consoleSocket?: string;
+  preserveFds: number;
+}
+
+export async function create(ctx: RuntimeContext, id: string, o: CreateOptions): Promise<void> {
+  validateId(id);
+  const bundle = path.resolve(o.bundle);
+  const cfg = loadBundleConfig(bundle);
+  if (cfg.process.terminal && !o.consoleSocket) {
+    throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
+  }
+  if (!cfg.process.terminal && o.consoleSocket) {
+    throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
+  }
+  const dir = ctx.store.reserve(id);
+  let child: ReturnType<typeof spawn> | undefined;
+  try {
+    const slave = o.consoleSocket ? consolePty(o.consoleSocket) : undefined;
+    cloexecFrom(3 + o.preserveFds);
+    const stdio: StdioOptions = slave !== undefined ? [slave, slave, slave] : [0, 1, 2];
+    for (let i = 0; i < o.preserveFds; i++) stdio.push(3 + i);
+    const readyIdx = stdio.length;
+    stdio.push('pipe');
+    const argv = [
+      ...selfArgv(ctx, debugLogFile(ctx, id, 'sandbox')),
+      'sandbox', '--bundle', bundle, '--ready-fd', String(readyIdx), '--preserve-fds', String(o.preserveFds), id,
+    ];
+    child = spawn(process.execPath, argv, { stdio, detached: true, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+    if (slave !== undefined) native.hostClose(slave);
+    const spawnErr = new Promise<Record<string, unknown>>((res) => child!.once('error', (e) => res({ error: `cannot start the sandbox process: ${e.message}` })));
+    const msg = await Promise.race([readReady(child.stdio[readyIdx] as Readable), spawnErr]);
+    (child.stdio[readyIdx] as Readable).destroy();
+    if (!msg || msg.ok !== true) {
+      throw new RuntimeError(msg && typeof msg.error === 'string' ? msg.error : 'the sandbox process exited during create');
+    }
+    const rec = ctx.store.get(id);
+    const state: OciState = { ...ociState(rec), status: 'creating' };
+    await runHooks('prestart', cfg.hooks.prestart, state);
+    await runHooks('createRuntime', cfg.hooks.createRuntime, state);
+    // createContainer hooks run inside the container in runc; the Sentry has no host binaries to run there.
+    if (o.pidFile) writePidFile(o.pidFile, rec.pid);
+    child.unref();
+  } catch (e) {
+    if (child?.pid) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+export async function start(ctx: RuntimeContext, id: string): Promise<void> {
+  const rec = ctx.store.get(id);
+  const st = currentStatus(rec);
+  if (st === 'stopped') throw new RuntimeError('cannot start a container that has stopped');
+  if (st !== 'created') throw new RuntimeError(`cannot start an already running container`);
+  await control(ctx, id, { op: 'start' });
+  const cfg = loadBundleConfig(rec.bundle);
+  if (cfg.hooks.poststart.length > 0) {
+    const state = ociState(ctx.store.get(id));
+    await runHooks('poststart', cfg.hooks.poststart, state);
+  }
+}
+
+export function state(ctx: RuntimeContext, id: string): OciState {
+  return ociState(ctx.store.get(id));
+}
+
+export async function kill(ctx: RuntimeContext, id: string, signo: number, all: boolean): Promise<void> {
+  const rec = ctx.store.get(id);
+  const st = currentStatus(rec);
+  if (st === 'stopped') throw new RuntimeError('container not running');
+  try {
+    await control(ctx, id, { op: 'kill', signo, all });
+  } catch (e) {
+    // SIGKILL must end the container even if the sandbox process is wedged.
+    if (signo !== 9) throw e;
+    hostKill(rec);
+  }
+}
+
+function hostKill(rec: ContainerRecord): void {
+  try {
+    process.kill(rec.pid, 'SIGKILL');
+  } catch {
+    /* gone */
+  }
+}
+
+export async function del(ctx: RuntimeContext, id: string, force: boolean): Promise<void> {
+  validateId(id);
+  const rec = ctx.store.load(id);
+  if (!rec) {
+    const had = fs.existsSync(ctx.store.dir(id));
+    ctx.store.remove(id);
+    if (force || had) return;
+    throw new RuntimeError(`container ${id} does not exist`);
+  }
+  const st = currentStatus(rec);
+  if (st !== 'stopped') {
+    if (st !== 'created' && !force) throw new RuntimeError(`cannot delete container ${id} that is not stopped: ${st}`);
+    try {
+      await control(ctx, id, { op: 'kill', signo: 9, all: true });
+    } catch {
+      hostKill(rec);
+    }
+    if (!(await waitDead(rec, 5000))) {
+      hostKill(rec);
+      await waitDead(rec, 5000);
+    }
+  }
+  let cfg: OciConfig | undefined;
+  try {
+    cfg = loadConfig(rec.bundle);
+  } catch {
+    cfg = undefined;
+  }
+  ctx.store.remove(id);
+  if (cfg && cfg.hooks.poststop.length > 0) {
+    try {
+      await runHooks('poststop', cfg.hooks.poststop, { ...ociState(rec), status: 'stopped', pid: 0 });
+    } catch (e) {
+      ctx.log.warn(e instanceof Error ? e.message : String(e));
+    }
+  }
+}
+
+export async function pause(ctx: RuntimeContext, id: string, op: 'pause' | 'resume'): Promise<void> {
+  const rec = ctx.store.get(id);
+  const st = currentStatus(rec);
+  if (st === 'stopped' || st === 'created') throw new RuntimeError('container not running');
+  await control(ctx, id, { op });
+}
+
+export async function ps(ctx: RuntimeContext, id: string): Promise<number[]> {
+  const rec = ctx.store.get(id);
+  if (currentStatus(rec) === 'stopped') return [];
+  const r = await control(ctx, id, { op: 'ps' });
+  return (r.pids as number[]) ?? [rec.pid];
+}
+
+export function list(ctx: RuntimeContext): OciState[] {
+  const out: OciState[] = [];
+  for (const id of ctx.store.ids()) {
+    const r = ctx.store.load(id);
+    if (r) out.push(ociState(r));
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ exec
+
+export interface ExecProcess extends Omit<ProcessSpec, 'stdio'> {
+  terminal: boolean;
+}
+
+/** Parse an OCI process JSON (`exec --process FILE`), read before returning (the shim deletes it). */
+export function readProcessFile(file: string, defaults: OciConfig['process']): ExecProcess {
+  let raw: Record<string, unknown>;
+  try {
+    raw = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+  } catch (e) {
+    throw new RuntimeError(`cannot read process file ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const args = raw.args;
+  if (!Array.isArray(args) || args.length === 0 || !args.every((a) => typeof a === 'string')) throw new RuntimeError('process.args must be a non-empty array of strings');
+  const env = Array.isArray(raw.env) ? (raw.env as string[]) : defaults.env;
+  const user = (raw.user ?? {}) as Record<string, unknown>;
+  return {
+    argv: args as string[],
+    env,
+    cwd: typeof raw.cwd === 'string' && raw.cwd ? raw.cwd : '/',
+    uid: typeof user.uid === 'number' ? user.uid : 0,
+    gid: typeof user.gid === 'number' ? user.gid : 0,
+    groups: Array.isArray(user.additionalGids) ? (user.additionalGids as number[]) : [],
+    terminal: raw.terminal === true,
+  };
+}
+
+export interface ExecOptions {
+  consoleSocket?: string;
+  detach: boolean;
+  pidFile?: string;
+}
+
+/** Validate the container for exec; returns its config (for defaults). */
+export function execTarget(ctx: RuntimeContext, id: string): { rec: ContainerRecord; cfg: OciConfig } {
+  const rec = ctx.store.get(id);
+  const st = currentStatus(rec);
+  if (st === 'stopped') throw new RuntimeError('cannot exec in a stopped container');
+  if (st === 'paused') throw new RuntimeError('cannot exec in a paused container');
+  return { rec, cfg: loadBundleConfig(rec.bundle) };
+}
+
+/**
+ * exec: the host-side representative of the new process is this process (foreground) or a detached child
+ * (`--detach`), which lives exactly as long as the exec'd process and exits with its status.
+ */
+export async function exec(ctx: RuntimeContext, id: string, proc: ExecProcess, o: ExecOptions): Promise<number | undefined> {
+  if (proc.terminal && o.detach && !o.consoleSocket) throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
+  const ctlPath = ctx.store.controlPath(id);
+  const slave = proc.terminal && o.consoleSocket ? consolePty(o.consoleSocket) : undefined;
+  if (!o.detach) {
+    const stdio = slave !== undefined ? [slave, slave, slave] : [0, 1, 2];
+    const { runExecProxy } = await import('../sandbox/execproxy.js');
+    return runExecProxy(ctlPath, proc, stdio, (err) => {
+      if (slave !== undefined) native.hostClose(slave);
+      if (err) throw new RuntimeError(err);
+      if (o.pidFile) writePidFile(o.pidFile, process.pid);
+    });
+  }
+  cloexecFrom(3);
+  const stdio: StdioOptions = slave !== undefined ? [slave, slave, slave, 'pipe'] : [0, 1, 2, 'pipe'];
+  const argv = [...selfArgv(ctx, debugLogFile(ctx, id, 'exec')), 'exec-proxy', '--ready-fd', '3', id];
+  const child = spawn(process.execPath, argv, {
+    stdio,
+    detached: true,
+    env: { ...process.env, NODE_NO_WARNINGS: '1', TSVISOR_EXEC_PROCESS: JSON.stringify(proc) },
+  });
+  if (slave !== undefined) native.hostClose(slave);
+  const spawnErr = new Promise<Record<string, unknown>>((res) => child.once('error', (e) => res({ error: `cannot start the exec process: ${e.message}` })));
+  const msg = await Promise.race([readReady(child.stdio[3] as Readable), spawnErr]);
+  (child.stdio[3] as Readable).destroy();
+  if (!msg || msg.ok !== true) {
+    throw new RuntimeError(msg && typeof msg.error === 'string' ? msg.error : 'the exec process exited before the process started');
+  }
+  if (o.pidFile) writePidFile(o.pidFile, child.pid!);
+  child.unref();
+  return undefined;
+}

@@ -1,0 +1,135 @@
+/**
+ * The control socket of a sandbox process (`<state dir>/<id>/ctl`, a unix stream socket): one JSON
+ * request line per connection, answered by JSON lines. The first line may carry host fds (SCM_RIGHTS):
+ * `exec` passes the exec'd process's stdio that way, and keeps the connection open: the sandbox sends
+ * `{"exit":N}` when the process exits, the client sends `{"signal":N}` lines to forward signals, and a
+ * connection closed before the exit kills the process (the host-side representative died).
+ *
+ *   {"op":"start"}                                  → {"ok":true}
+ *   {"op":"kill","signo":15,"all":false}            → {"ok":true}
+ *   {"op":"pause"} / {"op":"resume"}                → {"ok":true}
+ *   {"op":"ps"}                                     → {"ok":true,"pids":[host pids]}
+ *   {"op":"status"}                                 → {"ok":true,"status":"running"}
+ *   {"op":"exec","process":{…},"hostPid":N} + fds   → {"ok":true,"pid":vpid} … {"exit":code}
+ * Errors: {"ok":false,"error":"…"}.
+ */
+import * as net from 'node:net';
+import { native } from '../native.js';
+import type { ProcessSpec } from './spawn.js';
+
+export type ControlRequest =
+  | { op: 'start' }
+  | { op: 'kill'; signo: number; all: boolean }
+  | { op: 'pause' }
+  | { op: 'resume' }
+  | { op: 'ps' }
+  | { op: 'status' }
+  | { op: 'exec'; process: Omit<ProcessSpec, 'stdio'>; hostPid: number; nfds: number };
+
+export interface ControlReply {
+  ok?: boolean;
+  error?: string;
+  [k: string]: unknown;
+}
+
+/** Split a byte stream into JSON lines. */
+export function lineReader(onLine: (msg: Record<string, unknown>) => void): (chunk: Buffer) => void {
+  let buf = '';
+  return (chunk: Buffer) => {
+    buf += chunk.toString('utf8');
+    let i: number;
+    while ((i = buf.indexOf('\n')) >= 0) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      if (!line.trim()) continue;
+      try {
+        onLine(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        /* ignore malformed lines */
+      }
+    }
+  };
+}
+
+/** One request, one reply line; rejects if the socket is unreachable or closes first. */
+export function request(ctlPath: string, req: ControlRequest, timeoutMs = 30_000): Promise<ControlReply> {
+  return new Promise((resolve, reject) => {
+    const sock = net.createConnection(ctlPath);
+    let done = false;
+    const timer = setTimeout(() => finish(undefined, new Error('timeout waiting for the sandbox process')), timeoutMs);
+    const finish = (r: ControlReply | undefined, e?: Error) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      sock.destroy();
+      if (r) resolve(r);
+      else reject(e ?? new Error('the sandbox process closed the control connection'));
+    };
+    sock.on('connect', () => sock.write(JSON.stringify(req) + '\n'));
+    sock.on('data', lineReader((m) => finish(m as ControlReply)));
+    sock.on('error', (e) => finish(undefined, e));
+    sock.on('close', () => finish(undefined));
+  });
+}
+
+/**
+ * Open a control connection and send `req` with host `fds` attached (SCM_RIGHTS), natively; returns a
+ * net.Socket over the connection for the rest of the conversation.
+ */
+export function connectWithFds(ctlPath: string, req: ControlRequest, fds: number[]): net.Socket {
+  const fd = native.unixConnect(ctlPath);
+  if (fd < 0) throw new Error(`cannot connect to the sandbox process (${ctlPath}): errno ${-fd}`);
+  const data = Buffer.from(JSON.stringify(req) + '\n');
+  let off = 0;
+  while (off < data.length) {
+    const n = native.scmSend(fd, data.subarray(off), off === 0 ? fds : []);
+    if (n < 0) {
+      native.hostClose(fd);
+      throw new Error(`cannot send to the sandbox process: errno ${-n}`);
+    }
+    off += n;
+  }
+  return new net.Socket({ fd, readable: true, writable: true });
+}
+
+/**
+ * Server side: read the first request line of an accepted (paused) connection with recvmsg, collecting
+ * any fds sent with it. Resolves undefined at EOF or on a malformed line.
+ */
+export function readFirstRequest(sock: net.Socket): Promise<{ req: ControlRequest; fds: number[] } | undefined> {
+  const fd = (sock as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (fd === undefined || fd < 0) return Promise.resolve(undefined);
+  const chunks: Buffer[] = [];
+  const fds: number[] = [];
+  const EAGAIN = 11;
+  return new Promise((resolve) => {
+    const step = () => {
+      for (;;) {
+        const m = native.scmRecv(fd, 65536);
+        if (m.n === -EAGAIN) {
+          setTimeout(step, 2);
+          return;
+        }
+        if (m.n <= 0) {
+          for (const f of fds) native.hostClose(f);
+          resolve(undefined);
+          return;
+        }
+        fds.push(...m.fds);
+        chunks.push(m.data);
+        const all = Buffer.concat(chunks);
+        const nl = all.indexOf(10);
+        if (nl >= 0) {
+          try {
+            resolve({ req: JSON.parse(all.subarray(0, nl).toString('utf8')) as ControlRequest, fds });
+          } catch {
+            for (const f of fds) native.hostClose(f);
+            resolve(undefined);
+          }
+          return;
+        }
+      }
+    };
+    step();
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * The host-side representative of an exec'd process: it hands its stdio fds to the sandbox process over
+ * the control socket (SCM_RIGHTS), forwards the signals it receives, and exits with the process's status
+ * (code, or 128+signal). If it dies (SIGKILL), the sandbox sees the connection close and kills the process.
+ */
+import { connectWithFds, lineReader } from './control.js';
+import type { ProcessSpec } from './spawn.js';
+import { FORWARDED } from './sandbox.js';
+
+/**
+ * Start `proc` in the sandbox behind `ctlPath` with `stdio` as its fds 0-2, then call `started` (with an
+ * error text if it could not start, after which this resolves with 255 unless `started` throws). Resolves
+ * with the exit status.
+ */
+export function runExecProxy(
+  ctlPath: string,
+  proc: Omit<ProcessSpec, 'stdio'>,
+  stdio: number[],
+  started: (err?: string) => void,
+): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let sock;
+    try {
+      sock = connectWithFds(ctlPath, { op: 'exec', process: proc, hostPid: process.pid, nfds: stdio.length }, stdio);
+    } catch (e) {
+      try {
+        started(e instanceof Error ? e.message : String(e));
+      } catch (e2) {
+        reject(e2);
+        return;
+      }
+      resolve(255);
+      return;
+    }
+    let phase: 'starting' | 'running' | 'done' = 'starting';
+    const handlers = FORWARDED.map(([name, signo]) => {
+      const h = () => {
+        if (phase === 'running') sock.write(JSON.stringify({ signal: signo }) + '\n');
+      };
+      process.on(name, h);
+      return [name, h] as const;
+    });
+    const finish = (code: number) => {
+      if (phase === 'done') return;
+      phase = 'done';
+      for (const [name, h] of handlers) process.off(name, h);
+      sock.destroy();
+      resolve(code);
+    };
+    sock.on('data', lineReader((m) => {
+      if (phase === 'starting') {
+        if (m.ok === true) {
+          phase = 'running';
+          try {
+            started();
+          } catch (e) {
+            phase = 'done';
+            sock.destroy();
+            reject(e);
+          }
+        } else {
+          phase = 'done';
+          sock.destroy();
+          try {
+            started(String(m.error ?? 'exec failed'));
+            resolve(255);
+          } catch (e) {
+            reject(e);
+          }
+        }
+        return;
+      }
+      if (typeof m.exit === 'number') finish(m.exit);
+    }));
+    sock.on('error', () => { /* close follows */ });
+    sock.on('close', () => {
+      if (phase === 'starting') {
+        phase = 'done';
+        try {
+          started('the sandbox process closed the connection');
+          resolve(255);
+        } catch (e) {
+          reject(e);
+        }
+        return;
+      }
+      // The sandbox is gone: so is every process in it (killed).
+      finish(137);
+    });
+  });
+}

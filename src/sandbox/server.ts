@@ -1,0 +1,248 @@
+/**
+ * The long-lived sandbox process of an OCI container (started by `create` as a detached child running the
+ * hidden `sandbox` command). It boots the Kernel, loads the container's init (execve done, not yet
+ * running), writes the container record, listens on the control socket, and tells `create` it is ready
+ * through an inherited pipe. It lives exactly as long as the init and exits with its status (code, or
+ * 128+signal). Its own diagnostics go to the debug log only: fds 0-2 belong to the container.
+ */
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as path from 'node:path';
+import * as os from 'node:os';
+import { loadConfig } from '../runtime/config.js';
+import { saveRecord, procStat, type ContainerRecord, type Status } from '../runtime/state.js';
+import { defaultKills } from '../runtime/signals.js';
+import { createKernel, debugLogger, FORWARDED } from './sandbox.js';
+import { loadProcess, type LoadedProcess } from './spawn.js';
+import { readFirstRequest, lineReader, type ControlRequest } from './control.js';
+import { native } from '../native.js';
+import type { Kernel } from '../kernel/kernel.js';
+import type { ThreadGroup } from '../kernel/task/task.js';
+import { shellStatus } from '../kernel/task/task.js';
+import { SysError, errnoName } from '../kernel/errno.js';
+import { SigInfo, SI_USER, SIGKILL } from '../kernel/signal/signal.js';
+
+export interface SandboxServerOptions {
+  id: string;
+  bundle: string;
+  /** The container's directory in the state store. */
+  stateDir: string;
+  platform: 'ptrace' | 'kvm';
+  strace: boolean;
+  debug: boolean;
+  debugLog?: string;
+  /** Inherited pipe to report readiness (a JSON line) to `create`; closed after. */
+  readyFd: number;
+  /** fds 3 … 3+n-1 are passed to the container (--preserve-fds). */
+  preserveFds: number;
+}
+
+export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
+  const log = debugLogger(o.debugLog, false);
+  let readyFd: number | undefined = o.readyFd;
+  const ready = (msg: { ok: true } | { error: string }) => {
+    if (readyFd === undefined) return;
+    try {
+      fs.writeSync(readyFd, JSON.stringify(msg) + '\n');
+      fs.closeSync(readyFd);
+    } catch {
+      /* create went away */
+    }
+    readyFd = undefined;
+  };
+  process.on('uncaughtException', (e) => {
+    log(`sandbox process: internal error: ${e instanceof Error ? e.stack : String(e)}`);
+    ready({ error: `sandbox process: internal error: ${e instanceof Error ? e.message : String(e)}` });
+    process.exit(255);
+  });
+
+  let kernel: Kernel;
+  let init: LoadedProcess;
+  const cfg = loadConfig(o.bundle);
+  try {
+    kernel = createKernel({
+      platform: o.platform,
+      root: cfg.rootPath,
+      readonlyRoot: cfg.rootReadonly,
+      overlay: false,
+      mounts: cfg.mounts,
+      hostname: cfg.hostname,
+      strace: o.strace,
+      log,
+    }, (l) => log(l));
+    const stdio = [0, 1, 2];
+    for (let i = 0; i < o.preserveFds; i++) stdio.push(3 + i);
+    const p = cfg.process;
+    init = await loadProcess(kernel, { argv: p.args, env: p.env, cwd: p.cwd, uid: p.uid, gid: p.gid, groups: p.additionalGids, stdio }, true);
+  } catch (e) {
+    const msg = e instanceof SysError
+      ? `exec: ${JSON.stringify(cfg.process.args[0])}: ${e.errno === 2 ? 'executable file not found in $PATH or no such file or directory' : errnoName(e.errno)}`
+      : e instanceof Error ? e.message : String(e);
+    log(`create failed: ${msg}`);
+    ready({ error: msg });
+    process.exit(1);
+  }
+
+  const record: ContainerRecord = {
+    ociVersion: cfg.ociVersion,
+    id: o.id,
+    status: 'created',
+    pid: process.pid,
+    pidStartTime: procStat(process.pid)?.startTime ?? '',
+    bundle: path.resolve(o.bundle),
+    rootfs: cfg.rootPath,
+    created: new Date().toISOString(),
+    owner: os.userInfo().username,
+    annotations: cfg.annotations,
+  };
+  const setStatus = (s: Status) => {
+    record.status = s;
+    saveRecord(o.stateDir, record);
+  };
+
+  const execProxies = new Set<number>();
+  const frozen = new Set<ThreadGroup>();
+  const ctlPath = path.join(o.stateDir, 'ctl');
+  const server = net.createServer({ pauseOnConnect: true }, (sock) => {
+    sock.on('error', () => { /* peer went away */ });
+    void readFirstRequest(sock).then(async (first) => {
+      if (!first) {
+        sock.destroy();
+        return;
+      }
+      const reply = (m: Record<string, unknown>) => {
+        if (!sock.destroyed) sock.write(JSON.stringify(m) + '\n');
+      };
+      try {
+        await handle(first.req, first.fds, sock, reply);
+      } catch (e) {
+        for (const f of first.fds) native.hostClose(f);
+        reply({ ok: false, error: e instanceof Error ? e.message : String(e) });
+        sock.end();
+      }
+    });
+  });
+
+  const handle = async (req: ControlRequest, fds: number[], sock: net.Socket, reply: (m: Record<string, unknown>) => void) => {
+    const done = (m: Record<string, unknown> = {}) => {
+      reply({ ok: true, ...m });
+      sock.end();
+    };
+    switch (req.op) {
+      case 'status':
+        return done({ status: record.status });
+      case 'start':
+        if (record.status !== 'created') throw new Error(`cannot start a container that is ${record.status}`);
+        setStatus('running');
+        init.start();
+        return done();
+      case 'kill': {
+        const groups = req.all ? [...kernel.threadGroups.values()] : [init.tg];
+        for (const g of groups) {
+          if (g.zombie) continue;
+          if (frozen.has(g) && req.signo === SIGKILL) thaw(g);
+          kernel.signals.sendToGroup(g, SigInfo.fromSender(req.signo, SI_USER, 0, 0));
+        }
+        // A created init dies of a fatal signal before its first instruction: let it run to act on it.
+        if (record.status === 'created' && defaultKills(req.signo)) init.start();
+        return done();
+      }
+      case 'pause':
+        if (record.status !== 'running') throw new Error(`container not running`);
+        for (const g of kernel.threadGroups.values()) freeze(g);
+        setStatus('paused');
+        return done();
+      case 'resume':
+        if (record.status !== 'paused') throw new Error('container not paused');
+        for (const g of [...frozen]) thaw(g);
+        setStatus('running');
+        return done();
+      case 'ps':
+        return done({ pids: [process.pid, ...[...execProxies].filter((p) => procStat(p) !== undefined)] });
+      case 'exec': {
+        let proc: LoadedProcess;
+        try {
+          proc = await loadProcess(kernel, { ...req.process, stdio: fds }, false);
+        } catch (e) {
+          if (e instanceof SysError) throw new Error(`exec: ${JSON.stringify(req.process.argv[0])}: ${e.errno === 2 ? 'executable file not found in $PATH or no such file or directory' : errnoName(e.errno)}`);
+          throw e;
+        } finally {
+          for (const f of fds) native.hostClose(f);
+        }
+        execProxies.add(req.hostPid);
+        let exited = false;
+        sock.on('data', lineReader((m) => {
+          if (typeof m.signal === 'number' && !proc.tg.zombie) kernel.signals.sendToGroup(proc.tg, SigInfo.fromSender(m.signal, SI_USER, 0, 0));
+        }));
+        sock.on('close', () => {
+          execProxies.delete(req.hostPid);
+          // The host-side representative is gone: so is the process.
+          if (!exited && !proc.tg.zombie) kernel.signals.sendToGroup(proc.tg, SigInfo.fromSender(SIGKILL, SI_USER, 0, 0));
+        });
+        sock.resume();
+        void proc.exited.then((st) => {
+          exited = true;
+          reply({ exit: shellStatus(st) });
+          sock.end();
+        });
+        proc.start();
+        reply({ ok: true, pid: proc.tg.pid });
+        return;
+      }
+      default:
+        throw new Error(`unknown request ${JSON.stringify((req as { op?: unknown }).op)}`);
+    }
+  };
+
+  /** Freeze a process: its tasks wait as in a group stop, but nobody is notified (cgroup-freezer-like). */
+  const freeze = (g: ThreadGroup) => {
+    if (g.zombie || g.stopped) return;
+    g.stopped = true;
+    g.stopReported = true;
+    frozen.add(g);
+    for (const t of g.tasks) t.interrupt();
+  };
+  const thaw = (g: ThreadGroup) => {
+    if (!frozen.delete(g)) return;
+    g.stopped = false;
+    g.contQueue.notify();
+  };
+
+  try {
+    fs.rmSync(ctlPath, { force: true });
+  } catch {
+    /* nothing there */
+  }
+  await new Promise<void>((res, rej) => {
+    server.once('error', rej);
+    server.listen(ctlPath, () => res());
+  });
+  fs.chmodSync(ctlPath, 0o600);
+  setStatus('created');
+
+  // Host signals to the sandbox process go to the container's init (runc forwards them the same way).
+  for (const [name, signo] of FORWARDED) {
+    process.on(name, () => {
+      if (!init.tg.zombie) kernel.signals.sendToGroup(init.tg, SigInfo.fromSender(signo, SI_USER, 0, 0));
+      if (record.status === 'created' && defaultKills(signo)) init.start();
+    });
+  }
+  ready({ ok: true });
+
+  const status = await kernel.initExited;
+  const code = shellStatus(status);
+  log(`container init exited: ${JSON.stringify(status)} (status ${code})`);
+  record.exitCode = code;
+  try {
+    setStatus('stopped');
+  } catch {
+    /* the state dir was deleted under us */
+  }
+  server.close();
+  try {
+    fs.rmSync(ctlPath, { force: true });
+  } catch {
+    /* gone */
+  }
+  process.exit(code);
+}
