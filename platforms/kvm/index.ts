@@ -17,6 +17,7 @@
  */
 import { native } from '../../src/native.js';
 import type { AddressSpace, Context, Platform, SwitchResult } from '../../src/platform.js';
+import { Dispatcher, type CtxState } from '../common/dispatcher.js';
 
 const RUN_INTERRUPTED = 0;
 const RUN_SYSCALL = 1;
@@ -104,7 +105,6 @@ class KvmAddressSpace implements AddressSpace {
   }
 }
 
-type CtxState = 'idle' | 'running' | 'handling' | 'blocked' | 'released';
 
 class KvmContext implements Context {
   state: CtxState = 'idle';
@@ -179,16 +179,13 @@ class KvmContext implements Context {
   }
 }
 
-export class KvmPlatform implements Platform {
+export class KvmPlatform extends Dispatcher<KvmContext> implements Platform {
   readonly name = 'kvm' as const;
   readonly minUserAddress = 0x10000n;
   /** Top of the application range: the platform's syscall and exit pages live above it. */
   readonly maxUserAddress = 0x7fff_ff00_0000n;
   /** Contexts waiting for (or in the middle of) a turn on the JS thread, round-robin order. */
   readonly runnable: KvmContext[] = [];
-  private handling = 0;
-  private dispatching = false;
-  private wakeDispatcher: (() => void) | undefined;
   private deadline: () => number = () => -1;
 
   /** Is the KVM platform usable here? "" if so, otherwise why not. */
@@ -197,6 +194,7 @@ export class KvmPlatform implements Platform {
   }
 
   constructor() {
+    super();
     native.kvmInit();
   }
 
@@ -217,25 +215,10 @@ export class KvmPlatform implements Platform {
     return native.kvmStats();
   }
 
-  setState(c: KvmContext, s: CtxState): void {
-    if (c.state === 'handling') this.handling--;
-    if (s === 'handling') this.handling++;
-    c.state = s;
-    if (this.handling === 0) this.kickDispatcher();
+  protected hasWork(): boolean {
+    return this.runnable.length > 0;
   }
 
-  kickDispatcher(): void {
-    if (!this.dispatching) {
-      this.dispatching = true;
-      void this.dispatch();
-      return;
-    }
-    const w = this.wakeDispatcher;
-    if (w && this.handling === 0 && this.runnable.length > 0) {
-      this.wakeDispatcher = undefined;
-      w();
-    }
-  }
 
   complete(c: KvmContext, r: SwitchResult): void {
     const i = this.runnable.indexOf(c);
@@ -247,41 +230,37 @@ export class KvmPlatform implements Platform {
   }
 
   /** The one loop that runs vCPUs on the JS thread. */
-  private async dispatch(): Promise<void> {
-    try {
-      for (;;) {
-        while (this.handling > 0 || this.runnable.length === 0) {
-          await new Promise<void>((r) => (this.wakeDispatcher = r));
-        }
-        const c = this.runnable[0]!;
-        let timeout = this.deadline();
-        if (this.runnable.length > 1) timeout = timeout < 0 ? SLICE_MS : Math.min(timeout, SLICE_MS);
-        let kind: number;
-        const t0 = process.hrtime.bigint();
-        try {
-          kind = native.kvmRun(c.vcpu, c.as!.id, c.regs!, timeout);
-          c.runNs += process.hrtime.bigint() - t0;
-        } catch (e) {
-          this.complete(c, { kind: 'dead', reason: String(e) });
-          continue;
-        }
-        if (kind === RUN_SYSCALL) {
-          this.complete(c, { kind: 'syscall' });
-        } else if (kind === RUN_FAULT) {
-          const f = native.kvmLastFault();
-          const s = faultSignal(f, c.regs![RIP]!);
-          this.complete(c, { kind: 'fault', signo: s.signo, code: s.code, addr: s.addr });
-        } else if (kind === RUN_INTERRUPTED) {
-          // Kicked out (event loop, timer or time slice): rotate, let libuv run, go on.
-          if (this.runnable[0] === c && this.runnable.length > 1) this.runnable.push(this.runnable.shift()!);
-          native.loopServed();
-          await new Promise<void>((r) => setImmediate(r));
-        } else {
-          this.complete(c, { kind: 'dead', reason: native.kvmDeadReason(c.vcpu) || 'vCPU failed' });
-        }
+  protected async dispatch(): Promise<void> {
+    for (;;) {
+      while (this.handling > 0 || this.runnable.length === 0) {
+        await this.idle();
       }
-    } finally {
-      this.dispatching = false;
+      const c = this.runnable[0]!;
+      let timeout = this.deadline();
+      if (this.runnable.length > 1) timeout = timeout < 0 ? SLICE_MS : Math.min(timeout, SLICE_MS);
+      let kind: number;
+      const t0 = process.hrtime.bigint();
+      try {
+        kind = native.kvmRun(c.vcpu, c.as!.id, c.regs!, timeout);
+        c.runNs += process.hrtime.bigint() - t0;
+      } catch (e) {
+        this.complete(c, { kind: 'dead', reason: String(e) });
+        continue;
+      }
+      if (kind === RUN_SYSCALL) {
+        this.complete(c, { kind: 'syscall' });
+      } else if (kind === RUN_FAULT) {
+        const f = native.kvmLastFault();
+        const s = faultSignal(f, c.regs![RIP]!);
+        this.complete(c, { kind: 'fault', signo: s.signo, code: s.code, addr: s.addr });
+      } else if (kind === RUN_INTERRUPTED) {
+        // Kicked out (event loop, timer or time slice): rotate, let libuv run, go on.
+        if (this.runnable[0] === c && this.runnable.length > 1) this.runnable.push(this.runnable.shift()!);
+        native.loopServed();
+        await new Promise<void>((r) => setImmediate(r));
+      } else {
+        this.complete(c, { kind: 'dead', reason: native.kvmDeadReason(c.vcpu) || 'vCPU failed' });
+      }
     }
   }
 }

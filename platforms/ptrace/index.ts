@@ -13,6 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { native } from '../../src/native.js';
 import type { AddressSpace, Context, Platform, SwitchResult } from '../../src/platform.js';
+import { Dispatcher, type CtxState } from '../common/dispatcher.js';
 
 const SYS_mmap = 9;
 const SYS_mprotect = 10;
@@ -116,7 +117,6 @@ function threadTicks(pid: number, tid: number): [number, number, number] {
   }
 }
 
-type CtxState = 'idle' | 'running' | 'handling' | 'blocked' | 'released';
 
 class StubContext implements Context {
   state: CtxState = 'idle';
@@ -237,19 +237,17 @@ class StubContext implements Context {
   }
 }
 
-export class PtracePlatform implements Platform {
+export class PtracePlatform extends Dispatcher<StubContext> implements Platform {
   readonly name = 'ptrace' as const;
   readonly minUserAddress = 0x10000n;
   readonly maxUserAddress: bigint;
   readonly stubMemfd: number;
   /** Contexts whose stub is running application code, by stub tid. */
   readonly running = new Map<number, StubContext>();
-  private handling = 0;
-  private dispatching = false;
-  private wakeDispatcher: (() => void) | undefined;
   private deadline: () => number = () => -1;
 
   constructor() {
+    super();
     native.ptraceInit();
     const layout = native.ptraceLayout();
     this.maxUserAddress = layout.stubBase - 0x10000n;
@@ -276,58 +274,39 @@ export class PtracePlatform implements Platform {
     }
   }
 
-  setState(c: StubContext, s: CtxState): void {
-    if (c.state === 'handling') this.handling--;
-    if (s === 'handling') this.handling++;
-    c.state = s;
-    if (this.handling === 0) this.kickDispatcher();
+  protected hasWork(): boolean {
+    return this.running.size > 0;
   }
 
-  kickDispatcher(): void {
-    if (!this.dispatching) {
-      this.dispatching = true;
-      void this.dispatch();
-      return;
-    }
-    const w = this.wakeDispatcher;
-    if (w && this.handling === 0) {
-      this.wakeDispatcher = undefined;
-      w();
-    }
-  }
 
   /** The one loop that waits for stub stops and hands them to their contexts. */
-  private async dispatch(): Promise<void> {
-    try {
-      for (;;) {
-        // Let every task that is handling a stop reach its next switch or blocking await.
-        while (this.handling > 0 || this.running.size === 0) {
-          if (this.running.size === 0 && this.handling === 0) {
-            // Nothing runs: go idle until a context switches in.
-            await new Promise<void>((r) => (this.wakeDispatcher = r));
-            if (this.running.size === 0) continue;
-          } else {
-            await new Promise<void>((r) => (this.wakeDispatcher = r));
-          }
+  protected async dispatch(): Promise<void> {
+    for (;;) {
+      // Let every task that is handling a stop reach its next switch or blocking await.
+      while (this.handling > 0 || this.running.size === 0) {
+        if (this.running.size === 0 && this.handling === 0) {
+          // Nothing runs: go idle until a context switches in.
+          await this.idle();
+          if (this.running.size === 0) continue;
+        } else {
+          await this.idle();
         }
-        const ev = native.ptraceWait(this.deadline());
-        const kind = Math.floor(ev / 0x1_0000_0000);
-        const tid = ev % 0x1_0000_0000;
-        if (kind === EV_INTERRUPTED) {
-          native.loopServed();
-          await new Promise<void>((r) => setImmediate(r));
-          continue;
-        }
-        if (kind === EV_NOCHILD) {
-          for (const c of [...this.running.values()]) this.complete(c, { kind: 'dead', reason: 'no stub processes' });
-          continue;
-        }
-        const c = this.running.get(tid);
-        if (!c) continue; // a stub we already released
-        this.complete(c, this.resultOf(ev));
       }
-    } finally {
-      this.dispatching = false;
+      const ev = native.ptraceWait(this.deadline());
+      const kind = Math.floor(ev / 0x1_0000_0000);
+      const tid = ev % 0x1_0000_0000;
+      if (kind === EV_INTERRUPTED) {
+        native.loopServed();
+        await new Promise<void>((r) => setImmediate(r));
+        continue;
+      }
+      if (kind === EV_NOCHILD) {
+        for (const c of [...this.running.values()]) this.complete(c, { kind: 'dead', reason: 'no stub processes' });
+        continue;
+      }
+      const c = this.running.get(tid);
+      if (!c) continue; // a stub we already released
+      this.complete(c, this.resultOf(ev));
     }
   }
 

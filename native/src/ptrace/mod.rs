@@ -346,23 +346,28 @@ pub fn ptrace_get_regs(tid: i32, mut regs: BigUint64Array) -> Result<()> {
     Ok(())
 }
 
+/// A user_regs_struct from the Sentry's 27-u64 register file (EINVAL-style error if shorter).
+fn regs_from(regs: &BigUint64Array) -> Result<libc::user_regs_struct> {
+    let src = regs.as_ref();
+    if src.len() < 27 {
+        return Err(Error::from_reason("register file must hold 27 u64"));
+    }
+    let mut a = [0u64; 27];
+    a.copy_from_slice(&src[..27]);
+    Ok(unsafe { std::mem::transmute::<[u64; 27], libc::user_regs_struct>(a) })
+}
+
 /// Load `regs` (27 u64, user_regs_struct order) into the stub thread.
 #[napi]
 pub fn ptrace_set_regs(tid: i32, regs: BigUint64Array) -> Result<()> {
-    let mut a = [0u64; 27];
-    a.copy_from_slice(&regs.as_ref()[..27]);
-    let r: libc::user_regs_struct = unsafe { std::mem::transmute(a) };
-    setregs(tid, &r)
+    setregs(tid, &regs_from(&regs)?)
 }
 
 /// Load `regs` and resume the thread under PTRACE_SYSEMU, delivering host signal `sig` (0: none).
 /// This is the hot path's second half.
 #[napi]
 pub fn ptrace_resume(tid: i32, regs: BigUint64Array, sig: i32) -> Result<()> {
-    let mut a = [0u64; 27];
-    a.copy_from_slice(&regs.as_ref()[..27]);
-    let r: libc::user_regs_struct = unsafe { std::mem::transmute(a) };
-    setregs(tid, &r)?;
+    setregs(tid, &regs_from(&regs)?)?;
     if unsafe { ptrace(libc::PTRACE_SYSEMU, tid, 0, sig as usize) } != 0 {
         return Err(err("PTRACE_SYSEMU"));
     }

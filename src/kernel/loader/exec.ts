@@ -160,35 +160,26 @@ function buildStack(t: Task, mm: MemoryManager, top: bigint, argv: string[], env
     return p;
   };
   const execfnAddr = pushStr(execfn);
-  const envEnd = p;
-  const envPtrs: bigint[] = [];
-  {
-    // Strings in ascending order (as Linux lays them out, for /proc/[pid]/environ and cmdline).
-    const total = envp.reduce((n, s) => n + s.length + 1, 0);
-    p -= BigInt(total);
+  // Strings in ascending order just below `end` (as Linux lays them out, for /proc/[pid]/environ
+  // and cmdline); returns their addresses.
+  const layStrings = (strs: string[]): bigint[] => {
+    p -= BigInt(strs.reduce((n, x) => n + x.length + 1, 0));
+    const ptrs: bigint[] = [];
     let q = p;
-    for (const s of envp) {
-      const b = Buffer.from(s + '\0', 'latin1');
+    for (const x of strs) {
+      const b = Buffer.from(x + '\0', 'latin1');
       mm.pokeBytes(q, b);
-      envPtrs.push(q);
+      ptrs.push(q);
       q += BigInt(b.length);
     }
-  }
+    return ptrs;
+  };
+  const envEnd = p;
+  const envPtrs = layStrings(envp);
   mm.envStart = p;
   mm.envEnd = envEnd;
   const argEnd = p;
-  const totalArgs = argv.reduce((n, s) => n + s.length + 1, 0);
-  p -= BigInt(totalArgs);
-  const argPtrs: bigint[] = [];
-  {
-    let q = p;
-    for (const s of argv) {
-      const b = Buffer.from(s + '\0', 'latin1');
-      mm.pokeBytes(q, b);
-      argPtrs.push(q);
-      q += BigInt(b.length);
-    }
-  }
+  const argPtrs = layStrings(argv);
   mm.argStart = p;
   mm.argEnd = argEnd;
   const platform = pushStr('x86_64');

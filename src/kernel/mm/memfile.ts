@@ -98,39 +98,30 @@ export class MemoryFile {
     return this.chunk(i).subarray(o, o + length);
   }
 
-  /** Copy bytes out of the memory file. */
-  read(offset: number, dst: Uint8Array): void {
-    let done = 0;
-    while (done < dst.length) {
-      const i = Math.floor((offset + done) / CHUNK);
-      const o = offset + done - i * CHUNK;
-      const n = Math.min(dst.length - done, CHUNK - o);
-      dst.set(this.chunk(i).subarray(o, o + n), done);
-      done += n;
-    }
-  }
-
-  /** Copy bytes into the memory file. */
-  write(offset: number, src: Uint8Array): void {
-    let done = 0;
-    while (done < src.length) {
-      const i = Math.floor((offset + done) / CHUNK);
-      const o = offset + done - i * CHUNK;
-      const n = Math.min(src.length - done, CHUNK - o);
-      this.chunk(i).set(src.subarray(done, done + n), o);
-      done += n;
-    }
-  }
-
-  /** Zero bytes in the memory file (no decommit; for partial pages). */
-  zero(offset: number, length: number): void {
+  /** Call `fn(chunkView, done, n)` for each chunk-contained piece of [offset, offset+length). */
+  private pieces(offset: number, length: number, fn: (chunk: Uint8Array, at: number, done: number, n: number) => void): void {
     let done = 0;
     while (done < length) {
       const i = Math.floor((offset + done) / CHUNK);
       const o = offset + done - i * CHUNK;
       const n = Math.min(length - done, CHUNK - o);
-      this.chunk(i).fill(0, o, o + n);
+      fn(this.chunk(i), o, done, n);
       done += n;
     }
+  }
+
+  /** Copy bytes out of the memory file. */
+  read(offset: number, dst: Uint8Array): void {
+    this.pieces(offset, dst.length, (c, o, done, n) => dst.set(c.subarray(o, o + n), done));
+  }
+
+  /** Copy bytes into the memory file. */
+  write(offset: number, src: Uint8Array): void {
+    this.pieces(offset, src.length, (c, o, done, n) => c.set(src.subarray(done, done + n), o));
+  }
+
+  /** Zero bytes in the memory file (no decommit; for partial pages). */
+  zero(offset: number, length: number): void {
+    this.pieces(offset, length, (c, o, _done, n) => c.fill(0, o, o + n));
   }
 }

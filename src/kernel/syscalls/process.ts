@@ -393,32 +393,29 @@ function setsid(t: Task): number {
 
 // ---------------------------------------------------------------- credentials
 
-function setresuid(t: Task, r: bigint, e: bigint, s: bigint): number {
+/**
+ * setresuid(2)/setresgid(2): -1 keeps a value; unprivileged callers may only use their current
+ * real, effective or saved id. The fs id follows the effective id.
+ */
+function setResIds(t: Task, vals: [bigint, bigint, bigint], gid: boolean): number {
   const c = t.creds;
-  const vals = [r, e, s].map((x) => s32(x));
-  const priv = c.euid === 0;
-  for (const v of vals) if (v !== -1 && !priv && v !== c.ruid && v !== c.euid && v !== c.suid) fail(Errno.EPERM);
+  const cur = gid ? [c.rgid, c.egid, c.sgid] : [c.ruid, c.euid, c.suid];
+  const v = vals.map((x) => s32(x));
+  for (const x of v) if (x !== -1 && c.euid !== 0 && !cur.includes(x)) fail(Errno.EPERM);
+  const [r, e, sv] = v.map((x, i) => (x === -1 ? cur[i]! : x)) as [number, number, number];
   const n = c.clone();
-  if (vals[0] !== -1) n.ruid = vals[0]!;
-  if (vals[1] !== -1) n.euid = vals[1]!;
-  if (vals[2] !== -1) n.suid = vals[2]!;
-  n.fsuid = n.euid;
+  if (gid) [n.rgid, n.egid, n.sgid, n.fsgid] = [r, e, sv, e];
+  else [n.ruid, n.euid, n.suid, n.fsuid] = [r, e, sv, e];
   t.creds = n;
   return 0;
 }
 
+function setresuid(t: Task, r: bigint, e: bigint, s: bigint): number {
+  return setResIds(t, [r, e, s], false);
+}
+
 function setresgid(t: Task, r: bigint, e: bigint, s: bigint): number {
-  const c = t.creds;
-  const vals = [r, e, s].map((x) => s32(x));
-  const priv = c.euid === 0;
-  for (const v of vals) if (v !== -1 && !priv && v !== c.rgid && v !== c.egid && v !== c.sgid) fail(Errno.EPERM);
-  const n = c.clone();
-  if (vals[0] !== -1) n.rgid = vals[0]!;
-  if (vals[1] !== -1) n.egid = vals[1]!;
-  if (vals[2] !== -1) n.sgid = vals[2]!;
-  n.fsgid = n.egid;
-  t.creds = n;
-  return 0;
+  return setResIds(t, [r, e, s], true);
 }
 
 function setuid(t: Task, uidArg: bigint): number {
