@@ -12,7 +12,7 @@ import { RuntimeError, type RuntimeLog } from './log.js';
 import { StateStore, currentStatus, ociState, waitDead, validateId, type ContainerRecord, type OciState } from './state.js';
 import { runHooks } from './hooks.js';
 import { writePidFile } from './pidfile.js';
-import { request, type ControlReply, type ControlRequest } from '../sandbox/control.js';
+import { request, socketPath as ctlSocketPath, type ControlReply, type ControlRequest } from '../sandbox/control.js';
 import { native } from '../native.js';
 import type { ProcessSpec } from '../sandbox/spawn.js';
 
@@ -83,7 +83,9 @@ function readReady(stream: Readable): Promise<Record<string, unknown> | undefine
 
 /** Send the pty master to the console socket (one SCM_RIGHTS message, payload: a short name). */
 function sendConsole(socketPath: string, master: number): void {
-  const fd = native.unixConnect(path.resolve(socketPath));
+  const sp = ctlSocketPath(path.resolve(socketPath));
+  const fd = native.unixConnect(sp.path);
+  sp.release();
   if (fd < 0) throw new RuntimeError(`cannot connect to the console socket ${socketPath}: errno ${-fd}`);
   try {
     const n = native.scmSend(fd, Buffer.from('/dev/ptmx'), [master]);

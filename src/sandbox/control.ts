@@ -13,7 +13,9 @@
  *   {"op":"exec","process":{…},"hostPid":N} + fds   → {"ok":true,"pid":vpid} … {"exit":code}
  * Errors: {"ok":false,"error":"…"}.
  */
+import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as path from 'node:path';
 import { native } from '../native.js';
 import type { ProcessSpec } from './spawn.js';
 
@@ -30,6 +32,17 @@ export interface ControlReply {
   ok?: boolean;
   error?: string;
   [k: string]: unknown;
+}
+
+/**
+ * A unix socket path that fits in sun_path (108 bytes): Docker's state dirs under a custom exec-root plus a
+ * 64-hex id can exceed it, so a long path is reached through an fd of its directory
+ * (`/proc/self/fd/N/ctl`). `release` closes that fd (the listening side keeps it for its lifetime).
+ */
+export function socketPath(full: string): { path: string; release: () => void } {
+  if (Buffer.byteLength(full) < 100) return { path: full, release: () => {} };
+  const fd = fs.openSync(path.dirname(full), fs.constants.O_RDONLY | fs.constants.O_DIRECTORY);
+  return { path: `/proc/self/fd/${fd}/${path.basename(full)}`, release: () => fs.closeSync(fd) };
 }
 
 /** Split a byte stream into JSON lines. */
@@ -54,12 +67,14 @@ export function lineReader(onLine: (msg: Record<string, unknown>) => void): (chu
 /** One request, one reply line; rejects if the socket is unreachable or closes first. */
 export function request(ctlPath: string, req: ControlRequest, timeoutMs = 30_000): Promise<ControlReply> {
   return new Promise((resolve, reject) => {
-    const sock = net.createConnection(ctlPath);
+    const sp = socketPath(ctlPath);
+    const sock = net.createConnection(sp.path);
     let done = false;
     const timer = setTimeout(() => finish(undefined, new Error('timeout waiting for the sandbox process')), timeoutMs);
     const finish = (r: ControlReply | undefined, e?: Error) => {
       if (done) return;
       done = true;
+      sp.release();
       clearTimeout(timer);
       sock.destroy();
       if (r) resolve(r);
@@ -77,7 +92,9 @@ export function request(ctlPath: string, req: ControlRequest, timeoutMs = 30_000
  * net.Socket over the connection for the rest of the conversation.
  */
 export function connectWithFds(ctlPath: string, req: ControlRequest, fds: number[]): net.Socket {
-  const fd = native.unixConnect(ctlPath);
+  const sp = socketPath(ctlPath);
+  const fd = native.unixConnect(sp.path);
+  sp.release();
   if (fd < 0) throw new Error(`cannot connect to the sandbox process (${ctlPath}): errno ${-fd}`);
   const data = Buffer.from(JSON.stringify(req) + '\n');
   let off = 0;

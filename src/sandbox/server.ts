@@ -14,7 +14,7 @@ import { saveRecord, procStat, type ContainerRecord, type Status } from '../runt
 import { defaultKills } from '../runtime/signals.js';
 import { createKernel, debugLogger, FORWARDED } from './sandbox.js';
 import { loadProcess, type LoadedProcess } from './spawn.js';
-import { readFirstRequest, lineReader, type ControlRequest } from './control.js';
+import { readFirstRequest, lineReader, socketPath, type ControlRequest } from './control.js';
 import { native } from '../native.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { ThreadGroup } from '../kernel/task/task.js';
@@ -215,7 +215,7 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
   }
   await new Promise<void>((res, rej) => {
     server.once('error', rej);
-    server.listen(ctlPath, () => res());
+    server.listen(socketPath(ctlPath).path, () => res());
   });
   fs.chmodSync(ctlPath, 0o600);
   setStatus('created');
