@@ -17,6 +17,7 @@ import { buildSyscallTable, syscallName } from './syscalls/table.js';
 import { createVfs, FdTable, type Vfs, type VfsOptions, type KernelInfo, type ProcInfo } from './vfs/index.js';
 import { execve } from './loader/exec.js';
 import type { Strace } from './policy/strace.js';
+import { WaitQueue } from './ipc/waitqueue.js';
 
 export interface KernelOptions {
   platform: Platform;
@@ -36,6 +37,16 @@ export interface InitSpec {
   groups?: number[];
   /** Host fds that become the init's 0, 1, 2. */
   stdio: number[];
+}
+
+/** A process loaded by Kernel.loadProcess, not yet running. */
+export interface LoadedProcess {
+  tg: ThreadGroup;
+  task: Task;
+  /** Start the task's run loop (once). */
+  start(): void;
+  /** Resolves with the process's exit status when its thread group exits. */
+  exited: Promise<ExitStatus>;
 }
 
 export class Kernel implements KernelInfo {
@@ -124,6 +135,17 @@ export class Kernel implements KernelInfo {
 
   /** Create pid 1 from `spec` and start it. Throws SysError if the executable cannot be loaded. */
   async startInit(spec: InitSpec): Promise<void> {
+    (await this.loadProcess(spec, { init: true })).start();
+  }
+
+  /**
+   * Create a thread group, load `spec.argv[0]` (PATH lookup, as runc) and leave it before its first
+   * instruction: the OCI lifecycle's create (start runs it) and exec (a new process in a running
+   * sandbox; without `init` it has no parent, as runc's setns'd processes have ppid 0). With `init` it
+   * becomes pid 1, whose exit ends the sandbox. Throws SysError if the executable cannot be loaded
+   * (nothing is left behind then).
+   */
+  async loadProcess(spec: InitSpec, opts: { init: boolean }): Promise<LoadedProcess> {
     const pid = this.allocPid();
     const tg = new ThreadGroup(this, pid);
     const mm = new MemoryManager(this.mf, this.platform);
@@ -136,13 +158,54 @@ export class Kernel implements KernelInfo {
     tg.tasks.add(t);
     this.tasks.set(pid, t);
     this.threadGroups.set(pid, tg);
-    this.init = tg;
+    if (opts.init) this.init = tg;
+    const exited = new Promise<ExitStatus>((res) => tg.exitHooks.push(() => res(tg.exitStatus!)));
+    try {
+      if (spec.cwd && spec.cwd !== '/') this.vfs.chdir(t, spec.cwd);
+      await execve(t, this.lookPath(t, spec.argv[0] ?? '', spec.env), spec.argv, spec.env);
+    } catch (e) {
+      // Undo: the task never ran.
+      this.tasks.delete(pid);
+      this.threadGroups.delete(pid);
+      if (opts.init) this.init = undefined;
+      fdTable.closeAll(t);
+      t.ctx.release();
+      mm.release();
+      throw e;
+    }
     // Keep Node alive while the sandbox has tasks, even if all of them wait forever (a deadlocked
     // application hangs, as it would on Linux, instead of the sandbox exiting 0).
     this.keepAlive ??= setInterval(() => {}, 1 << 30);
-    if (spec.cwd && spec.cwd !== '/') this.vfs.chdir(t, spec.cwd);
-    await execve(t, this.lookPath(t, spec.argv[0] ?? '', spec.env), spec.argv, spec.env);
-    void t.run();
+    let started = false;
+    return {
+      tg,
+      task: t,
+      exited,
+      start: () => {
+        if (started) return;
+        started = true;
+        void t.run();
+      },
+    };
+  }
+
+  // ------------------------------------------------------------ freezer
+
+  /** Tasks wait here while the sandbox is frozen (pause/resume, like the cgroup freezer). */
+  frozen = false;
+  readonly thawQueue = new WaitQueue();
+
+  /** Stop every task at its next return to the Sentry until thaw(); no signals, no notifications. */
+  freeze(): void {
+    if (this.frozen) return;
+    this.frozen = true;
+    for (const t of this.tasks.values()) t.interrupt();
+  }
+
+  thaw(): void {
+    if (!this.frozen) return;
+    this.frozen = false;
+    this.thawQueue.notify();
   }
 
   /**
@@ -178,6 +241,8 @@ export class Kernel implements KernelInfo {
     if (tg.exiting) return;
     tg.exiting = true;
     tg.exitStatus = status;
+    // Frozen tasks must still leave (SIGKILL works on a paused container, as with the cgroup freezer).
+    if (this.frozen) this.thawQueue.notify();
     if (tg.stopped) {
       tg.stopped = false;
       tg.contQueue.notify();
@@ -214,8 +279,8 @@ export class Kernel implements KernelInfo {
 
   private threadGroupExited(tg: ThreadGroup): void {
     tg.zombie = true;
-    for (const h of tg.exitHooks.splice(0)) h();
     tg.exitStatus ??= { kind: 'exited', code: 0 };
+    for (const h of tg.exitHooks.splice(0)) h();
     tg.vforkDone?.();
     tg.vforkDone = undefined;
     // Reparent children to the nearest subreaper or init.

@@ -101,7 +101,6 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
   };
 
   const execProxies = new Set<number>();
-  const frozen = new Set<ThreadGroup>();
   const ctlPath = path.join(o.stateDir, 'ctl');
   const server = net.createServer({ pauseOnConnect: true }, (sock) => {
     sock.on('error', () => { /* peer went away */ });
@@ -140,7 +139,6 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
         const groups = req.all ? [...kernel.threadGroups.values()] : [init.tg];
         for (const g of groups) {
           if (g.zombie) continue;
-          if (frozen.has(g) && req.signo === SIGKILL) thaw(g);
           kernel.signals.sendToGroup(g, SigInfo.fromSender(req.signo, SI_USER, 0, 0));
         }
         // A created init dies of a fatal signal before its first instruction: let it run to act on it.
@@ -149,12 +147,12 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
       }
       case 'pause':
         if (record.status !== 'running') throw new Error(`container not running`);
-        for (const g of kernel.threadGroups.values()) freeze(g);
+        kernel.freeze();
         setStatus('paused');
         return done();
       case 'resume':
         if (record.status !== 'paused') throw new Error('container not paused');
-        for (const g of [...frozen]) thaw(g);
+        kernel.thaw();
         setStatus('running');
         return done();
       case 'ps':
@@ -192,20 +190,6 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
       default:
         throw new Error(`unknown request ${JSON.stringify((req as { op?: unknown }).op)}`);
     }
-  };
-
-  /** Freeze a process: its tasks wait as in a group stop, but nobody is notified (cgroup-freezer-like). */
-  const freeze = (g: ThreadGroup) => {
-    if (g.zombie || g.stopped) return;
-    g.stopped = true;
-    g.stopReported = true;
-    frozen.add(g);
-    for (const t of g.tasks) t.interrupt();
-  };
-  const thaw = (g: ThreadGroup) => {
-    if (!frozen.delete(g)) return;
-    g.stopped = false;
-    g.contQueue.notify();
   };
 
   try {

@@ -176,6 +176,13 @@ export class Task {
           await this.waitWhileStopped();
           continue;
         }
+        if (this.kernel.frozen) {
+          const w = this.kernel.thawQueue.wait();
+          this.ctx.block();
+          await w.promise;
+          this.ctx.unblock();
+          continue;
+        }
         this.deliverSignals();
         // A stop or an exit decided while delivering goes back to the top (never into the app).
         if (this.exited || this.tg.exiting || this.exitRequested || this.tg.stopped) continue;
