@@ -19,6 +19,8 @@ import {
 import type { FileDescription } from '../vfs/file.js';
 import { PipeFile } from '../fs/pipe.js';
 import { getRlimit } from './process.js';
+import { F_RDLCK, F_UNLCK, F_WRLCK, getRecordLock, lockRange, releaseOnClose, setRecordLock } from '../vfs/locks.js';
+import { addSeals, getSeals } from './events.js';
 import type { SyscallDef } from './types.js';
 
 const SIGPIPE = 13;
@@ -311,7 +313,9 @@ function openat2(t: Task, dirfd: bigint, path: bigint, how: bigint, size: bigint
 }
 
 function close(t: Task, fd: bigint): number {
+  const f = t.fdTable.get(s32(fd));
   t.fdTable.close(s32(fd));
+  if (f) releaseOnClose(t.tg, f);
   return 0;
 }
 
@@ -374,15 +378,16 @@ const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_GETLK =
   F_SETOWN = 8, F_GETOWN = 9, F_OFD_GETLK = 36, F_OFD_SETLK = 37, F_OFD_SETLKW = 38, F_DUPFD_CLOEXEC = 1030,
   F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032, F_ADD_SEALS = 1033, F_GET_SEALS = 1034;
 const FD_CLOEXEC = 1;
-const F_RDLCK = 0, F_WRLCK = 1, F_UNLCK = 2;
+const F_NOTIFY = 1026;
 
 /**
  * fcntl(2): F_DUPFD(_CLOEXEC), F_GETFD/F_SETFD, F_GETFL/F_SETFL (O_APPEND, O_NONBLOCK, O_ASYNC,
  * O_DIRECT, O_NOATIME), F_GETPIPE_SZ/F_SETPIPE_SZ, F_GETOWN/F_SETOWN (recorded; no SIGIO).
- * Partial: record locks (F_SETLK/F_SETLKW/F_GETLK and OFD variants) are validated but not tracked
- * between processes: F_GETLK always reports F_UNLCK and F_SETLK always succeeds. Seals: EINVAL.
+ * Record locks (F_SETLK/F_SETLKW/F_GETLK and the OFD variants) are kept by the Sentry (vfs/locks.ts)
+ * and conflict between processes; no deadlock detection. Seals: memfd files only (F_ADD_SEALS,
+ * F_GET_SEALS). F_NOTIFY is accepted on directories (no events are sent).
  */
-function fcntl(t: Task, fdArg: bigint, cmdArg: bigint, arg: bigint): number {
+function fcntl(t: Task, fdArg: bigint, cmdArg: bigint, arg: bigint): number | Promise<number> {
   const fd = s32(fdArg);
   const f = fileOf(t, fd);
   const cmd = s32(cmdArg);
@@ -413,9 +418,26 @@ function fcntl(t: Task, fdArg: bigint, cmdArg: bigint, arg: bigint): number {
     case F_GETLK:
     case F_OFD_GETLK: {
       if (f.isPath) fail(Errno.EBADF);
-      const type = t.mm.readU16(arg);
-      if (type !== F_RDLCK && type !== F_WRLCK) fail(Errno.EINVAL);
-      t.mm.copyOut(arg, new Uint8Array([F_UNLCK, 0]));
+      const fl = readFlock(t, f, arg, cmd === F_OFD_GETLK);
+      if (fl.type !== F_RDLCK && fl.type !== F_WRLCK) fail(Errno.EINVAL);
+      const c = getRecordLock(f, cmd === F_OFD_GETLK ? f : t.tg, fl.type, fl.start, fl.end);
+      const b = new Uint8Array(32);
+      const dv = new DataView(b.buffer);
+      if (!c) {
+        dv.setInt16(0, F_UNLCK, true);
+        dv.setInt16(2, 0, true);
+        dv.setBigInt64(8, BigInt(fl.start), true);
+        dv.setBigInt64(16, fl.end === Infinity ? 0n : BigInt(fl.end - fl.start + 1), true);
+        dv.setInt32(24, 0, true);
+        t.mm.copyOut(arg, b.subarray(0, 2));
+        return 0;
+      }
+      dv.setInt16(0, c.type, true);
+      dv.setInt16(2, 0, true);
+      dv.setBigInt64(8, BigInt(c.start), true);
+      dv.setBigInt64(16, c.end === Infinity ? 0n : BigInt(c.end - c.start + 1), true);
+      dv.setInt32(24, typeof c.owner === 'object' && 'tasks' in c.owner ? c.pid : -1, true);
+      t.mm.copyOut(arg, b.subarray(0, 28));
       return 0;
     }
     case F_SETLK:
@@ -423,12 +445,17 @@ function fcntl(t: Task, fdArg: bigint, cmdArg: bigint, arg: bigint): number {
     case F_OFD_SETLK:
     case F_OFD_SETLKW: {
       if (f.isPath) fail(Errno.EBADF);
-      const type = t.mm.readU16(arg);
-      if (type === F_RDLCK && !f.readable) fail(Errno.EBADF);
-      if (type === F_WRLCK && !f.writable) fail(Errno.EBADF);
-      if (type !== F_RDLCK && type !== F_WRLCK && type !== F_UNLCK) fail(Errno.EINVAL);
-      return 0;
+      const ofd = cmd === F_OFD_SETLK || cmd === F_OFD_SETLKW;
+      const fl = readFlock(t, f, arg, ofd);
+      if (fl.type === F_RDLCK && !f.readable) fail(Errno.EBADF);
+      if (fl.type === F_WRLCK && !f.writable) fail(Errno.EBADF);
+      if (fl.type !== F_RDLCK && fl.type !== F_WRLCK && fl.type !== F_UNLCK) fail(Errno.EINVAL);
+      const wait = cmd === F_SETLKW || cmd === F_OFD_SETLKW;
+      return setRecordLock(t, f, ofd ? f : t.tg, t.tg.pid, fl.type, fl.start, fl.end, wait);
     }
+    case F_NOTIFY:
+      if ((f.stat().mode & S_IFMT) !== 0o040000) fail(Errno.ENOTDIR);
+      return 0;
     case F_GETOWN:
       return owners.get(f) ?? 0;
     case F_SETOWN:
@@ -441,13 +468,27 @@ function fcntl(t: Task, fdArg: bigint, cmdArg: bigint, arg: bigint): number {
       if (!(f instanceof PipeFile)) fail(Errno.EBADF);
       return f.pipe.setCapacity(Number(BigInt.asUintN(32, arg)), t.creds.isRoot);
     case F_ADD_SEALS:
+      return addSeals(f, u32(arg));
     case F_GET_SEALS:
-      fail(Errno.EINVAL);
+      return getSeals(f);
     default:
       fail(Errno.EINVAL);
   }
 }
 const owners = new WeakMap<FileDescription, number>();
+
+/** struct flock { short l_type, l_whence; off_t l_start, l_len; pid_t l_pid; } → type and range. */
+function readFlock(t: Task, f: FileDescription, addr: bigint, ofd: boolean): { type: number; start: number; end: number } {
+  const b = t.mm.copyIn(addr, 32);
+  const dv = new DataView(b.buffer, b.byteOffset, 32);
+  const type = dv.getInt16(0, true);
+  const whence = dv.getInt16(2, true);
+  const start = Number(dv.getBigInt64(8, true));
+  const len = Number(dv.getBigInt64(16, true));
+  if (ofd && dv.getInt32(24, true) !== 0) fail(Errno.EINVAL);
+  const [s, e] = lockRange(f, whence, start, len);
+  return { type, start: s, end: e };
+}
 
 /**
  * ioctl(2): FIONBIO, FIOCLEX, FIONCLEX, FIOASYNC and FIONREAD (regular files: bytes after the

@@ -1,6 +1,8 @@
 /**
  * Miscellaneous syscalls: uname, sethostname, getrandom, sysinfo, sched_yield, sched_getaffinity,
- * getcpu, personality, restart_syscall (see the man page of each).
+ * sched_setaffinity (recorded only), getpriority/setpriority (nice recorded per process),
+ * sched_{get,set}scheduler/param, sched_get_priority_{min,max}, sched_rr_get_interval (SCHED_OTHER only
+ * in effect), getcpu, personality, restart_syscall (see the man page of each).
  */
 import { randomFillSync } from 'node:crypto';
 import * as os from 'node:os';
@@ -62,15 +64,98 @@ function sysinfo(t: Task, addr: bigint): number {
   return 0;
 }
 
-function schedGetaffinity(t: Task, pid: bigint, size: bigint, addr: bigint): number {
+const affinity = new WeakMap<Task, Uint8Array>();
+
+function cpuMask(): Uint8Array {
   const n = os.cpus().length;
-  const bytes = Math.ceil(n / 64) * 8;
-  if (Number(size) < bytes || Number(size) % 8) fail(Errno.EINVAL);
-  if (s32(pid) !== 0 && !t.kernel.tasks.has(s32(pid))) fail(Errno.ESRCH);
-  const b = new Uint8Array(bytes);
+  const b = new Uint8Array(Math.ceil(n / 64) * 8);
   for (let i = 0; i < n; i++) b[i >> 3]! |= 1 << (i & 7);
-  t.mm.copyOut(addr, b);
+  return b;
+}
+
+/** The task `pid` names (0: the caller) or ESRCH. */
+function targetTask(t: Task, pid: bigint): Task {
+  const p = s32(pid);
+  if (p < 0) fail(Errno.ESRCH);
+  if (p === 0) return t;
+  return t.kernel.tasks.get(p) ?? fail(Errno.ESRCH);
+}
+
+function schedGetaffinity(t: Task, pid: bigint, size: bigint, addr: bigint): number {
+  const all = cpuMask();
+  const bytes = all.length;
+  if (Number(size) < bytes || Number(size) % 8) fail(Errno.EINVAL);
+  const target = targetTask(t, pid);
+  t.mm.copyOut(addr, affinity.get(target) ?? all);
   return bytes;
+}
+
+/** sched_setaffinity(2): recorded per thread (the Sentry does not pin host threads); EINVAL if no online CPU remains. */
+function schedSetaffinity(t: Task, pid: bigint, size: bigint, addr: bigint): number {
+  const target = targetTask(t, pid);
+  const all = cpuMask();
+  const len = Math.min(Number(size), 1024);
+  const user = t.mm.copyIn(addr, len);
+  const m = new Uint8Array(all.length);
+  let any = false;
+  for (let i = 0; i < all.length; i++) {
+    m[i] = (user[i] ?? 0) & all[i]!;
+    if (m[i]) any = true;
+  }
+  if (!any) fail(Errno.EINVAL);
+  affinity.set(target, m);
+  return 0;
+}
+
+const SCHED_OTHER = 0, SCHED_FIFO = 1, SCHED_RR = 2, SCHED_BATCH = 3, SCHED_IDLE = 5, SCHED_DEADLINE = 6;
+const PRIO_PROCESS = 0, PRIO_PGRP = 1, PRIO_USER = 2;
+/** Nice values by thread group id (getpriority/setpriority; no effect on scheduling). */
+const niceByTg = new Map<number, number>();
+
+function priorityTargets(t: Task, which: number, who: number): number[] {
+  const k = t.kernel;
+  if (which === PRIO_PROCESS) {
+    const pid = who === 0 ? t.tg.pid : who;
+    if (!k.threadGroups.has(pid) && !k.tasks.has(pid)) fail(Errno.ESRCH);
+    return [pid];
+  }
+  if (which === PRIO_PGRP) {
+    const pg = who === 0 ? t.tg.pgid : who;
+    const r = [...k.threadGroups.values()].filter((g) => g.pgid === pg && !g.zombie).map((g) => g.pid);
+    if (r.length === 0) fail(Errno.ESRCH);
+    return r;
+  }
+  if (which === PRIO_USER) {
+    const uid = who === 0 ? t.creds.euid : who;
+    const r = [...k.threadGroups.values()].filter((g) => !g.zombie && [...g.tasks][0]?.creds.euid === uid).map((g) => g.pid);
+    if (r.length === 0) fail(Errno.ESRCH);
+    return r;
+  }
+  fail(Errno.EINVAL);
+}
+
+/** getpriority(2): the raw syscall returns 20 - nice (1..40). */
+function getpriority(t: Task, which: bigint, who: bigint): number {
+  const pids = priorityTargets(t, s32(which), s32(who));
+  let best = 19;
+  for (const p of pids) best = Math.min(best, niceByTg.get(p) ?? 0);
+  return 20 - best;
+}
+
+/** setpriority(2): nice clamped to [-20, 19]; lowering it needs root (EACCES). */
+function setpriority(t: Task, which: bigint, who: bigint, prio: bigint): number {
+  const pids = priorityTargets(t, s32(which), s32(who));
+  const nice = Math.max(-20, Math.min(19, s32(prio)));
+  for (const p of pids) {
+    const cur = niceByTg.get(p) ?? 0;
+    if (nice < cur && !t.creds.isRoot) fail(Errno.EACCES);
+    niceByTg.set(p, nice);
+  }
+  return 0;
+}
+
+function validPolicy(p: number): boolean {
+  return [SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE].includes(p);
 }
 
 function restartSyscall(t: Task): number | Promise<number> {
@@ -88,6 +173,50 @@ export const miscSyscalls: SyscallDef[] = [
   { nr: 99, name: 'sysinfo', args: 'p', fn: sysinfo },
   { nr: 24, name: 'sched_yield', args: '', fn: () => 0 },
   { nr: 204, name: 'sched_getaffinity', args: 'inp', fn: schedGetaffinity },
+  { nr: 203, name: 'sched_setaffinity', args: 'inp', fn: schedSetaffinity, support: 'partial' },
+  { nr: 140, name: 'getpriority', args: 'ii', fn: getpriority },
+  { nr: 141, name: 'setpriority', args: 'iii', fn: setpriority, support: 'partial' },
+  { nr: 145, name: 'sched_getscheduler', args: 'i', fn: (t, pid) => (targetTask(t, pid), SCHED_OTHER) },
+  {
+    nr: 144, name: 'sched_setscheduler', args: 'iip', support: 'partial',
+    fn: (t, pid, pol, param) => {
+      targetTask(t, pid);
+      const p = s32(pol) & ~0x40000000; // SCHED_RESET_ON_FORK
+      if (!validPolicy(p)) return -Errno.EINVAL;
+      if (param === 0n) return -Errno.EINVAL;
+      const prio = t.mm.readI32(param);
+      if (p === SCHED_FIFO || p === SCHED_RR) return prio < 1 || prio > 99 ? -Errno.EINVAL : t.creds.isRoot ? 0 : -Errno.EPERM;
+      return prio !== 0 ? -Errno.EINVAL : 0;
+    },
+  },
+  {
+    nr: 143, name: 'sched_getparam', args: 'ip',
+    fn: (t, pid, param) => {
+      targetTask(t, pid);
+      if (param === 0n) return -Errno.EINVAL;
+      t.mm.writeI32(param, 0);
+      return 0;
+    },
+  },
+  {
+    nr: 142, name: 'sched_setparam', args: 'ip',
+    fn: (t, pid, param) => {
+      targetTask(t, pid);
+      if (param === 0n) return -Errno.EINVAL;
+      return t.mm.readI32(param) === 0 ? 0 : -Errno.EINVAL;
+    },
+  },
+  { nr: 146, name: 'sched_get_priority_max', args: 'i', fn: (_t, p) => (s32(p) === SCHED_FIFO || s32(p) === SCHED_RR ? 99 : validPolicy(s32(p)) || s32(p) === SCHED_DEADLINE ? 0 : -Errno.EINVAL) },
+  { nr: 147, name: 'sched_get_priority_min', args: 'i', fn: (_t, p) => (s32(p) === SCHED_FIFO || s32(p) === SCHED_RR ? 1 : validPolicy(s32(p)) || s32(p) === SCHED_DEADLINE ? 0 : -Errno.EINVAL) },
+  {
+    nr: 148, name: 'sched_rr_get_interval', args: 'ip',
+    fn: (t, pid, tp) => {
+      targetTask(t, pid);
+      t.mm.writeI64(tp, 0n);
+      t.mm.writeI64(tp + 8n, 100_000_000n);
+      return 0;
+    },
+  },
   {
     nr: 309, name: 'getcpu', args: 'ppp',
     fn: (t, cpu, node) => {
@@ -98,4 +227,15 @@ export const miscSyscalls: SyscallDef[] = [
   },
   { nr: 135, name: 'personality', args: 'x', fn: (t, p) => { const old = t.personality; if (p !== 0xffffffffn) t.personality = Number(p); return old; } },
   { nr: 219, name: 'restart_syscall', args: '', fn: restartSyscall },
+  {
+    // The sandbox never sets the host's clocks: CLOCK_REALTIME is EPERM (no CAP_SYS_TIME), other
+    // clocks EINVAL, as for an unprivileged process.
+    nr: 227, name: 'clock_settime', args: 'ip', support: 'partial',
+    fn: (t, clk, tp) => {
+      if (s32(clk) !== 0) return -Errno.EINVAL;
+      const nsec = t.mm.readI64(tp + 8n);
+      if (nsec < 0n || nsec >= 1_000_000_000n) return -Errno.EINVAL;
+      return -Errno.EPERM;
+    },
+  },
 ];

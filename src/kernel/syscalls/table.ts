@@ -14,6 +14,8 @@ import { pipeSyscalls } from './pipe.js';
 import { pollSyscalls } from './poll.js';
 import { futexSyscalls } from './futex.js';
 import { timerSyscalls } from './timers.js';
+import { eventSyscalls } from './events.js';
+import { socketSyscalls } from './socket.js';
 
 /** Syscall names by number ('' for holes). */
 export const SYSCALL_NAMES: readonly string[] = [
@@ -90,7 +92,7 @@ export function syscallNumber(name: string): number {
 /** All handlers by number. A number with no handler returns ENOSYS (logged once by name). */
 export function buildSyscallTable(): Array<SyscallDef | undefined> {
   const table: Array<SyscallDef | undefined> = [];
-  const families = [processSyscalls, signalSyscalls, mmapSyscalls, timeSyscalls, miscSyscalls, fileSyscalls, fsSyscalls, pipeSyscalls, pollSyscalls, futexSyscalls, timerSyscalls];
+  const families = [processSyscalls, signalSyscalls, mmapSyscalls, timeSyscalls, miscSyscalls, fileSyscalls, fsSyscalls, pipeSyscalls, pollSyscalls, futexSyscalls, timerSyscalls, eventSyscalls, socketSyscalls];
   for (const fam of families) {
     for (const d of fam) {
       if (table[d.nr]) throw new Error(`syscall ${d.name} (${d.nr}) registered twice`);

@@ -121,11 +121,13 @@ export function allocDev(): number {
   return nextDev++;
 }
 
-/** The current time as a Timespec. */
+/** Wall clock at ns resolution that never goes backwards between two calls (hrtime + a fixed offset). */
+const wallOffset = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
+
+/** The current time as a Timespec (file timestamps). */
 export function now(): Timespec {
-  const ms = Date.now();
-  const ns = process.hrtime.bigint() % 1_000_000n;
-  return { sec: Math.floor(ms / 1000), nsec: (ms % 1000) * 1_000_000 + Number(ns) };
+  const ns = process.hrtime.bigint() + wallOffset;
+  return { sec: Number(ns / 1_000_000_000n), nsec: Number(ns % 1_000_000_000n) };
 }
 
 /**

@@ -1,0 +1,224 @@
+/**
+ * Event and descriptor syscalls: eventfd/eventfd2, epoll_create/epoll_create1/epoll_ctl/epoll_wait/
+ * epoll_pwait/epoll_pwait2, memfd_create (with F_ADD_SEALS/F_GET_SEALS), flock.
+ * epoll_wait is never restarted after a signal handler (EINTR, signal(7)).
+ */
+import { Errno, SysError, fail } from '../errno.js';
+import { s32, u32 } from '../arch.js';
+import type { Task } from '../task/task.js';
+import { UNBLOCKABLE } from '../signal/signal.js';
+import { O_CLOEXEC, O_NONBLOCK, O_RDWR, O_LARGEFILE } from '../vfs/constants.js';
+import type { FileDescription } from '../vfs/file.js';
+import { EFD_SEMAPHORE, EventFdFile, anonInodeFs } from '../ipc/eventfd.js';
+import { EPOLLEXCLUSIVE, EPOLLONESHOT, EPOLLWAKEUP, EpollFile } from '../ipc/epoll.js';
+import { TmpFile, TmpFs, TmpRegularFile } from '../fs/tmpfs.js';
+import { flock } from '../vfs/locks.js';
+import { monotonicNs } from './time.js';
+import type { SyscallDef } from './types.js';
+
+function install(t: Task, f: FileDescription, cloexec: boolean): number {
+  try {
+    return t.fdTable.install(f, cloexec);
+  } catch (e) {
+    f.release();
+    throw e;
+  }
+}
+
+// ------------------------------------------------------------------ eventfd
+
+function eventfd2(t: Task, initval: bigint, flagsArg: bigint): number {
+  const flags = s32(flagsArg);
+  if (flags & ~(O_CLOEXEC | O_NONBLOCK | EFD_SEMAPHORE)) fail(Errno.EINVAL);
+  const f = new EventFdFile(BigInt(u32(initval)), (flags & EFD_SEMAPHORE) !== 0, flags & O_NONBLOCK);
+  return install(t, f, (flags & O_CLOEXEC) !== 0);
+}
+
+// ------------------------------------------------------------------ epoll
+
+function epollCreate1(t: Task, flagsArg: bigint): number {
+  const flags = s32(flagsArg);
+  if (flags & ~O_CLOEXEC) fail(Errno.EINVAL);
+  return install(t, new EpollFile(0), (flags & O_CLOEXEC) !== 0);
+}
+
+const EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLL_CTL_MOD = 3;
+
+function epollOf(t: Task, fd: bigint): EpollFile {
+  const f = t.fdTable.get(s32(fd)) ?? fail(Errno.EBADF);
+  if (!(f instanceof EpollFile)) fail(Errno.EINVAL);
+  return f;
+}
+
+function epollCtl(t: Task, epfd: bigint, opArg: bigint, fdArg: bigint, evAddr: bigint): number {
+  const ep = t.fdTable.get(s32(epfd)) ?? fail(Errno.EBADF);
+  const fd = s32(fdArg);
+  const file = t.fdTable.get(fd) ?? fail(Errno.EBADF);
+  if (!(ep instanceof EpollFile)) fail(Errno.EINVAL);
+  if (file === ep) fail(Errno.EINVAL);
+  // Regular files and directories cannot be watched (EPERM), like Linux.
+  if (file.waiter(1) === undefined && !(file instanceof EpollFile)) fail(Errno.EPERM);
+  const op = s32(opArg);
+  let events = 0;
+  let data = 0n;
+  if (op !== EPOLL_CTL_DEL) {
+    const b = t.mm.copyIn(evAddr, 12);
+    const dv = new DataView(b.buffer, b.byteOffset, 12);
+    events = dv.getUint32(0, true);
+    data = dv.getBigUint64(4, true);
+    events &= ~EPOLLWAKEUP;
+    if (events & EPOLLEXCLUSIVE && events & EPOLLONESHOT) fail(Errno.EINVAL);
+  }
+  switch (op) {
+    case EPOLL_CTL_ADD:
+      ep.add(fd, file, events, data);
+      return 0;
+    case EPOLL_CTL_MOD:
+      ep.modify(fd, file, events, data);
+      return 0;
+    case EPOLL_CTL_DEL:
+      ep.remove(fd, file);
+      return 0;
+    default:
+      fail(Errno.EINVAL);
+  }
+}
+
+async function epollWaitCommon(t: Task, epfd: bigint, evAddr: bigint, maxArg: bigint, deadline: bigint, mask?: bigint): Promise<number> {
+  const ep = epollOf(t, epfd);
+  const max = s32(maxArg);
+  if (max <= 0 || max > Math.floor(0x7fffffff / 12)) fail(Errno.EINVAL);
+  if (mask !== undefined) {
+    t.savedSigmask = t.sigmask;
+    t.sigmask = mask & ~UNBLOCKABLE;
+  }
+  try {
+    for (;;) {
+      const evs = ep.harvest(max);
+      if (evs.length > 0) {
+        const b = new Uint8Array(evs.length * 12);
+        const dv = new DataView(b.buffer);
+        evs.forEach((e, i) => {
+          dv.setUint32(i * 12, e.events >>> 0, true);
+          dv.setBigUint64(i * 12 + 4, e.data, true);
+        });
+        t.mm.copyOut(evAddr, b);
+        if (mask !== undefined && !t.hasDeliverableSignal()) {
+          t.sigmask = t.savedSigmask!;
+          t.savedSigmask = undefined;
+        }
+        return evs.length;
+      }
+      const now = monotonicNs();
+      if (deadline >= 0n && now >= deadline) {
+        if (mask !== undefined) {
+          t.sigmask = t.savedSigmask!;
+          t.savedSigmask = undefined;
+        }
+        return 0;
+      }
+      const ws = ep.waiters();
+      let timer: { cancel: () => void } | undefined;
+      const timeout = deadline >= 0n ? new Promise<void>((r) => (timer = t.kernel.setTimer(Number(deadline - now) / 1e6, r))) : undefined;
+      const cancel = () => {
+        for (const w of ws) w.cancel();
+        timer?.cancel();
+      };
+      try {
+        await t.block(Promise.race([...ws.map((w) => w.promise), ...(timeout ? [timeout] : [])]), cancel);
+      } finally {
+        cancel();
+      }
+    }
+  } catch (e) {
+    if (e instanceof SysError && e.errno === Errno.ERESTARTSYS) return -Errno.EINTR;
+    if (mask !== undefined && t.savedSigmask !== undefined) {
+      t.sigmask = t.savedSigmask;
+      t.savedSigmask = undefined;
+    }
+    throw e;
+  }
+}
+
+function msDeadline(ms: number): bigint {
+  return ms < 0 ? -1n : monotonicNs() + BigInt(ms) * 1_000_000n;
+}
+
+function epollPwait(t: Task, epfd: bigint, ev: bigint, max: bigint, timeout: bigint, sigmask: bigint, size: bigint): Promise<number> {
+  let mask: bigint | undefined;
+  if (sigmask !== 0n) {
+    if (size !== 8n) fail(Errno.EINVAL);
+    mask = t.mm.readU64(sigmask);
+  }
+  return epollWaitCommon(t, epfd, ev, max, msDeadline(s32(timeout)), mask);
+}
+
+function epollPwait2(t: Task, epfd: bigint, ev: bigint, max: bigint, tsp: bigint, sigmask: bigint, size: bigint): Promise<number> {
+  let deadline = -1n;
+  if (tsp !== 0n) {
+    const sec = t.mm.readI64(tsp);
+    const nsec = t.mm.readI64(tsp + 8n);
+    if (sec < 0n || nsec < 0n || nsec >= 1_000_000_000n) fail(Errno.EINVAL);
+    deadline = monotonicNs() + sec * 1_000_000_000n + nsec;
+  }
+  let mask: bigint | undefined;
+  if (sigmask !== 0n) {
+    if (size !== 8n) fail(Errno.EINVAL);
+    mask = t.mm.readU64(sigmask);
+  }
+  return epollWaitCommon(t, epfd, ev, max, deadline, mask);
+}
+
+// ------------------------------------------------------------------ memfd
+
+const MFD_CLOEXEC = 1, MFD_ALLOW_SEALING = 2, MFD_HUGETLB = 4, MFD_NOEXEC_SEAL = 8, MFD_EXEC = 0x10;
+export const F_SEAL_SEAL = 1, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F_SEAL_WRITE = 8, F_SEAL_FUTURE_WRITE = 0x10, F_SEAL_EXEC = 0x20;
+const memfdFs = new TmpFs('tmpfs', 0o1777);
+const seals = new WeakMap<TmpFile, number>();
+
+function memfdCreate(t: Task, nameAddr: bigint, flagsArg: bigint): number {
+  const flags = u32(flagsArg);
+  if (flags & ~(MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC)) fail(Errno.EINVAL);
+  if (flags & MFD_HUGETLB) fail(Errno.EINVAL);
+  const name = t.mm.copyInString(nameAddr, 250, Errno.EINVAL);
+  const file = new TmpFile(memfdFs, (flags & MFD_NOEXEC_SEAL) ? 0o666 : 0o777, { uid: t.creds.euid, gid: t.creds.egid });
+  seals.set(file, flags & MFD_ALLOW_SEALING ? (flags & MFD_NOEXEC_SEAL ? F_SEAL_EXEC : 0) : F_SEAL_SEAL);
+  const loc = anonInodeFs.locationFor(file, `memfd:${name} (deleted)`);
+  const f = new TmpRegularFile(file, loc, O_RDWR | O_LARGEFILE);
+  return install(t, f, (flags & MFD_CLOEXEC) !== 0);
+}
+
+/** F_ADD_SEALS: memfd files only (EINVAL otherwise); EPERM once F_SEAL_SEAL is set. Seals are recorded, not enforced on writes. */
+export function addSeals(f: FileDescription, s: number): number {
+  if (!(f instanceof TmpRegularFile) || !seals.has(f.file)) fail(Errno.EINVAL);
+  if (s & ~0x3f) fail(Errno.EINVAL);
+  if (!f.writable) fail(Errno.EPERM);
+  const cur = seals.get(f.file)!;
+  if (cur & F_SEAL_SEAL) fail(Errno.EPERM);
+  seals.set(f.file, cur | s);
+  return 0;
+}
+export function getSeals(f: FileDescription): number {
+  if (!(f instanceof TmpRegularFile) || !seals.has(f.file)) fail(Errno.EINVAL);
+  return seals.get(f.file)!;
+}
+
+// ------------------------------------------------------------------ flock
+
+function flockSys(t: Task, fd: bigint, op: bigint): Promise<number> {
+  const f = t.fdTable.get(s32(fd)) ?? fail(Errno.EBADF);
+  return flock(t, f, s32(op));
+}
+
+export const eventSyscalls: SyscallDef[] = [
+  { nr: 284, name: 'eventfd', args: 'u', fn: (t, v) => eventfd2(t, v, 0n) },
+  { nr: 290, name: 'eventfd2', args: 'ux', fn: eventfd2 },
+  { nr: 213, name: 'epoll_create', args: 'i', fn: (t, n) => (s32(n) <= 0 ? -Errno.EINVAL : epollCreate1(t, 0n)) },
+  { nr: 291, name: 'epoll_create1', args: 'x', fn: epollCreate1 },
+  { nr: 233, name: 'epoll_ctl', args: 'fifp', fn: epollCtl },
+  { nr: 232, name: 'epoll_wait', args: 'fpii', fn: (t, e, ev, m, to) => epollWaitCommon(t, e, ev, m, msDeadline(s32(to))) },
+  { nr: 281, name: 'epoll_pwait', args: 'fpiipn', fn: epollPwait },
+  { nr: 441, name: 'epoll_pwait2', args: 'fpippn', fn: epollPwait2 },
+  { nr: 319, name: 'memfd_create', args: 'sx', fn: memfdCreate, support: 'partial' },
+  { nr: 73, name: 'flock', args: 'fi', fn: flockSys },
+];
