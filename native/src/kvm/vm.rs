@@ -399,7 +399,14 @@ impl Vcpu {
                     }
                 }
                 Ok(other) => {
-                    let why = format!("unexpected exit {other:?}");
+                    let mut why = format!("unexpected exit {other:?}");
+                    // Where it happened, for diagnosis (a triple fault leaves the faulting state).
+                    if let (Ok(r), Ok(sr)) = (self.fd.get_regs(), self.fd.get_sregs()) {
+                        why += &format!(
+                            " at rip={:#x} rsp={:#x} cs={:#x} cr2={:#x} cr3={:#x}",
+                            r.rip, r.rsp, sr.cs.selector, sr.cr2, sr.cr3
+                        );
+                    }
                     self.dead = Some(why);
                     return Exit::Dead;
                 }
