@@ -28,6 +28,23 @@ export function realtimeNs(): bigint {
 
 /** Current value of `clock` for task `t`, ns (EINVAL for unknown clocks). */
 export function clockNs(t: Task, clock: number): bigint {
+  if (clock < 0) {
+    // Dynamic CPU clocks (clock_getcpuclockid(3), pthread_getcpuclockid(3)): ~id << 3 | type, where
+    // type 2 is a process's CPU clock (CPUCLOCK_SCHED|…) and 6 a thread's (CPUCLOCK_PERTHREAD).
+    const id = ~(clock >> 3);
+    const type = clock & 7;
+    if (type === 6) {
+      const target = id === 0 ? t : t.kernel.tasks.get(id);
+      if (!target || target.tg !== t.tg) fail(Errno.EINVAL);
+      return target.ctx.cpuNs();
+    }
+    if (type === 2) {
+      const g = id === 0 ? t.tg : t.kernel.threadGroups.get(id);
+      if (!g) fail(Errno.EINVAL);
+      return groupCpuNs(g);
+    }
+    fail(Errno.EINVAL);
+  }
   switch (clock) {
     case CLOCK_REALTIME: case CLOCK_REALTIME_COARSE: case CLOCK_REALTIME_ALARM: case CLOCK_TAI:
       return realtimeNs();
