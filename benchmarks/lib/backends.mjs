@@ -138,8 +138,8 @@ export function toolVersions() {
   const proot = capture(['proot', '--version'], { withStderr: true });
   return {
     node: process.version,
-    runc: which('runc') ? first(['runc', '--version']) : undefined,
-    runsc: which('runsc') ? first(['runsc', '--version']) : undefined,
+    runc: which('runc') ? first(['runc', '--version'])?.replace(/^runc version /, '') : undefined,
+    runsc: which('runsc') ? first(['runsc', '--version'])?.replace(/^runsc version /, '') : undefined,
     proot: proot ? (proot.match(/v?\d+\.\d+\.\d+/) ?? [proot.split('\n')[0]])[0] : undefined,
     gcc: first(['gcc', '--version']),
     python3: first(['/usr/bin/python3', '--version']),

@@ -37,7 +37,7 @@ export function markdown(results, { detail = true, heading = '#' } = {}) {
       `(other work was running on the machine${m.loadavgMax > 1 ? ': expect noise' : ''}).`,
   );
   L.push(
-    `Versions: node ${v.node}; runc ${v.runc ?? '–'}; runsc ${v.runsc ?? '–'}; proot ${v.proot ?? '–'}; ${v.python3 ?? ''}; ` +
+    `Versions: node ${v.node}; runc ${v.runc?.replace(/^runc version /, '') ?? '–'}; runsc ${v.runsc?.replace(/^runsc version /, '') ?? '–'}; proot ${v.proot ?? '–'}; ${v.python3 ?? ''}; ` +
       `tsvisor ${v.tsvisorCommit?.slice(0, 12) ?? '?'}${v.tsvisorDirty ? ' (work tree had uncommitted changes)' : ''}.`,
   );
   L.push(
@@ -59,18 +59,25 @@ export function markdown(results, { detail = true, heading = '#' } = {}) {
         const c = cell(results, w.id, b.id, p);
         if (!c) return '';
         if (c.median === undefined) return `fails`;
-        return `${fmt(c.median)}${b.id === 'native' ? '' : ` ${fmtRatio(c.ratio)}`}`;
+        return `${fmt(c.median)}${b.id === 'native' ? '' : ` ${fmtRatio(c.ratio)}`}${c.errors?.length ? ` ⚠${c.errors.length}` : ''}`;
       });
       L.push(`| ${w.title} | ${w.unit} | ${cells.join(' | ')} |`);
     }
-    for (const w of results.pending ?? []) L.push(`| ${w.title} | | ${bs.map(() => w.reason).join(' | ')} |`);
     L.push('');
   }
+  if (results.results.some((c) => c.errors?.length && c.median !== undefined))
+    L.push('⚠n: n runs of that cell (warm-up included) failed and are left out of the median: see Failures.\n');
+  const pending = results.pending ?? [];
+  for (const reason of new Set(pending.map((x) => x.reason)))
+    L.push(`Not run yet (${reason}): ${pending.filter((x) => x.reason === reason).map((x) => x.title).join(', ')}.\n`);
   const failures = results.results.filter((r) => r.errors?.length);
   if (failures.length) {
     L.push(`${h2} Failures`);
     L.push('');
-    for (const f of failures) L.push(`- ${f.workload} on ${f.backend} (${f.placement}): ${f.errors[0]}`);
+    for (const f of failures) {
+      const more = f.errors.length > 1 ? ` (${f.errors.length} failures${f.values.length ? `, ${f.values.length} runs succeeded` : ''}; the others: ${[...new Set(f.errors.slice(1))].join(' / ')})` : '';
+      L.push(`- ${f.workload} on ${f.backend} (${f.placement}): ${f.errors[0]}${more}`);
+    }
     L.push('');
   }
   if (results.exits?.length) {
