@@ -10,6 +10,7 @@ import { Errno, SysError, fail } from '../errno.js';
 import { native } from '../../native.js';
 import type { Task } from '../task/task.js';
 import { AnonFs } from '../vfs/anon.js';
+import { TmpSpecial, type TmpFs, type TmpInode } from './tmpfs.js';
 import {
   FIONREAD, O_APPEND, O_RDWR, POLLIN, POLLOUT, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFDIR, TCGETS, TCSETS, TCSETSF, TCSETSW,
   TIOCGPGRP, TIOCGWINSZ, TIOCSCTTY, TIOCSPGRP, TIOCSWINSZ,
@@ -239,4 +240,41 @@ export class HostStreamFile extends FileDescription {
         fail(Errno.ENOTTY);
     }
   }
+}
+
+/**
+ * devpts's entry for the host terminal the sandbox's stdio is attached to: named like the path its
+ * descriptions show (/dev/pts/0), with the very stat fstat(2) gives on them, so glibc's ttyname()
+ * (readlink of /proc/self/fd/N, then a stat that must match) finds it, and opening it opens the
+ * terminal (as /dev/tty does).
+ */
+export function hostTerminalEntries(fs: TmpFs): Array<[string, TmpInode]> {
+  const term = hostTerminal;
+  if (!term) return [];
+  let node = terminalNodes.get(fs);
+  if (!node) {
+    node = newTerminalNode(fs, term);
+    terminalNodes.set(fs, node);
+  }
+  return [['0', node]];
+}
+
+const terminalNodes = new WeakMap<TmpFs, TmpInode>();
+
+/** Made on first use: tmpfs.ts and this module import each other, so TmpSpecial is not ready at load. */
+function newTerminalNode(fs: TmpFs, term: HostFdState): TmpInode {
+  class HostTerminalNode extends TmpSpecial {
+    constructor() {
+      super(fs, S_IFCHR | 0o620, { uid: 0, gid: 0 });
+    }
+    override stat(): Stat {
+      const s = native.hostFstat(term.fd);
+      if (typeof s === 'number') throw new SysError(-s);
+      return fromHostStat(s);
+    }
+    override open(req: OpenRequest): FileDescription {
+      return HostStreamFile.openTerminal(req.flags);
+    }
+  }
+  return new HostTerminalNode();
 }

@@ -120,6 +120,8 @@ export class TmpDir extends TmpInode {
   readonly entries = new Map<string, TmpInode>();
   readonly whiteouts = new Set<string>();
   opaque = false;
+  /** Entries computed at lookup time (devpts's view of the host terminal), after the stored ones. */
+  extra: (() => Array<[string, TmpInode]>) | undefined;
 
   constructor(fs: TmpFs, mode: number, owner: Owner, public parent: TmpDir | null) {
     super(fs, S_IFDIR | (mode & 0o7777), owner);
@@ -131,11 +133,12 @@ export class TmpDir extends TmpInode {
   }
 
   override lookup(name: string): TmpInode {
-    return this.entries.get(name) ?? fail(Errno.ENOENT);
+    return this.entries.get(name) ?? this.extra?.().find(([n]) => n === name)?.[1] ?? fail(Errno.ENOENT);
   }
 
   override readdir(): DirEntry[] {
-    return [...this.entries].map(([name, i]) => ({ name, ino: i.ino, type: dtype(i.mode) }));
+    const all = [...this.entries, ...(this.extra?.() ?? []).filter(([n]) => !this.entries.has(n))];
+    return all.map(([name, i]) => ({ name, ino: i.ino, type: dtype(i.mode) }));
   }
 
   private add(name: string, i: TmpInode): TmpInode {

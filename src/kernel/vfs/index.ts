@@ -11,6 +11,7 @@ import { Vfs } from './vfs.js';
 import type { KernelInfo } from './kernelinfo.js';
 import { HostFs } from '../fs/host.js';
 import { OverlayFs } from '../fs/overlay.js';
+import { hostTerminalEntries } from '../fs/hoststream.js';
 import { TmpFs } from '../fs/tmpfs.js';
 import { ProcFs } from '../fs/proc.js';
 import { createDevFs } from '../fs/dev.js';
@@ -90,6 +91,13 @@ const HOST_PSEUDO = /^\/(proc|sys|dev)(\/|$)/;
  * host root is read-only, or on the host for a writable root). Bind mounts of host /proc, /sys, /dev are refused (EPERM).
  * Throws SysError on failure.
  */
+/** devpts: for now the host terminal of the sandbox's stdio, if any, as /dev/pts/0 (no ptmx yet). */
+function createDevpts(): TmpFs {
+  const fs = new TmpFs('devpts', 0o755, 1 << 20);
+  fs.root().extra = () => hostTerminalEntries(fs);
+  return fs;
+}
+
 export function createVfs(kernel: KernelInfo, opts: VfsOptions): Vfs {
   const host = new HostFs(opts.root, opts.readonly || opts.overlay);
   const layered = opts.overlay || opts.readonly;
@@ -144,7 +152,7 @@ export function createVfs(kernel: KernelInfo, opts: VfsOptions): Vfs {
         mountAt(dest, createSysFs(cpus), flagsFrom(m.options, { readonly: true, nosuid: true, nodev: true, noexec: true }), 'sysfs');
         break;
       case 'devpts':
-        mountAt(dest, new TmpFs('devpts', 0o755, 1 << 20), flagsFrom(m.options, { nosuid: true, noexec: true }), 'devpts');
+        mountAt(dest, createDevpts(), flagsFrom(m.options, { nosuid: true, noexec: true }), 'devpts');
         break;
       case 'mqueue':
         mountAt(dest, new TmpFs('mqueue', 0o1777, 1 << 20), flagsFrom(m.options, { nosuid: true, nodev: true, noexec: true }), 'mqueue');
@@ -160,7 +168,7 @@ export function createVfs(kernel: KernelInfo, opts: VfsOptions): Vfs {
     mountAt('/dev', createDevFs(), flagsFrom([], { nosuid: true }), 'tmpfs');
     devIsOurs = true;
   }
-  if (devIsOurs && !done.has('/dev/pts')) mountAt('/dev/pts', new TmpFs('devpts', 0o755, 1 << 20), flagsFrom([], { nosuid: true, noexec: true }), 'devpts');
+  if (devIsOurs && !done.has('/dev/pts')) mountAt('/dev/pts', createDevpts(), flagsFrom([], { nosuid: true, noexec: true }), 'devpts');
   if (!done.has('/sys')) mountAt('/sys', createSysFs(cpus), flagsFrom([], { readonly: true, nosuid: true, nodev: true, noexec: true }), 'sysfs');
   if (opts.readonly && !opts.overlay) vfs.rootMount.flags = { ...vfs.rootMount.flags, readonly: true };
   return vfs;
