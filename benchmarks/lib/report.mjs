@@ -169,7 +169,8 @@ export function svgChart(results, w) {
       const my = y + barH / 2;
       o.push(`<line x1="${x(c.min).toFixed(1)}" x2="${x(c.max).toFixed(1)}" y1="${my}" y2="${my}" stroke="#333"/>`);
       const ratio = b.id === 'native' ? '' : ` ${fmtRatio(c.ratio)}`;
-      o.push(`<text x="${(x(c.max) + 4).toFixed(1)}" y="${y + barH - 3}">${esc(fmt(c.median) + ratio)}</text>`);
+      const warn = c.errors?.length ? ` (${c.errors.length} failed)` : '';
+      o.push(`<text x="${(x(c.max) + 4).toFixed(1)}" y="${y + barH - 3}">${esc(fmt(c.median) + ratio + warn)}</text>`);
     });
   });
   o.push(`<line x1="${left}" x2="${left}" y1="${top - 4}" y2="${height - 26}" stroke="#333"/>`);
