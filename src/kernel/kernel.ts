@@ -340,6 +340,7 @@ export class Kernel implements KernelInfo {
     if (p) {
       p.childTicks[0] += tg.deadTicks[0] + tg.childTicks[0];
       p.childTicks[1] += tg.deadTicks[1] + tg.childTicks[1];
+      p.childNs += tg.deadNs + tg.childNs;
       p.childMaxRssKb = Math.max(p.childMaxRssKb, tg.maxRssKb, tg.childMaxRssKb);
     }
     tg.parent?.children.delete(tg);

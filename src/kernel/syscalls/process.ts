@@ -12,7 +12,7 @@ import {
   SigInfo, SI_USER, SI_TKILL, NSIG, CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED, SIGCHLD,
 } from '../signal/signal.js';
 import { execve } from '../loader/exec.js';
-import { groupCpuTicks } from '../kernel.js';
+import { groupCpuNs, groupCpuTicks } from '../kernel.js';
 
 const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_PIDFD = 0x1000,
   CLONE_PTRACE = 0x2000, CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000, CLONE_THREAD = 0x10000,
@@ -231,7 +231,7 @@ async function wait4(t: Task, pidArg: bigint, statusAddr: bigint, options: bigin
     if (r === null) fail(Errno.ECHILD);
     if (r) {
       if (statusAddr !== 0n) t.mm.writeI32(statusAddr, r.wstatus);
-      if (rusageAddr !== 0n) t.mm.copyOut(rusageAddr, new Uint8Array(144));
+      if (rusageAddr !== 0n) t.mm.copyOut(rusageAddr, childRusage(r.tg));
       consume(t, r, false);
       return r.tg.pid;
     }
@@ -266,7 +266,7 @@ async function waitid(t: Task, idtype: bigint, id: bigint, infop: bigint, option
         const si = SigInfo.child(r.code, r.tg.pid, r.tg.leader?.creds.ruid ?? 0, r.status);
         t.mm.copyOut(infop, si.raw);
       }
-      if (rusageAddr !== 0n) t.mm.copyOut(rusageAddr, new Uint8Array(144));
+      if (rusageAddr !== 0n) t.mm.copyOut(rusageAddr, childRusage(r.tg));
       consume(t, r, (opts & WNOWAIT) !== 0);
       return 0;
     }
@@ -682,18 +682,30 @@ function prctl(t: Task, option: bigint, a2: bigint): number {
   return 0;
 }
 
-/** struct rusage with utime/stime from CPU ticks (100 Hz) and maxrss in KiB. */
-function rusage(ticks: [number, number], maxRssKb: number): Uint8Array {
+/**
+ * struct rusage: CPU time `ns` split between ru_utime and ru_stime in the ratio of the user/system
+ * `ticks` (all user when no tick was counted yet), and ru_maxrss in KiB.
+ */
+function rusage(ticks: [number, number], ns: bigint, maxRssKb: number): Uint8Array {
   const b = new Uint8Array(144);
   const dv = new DataView(b.buffer);
-  const tv = (off: number, t: number) => {
-    dv.setBigInt64(off, BigInt(Math.floor(t / 100)), true);
-    dv.setBigInt64(off + 8, BigInt((t % 100) * 10000), true);
+  const total = ticks[0] + ticks[1];
+  const sysNs = total > 0 ? (ns * BigInt(ticks[1])) / BigInt(total) : 0n;
+  const tv = (off: number, t: bigint) => {
+    const us = t / 1000n;
+    dv.setBigInt64(off, us / 1_000_000n, true);
+    dv.setBigInt64(off + 8, us % 1_000_000n, true);
   };
-  tv(0, ticks[0]);
-  tv(16, ticks[1]);
+  tv(0, ns - sysNs);
+  tv(16, sysNs);
   dv.setBigInt64(32, BigInt(maxRssKb), true);
   return b;
+}
+
+/** What wait4(2)/waitid(2) report for a child: its own and its waited-for children's usage. */
+function childRusage(c: ThreadGroup): Uint8Array {
+  const ticks: [number, number] = [c.deadTicks[0] + c.childTicks[0], c.deadTicks[1] + c.childTicks[1]];
+  return rusage(ticks, c.deadNs + c.childNs, Math.max(c.maxRssKb, c.childMaxRssKb));
 }
 
 /** getrusage(2): CPU times and peak RSS; the remaining counters are not tracked (0). */
@@ -702,11 +714,11 @@ function getrusage(t: Task, who: bigint, addr: bigint): number {
   let b: Uint8Array;
   if (w === 0) {
     t.mm.noteRss(t.tg);
-    b = rusage(groupCpuTicks(t.tg), t.tg.maxRssKb);
+    b = rusage(groupCpuTicks(t.tg), groupCpuNs(t.tg), t.tg.maxRssKb);
   } else if (w === -1) {
-    b = rusage(t.tg.childTicks, t.tg.childMaxRssKb);
+    b = rusage(t.tg.childTicks, t.tg.childNs, t.tg.childMaxRssKb);
   } else if (w === 1) {
-    b = rusage(t.ctx.cpuTicks(), Math.max(t.tg.maxRssKb, t.mm.rssKb()));
+    b = rusage(t.ctx.cpuTicks(), t.ctx.cpuNs(), Math.max(t.tg.maxRssKb, t.mm.rssKb()));
   } else fail(Errno.EINVAL);
   t.mm.copyOut(addr, b);
   return 0;

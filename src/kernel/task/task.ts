@@ -77,6 +77,8 @@ export class ThreadGroup {
   startTime = Date.now();
   /** CPU ticks [user, sys] of waited-for children (getrusage RUSAGE_CHILDREN, times tms_c*). */
   childTicks: [number, number] = [0, 0];
+  /** The same children's CPU time in ns (finer than ticks). */
+  childNs = 0n;
   /** Peak resident set of the process and of its waited-for children, KiB. */
   maxRssKb = 0;
   childMaxRssKb = 0;
