@@ -9,7 +9,8 @@
 //   node benchmarks/run.mjs --report results/X.json [--summary]   redo X.md and the charts from X.json
 //
 // Backends: native, runc (generated bundle over the host's /usr and /etc), runsc ptrace and kvm
-// (`runsc do`), tsvisor ptrace and kvm (`tsvisor do`), proot. Missing Debian packages (runc, runsc,
+// (`runsc do`), tsvisor ptrace and kvm (`tsvisor do`), `tsvisor run` of an OCI bundle (whole-command
+// workloads only), proot. Missing Debian packages (runc, runsc,
 // proot) are installed with apt-get when running as root (--no-install or BENCH_NO_INSTALL=1 to
 // skip); a backend that is missing or fails its probe is reported with the reason, never fatal.
 // Every cell runs unpinned and pinned to CPU 0 (taskset -c 0): CPU placement changes trap costs
@@ -166,7 +167,8 @@ for (const b of backends) {
   const r = await run(b.argv(['/bin/true']), { cwd: work.dir, env, timeoutMs: b.probeTimeoutMs });
   if (r.timedOut && b.cleanup) await b.cleanup();
   if (r.code === 0) {
-    status.push({ id: b.id, label: b.label, status: 'ok', probeMs: r.ms });
+    const only = b.applies ? workloads.filter((w) => b.applies(w)).map((w) => w.id) : undefined;
+    status.push({ id: b.id, label: b.label, status: 'ok', probeMs: r.ms, ...(only ? { workloads: only } : {}) });
     log(`${b.id}: ok (/bin/true in ${r.ms.toFixed(0)} ms)`);
   } else {
     const hangs = r.timedOut;
@@ -181,17 +183,18 @@ const results = [];
 for (const placement of opts.placements) {
   for (const w of workloads) {
     const n = w.iters ? (opts.quick ? w.iters.quick : w.iters.full) : undefined;
-    const cells = new Map(okBackends.map((b) => [b.id, { workload: w.id, backend: b.id, placement, iterations: n, values: [], wallMs: [], errors: [] }]));
+    const applicable = okBackends.filter((b) => !b.applies || b.applies(w));
+    const cells = new Map(applicable.map((b) => [b.id, { workload: w.id, backend: b.id, placement, iterations: n, values: [], wallMs: [], errors: [] }]));
     // A failed run is recorded and the next one tried; a time-out ends the cell (it would cost minutes).
     const alive = (b) => !cells.get(b.id).errors.some((e) => /timed out/.test(e));
     if (!opts.quick) {
-      for (const b of okBackends) {
+      for (const b of applicable) {
         const r = await runOnce(w, b, placement, n);
         if (r.error) cells.get(b.id).errors.push(`warm-up: ${r.error}`);
       }
     }
     for (let i = 0; i < opts.runs; i++) {
-      for (const b of okBackends) {
+      for (const b of applicable) {
         if (!alive(b)) continue;
         const r = await runOnce(w, b, placement, n);
         const c = cells.get(b.id);

@@ -11,7 +11,7 @@ import { makeRuncBundle, REPO_ROOT } from './setup.mjs';
 
 const STATS_WRAPPER = path.join(REPO_ROOT, 'benchmarks', 'lib', 'tsvisor-stats.mjs');
 
-export const BACKEND_ORDER = ['native', 'runc', 'runsc-ptrace', 'runsc-kvm', 'tsvisor-ptrace', 'tsvisor-kvm', 'proot'];
+export const BACKEND_ORDER = ['native', 'runc', 'runsc-ptrace', 'runsc-kvm', 'tsvisor-ptrace', 'tsvisor-kvm', 'tsvisor-oci', 'proot'];
 
 /** Debian packages the harness may install, by backend. */
 const PACKAGES = { runc: 'runc', 'runsc-ptrace': 'runsc', 'runsc-kvm': 'runsc', proot: 'proot' };
@@ -86,6 +86,29 @@ export function makeBackends(ids, work, { tsvisorRoot = REPO_ROOT } = {}) {
     'tsvisor-kvm': () => {
       if (!fs.existsSync('/dev/kvm')) return { unavailable: 'no /dev/kvm' };
       return tsvisorBackend('kvm', tsvisorRoot);
+    },
+    // `tsvisor run` of the same kind of OCI bundle runc gets (ptrace): the path Docker takes. Only the
+    // whole-command workloads: inside, it is the same kernel and platform as `tsvisor do`.
+    'tsvisor-oci': () => {
+      const bin = path.join(tsvisorRoot, 'bin', 'tsvisor.js');
+      if (!fs.existsSync(path.join(tsvisorRoot, 'dist', 'src', 'cli', 'main.js'))) return { unavailable: `${tsvisorRoot}/dist not built (npm run build)` };
+      const state = path.join(work.dir, 'tsvisor-state');
+      const { bundle, writeConfig } = makeRuncBundle(work);
+      return {
+        label: 'tsvisor run (OCI)',
+        tmp: '/tmp',
+        applies: (w) => w.kind === 'command',
+        argv: (cmd) => {
+          writeConfig(cmd, work.dir);
+          const id = `tsvbench-${process.pid}-${containerSeq++}`;
+          return [process.execPath, bin, '--root', state, '--platform', 'ptrace', 'run', '--bundle', bundle, id];
+        },
+        async cleanup() {
+          const out = capture([process.execPath, bin, '--root', state, 'list', '-q']) ?? '';
+          for (const id of out.split('\n').filter(Boolean))
+            await run([process.execPath, bin, '--root', state, 'delete', '-f', id], { timeoutMs: 30_000 });
+        },
+      };
     },
     proot: () => {
       const proot = which('proot');

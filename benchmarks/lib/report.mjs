@@ -12,7 +12,7 @@ export function fmt(v) {
   return v.toFixed(3);
 }
 
-const fmtRatio = (r) => (r === undefined || r === null || !Number.isFinite(r) ? '' : r >= 10 ? `×${r.toFixed(0)}` : `×${r.toFixed(1)}`);
+const fmtRatio = (r) => (r === undefined || r === null || !Number.isFinite(r) ? "" : r >= 10 ? `×${r.toFixed(0)}` : r >= 0.1 ? `×${r.toFixed(1)}` : `×${r.toFixed(2)}`);
 
 function cell(results, w, b, p) {
   return results.results.find((r) => r.workload === w && r.backend === b && r.placement === p);
@@ -57,7 +57,7 @@ export function markdown(results, { detail = true, heading = '#' } = {}) {
       const cells = bs.map((b) => {
         if (b.status !== 'ok') return backendNote(b);
         const c = cell(results, w.id, b.id, p);
-        if (!c) return '';
+        if (!c) return b.workloads && !b.workloads.includes(w.id) ? '·' : '';
         if (c.median === undefined) return `fails`;
         return `${fmt(c.median)}${b.id === 'native' ? '' : ` ${fmtRatio(c.ratio)}`}${c.errors?.length ? ` ⚠${c.errors.length}` : ''}`;
       });
@@ -65,6 +65,7 @@ export function markdown(results, { detail = true, heading = '#' } = {}) {
     }
     L.push('');
   }
+  if (bs.some((b) => b.workloads)) L.push('·: not run on that backend (tsvisor run: whole-command workloads only; inside it is the kernel and platform of tsvisor do).\n');
   if (results.results.some((c) => c.errors?.length && c.median !== undefined))
     L.push('⚠n: n runs of that cell (warm-up included) failed and are left out of the median: see Failures.\n');
   const pending = results.pending ?? [];
@@ -104,7 +105,7 @@ export function markdown(results, { detail = true, heading = '#' } = {}) {
     L.push(`|---|---|${results.options.placements.map(() => '---').join('|')}|`);
     for (const w of results.workloads)
       for (const b of bs) {
-        if (b.status !== 'ok') continue;
+        if (b.status !== 'ok' || (b.workloads && !b.workloads.includes(w.id))) continue;
         const cells = results.options.placements.map((p) => {
           const c = cell(results, w.id, b.id, p);
           if (!c || c.median === undefined) return 'fails';
@@ -161,7 +162,7 @@ export function svgChart(results, w) {
       const y = gy + pi * barH;
       const c = cell(results, w.id, b.id, p);
       if (b.status !== 'ok' || !c || c.median === undefined) {
-        const why = b.status === 'hangs' ? 'hangs' : b.status !== 'ok' ? 'n/a' : c ? 'fails' : '';
+        const why = b.status === 'hangs' ? 'hangs' : b.status !== 'ok' ? 'n/a' : c ? 'fails' : b.workloads ? 'not run on this backend' : '';
         o.push(`<text x="${left + 4}" y="${y + barH - 3}" fill="#999">${esc(why)}</text>`);
         return;
       }

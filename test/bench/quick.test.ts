@@ -11,6 +11,8 @@ interface Backend {
   id: string;
   status: 'ok' | 'unavailable' | 'hangs' | 'failed';
   reason?: string;
+  /** Only these workloads apply to the backend (absent: all). */
+  workloads?: string[];
 }
 interface Cell {
   workload: string;
@@ -52,11 +54,12 @@ describe('benchmarks: --quick', () => {
     // broken on a given host (runsc's kvm platform hangs on PVM-based KVM), which is reported.
     expect(status['native']?.status).toBe('ok');
     expect(status['tsvisor-ptrace']?.status, status['tsvisor-ptrace']?.reason).toBe('ok');
+    expect(status['tsvisor-oci']?.status, status['tsvisor-oci']?.reason).toBe('ok');
     if (fs.existsSync('/dev/kvm')) expect(status['tsvisor-kvm']?.status, status['tsvisor-kvm']?.reason).toBe('ok');
 
     const missing: string[] = [];
     for (const b of doc.backends.filter((x) => x.status === 'ok'))
-      for (const w of doc.workloads)
+      for (const w of doc.workloads.filter((x) => !b.workloads || b.workloads.includes(x.id)))
         for (const p of doc.options.placements) {
           const c = doc.results.find((x) => x.backend === b.id && x.workload === w.id && x.placement === p);
           if (!c || typeof c.median !== 'number' || !Number.isFinite(c.median))
