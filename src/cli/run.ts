@@ -1,8 +1,12 @@
-/** `tsvisor run --bundle DIR ID`: create and start an OCI bundle in the foreground. */
+/**
+ * `tsvisor run --bundle DIR ID`: create and start an OCI bundle in the foreground. Errors (a bad
+ * config.json, an executable that cannot run) go to --log as for the other OCI commands.
+ */
 import type { Command } from 'commander';
 import { debugLogger, runSandbox } from '../sandbox/sandbox.js';
 import { pickDefined, type SandboxFlags } from './flags.js';
 import { loadConfig } from '../runtime/config.js';
+import { ociAction } from './common.js';
 
 export function register(program: Command): void {
   program
@@ -14,7 +18,7 @@ export function register(program: Command): void {
     .option('--debug', 'print kernel diagnostics to stderr')
     .option('--debug-log <file>', 'append kernel diagnostics to this file')
     .argument('<id>', 'container id')
-    .action(async (_id: string, opts: { bundle: string } & SandboxFlags) => {
+    .action(ociAction(program, async (_ctx, _id: string, opts: { bundle: string } & SandboxFlags) => {
       const g = { ...program.opts<SandboxFlags>(), ...pickDefined(opts) };
       const cfg = loadConfig(opts.bundle);
       const { code } = await runSandbox({
@@ -24,6 +28,7 @@ export function register(program: Command): void {
         overlay: false,
         mounts: cfg.mounts,
         hostname: cfg.hostname,
+        seccomp: cfg.seccomp,
         argv: cfg.process.args,
         env: cfg.process.env,
         cwd: cfg.process.cwd,
@@ -35,5 +40,5 @@ export function register(program: Command): void {
       });
       // The platform's handles keep the event loop alive: exit explicitly with the init's status.
       process.exit(code);
-    });
+    }));
 }

@@ -17,6 +17,7 @@ import { buildSyscallTable, syscallName } from './syscalls/table.js';
 import { createVfs, FdTable, type Vfs, type VfsOptions, type KernelInfo, type ProcInfo } from './vfs/index.js';
 import { execve } from './loader/exec.js';
 import type { Strace } from './policy/strace.js';
+import type { SeccompProfile } from './policy/seccomp.js';
 import { WaitQueue } from './ipc/waitqueue.js';
 
 export interface KernelOptions {
@@ -26,6 +27,8 @@ export interface KernelOptions {
   /** Where kernel diagnostics go (unimplemented syscalls, bugs). */
   log: (msg: string) => void;
   strace?: Strace;
+  /** The OCI seccomp profile to enforce on every application syscall. */
+  seccomp?: SeccompProfile;
 }
 
 export interface InitSpec {
@@ -61,6 +64,7 @@ export class Kernel implements KernelInfo {
   domainname = '(none)';
   readonly bootTime = Date.now();
   readonly strace: Strace | undefined;
+  readonly seccomp: SeccompProfile | undefined;
   private nextPid = 1;
   private readonly unimplementedSeen = new Set<number>();
   readonly log: (msg: string) => void;
@@ -78,6 +82,7 @@ export class Kernel implements KernelInfo {
     this.log = opts.log;
     this.hostname = opts.hostname;
     this.strace = opts.strace;
+    this.seccomp = opts.seccomp;
     this.mf = new MemoryFile();
     this.vfs = createVfs(this, opts.vfs);
     this.syscalls = buildSyscallTable();

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { MountSpec } from '../kernel/vfs/index.js';
+import { SeccompProfile, SeccompProfileError } from '../kernel/policy/seccomp.js';
 
 export interface OciProcess {
   args: string[];
@@ -37,6 +38,8 @@ export interface OciConfig {
   rootReadonly: boolean;
   hostname: string;
   mounts: MountSpec[];
+  /** linux.seccomp, compiled (undefined: no profile). */
+  seccomp?: SeccompProfile;
 }
 
 export class ConfigError extends Error {}
@@ -116,6 +119,7 @@ export function loadConfig(bundle: string): OciConfig {
     rootReadonly: root.readonly === true,
     hostname: typeof raw.hostname === 'string' ? raw.hostname : 'tsvisor',
     mounts,
+    seccomp: parseSeccomp(raw.linux),
   };
 }
 
@@ -138,4 +142,14 @@ function parseHooks(h: unknown): Record<HookKind, OciHook[]> {
     });
   }
   return out;
+}
+
+function parseSeccomp(linux: unknown): SeccompProfile | undefined {
+  if (!isObj(linux) || linux.seccomp === undefined || linux.seccomp === null) return undefined;
+  try {
+    return SeccompProfile.parse(linux.seccomp);
+  } catch (e) {
+    if (e instanceof SeccompProfileError) throw new ConfigError(e.message);
+    throw e;
+  }
 }

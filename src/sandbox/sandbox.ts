@@ -10,10 +10,13 @@ import { shellStatus, type ExitStatus } from '../kernel/task/task.js';
 import { SysError, errnoName } from '../kernel/errno.js';
 import { Strace } from '../kernel/policy/strace.js';
 import type { MountSpec } from '../kernel/vfs/index.js';
+import type { SeccompProfile } from '../kernel/policy/seccomp.js';
 import { SigInfo, SI_USER } from '../kernel/signal/signal.js';
 import { appendFileSync } from 'node:fs';
 
 export interface SandboxSpec {
+  /** OCI seccomp profile enforced on the application's syscalls. */
+  seccomp?: SeccompProfile;
   platform: 'ptrace' | 'kvm';
   root: string;
   readonlyRoot: boolean;
@@ -75,6 +78,7 @@ export function createKernel(spec: Omit<SandboxSpec, 'argv' | 'env' | 'cwd' | 'u
     log,
     strace: spec.strace ? new Strace(straceOut ?? ((l) => process.stderr.write(l + '\n'))) : undefined,
     vfs: { root: spec.root, readonly: spec.readonlyRoot, overlay: spec.overlay, mounts: spec.mounts, hostname: spec.hostname },
+    seccomp: spec.seccomp,
   });
 }
 

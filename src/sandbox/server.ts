@@ -67,6 +67,7 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
       overlay: false,
       mounts: cfg.mounts,
       hostname: cfg.hostname,
+      seccomp: cfg.seccomp,
       strace: o.strace,
       log,
     }, (l) => log(l));

@@ -243,6 +243,15 @@ export class Task {
     const t0 = trace ? performance.now() : 0;
     const pre = trace ? trace.enter(this, nr, def, a) : undefined;
     let res: number | bigint | null;
+    const verdict = this.kernel.seccomp?.decide(nr, a);
+    if (verdict && verdict.kind !== 'allow') {
+      if (verdict.kind === 'log') this.kernel.log(`seccomp: pid ${this.tg.pid} ${def?.name ?? nr} allowed (SCMP_ACT_LOG)`);
+      else {
+        this.seccompDeny(nr, verdict.kind, verdict.kind === 'errno' ? verdict.errno : 0);
+        if (trace) trace.exit(this, nr, def, a, null, performance.now() - t0, pre);
+        return;
+      }
+    }
     if (!def) {
       this.kernel.unimplemented(nr);
       res = -Errno.ENOSYS;
@@ -271,6 +280,33 @@ export class Task {
     }
     if (trace) trace.exit(this, nr, def, a, res, performance.now() - t0, pre);
     if (res !== null) regs[Reg.rax] = toReg(res);
+  }
+
+  /** Apply a seccomp verdict other than allow/log (see policy/seccomp.ts). */
+  private seccompDeny(nr: number, kind: 'errno' | 'kill-thread' | 'kill-process' | 'trap', errno: number): void {
+    const SIGSYS = 31;
+    if (kind === 'errno') {
+      this.regs[Reg.rax] = toReg(-errno);
+      return;
+    }
+    if (kind === 'trap') {
+      // SIGSYS, si_code SYS_SECCOMP (1), si_call_addr, si_syscall, si_arch (AUDIT_ARCH_X86_64).
+      const info = new SigInfo(SIGSYS, 1);
+      const dv = new DataView(info.raw.buffer);
+      dv.setBigUint64(16, this.regs[Reg.rip]!, true);
+      dv.setInt32(24, nr, true);
+      dv.setUint32(28, 0xc000003e, true);
+      this.regs[Reg.rax] = toReg(-Errno.ENOSYS);
+      this.forceSignal(info);
+      return;
+    }
+    this.kernel.log(`seccomp: pid ${this.tg.pid} killed by the profile at syscall ${nr}`);
+    if (kind === 'kill-process' || this.tg.tasks.size === 1) {
+      this.kernel.groupExit(this.tg, { kind: 'killed', signo: SIGSYS, core: true });
+    } else {
+      this.exitCode = 128 + SIGSYS;
+      this.exitRequested = true;
+    }
   }
 
   // ---------------------------------------------------------------- blocking
