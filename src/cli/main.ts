@@ -18,6 +18,7 @@ import * as featuresCmd from './features.js';
 import * as specCmd from './spec.js';
 import * as updateCmd from './update.js';
 import * as sandboxCmd from './sandbox.js';
+import * as installCmd from './install.js';
 
 export const VERSION = '0.1.0';
 
@@ -52,6 +53,7 @@ export async function main(argv: string[]): Promise<void> {
   execCmd.register(program);
   featuresCmd.register(program, VERSION);
   specCmd.register(program);
+  installCmd.register(program);
   updateCmd.register(program);
   sandboxCmd.register(program);
   await program.parseAsync(argv);
