@@ -160,11 +160,14 @@ export class ProcFs implements Filesystem {
       m.set('status', f((p) => statusText(p, tid)));
       m.set('statm', f((p) => {
         const pages = vmBytes(p) / 4096;
-        return `${pages} ${pages} 0 0 0 ${pages} 0\n`;
+        const rss = Math.floor((p.mm?.rssKb() ?? 0) / 4);
+        return `${pages} ${rss} 0 0 0 ${pages} 0\n`;
       }));
       m.set('cmdline', f((p) => memRange(p, 'arg')));
       m.set('environ', f((p) => memRange(p, 'env'), 0o400));
       m.set('maps', f((p) => mapsText(p)));
+      m.set('smaps', f((p) => smapsText(p)));
+      m.set('fdinfo', () => this.fdinfoDir(pid, uid, gid));
       m.set('comm', f((p) => `${p.comm}\n`, 0o644));
       m.set('mounts', f((p, ctx) => this.mountsText(p, ctx, false)));
       m.set('mountinfo', f((p, ctx) => this.mountsText(p, ctx, true)));
@@ -203,6 +206,28 @@ export class ProcFs implements Filesystem {
       const p = this.proc(pid) ?? fail(Errno.ENOENT);
       for (const [fd, file] of p.fdTable?.entries() ?? []) {
         m.set(String(fd), () => new ProcLink(this, uid, gid, (ctx) => fileLinkText(this.vfs, file, ctx), () => file.location, 0o700));
+      }
+      return m;
+    });
+  }
+
+  /** /proc/[pid]/fdinfo/N: pos, flags (octal, with O_CLOEXEC from the fd table), mnt_id, ino. */
+  private fdinfoDir(pid: number, uid: number, gid: number): ProcDir {
+    return new ProcDir(this, 0o500, uid, gid, () => {
+      const m = new Map<string, () => Inode>();
+      const p = this.proc(pid) ?? fail(Errno.ENOENT);
+      for (const [fd, file] of p.fdTable?.entries() ?? []) {
+        m.set(String(fd), () => new ProcFile(this, 0o400, uid, gid, () => {
+          const cloexec = p.fdTable?.get(fd) && p.fdTable.getCloexec(fd) ? 0o2000000 : 0;
+          const flags = (file.flags | file.accessMode | cloexec).toString(8).padStart(7, '0');
+          let ino = 0;
+          try {
+            ino = file.stat().ino;
+          } catch {
+            /* a file whose stat fails still has fdinfo */
+          }
+          return `pos:\t${file.offset}\nflags:\t${flags}\nmnt_id:\t${file.location.mount.id}\nino:\t${ino}\n`;
+        }));
       }
       return m;
     });
@@ -273,6 +298,33 @@ function mapsText(p: ProcInfo): string {
   return lines.length ? lines.join('\n') + '\n' : '';
 }
 
+/** /proc/[pid]/smaps: the maps lines, each with its sizes (Rss = populated memory-file pages). */
+function smapsText(p: ProcInfo): string {
+  const mm = p.mm;
+  if (!mm) return '';
+  const heads = mapsText(p).split('\n').filter(Boolean);
+  const out: string[] = [];
+  mm.vmas.forEach((v, i) => {
+    const sizeKb = Number(v.end - v.start) / 1024;
+    const rssKb = v.backing ? Math.ceil(mm.mf.populated(v.backing.offset + v.bOff, Number(v.end - v.start)) / 1024) : 0;
+    const anon = v.file ? 0 : rssKb;
+    const shared = v.shared ? rssKb : 0;
+    const priv = v.shared ? 0 : rssKb;
+    const flags = [v.prot & 1 ? 'rd' : '', v.prot & 2 ? 'wr' : '', v.prot & 4 ? 'ex' : '', 'mr', 'mw', 'me', v.shared ? 'sh' : '', v.name === '[stack]' ? 'gd' : '', 'ac']
+      .filter(Boolean).join(' ');
+    out.push(heads[i] ?? '',
+      `Size:           ${String(sizeKb).padStart(8)} kB`, 'KernelPageSize:        4 kB', 'MMUPageSize:           4 kB',
+      `Rss:            ${String(rssKb).padStart(8)} kB`, `Pss:            ${String(rssKb).padStart(8)} kB`,
+      `Shared_Clean:          0 kB`, `Shared_Dirty:   ${String(shared).padStart(8)} kB`,
+      `Private_Clean:         0 kB`, `Private_Dirty:  ${String(priv).padStart(8)} kB`,
+      `Referenced:     ${String(rssKb).padStart(8)} kB`, `Anonymous:      ${String(anon).padStart(8)} kB`,
+      'LazyFree:              0 kB', 'AnonHugePages:         0 kB', 'ShmemPmdMapped:        0 kB', 'FilePmdMapped:         0 kB',
+      'Shared_Hugetlb:        0 kB', 'Private_Hugetlb:       0 kB', 'Swap:                  0 kB', 'SwapPss:               0 kB',
+      'Locked:                0 kB', 'THPeligible:    0', `VmFlags: ${flags}`);
+  });
+  return out.length ? out.join('\n') + '\n' : '';
+}
+
 const STATE_NAMES: Record<string, string> = {
   R: 'R (running)', S: 'S (sleeping)', D: 'D (disk sleep)', T: 'T (stopped)', t: 't (tracing stop)', Z: 'Z (zombie)', X: 'X (dead)',
 };
@@ -292,6 +344,7 @@ function statLine(p: ProcInfo, tid: number, _boot: number): string {
 function statusText(p: ProcInfo, tid: number): string {
   const c = p.creds;
   const kb = Math.floor(vmBytes(p) / 1024);
+  const rss = p.mm?.rssKb() ?? 0;
   const cpus = os.availableParallelism();
   const lines = [
     `Name:\t${p.comm}`, 'Umask:\t0022', `State:\t${STATE_NAMES[p.state] ?? p.state}`, `Tgid:\t${p.pid}`, 'Ngid:\t0',
@@ -301,8 +354,8 @@ function statusText(p: ProcInfo, tid: number): string {
     `NSsid:\t${p.sid}`,
   ];
   if (p.mm) {
-    lines.push(`VmPeak:\t${kb} kB`, `VmSize:\t${kb} kB`, 'VmLck:\t0 kB', 'VmPin:\t0 kB', `VmHWM:\t${kb} kB`, `VmRSS:\t${kb} kB`,
-      `RssAnon:\t${kb} kB`, 'RssFile:\t0 kB', 'RssShmem:\t0 kB', `VmData:\t${kb} kB`, 'VmStk:\t132 kB', 'VmExe:\t0 kB',
+    lines.push(`VmPeak:\t${kb} kB`, `VmSize:\t${kb} kB`, 'VmLck:\t0 kB', 'VmPin:\t0 kB', `VmHWM:\t${rss} kB`, `VmRSS:\t${rss} kB`,
+      `RssAnon:\t${rss} kB`, 'RssFile:\t0 kB', 'RssShmem:\t0 kB', `VmData:\t${kb} kB`, 'VmStk:\t132 kB', 'VmExe:\t0 kB',
       'VmLib:\t0 kB', 'VmPTE:\t0 kB', 'VmSwap:\t0 kB');
   }
   lines.push(`Threads:\t${p.threads.length}`, 'SigQ:\t0/31446', 'SigPnd:\t0000000000000000', 'ShdPnd:\t0000000000000000',
@@ -312,7 +365,8 @@ function statusText(p: ProcInfo, tid: number): string {
     'NoNewPrivs:\t0', 'Seccomp:\t0', 'Seccomp_filters:\t0', `Cpus_allowed:\t${((1 << Math.min(cpus, 31)) - 1).toString(16)}`,
     `Cpus_allowed_list:\t${cpus > 1 ? `0-${cpus - 1}` : '0'}`, 'Mems_allowed:\t1', 'Mems_allowed_list:\t0',
     'voluntary_ctxt_switches:\t0', 'nonvoluntary_ctxt_switches:\t0');
-  return lines.join('\n') + '\n';
+  // Sizes are right-aligned in 8 columns, as the kernel prints them (task_mem()).
+  return lines.map((l) => l.replace(/^(\w+):\t(\d+) kB$/, (_m, k: string, n: string) => `${k}:\t${n.padStart(8)} kB`)).join('\n') + '\n';
 }
 
 function limitsText(): string {
