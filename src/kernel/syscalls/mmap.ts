@@ -6,13 +6,25 @@ import { Errno, fail } from '../errno.js';
 import { s32 } from '../arch.js';
 import type { SyscallDef } from './types.js';
 import type { Task } from '../task/task.js';
+import { getRlimit } from './process.js';
+import { RLIM_INFINITY } from '../task/task.js';
 import { MAP_ANONYMOUS, MAP_SHARED, MAP_TYPE, PROT_WRITE, MAP_SHARED_VALIDATE } from '../mm/mm.js';
 
 const KNOWN_MAP_FLAGS = 0x3 | 0x10 | 0x20 | 0x100 | 0x800 | 0x1000 | 0x2000 | 0x4000 | 0x8000 | 0x10000 | 0x20000 | 0x40000 | 0x80000 | 0x100000 | (0x3f << 26);
 
+/** RLIMIT_AS (9): would the address space grow past the soft limit by `grow` bytes? (ENOMEM) */
+function checkAs(t: Task, grow: bigint): void {
+  const lim = getRlimit(t.tg, 9).cur;
+  if (lim === RLIM_INFINITY) return;
+  let total = 0n;
+  for (const v of t.mm.vmas) total += v.end - v.start;
+  if (total + ((grow + 0xfffn) & ~0xfffn) > lim) fail(Errno.ENOMEM);
+}
+
 function mmap(t: Task, addr: bigint, length: bigint, protArg: bigint, flagsArg: bigint, fdArg: bigint, offset: bigint): bigint {
   const prot = Number(protArg & 0xffffffffn);
   const flags = Number(flagsArg & 0xffffffffn);
+  checkAs(t, length);
   if (prot & ~0x7 & ~0x01000000 & ~0x02000000) fail(Errno.EINVAL);
   if ((flags & MAP_TYPE) === MAP_SHARED_VALIDATE && flags & ~KNOWN_MAP_FLAGS) fail(Errno.EOPNOTSUPP);
   if (flags & MAP_ANONYMOUS) {
@@ -38,8 +50,27 @@ export const mmapSyscalls: SyscallDef[] = [
   { nr: 9, name: 'mmap', args: 'pnxxfx', fn: mmap },
   { nr: 11, name: 'munmap', args: 'pn', fn: (t, a, l) => (t.mm.munmap(a, l), 0) },
   { nr: 10, name: 'mprotect', args: 'pnx', fn: (t, a, l, p) => (t.mm.mprotect(a, l, Number(p & 0xffffffffn)), 0) },
-  { nr: 12, name: 'brk', args: 'p', fn: (t, a) => t.mm.brk(a) },
-  { nr: 25, name: 'mremap', args: 'pnnxp', fn: (t, a, o, n, f, na) => t.mm.mremap(a, o, n, Number(f & 0xffffffffn), na) },
+  {
+    nr: 12, name: 'brk', args: 'p',
+    fn: (t, a) => {
+      // Growing past RLIMIT_AS leaves the break unchanged (brk(2) returns the current break).
+      if (a > t.mm.brkCur) {
+        try {
+          checkAs(t, a - t.mm.brkCur);
+        } catch {
+          return t.mm.brkCur;
+        }
+      }
+      return t.mm.brk(a);
+    },
+  },
+  {
+    nr: 25, name: 'mremap', args: 'pnnxp',
+    fn: (t, a, o, n, f, na) => {
+      if (n > o) checkAs(t, n - o);
+      return t.mm.mremap(a, o, n, Number(f & 0xffffffffn), na);
+    },
+  },
   { nr: 28, name: 'madvise', args: 'pni', fn: (t, a, l, adv) => (t.mm.madvise(a, l, s32(adv)), 0) },
   {
     nr: 26, name: 'msync', args: 'pnx',
