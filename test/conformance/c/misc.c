@@ -4,6 +4,9 @@
 #include "check.h"
 #include <asm/prctl.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/sysinfo.h>
@@ -362,6 +365,28 @@ static void t_enosys(void) {
         }));
 }
 
+/* RLIMIT_AS bounds mmap, mremap and brk (in a child, so the limit does not outlive the section). */
+static void as_limit_child(void) {
+  struct rlimit r = {64 << 20, 64 << 20};
+  MUST(setrlimit(RLIMIT_AS, &r));
+  CHECK_PTR("as_mmap_over_limit", mmap(NULL, 128 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+  void *p = mmap(NULL, 8 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  YES("as_mmap_under_limit", p != MAP_FAILED);
+  CHECK_PTR("as_mremap_over_limit", mremap(p, 8 << 20, 256 << 20, MREMAP_MAYMOVE));
+  void *cur = sbrk(0);
+  YES("as_brk_over_limit_unchanged", (void *)syscall(SYS_brk, (char *)cur + (256 << 20)) == cur);
+  fflush(stdout);
+  _exit(0);
+}
+
+static void t_as_limit(void) {
+  pid_t pid = MUST(fork());
+  if (pid == 0) as_limit_child();
+  int st;
+  MUST(waitpid(pid, &st, 0));
+  YES("as_child_ok", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 static const struct section sections[] = {
     {"uname", t_uname},       {"getrandom", t_getrandom},
     {"arch_prctl", t_arch_prctl}, {"tid_address", t_tid_address},
@@ -369,6 +394,7 @@ static const struct section sections[] = {
     {"umask_ids", t_umask_ids}, {"cwd", t_cwd},
     {"pipe", t_pipe},         {"ioctl", t_ioctl},
     {"prctl", t_prctl},       {"enosys", t_enosys},
+    {"as_limit", t_as_limit},
     {0, 0}};
 
 int main(int argc, char **argv) { return check_main(argc, argv, sections); }
