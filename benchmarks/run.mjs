@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The benchmark harness: every available backend side by side, in one run.
 //
-//   npm run bench                     full run (5 runs per cell after a warm-up), ~15 min on 2 CPUs
+//   npm run bench                     full run (5 runs per cell after a warm-up), ~5 min on 2 CPUs
 //   npm run bench:quick               CI smoke run: 1 run, tiny iteration counts, a few workloads
 //   node benchmarks/run.mjs [--runs N] [--quick] [--backends a,b] [--workloads x,y]
 //                           [--placements unpinned,pinned] [--out DIR] [--no-install] [--keep]
