@@ -123,7 +123,7 @@ const COLORS = { unpinned: '#4e79a7', pinned: '#f28e2b' };
 
 /** One horizontal grouped bar chart (a bar per placement for each backend, min–max whiskers). */
 export function svgChart(results, w) {
-  const bs = results.backends;
+  const bs = results.backends.filter((b) => !b.workloads || b.workloads.includes(w.id));
   const ps = results.options.placements;
   const barH = 14;
   const groupH = ps.length * barH + 10;
@@ -162,7 +162,7 @@ export function svgChart(results, w) {
       const y = gy + pi * barH;
       const c = cell(results, w.id, b.id, p);
       if (b.status !== 'ok' || !c || c.median === undefined) {
-        const why = b.status === 'hangs' ? 'hangs' : b.status !== 'ok' ? 'n/a' : c ? 'fails' : b.workloads ? 'not run on this backend' : '';
+        const why = b.status === 'hangs' ? 'hangs' : b.status !== 'ok' ? 'n/a' : c ? 'fails' : '';
         o.push(`<text x="${left + 4}" y="${y + barH - 3}" fill="#999">${esc(why)}</text>`);
         return;
       }
