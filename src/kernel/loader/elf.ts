@@ -3,7 +3,7 @@
  * fs/binfmt_elf.c: PT_LOAD segments mapped private from the file, bss zeroed, program break after the
  * image, the interpreter loaded at an mmap-chosen base. See elf(5).
  */
-import { Errno, SysError, fail } from '../errno.js';
+import { Errno, fail } from '../errno.js';
 import { pageRoundDown, pageRoundUp } from '../arch.js';
 import { MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_EXEC, PROT_READ, PROT_WRITE, type MappableFile, type MemoryManager } from '../mm/mm.js';
 
@@ -151,4 +151,3 @@ export function loadElf(mm: MemoryManager, file: MappableFile, info: ElfInfo, is
   return { bias, entry: info.entry + bias, phdrAddr, end };
 }
 
-export { SysError };

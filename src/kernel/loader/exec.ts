@@ -6,7 +6,7 @@
  */
 import { randomFillSync } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Errno, SysError, fail } from '../errno.js';
+import { Errno, fail } from '../errno.js';
 import { INITIAL_EFLAGS, NUM_REGS, Reg, USER_CS, USER_SS, pageRoundUp } from '../arch.js';
 import { MemoryManager, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_READ, PROT_WRITE, type MappableFile } from '../mm/mm.js';
 import type { Task } from '../task/task.js';
@@ -116,7 +116,6 @@ export async function execve(t: Task, path: string, argv: string[], envp: string
     regs[Reg.eflags] = INITIAL_EFLAGS;
   } catch (e) {
     mm.release();
-    if (e instanceof SysError) throw e;
     throw e;
   }
   // Point of no return. Other threads of the process go first (de_thread).

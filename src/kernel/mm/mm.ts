@@ -409,13 +409,12 @@ export class MemoryManager {
     if (newEnd > this.heapEnd) {
       const len = newEnd - this.heapEnd;
       if (!this.isFree(this.heapEnd, newEnd)) return this.brkCur;
-      const v = this.find(this.heapEnd - 1n);
       const off = this.mf.allocate(Number(len));
       const backing = new Backing(this.mf, off, Number(len));
       backing.ref();
       const nv: Vma = {
         start: this.heapEnd, end: newEnd, prot: PROT_READ | PROT_WRITE, shared: false, backing, bOff: 0,
-        fileOff: 0, name: v && v.name === '[heap]' ? '[heap]' : '[heap]',
+        fileOff: 0, name: '[heap]',
       };
       this.insert(nv);
       this.as.mapFile(nv.start, BigInt(off), len, nv.prot);
@@ -588,7 +587,6 @@ export class MemoryManager {
     c.envEnd = this.envEnd;
     c.auxv = this.auxv;
     c.exePath = this.exePath;
-    const copies = new Map<Backing, Backing>();
     for (const v of this.vmas) {
       if (!v.backing) {
         c.vmas.push({ ...v });
@@ -606,7 +604,6 @@ export class MemoryManager {
         bOff = 0;
       }
       b.ref();
-      copies.set(v.backing, b);
       const nv: Vma = { ...v, backing: b, bOff };
       c.vmas.push(nv);
       c.mapToAs(nv, nv.start, nv.end);

@@ -8,7 +8,7 @@ import type { SyscallDef } from './types.js';
 import type { Task } from '../task/task.js';
 import { getRlimit } from './process.js';
 import { RLIM_INFINITY } from '../task/task.js';
-import { MAP_ANONYMOUS, MAP_SHARED, MAP_TYPE, PROT_WRITE, MAP_SHARED_VALIDATE } from '../mm/mm.js';
+import { MAP_ANONYMOUS, MAP_TYPE, PROT_WRITE, MAP_SHARED_VALIDATE } from '../mm/mm.js';
 
 const KNOWN_MAP_FLAGS = 0x3 | 0x10 | 0x20 | 0x100 | 0x800 | 0x1000 | 0x2000 | 0x4000 | 0x8000 | 0x10000 | 0x20000 | 0x40000 | 0x80000 | 0x100000 | (0x3f << 26);
 

@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Errno, SysError, fail } from '../errno.js';
-import { Reg, s32, u32, toReg } from '../arch.js';
+import { Reg, s32, u32 } from '../arch.js';
 import type { SyscallDef } from './types.js';
 import { Task, ThreadGroup, RLIM_INFINITY, type RLimit } from '../task/task.js';
 import {
@@ -787,4 +787,3 @@ export const processSyscalls: SyscallDef[] = [
   { nr: 100, name: 'times', args: 'p', fn: times },
 ];
 
-export { SysError, toReg };

@@ -7,7 +7,7 @@ import { s32 } from '../arch.js';
 import type { SyscallDef } from './types.js';
 import type { Task } from '../task/task.js';
 import {
-  NSIG, SIGKILL, SIGSTOP, UNBLOCKABLE, SS_ONSTACK, SS_DISABLE, SigInfo, SI_QUEUE, sigbit, SA_RESTORER,
+  NSIG, SIGKILL, SIGSTOP, UNBLOCKABLE, SS_ONSTACK, SS_DISABLE, SigInfo, SI_QUEUE, sigbit,
 } from '../signal/signal.js';
 import { sigreturn, onAltStack } from '../signal/frame.js';
 import { Reg } from '../arch.js';
@@ -217,4 +217,3 @@ export const signalSyscalls: SyscallDef[] = [
   { nr: 129, name: 'rt_sigqueueinfo', args: 'iSp', fn: rtSigqueueinfo },
 ];
 
-export { SA_RESTORER };

@@ -219,11 +219,11 @@ function autobindUnix(s: Socket): void {
 }
 function autobindInet(s: Socket): void {
   if (s.local) return;
-  const any = s.family === AF_INET ? new Uint8Array(4) : new Uint8Array(16);
+  const wildcard = s.family === AF_INET ? new Uint8Array(4) : new Uint8Array(16);
   const port = netns.allocPort(s.type);
   const k = netns.portKey(s.type, port);
   netns.ports.set(k, [...(netns.ports.get(k) ?? []), s]);
-  s.local = { family: s.family, addr: any, port };
+  s.local = { family: s.family, addr: wildcard, port };
 }
 
 function bind(t: Task, fd: bigint, addr: bigint, len: bigint): number {

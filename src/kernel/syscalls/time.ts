@@ -135,9 +135,7 @@ async function nanosleep(t: Task, req: bigint, rem: bigint): Promise<number> {
         const left = until - monotonicNs();
         writeTimespec(t, rem, left > 0n ? left : 0n);
       }
-      // nanosleep is restarted by SA_RESTART only through restart_syscall; report EINTR (ERESTART_RESTARTBLOCK
-      // would restart from scratch, so we return EINTR-equivalent semantics with the remainder).
-      t.restartBlock = undefined;
+      // EINTR to a handler (the remainder is written back); restarted from scratch when no handler runs.
       return -Errno.ERESTARTNOHAND;
     }
     throw e;
@@ -160,7 +158,7 @@ async function clockNanosleep(t: Task, clk: bigint, flags: bigint, req: bigint, 
         const left = until - clockNs(t, c);
         writeTimespec(t, rem, left > 0n ? left : 0n);
       }
-      return abs ? -Errno.ERESTARTNOHAND : -Errno.ERESTARTNOHAND;
+      return -Errno.ERESTARTNOHAND;
     }
     throw e;
   }

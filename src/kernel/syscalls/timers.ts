@@ -11,7 +11,7 @@ import type { SyscallDef } from './types.js';
 import type { Task, ThreadGroup } from '../task/task.js';
 import { SigInfo, SI_KERNEL, SI_TIMER, NSIG, SIGALRM, SIGVTALRM, SIGPROF } from '../signal/signal.js';
 import { groupCpuTicks } from '../kernel.js';
-import { clockNs, monotonicNs } from './time.js';
+import { clockNs } from './time.js';
 
 const ITIMER_REAL = 0, ITIMER_VIRTUAL = 1, ITIMER_PROF = 2;
 const SIGEV_SIGNAL = 0, SIGEV_NONE = 1, SIGEV_THREAD_ID = 4;
@@ -277,4 +277,3 @@ export const timerSyscalls: SyscallDef[] = [
   { nr: 226, name: 'timer_delete', args: 'i', fn: timerDelete },
 ];
 
-export { monotonicNs };

@@ -7,7 +7,7 @@
  * parent/children, process group and session, signal dispositions, shared pending signals, exit
  * status and the wait queue its parent waits on (see wait4(2), exit_group(2), signal(7)).
  */
-import { Errno, SysError, errnoName } from '../errno.js';
+import { Errno, SysError } from '../errno.js';
 import { NUM_REGS, Reg, SYSCALL_ARG_REGS, toReg } from '../arch.js';
 import type { Context, SwitchResult } from '../../platform.js';
 import type { Kernel } from '../kernel.js';
@@ -17,8 +17,8 @@ import { WaitQueue } from '../ipc/waitqueue.js';
 import { Credentials } from './creds.js';
 import {
   SigAction, SigInfo, defaultAction, defaultSigAction, sigbit, signalName, UNBLOCKABLE, NSIG,
-  SIGKILL, SIGSTOP, SIGCHLD, SIGCONT, SIGSEGV, SIG_DFL, SIG_IGN, SA_NOCLDWAIT, SA_RESTART,
-  SI_KERNEL, SI_USER, CLD_EXITED, CLD_KILLED, CLD_DUMPED, SIGTTOU, SIGTTIN, SIGTSTP,
+  SIGKILL, SIGSTOP, SIGSEGV, SIG_DFL, SIG_IGN, SA_RESTART,
+  SI_KERNEL, SI_USER, SIGTTOU, SIGTTIN, SIGTSTP,
 } from '../signal/signal.js';
 import { setupSignalFrame } from '../signal/frame.js';
 import type { SyscallDef } from '../syscalls/types.js';
@@ -115,7 +115,7 @@ export class ThreadGroup {
   }
 }
 
-let bugLogged = new Set<string>();
+const bugLogged = new Set<string>();
 
 export class Task {
   readonly regs = new BigUint64Array(NUM_REGS);
@@ -502,8 +502,4 @@ export class Task {
   }
 }
 
-export function resetBugLog(): void {
-  bugLogged = new Set();
-}
 
-export { SIGCHLD, SIGCONT, SA_NOCLDWAIT, CLD_EXITED, CLD_KILLED, CLD_DUMPED, errnoName };
