@@ -123,6 +123,8 @@ class StubContext implements Context {
   tid = 0;
   /** Address spaces this context has a stub thread in. */
   private spaces = new Set<StubAddressSpace>();
+  /** The address space whose thread `tid` is (the one of the last switch). */
+  private boundAs: StubAddressSpace | undefined;
   resolve: ((r: SwitchResult) => void) | undefined;
   interruptPending = false;
 
@@ -131,11 +133,15 @@ class StubContext implements Context {
   switch(as: AddressSpace, regs: BigUint64Array): Promise<SwitchResult> {
     const sas = as as StubAddressSpace;
     if (sas.released) return Promise.resolve({ kind: 'dead', reason: 'address space released' });
-    // Leaving an address space (execve, or a vfork child moving on) frees our thread there.
-    for (const other of this.spaces) if (other !== sas) other.unbind(this);
-    this.spaces = new Set([sas]);
-    this.tid = sas.threadFor(this);
-    this.noteThread(sas.pid, this.tid);
+    if (this.boundAs !== sas) {
+      // Leaving an address space (execve, or a vfork child moving on) frees our thread there. The
+      // binding is kept across switches, so the per-syscall path does no lookups.
+      for (const other of this.spaces) if (other !== sas) other.unbind(this);
+      this.spaces = new Set([sas]);
+      this.boundAs = sas;
+      this.tid = sas.threadFor(this);
+      this.noteThread(sas.pid, this.tid);
+    }
     const p = this.platform;
     if (this.interruptPending) {
       this.interruptPending = false;
@@ -233,6 +239,7 @@ class StubContext implements Context {
     }
     for (const as of this.spaces) as.unbind(this);
     this.spaces.clear();
+    this.boundAs = undefined;
     this.platform.setState(this, 'released');
   }
 }
