@@ -5,7 +5,7 @@
 import type { Command } from 'commander';
 import { debugLogger, runSandbox } from '../sandbox/sandbox.js';
 import { pickDefined, type SandboxFlags } from './flags.js';
-import { loadConfig } from '../runtime/config.js';
+import { bundleProcess, bundleRoot, loadConfig } from '../runtime/config.js';
 import { ociAction } from './common.js';
 
 export function register(program: Command): void {
@@ -23,18 +23,8 @@ export function register(program: Command): void {
       const cfg = loadConfig(opts.bundle);
       const { code } = await runSandbox({
         platform: (g.platform ?? 'ptrace') as 'ptrace' | 'kvm',
-        root: cfg.rootPath,
-        readonlyRoot: cfg.rootReadonly,
-        overlay: false,
-        mounts: cfg.mounts,
-        hostname: cfg.hostname,
-        seccomp: cfg.seccomp,
-        argv: cfg.process.args,
-        env: cfg.process.env,
-        cwd: cfg.process.cwd,
-        uid: cfg.process.uid,
-        gid: cfg.process.gid,
-        groups: cfg.process.additionalGids,
+        ...bundleRoot(cfg),
+        ...bundleProcess(cfg),
         strace: g.strace ?? false,
         log: debugLogger(g.debugLog, g.debug ?? false),
       });

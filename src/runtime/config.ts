@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { MountSpec } from '../kernel/vfs/index.js';
+import type { InitSpec } from '../kernel/kernel.js';
+import type { SandboxRoot } from '../sandbox/sandbox.js';
 import { SeccompProfile, SeccompProfileError } from '../kernel/policy/seccomp.js';
 
 export interface OciProcess {
@@ -142,6 +144,17 @@ function parseHooks(h: unknown): Record<HookKind, OciHook[]> {
     });
   }
   return out;
+}
+
+/** The sandbox root a bundle describes (an OCI root is never overlaid: read-only means EROFS). */
+export function bundleRoot(cfg: OciConfig): SandboxRoot {
+  return { root: cfg.rootPath, readonlyRoot: cfg.rootReadonly, overlay: false, mounts: cfg.mounts, hostname: cfg.hostname, seccomp: cfg.seccomp };
+}
+
+/** The process a bundle describes, as the kernel loads it (without its stdio). */
+export function bundleProcess(cfg: OciConfig): Omit<InitSpec, 'stdio'> {
+  const p = cfg.process;
+  return { argv: p.args, env: p.env, cwd: p.cwd, uid: p.uid, gid: p.gid, groups: p.additionalGids };
 }
 
 function parseSeccomp(linux: unknown): SeccompProfile | undefined {

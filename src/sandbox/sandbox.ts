@@ -5,7 +5,7 @@
 import { PtracePlatform } from '../../platforms/ptrace/index.js';
 import { KvmPlatform } from '../../platforms/kvm/index.js';
 import type { Platform } from '../platform.js';
-import { Kernel } from '../kernel/kernel.js';
+import { Kernel, type InitSpec } from '../kernel/kernel.js';
 import { shellStatus, type ExitStatus } from '../kernel/task/task.js';
 import { SysError, errnoName } from '../kernel/errno.js';
 import { Strace } from '../kernel/policy/strace.js';
@@ -14,23 +14,22 @@ import type { SeccompProfile } from '../kernel/policy/seccomp.js';
 import { SigInfo, SI_USER } from '../kernel/signal/signal.js';
 import { appendFileSync } from 'node:fs';
 
-export interface SandboxSpec {
-  /** OCI seccomp profile enforced on the application's syscalls. */
-  seccomp?: SeccompProfile;
-  platform: 'ptrace' | 'kvm';
+/** Where the sandbox's files come from and what it enforces (the kernel side of a spec). */
+export interface SandboxRoot {
   root: string;
   readonlyRoot: boolean;
   overlay: boolean;
   mounts: MountSpec[];
   hostname: string;
-  argv: string[];
-  env: string[];
-  cwd: string;
-  uid: number;
-  gid: number;
-  groups?: number[];
+  /** OCI seccomp profile enforced on the application's syscalls. */
+  seccomp?: SeccompProfile;
+}
+
+/** A whole sandbox: its root, its init process (stdio is always the sandbox process's 0-2), flags. */
+export interface SandboxSpec extends SandboxRoot, Omit<InitSpec, 'stdio'> {
+  platform: 'ptrace' | 'kvm';
   strace: boolean;
-  /** Where kernel diagnostics go (default: stderr with a "tsvisor:" prefix). */
+  /** Where kernel diagnostics go (default: discarded; see debugLogger). */
   log?: (msg: string) => void;
 }
 

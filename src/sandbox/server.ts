@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as os from 'node:os';
-import { loadConfig } from '../runtime/config.js';
+import { bundleProcess, bundleRoot, loadConfig } from '../runtime/config.js';
 import { saveRecord, procStat, type ContainerRecord, type Status } from '../runtime/state.js';
 import { defaultKills } from '../runtime/signals.js';
 import { createKernel, debugLogger, FORWARDED } from './sandbox.js';
@@ -62,19 +62,13 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
   try {
     kernel = createKernel({
       platform: o.platform,
-      root: cfg.rootPath,
-      readonlyRoot: cfg.rootReadonly,
-      overlay: false,
-      mounts: cfg.mounts,
-      hostname: cfg.hostname,
-      seccomp: cfg.seccomp,
+      ...bundleRoot(cfg),
       strace: o.strace,
       log,
     }, (l) => log(l));
     const stdio = [0, 1, 2];
     for (let i = 0; i < o.preserveFds; i++) stdio.push(3 + i);
-    const p = cfg.process;
-    init = await loadProcess(kernel, { argv: p.args, env: p.env, cwd: p.cwd, uid: p.uid, gid: p.gid, groups: p.additionalGids, stdio }, true);
+    init = await loadProcess(kernel, { ...bundleProcess(cfg), stdio }, true);
   } catch (e) {
     const msg = e instanceof SysError
       ? `exec: ${JSON.stringify(cfg.process.args[0])}: ${e.errno === 2 ? 'executable file not found in $PATH or no such file or directory' : errnoName(e.errno)}`
