@@ -44,12 +44,14 @@ extern "C" fn noop_handler(_: libc::c_int) {}
 
 fn now_ms() -> i64 {
     let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid, writable timespec for the call.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     ts.tv_sec * 1000 + ts.tv_nsec / 1_000_000
 }
 
 fn kick_main() {
     let tid = MAIN_TID.load(Ordering::SeqCst);
+    // SAFETY: tgkill with our own pid and a tid of this process; no memory is passed.
     unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), tid, kick_signal()) };
 }
 
@@ -73,12 +75,14 @@ fn watcher(backend_fd: i32, wake_fd: i32) {
             libc::pollfd { fd: backend_fd, events: libc::POLLIN, revents: 0 },
             libc::pollfd { fd: wake_fd, events: libc::POLLIN, revents: 0 },
         ];
+        // SAFETY: `fds` is a live array of exactly 2 pollfd.
         let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, timeout) };
         if n < 0 {
             continue;
         }
         if fds[1].revents != 0 {
             let mut buf = [0u8; 8];
+            // SAFETY: reads at most 8 bytes into the 8-byte `buf`; `wake_fd` is our eventfd.
             unsafe { libc::read(wake_fd, buf.as_mut_ptr().cast(), 8) };
         }
         let timer_due = {
@@ -106,6 +110,7 @@ pub fn init(env: &Env) -> Result<()> {
                 return;
             }
         };
+        // SAFETY: a zeroed sigaction with a valid extern "C" handler and an initialised mask.
         unsafe {
             let mut sa: libc::sigaction = std::mem::zeroed();
             sa.sa_sigaction = noop_handler as *const () as usize;
@@ -113,14 +118,18 @@ pub fn init(env: &Env) -> Result<()> {
             libc::sigemptyset(&mut sa.sa_mask);
             libc::sigaction(kick_signal(), &sa, std::ptr::null_mut());
         }
+        // SAFETY: gettid has no preconditions.
         MAIN_TID.store(unsafe { libc::gettid() }, Ordering::SeqCst);
+        // SAFETY: `lp` is Node's live uv loop (from napi_get_uv_event_loop), read on the JS thread.
         let backend = unsafe { uv_backend_fd(lp) };
+        // SAFETY: eventfd has no memory arguments.
         let wake = unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) };
         WAKE_FD.store(wake, Ordering::SeqCst);
         std::thread::Builder::new()
             .name("tsvisor-uvwatch".into())
             .spawn(move || {
                 // The watcher never takes the kick signal itself.
+                // SAFETY: `set` is initialised by sigemptyset before use; only this thread's mask changes.
                 unsafe {
                     let mut set: libc::sigset_t = std::mem::zeroed();
                     libc::sigemptyset(&mut set);
@@ -144,6 +153,7 @@ static LOOP_ADDR: AtomicI64 = AtomicI64::new(0);
 /// work now (the caller must not block); otherwise marks the thread as waiting.
 pub fn enter_wait(timeout_ms: i32) -> bool {
     let lp = LOOP_ADDR.load(Ordering::SeqCst) as usize as *const libc::c_void;
+    // SAFETY: `lp` is Node's uv loop, and enter_wait runs on the JS thread that owns it.
     let uv = unsafe { uv_backend_timeout(lp) };
     // uv_backend_timeout() is 0 both when work is due and, spuriously, while Node's immediate idle
     // handle is still started (our own continuation runs inside the check phase). The Sentry passes
@@ -153,6 +163,7 @@ pub fn enter_wait(timeout_ms: i32) -> bool {
     let mut t = timeout_ms;
     if uv > 0 {
         t = min(t, uv);
+    // SAFETY: as above (the loop's owner thread).
     } else if uv == 0 && unsafe { uv_loop_alive(lp) } != 0 {
         t = min(t, 10);
     }
@@ -163,6 +174,7 @@ pub fn enter_wait(timeout_ms: i32) -> bool {
     let old = DEADLINE_MS.swap(deadline, Ordering::SeqCst);
     if deadline >= 0 && (old < 0 || deadline < old) {
         let one: u64 = 1;
+        // SAFETY: writes the 8-byte counter `one` to our eventfd.
         unsafe { libc::write(WAKE_FD.load(Ordering::SeqCst), (&one as *const u64).cast(), 8) };
     }
     IN_WAIT.store(true, Ordering::SeqCst);
@@ -198,6 +210,7 @@ pub fn event_loop_state() -> Vec<i32> {
     if lp.is_null() {
         return vec![];
     }
+    // SAFETY: `lp` is Node's uv loop, read on its JS thread (napi calls come from it).
     unsafe {
         vec![
             uv_backend_timeout(lp),
