@@ -12,14 +12,46 @@ import { MemoryManager, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_READ, PROT_W
 import type { Task } from '../task/task.js';
 import { loadElf, parseElf } from './elf.js';
 import { SIG_DFL, SIG_IGN } from '../signal/signal.js';
+import { getRlimit } from '../syscalls/process.js';
 
 const AT_NULL = 0, AT_PHDR = 3, AT_PHENT = 4, AT_PHNUM = 5, AT_PAGESZ = 6, AT_BASE = 7, AT_FLAGS = 8,
   AT_ENTRY = 9, AT_UID = 11, AT_EUID = 12, AT_GID = 13, AT_EGID = 14, AT_PLATFORM = 15, AT_HWCAP = 16,
   AT_CLKTCK = 17, AT_SECURE = 23, AT_RANDOM = 25, AT_HWCAP2 = 26, AT_EXECFN = 31, AT_MINSIGSTKSZ = 51;
 
-/** Stack size mapped for the main thread (RLIMIT_STACK default, 8 MiB). */
+/** The RLIMIT_STACK default (8 MiB, the kernel's _STK_LIM). */
 export const STACK_SIZE = 8n * 1024n * 1024n;
+/**
+ * The largest main-thread stack mapped: the room between the stack and the mmap area (see
+ * MemoryManager.defaultMmapBase), used when RLIMIT_STACK is larger or unlimited.
+ */
+const MAX_STACK = 256n * 1024n * 1024n;
 const MAX_ARG_STRLEN = 131072;
+/** ARG_MAX: the argument space always allowed, whatever RLIMIT_STACK says (32 pages). */
+const ARG_MIN = 32n * 4096n;
+const RLIMIT_STACK = 3;
+
+/**
+ * The size of the main thread's stack for a given RLIMIT_STACK soft limit (bytes, page-rounded). The
+ * stack is mapped at its full size at exec (its pages are only populated when touched), so touching
+ * below it faults with SIGSEGV exactly where Linux's growing stack would stop: at the limit in force
+ * when the program started (a later setrlimit does not move it; Linux would check at growth time).
+ */
+export function stackSize(limit: bigint): bigint {
+  const l = limit < ARG_MIN ? ARG_MIN : limit > MAX_STACK ? MAX_STACK : limit;
+  return (l + 0xfffn) & ~0xfffn;
+}
+
+/**
+ * The bytes argv and envp may take on the new stack (see execve(2), "Limits on size of arguments and
+ * environment"; fs/exec.c bprm_stack_limits): a quarter of RLIMIT_STACK, at most ¾ of _STK_LIM, at
+ * least ARG_MAX. Strings count with their NULs, plus one pointer each.
+ */
+export function argSpaceLimit(limit: bigint): bigint {
+  let l = limit / 4n;
+  const cap = (STACK_SIZE / 4n) * 3n;
+  if (l > cap) l = cap;
+  return l < ARG_MIN ? ARG_MIN : l;
+}
 
 /** The host's AT_HWCAP/AT_HWCAP2/AT_MINSIGSTKSZ: the application runs on this CPU. */
 const hostAux: Map<number, bigint> = (() => {
@@ -53,6 +85,9 @@ export async function execve(t: Task, path: string, argv: string[], envp: string
   if (path === '') fail(Errno.ENOENT);
   for (const s of argv) if (s.length + 1 > MAX_ARG_STRLEN) fail(Errno.E2BIG);
   for (const s of envp) if (s.length + 1 > MAX_ARG_STRLEN) fail(Errno.E2BIG);
+  const rlimStack = getRlimit(t.tg, RLIMIT_STACK).cur;
+  const argBytes = [...argv, ...envp].reduce((n, s) => n + BigInt(s.length + 1 + 8), 0n);
+  if (argBytes > argSpaceLimit(rlimStack)) fail(Errno.E2BIG);
   let args = argv.slice();
   let target = path;
   let r: Resolved | undefined;
@@ -103,7 +138,8 @@ export async function execve(t: Task, path: string, argv: string[], envp: string
     // Stack
     const stackTop = mm.defaultMmapBase() + 0x1000_0000n + 0x80_0000n - 0x1000n;
     const stackEnd = stackTop & ~0xfffn;
-    mm.mmap({ addr: stackEnd - STACK_SIZE, length: STACK_SIZE, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, offset: 0n, name: '[stack]' });
+    const stackLen = stackSize(rlimStack);
+    mm.mmap({ addr: stackEnd - stackLen, length: stackLen, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, offset: 0n, name: '[stack]' });
     mm.stackTop = stackEnd;
     const sp = buildStack(t, mm, stackEnd, args, envp, execfn, {
       phdr: main.phdrAddr, phnum: info.phnum, entry: main.entry, base: interpBase,

@@ -387,6 +387,52 @@ static void t_as_limit(void) {
   YES("as_child_ok", WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* RLIMIT_STACK bounds the main thread's stack of a program started under it, and a quarter of it
+ * bounds execve's argument space (E2BIG). The program re-executes itself with --recurse KIB. */
+static int recurse(int kib) {
+  volatile char buf[1024];
+  buf[0] = (char)kib;
+  if (kib <= 0) return buf[0];
+  return recurse(kib - 1) + buf[0];
+}
+
+static int stack_child(rlim_t limit, const char *kib, size_t envbytes) {
+  pid_t pid = MUST(fork());
+  if (pid == 0) {
+    struct rlimit r = {limit, RLIM_INFINITY};
+    if (setrlimit(RLIMIT_STACK, &r) != 0) _exit(90);
+    /* envbytes in 64 KiB strings (one string may not exceed MAX_ARG_STRLEN, 128 KiB). */
+    size_t n = envbytes / 65536, i;
+    char **env = calloc(n + 1, sizeof(char *));
+    for (i = 0; i < n; i++) {
+      env[i] = malloc(65536);
+      memset(env[i], 'x', 65535);
+      env[i][0] = 'E', env[i][1] = (char)('A' + i % 26), env[i][2] = '=', env[i][65535] = 0;
+    }
+    char *args[] = {"misc", "--recurse", (char *)kib, 0};
+    execve("/proc/self/exe", args, env);
+    _exit(errno == E2BIG ? 91 : 92);
+  }
+  int st;
+  MUST(waitpid(pid, &st, 0));
+  return WIFSIGNALED(st) ? 1000 + WTERMSIG(st) : WEXITSTATUS(st);
+}
+
+static void t_stack_limit(void) {
+  int r = stack_child(8 << 20, "4096", 0);
+  YES("stack_4m_in_8m_ok", r == 0);
+  r = stack_child(1 << 20, "4096", 0);
+  YES("stack_4m_in_1m_sigsegv", r == 1000 + SIGSEGV);
+  r = stack_child(256 << 10, "0", 100 << 10);
+  YES("stack_args_100k_in_256k_ok", r == 0);
+  r = stack_child(256 << 10, "0", 200 << 10);
+  YES("stack_args_200k_in_256k_e2big", r == 91);
+  r = stack_child(8 << 20, "0", 1 << 20);
+  YES("stack_args_1m_in_8m_ok", r == 0);
+  r = stack_child(8 << 20, "0", 2 << 20);
+  YES("stack_args_2m_in_8m_e2big", r == 91);
+}
+
 static const struct section sections[] = {
     {"uname", t_uname},       {"getrandom", t_getrandom},
     {"arch_prctl", t_arch_prctl}, {"tid_address", t_tid_address},
@@ -394,7 +440,10 @@ static const struct section sections[] = {
     {"umask_ids", t_umask_ids}, {"cwd", t_cwd},
     {"pipe", t_pipe},         {"ioctl", t_ioctl},
     {"prctl", t_prctl},       {"enosys", t_enosys},
-    {"as_limit", t_as_limit},
+    {"as_limit", t_as_limit}, {"stack_limit", t_stack_limit},
     {0, 0}};
 
-int main(int argc, char **argv) { return check_main(argc, argv, sections); }
+int main(int argc, char **argv) {
+  if (argc == 3 && strcmp(argv[1], "--recurse") == 0) return recurse(atoi(argv[2])) & 0 ? 1 : 0;
+  return check_main(argc, argv, sections);
+}
