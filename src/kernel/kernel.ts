@@ -9,12 +9,12 @@ import { MemoryManager } from './mm/mm.js';
 import { Task, ThreadGroup, type ExitStatus, waitStatus } from './task/task.js';
 import { Credentials } from './task/creds.js';
 import {
-  SigInfo, SIGCHLD, SIGKILL, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIG_IGN, SA_NOCLDWAIT, SA_NOCLDSTOP,
+  SigInfo, SIG_DFL, SIGCHLD, SIGKILL, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIG_IGN, SA_NOCLDWAIT, SA_NOCLDSTOP,
   CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED, sigbit, defaultAction,
 } from './signal/signal.js';
 import type { SyscallDef } from './syscalls/types.js';
 import { buildSyscallTable, syscallName } from './syscalls/table.js';
-import { createVfs, FdTable, type Vfs, type VfsOptions, type KernelInfo, type ProcInfo } from './vfs/index.js';
+import { createVfs, FdTable, type Vfs, type VfsOptions, type KernelInfo, type ProcInfo, type ProcStatus } from './vfs/index.js';
 import { execve } from './loader/exec.js';
 import type { Strace } from './policy/strace.js';
 import type { SeccompProfile } from './policy/seccomp.js';
@@ -505,5 +505,22 @@ function procInfo(k: Kernel, g: ThreadGroup): ProcInfo {
     startTimeTicks: Math.floor((g.startTime - k.bootTime) / 10),
     utimeTicks: u,
     stimeTicks: s,
+    status: live ? procStatus(g, leader) : undefined,
+  };
+}
+
+function procStatus(g: ThreadGroup, t: Task): ProcStatus {
+  const mask = (list: readonly SigInfo[]) => list.reduce((m, i) => m | sigbit(i.signo), 0n);
+  let ign = 0n, cgt = 0n;
+  g.sighand.actions.forEach((a, sig) => {
+    if (sig === 0) return;
+    if (a.handler === SIG_IGN) ign |= sigbit(sig);
+    else if (a.handler !== SIG_DFL) cgt |= sigbit(sig);
+  });
+  let filters = 0;
+  for (let f = t.seccomp.filter; f; f = f.prev) filters++;
+  return {
+    sigPnd: mask(t.pending), shdPnd: mask(g.sharedPending), sigBlk: t.sigmask, sigIgn: ign, sigCgt: cgt,
+    noNewPrivs: t.noNewPrivs, seccompMode: t.seccomp.mode, seccompFilters: filters,
   };
 }

@@ -12,6 +12,7 @@ import {
   SigInfo, SI_USER, SI_TKILL, NSIG, CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED, SIGCHLD,
 } from '../signal/signal.js';
 import { execve } from '../loader/exec.js';
+import { prctlGetSeccomp, prctlSetSeccomp } from './seccomp.js';
 import { groupCpuNs, groupCpuTicks } from '../kernel.js';
 
 const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_PIDFD = 0x1000,
@@ -86,6 +87,8 @@ async function doClone(t: Task, a: CloneArgs): Promise<number> {
   child.sigmask = t.sigmask;
   if (!(f & CLONE_VM) || f & CLONE_VFORK) child.altStack = { ...t.altStack };
   child.comm = t.comm;
+  child.seccomp = t.seccomp;
+  child.noNewPrivs = t.noNewPrivs;
   child.nice = t.nice;
   if (f & CLONE_PARENT_SETTID) t.mm.writeI32(a.parentTid, tid);
   if (f & CLONE_CHILD_SETTID) mm.writeI32(a.childTid, tid);
@@ -596,16 +599,16 @@ function archPrctl(t: Task, code: bigint, addr: bigint): number {
 }
 
 const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4,
-  PR_GET_KEEPCAPS = 7, PR_SET_KEEPCAPS = 8, PR_SET_NAME = 15, PR_GET_NAME = 16, PR_GET_SECCOMP = 21,
+  PR_GET_KEEPCAPS = 7, PR_SET_KEEPCAPS = 8, PR_SET_NAME = 15, PR_GET_NAME = 16, PR_GET_SECCOMP = 21, PR_SET_SECCOMP = 22,
   PR_CAPBSET_READ = 23, PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37, PR_SET_NO_NEW_PRIVS = 38,
   PR_GET_NO_NEW_PRIVS = 39, PR_GET_TID_ADDRESS = 40, PR_SET_THP_DISABLE = 41, PR_GET_THP_DISABLE = 42,
   PR_CAP_AMBIENT = 47, PR_SET_VMA = 0x53564d41;
 
-const prctlState = new WeakMap<ThreadGroup, { pdeathsig: number; dumpable: number; noNewPrivs: number; keepCaps: number; thp: number }>();
+const prctlState = new WeakMap<ThreadGroup, { pdeathsig: number; dumpable: number; keepCaps: number; thp: number }>();
 
-function prctl(t: Task, option: bigint, a2: bigint): number {
+function prctl(t: Task, option: bigint, a2: bigint, a3: bigint): number {
   let st = prctlState.get(t.tg);
-  if (!st) prctlState.set(t.tg, (st = { pdeathsig: 0, dumpable: 1, noNewPrivs: 0, keepCaps: 0, thp: 0 }));
+  if (!st) prctlState.set(t.tg, (st = { pdeathsig: 0, dumpable: 1, keepCaps: 0, thp: 0 }));
   switch (Number(option)) {
     case PR_SET_PDEATHSIG: {
       const s = Number(a2);
@@ -647,7 +650,9 @@ function prctl(t: Task, option: bigint, a2: bigint): number {
       return 0;
     }
     case PR_GET_SECCOMP:
-      return 0;
+      return prctlGetSeccomp(t);
+    case PR_SET_SECCOMP:
+      return prctlSetSeccomp(t, a2, a3);
     case PR_CAPBSET_READ:
       if (a2 > 63n) fail(Errno.EINVAL);
       return 1;
@@ -659,10 +664,10 @@ function prctl(t: Task, option: bigint, a2: bigint): number {
       return 0;
     case PR_SET_NO_NEW_PRIVS:
       if (a2 !== 1n) fail(Errno.EINVAL);
-      st.noNewPrivs = 1;
+      t.noNewPrivs = true;
       return 0;
     case PR_GET_NO_NEW_PRIVS:
-      return st.noNewPrivs;
+      return t.noNewPrivs ? 1 : 0;
     case PR_GET_TID_ADDRESS:
       t.mm.writeU64(a2, t.clearChildTid);
       return 0;

@@ -22,6 +22,11 @@ import {
 } from '../signal/signal.js';
 import { setupSignalFrame } from '../signal/frame.js';
 import type { SyscallDef } from '../syscalls/types.js';
+import {
+  AUDIT_ARCH_X86_64, SECCOMP_DISABLED, SECCOMP_MODE_STRICT, SECCOMP_RET_ALLOW, SECCOMP_RET_DATA, SECCOMP_RET_ERRNO,
+  SECCOMP_RET_KILL_THREAD, SECCOMP_RET_LOG, SECCOMP_RET_TRACE, SECCOMP_RET_TRAP, SECCOMP_RET_USER_NOTIF, actionOf,
+  seccompVerdict, type SeccompState,
+} from '../policy/filter.js';
 
 /** Encoded wait status: exited with code, or killed by a signal (with core flag). */
 export type ExitStatus = { kind: 'exited'; code: number } | { kind: 'killed'; signo: number; core: boolean };
@@ -128,6 +133,10 @@ export class Task {
   /** The mask in force before rt_sigtimedwait temporarily unblocked the awaited signals. */
   realBlocked = 0n;
   altStack = { sp: 0n, size: 0n, flags: 2 /* SS_DISABLE */ };
+  /** seccomp mode and filter stack (see policy/filter.ts); inherited by clone, kept across execve. */
+  seccomp: SeccompState = SECCOMP_DISABLED;
+  /** prctl(PR_SET_NO_NEW_PRIVS): inherited by clone, kept across execve, never cleared. */
+  noNewPrivs = false;
   clearChildTid = 0n;
   robustList = 0n;
   comm = '';
@@ -243,14 +252,10 @@ export class Task {
     const t0 = trace ? performance.now() : 0;
     const pre = trace ? trace.enter(this, nr, def, a) : undefined;
     let res: number | bigint | null;
-    const verdict = this.kernel.seccomp?.decide(nr, a);
-    if (verdict && verdict.kind !== 'allow') {
-      if (verdict.kind === 'log') this.kernel.log(`seccomp: pid ${this.tg.pid} ${def?.name ?? nr} allowed (SCMP_ACT_LOG)`);
-      else {
-        this.seccompDeny(nr, verdict.kind, verdict.kind === 'errno' ? verdict.errno : 0);
-        if (trace) trace.exit(this, nr, def, a, null, performance.now() - t0, pre);
-        return;
-      }
+    const verdict = seccompVerdict(this.seccomp, this.kernel.seccomp, nr, a, regs[Reg.rip]!);
+    if (verdict && verdict.ret !== SECCOMP_RET_ALLOW && !this.seccompApply(nr, def?.name, verdict.ret, verdict.log)) {
+      if (trace) trace.exit(this, nr, def, a, null, performance.now() - t0, pre);
+      return;
     }
     if (!def) {
       this.kernel.unimplemented(nr);
@@ -282,32 +287,55 @@ export class Task {
     if (res !== null) regs[Reg.rax] = toReg(res);
   }
 
-  /** Apply a seccomp verdict other than allow/log (see policy/seccomp.ts). */
-  private seccompDeny(nr: number, kind: 'errno' | 'kill-thread' | 'kill-process' | 'trap', errno: number): void {
+  /**
+   * Apply a seccomp filter result other than ALLOW (see seccomp(2), "Filter return values"); returns
+   * true when the syscall goes ahead (LOG), false when it was skipped with rax set or the task is dying.
+   */
+  private seccompApply(nr: number, name: string | undefined, ret: number, log: boolean): boolean {
     const SIGSYS = 31;
-    if (kind === 'errno') {
-      this.regs[Reg.rax] = toReg(-errno);
-      return;
+    const data = ret & SECCOMP_RET_DATA;
+    const what = `seccomp: pid ${this.tg.pid} tid ${this.tid} ${name ?? `syscall ${nr}`}`;
+    switch (actionOf(ret)) {
+      case actionOf(SECCOMP_RET_LOG):
+        this.kernel.log(`${what} allowed (log)`);
+        return true;
+      case actionOf(SECCOMP_RET_ERRNO):
+        if (log) this.kernel.log(`${what} denied (errno ${data})`);
+        this.regs[Reg.rax] = toReg(-Math.min(data, 4095));
+        return false;
+      case actionOf(SECCOMP_RET_TRACE):
+      case actionOf(SECCOMP_RET_USER_NOTIF):
+        // No tracer / no listener in the sandbox: the syscall is skipped with ENOSYS.
+        this.regs[Reg.rax] = toReg(-Errno.ENOSYS);
+        return false;
+      case actionOf(SECCOMP_RET_TRAP): {
+        // SIGSYS, si_code SYS_SECCOMP (1), si_errno = data, si_call_addr, si_syscall, si_arch.
+        const info = new SigInfo(SIGSYS, 1, data);
+        const dv = new DataView(info.raw.buffer);
+        dv.setBigUint64(16, this.regs[Reg.rip]!, true);
+        dv.setInt32(24, nr, true);
+        dv.setUint32(28, AUDIT_ARCH_X86_64, true);
+        // The handler sees the registers rolled back to the syscall (rax = orig_rax, the number).
+        this.regs[Reg.rax] = this.regs[Reg.orig_rax]!;
+        this.forceSignal(info);
+        return false;
+      }
     }
-    if (kind === 'trap') {
-      // SIGSYS, si_code SYS_SECCOMP (1), si_call_addr, si_syscall, si_arch (AUDIT_ARCH_X86_64).
-      const info = new SigInfo(SIGSYS, 1);
-      const dv = new DataView(info.raw.buffer);
-      dv.setBigUint64(16, this.regs[Reg.rip]!, true);
-      dv.setInt32(24, nr, true);
-      dv.setUint32(28, 0xc000003e, true);
-      this.regs[Reg.rax] = toReg(-Errno.ENOSYS);
-      this.forceSignal(info);
-      return;
-    }
-    this.kernel.log(`seccomp: pid ${this.tg.pid} killed by the profile at syscall ${nr}`);
-    if (kind === 'kill-process' || this.tg.tasks.size === 1) {
-      this.kernel.groupExit(this.tg, { kind: 'killed', signo: SIGSYS, core: true });
+    // KILL_THREAD, KILL_PROCESS and unknown actions. Strict mode kills the thread with SIGKILL.
+    const strict = this.seccomp.mode === SECCOMP_MODE_STRICT;
+    const signo = strict ? SIGKILL : SIGSYS;
+    this.kernel.log(`${what} killed (${strict ? 'strict mode' : 'filter'})`);
+    if (!strict && (actionOf(ret) !== actionOf(SECCOMP_RET_KILL_THREAD) || this.tg.tasks.size === 1)) {
+      this.kernel.groupExit(this.tg, { kind: 'killed', signo, core: true });
+    } else if (strict && this.tg.tasks.size === 1) {
+      this.kernel.groupExit(this.tg, { kind: 'killed', signo, core: false });
     } else {
-      this.exitCode = 128 + SIGSYS;
+      this.exitCode = 128 + signo;
       this.exitRequested = true;
     }
+    return false;
   }
+
 
   // ---------------------------------------------------------------- blocking
 

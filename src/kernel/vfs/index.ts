@@ -23,7 +23,7 @@ import { FdTable } from './fdtable.js';
 export { FdTable } from './fdtable.js';
 export { FsContext, Vfs, type ExecFile } from './vfs.js';
 export { FileDescription } from './file.js';
-export type { KernelInfo, ProcInfo } from './kernelinfo.js';
+export type { KernelInfo, ProcInfo, ProcStatus } from './kernelinfo.js';
 export type { Location } from './dentry.js';
 
 /** One mount of the sandbox (from the OCI config's `mounts`, or the `tsvisor do` defaults). */

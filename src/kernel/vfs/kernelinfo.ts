@@ -34,6 +34,23 @@ export interface ProcInfo {
   /** CPU time in user / system mode, in clock ticks. */
   readonly utimeTicks: number;
   readonly stimeTicks: number;
+  /** The leader's signal and security state (/proc/[pid]/status); undefined for zombies. */
+  readonly status?: ProcStatus;
+}
+
+/** Signal sets are bit masks (bit n−1 for signal n), as status prints them in hex. */
+export interface ProcStatus {
+  /** Pending for the leader thread / for the whole group. */
+  readonly sigPnd: bigint;
+  readonly shdPnd: bigint;
+  readonly sigBlk: bigint;
+  readonly sigIgn: bigint;
+  readonly sigCgt: bigint;
+  readonly noNewPrivs: boolean;
+  /** 0 disabled, 1 strict, 2 filter (seccomp(2)). */
+  readonly seccompMode: number;
+  /** Filters installed (Seccomp_filters). */
+  readonly seccompFilters: number;
 }
 
 export interface KernelInfo {
