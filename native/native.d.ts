@@ -4,8 +4,18 @@
 /** Diagnostics: [uv_backend_timeout, uv_loop_alive, loop pending flag, in-wait flag]. */
 export declare function eventLoopState(): Array<number>
 
+/**
+ * The value of auxiliary-vector entry `kind` the host kernel gave the sandbox process (0 when absent),
+ * e.g. AT_HWCAP (16), AT_HWCAP2 (26), AT_MINSIGSTKSZ (51). Read from /proc/self/auxv rather than
+ * getauxval(3): glibc on x86-64 answers AT_HWCAP with its own HWCAP_X86_64 word, not the kernel's.
+ */
+export declare function hostAuxval(kind: number): bigint
+
 /** `close(fd)`: 0 or -errno. */
 export declare function hostClose(fd: number): number
+
+/** The host's /proc/cpuinfo text ("" when unreadable). */
+export declare function hostCpuinfo(): string
 
 /** One directory entry from getdents64(2). */
 export interface HostDirent {
@@ -136,6 +146,18 @@ export declare function hostReadlinkat(dirfd: number, name: Buffer): number | Bu
 /** `renameat2(olddirfd, oldname, newdirfd, newname, flags)`: 0 or -errno. */
 export declare function hostRenameat2(olddirfd: number, oldname: Buffer, newdirfd: number, newname: Buffer, flags: number): number
 
+/** One resource limit; RLIM_INFINITY is 2^64−1. */
+export interface HostRlimit {
+  cur: bigint
+  max: bigint
+}
+
+/**
+ * getrlimit(2) of the sandbox process for resources 0..count (RLIMIT_CPU … RLIMIT_RTTIME); a resource
+ * the host rejects reads as unlimited.
+ */
+export declare function hostRlimits(count: number): Array<HostRlimit>
+
 /** The fields of the host's `struct stat` (see stat(2)); times split into seconds and nanoseconds. */
 export interface HostStat {
   dev: number
@@ -173,6 +195,13 @@ export interface HostStatfs {
 
 /** `symlinkat(target, dirfd, name)`: 0 or -errno. `target` is stored verbatim (never resolved here). */
 export declare function hostSymlinkat(target: Buffer, dirfd: number, name: Buffer): number
+
+/**
+ * CPU usage of host thread `tid` of process `pid` (a ptrace stub thread): `[utime, stime]` in clock
+ * ticks (fields 14 and 15 of /proc/PID/task/TID/stat) and its run time in nanoseconds (first field of
+ * schedstat). All zero when the thread is gone.
+ */
+export declare function hostThreadCpu(pid: number, tid: number): Array<number>
 
 /** `unlinkat(dirfd, name, flags)` (flags: 0 or AT_REMOVEDIR): 0 or -errno. */
 export declare function hostUnlinkat(dirfd: number, name: Buffer, flags: number): number

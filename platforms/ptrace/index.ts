@@ -10,7 +10,6 @@
  * The dispatcher only blocks when no task is *handling* (between its switch returning and its next
  * switch or blocking await): every JS continuation has run, so nothing the Sentry could do is pending.
  */
-import { readFileSync } from 'node:fs';
 import { native } from '../../src/native.js';
 import type { AddressSpace, Context, Platform, SwitchResult } from '../../src/platform.js';
 import { Dispatcher, type CtxState } from '../common/dispatcher.js';
@@ -105,16 +104,10 @@ class StubAddressSpace implements AddressSpace {
   }
 }
 
-/** CPU usage of a stub thread from the host's /proc: [utime ticks, stime ticks, runtime ns]. */
+/** CPU usage of a stub thread: [utime ticks, stime ticks, runtime ns] (see native hostThreadCpu). */
 function threadTicks(pid: number, tid: number): [number, number, number] {
-  try {
-    const st = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'latin1');
-    const f = st.slice(st.lastIndexOf(')') + 2).split(' ');
-    const ns = Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'latin1').split(' ')[0]);
-    return [Number(f[11]), Number(f[12]), ns];
-  } catch {
-    return [0, 0, 0];
-  }
+  const [u = 0, s = 0, ns = 0] = native.hostThreadCpu(pid, tid);
+  return [u, s, ns];
 }
 
 

@@ -12,7 +12,9 @@
 //!
 //! * [`fileops`]: openat family, stat, directory listing, metadata changes, data I/O.
 //! * [`stream`]: host-backed stdio: the terminal ioctl whitelist and off-thread readiness polling.
+//! * [`info`]: read-only host facts (auxv words, the sandbox process's rlimits, cpuinfo, thread CPU use).
 pub mod fileops;
+pub mod info;
 pub mod scm;
 pub mod stream;
 

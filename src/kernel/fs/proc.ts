@@ -6,8 +6,8 @@
  * Per process: stat, status, statm, cmdline, environ, maps, comm, mounts, mountinfo, cgroup,
  * oom_score_adj, limits-free basics, fd/ (magic links), exe, cwd, root (magic links), task/[tid]/.
  */
-import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
+import { native } from '../../native.js';
 import { randomUUID } from 'node:crypto';
 import { Errno, fail } from '../errno.js';
 import { pathOf, type Location } from '../vfs/dentry.js';
@@ -401,14 +401,12 @@ function meminfo(): string {
   return rows.map(([k, v]) => `${(k + ':').padEnd(16)}${v.padStart(13)}`).join('\n') + '\n';
 }
 
-/** The host's /proc/cpuinfo (read once, before the sandbox confines itself) trimmed to `n` CPUs. */
+/** The host's /proc/cpuinfo, read once when the Sentry starts (before the sandbox confines itself). */
+const hostCpuinfo = native.hostCpuinfo();
+
+/** The host's /proc/cpuinfo trimmed to `n` CPUs. */
 function trimCpuinfo(n: number): string {
-  let text = '';
-  try {
-    text = readFileSync('/proc/cpuinfo', 'latin1');
-  } catch {
-    text = '';
-  }
+  const text = hostCpuinfo;
   const blocks = text.split(/\n\s*\n/).filter((b) => b.trim() !== '');
   const out: string[] = [];
   for (let i = 0; i < n; i++) {

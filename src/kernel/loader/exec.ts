@@ -5,7 +5,7 @@
  * Failure before the point of no return leaves the calling process untouched.
  */
 import { randomFillSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { native } from '../../native.js';
 import { Errno, fail } from '../errno.js';
 import { INITIAL_EFLAGS, NUM_REGS, Reg, USER_CS, USER_SS, pageRoundUp } from '../arch.js';
 import { MemoryManager, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_READ, PROT_WRITE, type MappableFile } from '../mm/mm.js';
@@ -53,18 +53,8 @@ export function argSpaceLimit(limit: bigint): bigint {
   return l < ARG_MIN ? ARG_MIN : l;
 }
 
-/** The host's AT_HWCAP/AT_HWCAP2/AT_MINSIGSTKSZ: the application runs on this CPU. */
-const hostAux: Map<number, bigint> = (() => {
-  const m = new Map<number, bigint>();
-  try {
-    const b = readFileSync('/proc/self/auxv');
-    const dv = new DataView(b.buffer, b.byteOffset, b.length);
-    for (let o = 0; o + 16 <= b.length; o += 16) m.set(Number(dv.getBigUint64(o, true)), dv.getBigUint64(o + 8, true));
-  } catch {
-    /* defaults below */
-  }
-  return m;
-})();
+/** The host's AT_HWCAP/AT_HWCAP2/AT_MINSIGSTKSZ (0 if absent): the application runs on this CPU. */
+const hostAux: Map<number, bigint> = new Map([AT_HWCAP, AT_HWCAP2, AT_MINSIGSTKSZ].map((k) => [k, native.hostAuxval(k)]));
 
 interface Resolved {
   file: MappableFile;
@@ -244,7 +234,7 @@ function buildStack(t: Task, mm: MemoryManager, top: bigint, argv: string[], env
     [AT_HWCAP2, hostAux.get(AT_HWCAP2) ?? 0n],
     [AT_EXECFN, execfnAddr],
     [AT_PLATFORM, platform],
-    [AT_MINSIGSTKSZ, hostAux.get(AT_MINSIGSTKSZ) ?? 2048n],
+    [AT_MINSIGSTKSZ, hostAux.get(AT_MINSIGSTKSZ) || 2048n],
     [AT_NULL, 0n],
   ];
   const words: bigint[] = [BigInt(argv.length), ...argPtrs, 0n, ...envPtrs, 0n];

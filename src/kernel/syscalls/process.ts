@@ -3,7 +3,7 @@
  * credentials, resource limits (see fork(2), clone(2), execve(2), wait4(2), waitid(2), kill(2),
  * setpgid(2), setsid(2), getrlimit(2), credentials(7)).
  */
-import { readFileSync } from 'node:fs';
+import { native } from '../../native.js';
 import { Errno, SysError, fail } from '../errno.js';
 import { Reg, s32, u32 } from '../arch.js';
 import type { SyscallDef } from './types.js';
@@ -482,26 +482,9 @@ function setgroups(t: Task, sizeArg: bigint, list: bigint): number {
 // ---------------------------------------------------------------- resource limits
 
 const RLIMIT_NLIMITS = 16;
-const LIMIT_NAMES = ['Max cpu time', 'Max file size', 'Max data size', 'Max stack size', 'Max core file size',
-  'Max resident set', 'Max processes', 'Max open files', 'Max locked memory', 'Max address space',
-  'Max file locks', 'Max pending signals', 'Max msgqueue size', 'Max nice priority', 'Max realtime priority',
-  'Max realtime timeout'];
-
-/** The Sentry's own limits (/proc/self/limits), inherited by the sandbox's init like a child would. */
+/** The sandbox process's own limits (getrlimit(2)), inherited by the sandbox's init like a child would. */
 const hostLimits: RLimit[] = (() => {
-  const out: RLimit[] = [];
-  let text = '';
-  try {
-    text = readFileSync('/proc/self/limits', 'latin1');
-  } catch {
-    /* defaults */
-  }
-  for (let r = 0; r < RLIMIT_NLIMITS; r++) {
-    const line = text.split('\n').find((l) => l.startsWith(LIMIT_NAMES[r]!));
-    const parts = line ? line.slice(26).trim().split(/\s+/) : [];
-    const p = (s: string | undefined) => (s === undefined || s === 'unlimited' ? RLIM_INFINITY : BigInt(s));
-    out.push({ cur: p(parts[0]), max: p(parts[1]) });
-  }
+  const out: RLimit[] = native.hostRlimits(RLIMIT_NLIMITS).map((l) => ({ cur: l.cur, max: l.max }));
   // The sandbox's own fd table limit.
   out[7] = { cur: 1024n, max: out[7]!.max < 1024n ? 1024n : out[7]!.max };
   return out;

@@ -1,0 +1,60 @@
+//! Facts about the host that the Sentry reflects to applications: the CPU's capability words for the
+//! auxiliary vector, the sandbox process's own resource limits (which its init inherits, as a child
+//! would), the host CPU description for /proc/cpuinfo, and a stub thread's CPU usage for the
+//! ptrace platform's CPU clocks. Read-only; nothing here changes host state.
+
+use napi::bindgen_prelude::BigInt;
+use napi_derive::napi;
+
+/// The value of auxiliary-vector entry `kind` the host kernel gave the sandbox process (0 when absent),
+/// e.g. AT_HWCAP (16), AT_HWCAP2 (26), AT_MINSIGSTKSZ (51). Read from /proc/self/auxv rather than
+/// getauxval(3): glibc on x86-64 answers AT_HWCAP with its own HWCAP_X86_64 word, not the kernel's.
+#[napi]
+pub fn host_auxval(kind: u32) -> BigInt {
+    let auxv = std::fs::read("/proc/self/auxv").unwrap_or_default();
+    let word = |c: &[u8]| u64::from_ne_bytes(c.try_into().unwrap_or([0; 8]));
+    let found = auxv.chunks_exact(16).find(|e| word(&e[..8]) == kind as u64).map(|e| word(&e[8..]));
+    BigInt::from(found.unwrap_or(0))
+}
+
+/// One resource limit; RLIM_INFINITY is 2^64−1.
+#[napi(object)]
+pub struct HostRlimit {
+    pub cur: BigInt,
+    pub max: BigInt,
+}
+
+/// getrlimit(2) of the sandbox process for resources 0..count (RLIMIT_CPU … RLIMIT_RTTIME); a resource
+/// the host rejects reads as unlimited.
+#[napi]
+pub fn host_rlimits(count: u32) -> Vec<HostRlimit> {
+    (0..count)
+        .map(|r| {
+            let mut l = libc::rlimit { rlim_cur: libc::RLIM_INFINITY, rlim_max: libc::RLIM_INFINITY };
+            // SAFETY: `l` is a valid, writable rlimit; getrlimit writes only it and fails cleanly on a
+            // bad resource number (leaving the unlimited default).
+            unsafe { libc::getrlimit(r as _, &mut l) };
+            HostRlimit { cur: BigInt::from(l.rlim_cur), max: BigInt::from(l.rlim_max) }
+        })
+        .collect()
+}
+
+/// The host's /proc/cpuinfo text ("" when unreadable).
+#[napi]
+pub fn host_cpuinfo() -> String {
+    std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default()
+}
+
+/// CPU usage of host thread `tid` of process `pid` (a ptrace stub thread): `[utime, stime]` in clock
+/// ticks (fields 14 and 15 of /proc/PID/task/TID/stat) and its run time in nanoseconds (first field of
+/// schedstat). All zero when the thread is gone.
+#[napi]
+pub fn host_thread_cpu(pid: i32, tid: i32) -> Vec<f64> {
+    let read = |f: &str| std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/{f}")).ok();
+    let (Some(stat), Some(sched)) = (read("stat"), read("schedstat")) else { return vec![0.0; 3] };
+    let num = |s: Option<&str>| s.and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    // Fields after the command name "(comm)", which may itself contain spaces and parentheses.
+    let rest = stat.rfind(')').map(|i| &stat[i + 2..]).unwrap_or("");
+    let f: Vec<&str> = rest.split(' ').collect();
+    vec![num(f.get(11).copied()), num(f.get(12).copied()), num(sched.split(' ').next())]
+}
