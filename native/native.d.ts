@@ -11,6 +11,21 @@ export declare function eventLoopState(): Array<number>
  */
 export declare function hostAuxval(kind: number): bigint
 
+export declare function hostCaps(lastCap: number): HostCaps
+
+/**
+ * The sandbox process's own capability sets (capget(2) and PR_CAPBSET_READ / PR_CAP_AMBIENT_IS_SET for
+ * each capability up to `last_cap`): the sets a child of the caller would start with, which is what
+ * `tsvisor do` gives its root. Bit n stands for capability n.
+ */
+export interface HostCaps {
+  effective: bigint
+  permitted: bigint
+  inheritable: bigint
+  bounding: bigint
+  ambient: bigint
+}
+
 /** `close(fd)`: 0 or -errno. */
 export declare function hostClose(fd: number): number
 

@@ -7,7 +7,8 @@ import type { Platform } from '../platform.js';
 import { MemoryFile } from './mm/memfile.js';
 import { MemoryManager } from './mm/mm.js';
 import { Task, ThreadGroup, type ExitStatus, waitStatus } from './task/task.js';
-import { Credentials } from './task/creds.js';
+import { CAP_LAST_CAP, Credentials, type CapSets } from './task/creds.js';
+import { native } from '../native.js';
 import {
   SigInfo, SIG_DFL, SIGCHLD, SIGKILL, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIG_IGN, SA_NOCLDWAIT, SA_NOCLDSTOP,
   CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED, sigbit, defaultAction,
@@ -31,6 +32,17 @@ export interface KernelOptions {
   seccomp?: SeccompProfile;
 }
 
+/** The sandbox process's capabilities, read once at startup (before the sandbox confines itself). */
+const hostCaps: CapSets = native.hostCaps(CAP_LAST_CAP);
+
+/**
+ * Capabilities of a process started without an OCI capabilities list (`tsvisor do`): those a child of
+ * the caller would have — the caller's sets for uid 0, none but the bounding set for another uid.
+ */
+function callerCaps(uid: number): CapSets {
+  return uid === 0 ? { ...hostCaps } : { ...hostCaps, permitted: 0n, effective: 0n, ambient: 0n };
+}
+
 export interface InitSpec {
   argv: string[];
   env: string[];
@@ -38,6 +50,13 @@ export interface InitSpec {
   uid: number;
   gid: number;
   groups?: number[];
+  /**
+   * Capability sets before the program is executed (OCI process.capabilities); the exec transformation
+   * then applies as after runc's capset+execve. Default: all capabilities for uid 0, none otherwise.
+   */
+  caps?: CapSets;
+  /** prctl(PR_SET_NO_NEW_PRIVS) before the exec (OCI process.noNewPrivileges). */
+  noNewPrivs?: boolean;
   /** Host fds that become the init's 0, 1, 2. */
   stdio: number[];
 }
@@ -158,8 +177,9 @@ export class Kernel implements KernelInfo {
     fdTable.installHostStdio(spec.stdio);
     this.holdFdTable(fdTable);
     const fs = this.vfs.initialFsContext();
-    const creds = Credentials.of(spec.uid, spec.gid, spec.groups ?? []);
+    const creds = Credentials.of(spec.uid, spec.gid, spec.groups ?? [], spec.caps ?? callerCaps(spec.uid));
     const t = new Task(this, pid, tg, mm, fdTable, fs, creds);
+    t.noNewPrivs = spec.noNewPrivs ?? false;
     tg.tasks.add(t);
     this.tasks.set(pid, t);
     this.threadGroups.set(pid, tg);

@@ -1,7 +1,8 @@
 //! Facts about the host that the Sentry reflects to applications: the CPU's capability words for the
 //! auxiliary vector, the sandbox process's own resource limits (which its init inherits, as a child
-//! would), the host CPU description for /proc/cpuinfo, and a stub thread's CPU usage for the
-//! ptrace platform's CPU clocks. Read-only; nothing here changes host state.
+//! would), the host CPU description for /proc/cpuinfo, a stub thread's CPU usage for the ptrace
+//! platform's CPU clocks, and the sandbox process's capability sets. Read-only; nothing here changes
+//! host state.
 
 use napi::bindgen_prelude::BigInt;
 use napi_derive::napi;
@@ -57,4 +58,57 @@ pub fn host_thread_cpu(pid: i32, tid: i32) -> Vec<f64> {
     let rest = stat.rfind(')').map(|i| &stat[i + 2..]).unwrap_or("");
     let f: Vec<&str> = rest.split(' ').collect();
     vec![num(f.get(11).copied()), num(f.get(12).copied()), num(sched.split(' ').next())]
+}
+
+/// The sandbox process's own capability sets (capget(2) and PR_CAPBSET_READ / PR_CAP_AMBIENT_IS_SET for
+/// each capability up to `last_cap`): the sets a child of the caller would start with, which is what
+/// `tsvisor do` gives its root. Bit n stands for capability n.
+#[napi(object)]
+pub struct HostCaps {
+    pub effective: BigInt,
+    pub permitted: BigInt,
+    pub inheritable: BigInt,
+    pub bounding: BigInt,
+    pub ambient: BigInt,
+}
+
+#[napi]
+pub fn host_caps(last_cap: u32) -> HostCaps {
+    #[repr(C)]
+    struct Header {
+        version: u32,
+        pid: i32,
+    }
+    #[repr(C)]
+    #[derive(Clone, Copy, Default)]
+    struct Data {
+        effective: u32,
+        permitted: u32,
+        inheritable: u32,
+    }
+    let mut hdr = Header { version: 0x2008_0522, pid: 0 };
+    let mut data = [Data::default(); 2];
+    // SAFETY: `hdr` and `data` are valid, writable and laid out as the kernel's
+    // __user_cap_header_struct / two __user_cap_data_struct (version 3).
+    let r = unsafe { libc::syscall(libc::SYS_capget, &mut hdr as *mut Header, data.as_mut_ptr()) };
+    let join = |f: fn(&Data) -> u32| if r == 0 { (f(&data[1]) as u64) << 32 | f(&data[0]) as u64 } else { 0 };
+    let mut bounding = 0u64;
+    let mut ambient = 0u64;
+    for cap in 0..=last_cap.min(63) {
+        // SAFETY: read-only prctl queries with integer arguments.
+        if unsafe { libc::prctl(libc::PR_CAPBSET_READ, cap as libc::c_ulong, 0, 0, 0) } == 1 {
+            bounding |= 1 << cap;
+        }
+        // SAFETY: as above (PR_CAP_AMBIENT_IS_SET).
+        if unsafe { libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_IS_SET as libc::c_ulong, cap as libc::c_ulong, 0, 0) } == 1 {
+            ambient |= 1 << cap;
+        }
+    }
+    HostCaps {
+        effective: BigInt::from(join(|d| d.effective)),
+        permitted: BigInt::from(join(|d| d.permitted)),
+        inheritable: BigInt::from(join(|d| d.inheritable)),
+        bounding: BigInt::from(bounding),
+        ambient: BigInt::from(ambient),
+    }
 }

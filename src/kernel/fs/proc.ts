@@ -362,8 +362,8 @@ function statusText(p: ProcInfo, tid: number): string {
   const hex = (v: bigint | undefined) => (v ?? 0n).toString(16).padStart(16, '0');
   lines.push(`Threads:\t${p.threads.length}`, 'SigQ:\t0/31446', `SigPnd:\t${hex(st?.sigPnd)}`, `ShdPnd:\t${hex(st?.shdPnd)}`,
     `SigBlk:\t${hex(st?.sigBlk)}`, `SigIgn:\t${hex(st?.sigIgn)}`, `SigCgt:\t${hex(st?.sigCgt)}`,
-    'CapInh:\t0000000000000000', `CapPrm:\t${c.euid === 0 ? '000001ffffffffff' : '0000000000000000'}`,
-    `CapEff:\t${c.euid === 0 ? '000001ffffffffff' : '0000000000000000'}`, 'CapBnd:\t000001ffffffffff', 'CapAmb:\t0000000000000000',
+    `CapInh:\t${hex(c.caps.inheritable)}`, `CapPrm:\t${hex(c.caps.permitted)}`, `CapEff:\t${hex(c.caps.effective)}`,
+    `CapBnd:\t${hex(c.caps.bounding)}`, `CapAmb:\t${hex(c.caps.ambient)}`,
     `NoNewPrivs:\t${st?.noNewPrivs ? 1 : 0}`, `Seccomp:\t${st?.seccompMode ?? 0}`, `Seccomp_filters:\t${st?.seccompFilters ?? 0}`, `Cpus_allowed:\t${((1 << Math.min(cpus, 31)) - 1).toString(16)}`,
     `Cpus_allowed_list:\t${cpus > 1 ? `0-${cpus - 1}` : '0'}`, 'Mems_allowed:\t1', 'Mems_allowed_list:\t0',
     'voluntary_ctxt_switches:\t0', 'nonvoluntary_ctxt_switches:\t0');

@@ -10,6 +10,9 @@ import { Errno, fail } from '../errno.js';
 import { INITIAL_EFLAGS, NUM_REGS, Reg, USER_CS, USER_SS, pageRoundUp } from '../arch.js';
 import { MemoryManager, MAP_ANONYMOUS, MAP_FIXED, MAP_PRIVATE, PROT_READ, PROT_WRITE, type MappableFile } from '../mm/mm.js';
 import type { Task } from '../task/task.js';
+import type { Credentials } from '../task/creds.js';
+import type { ExecFile } from '../vfs/vfs.js';
+import { S_ISGID, S_ISUID } from '../vfs/constants.js';
 import { loadElf, parseElf } from './elf.js';
 import { SIG_DFL, SIG_IGN } from '../signal/signal.js';
 import { getRlimit } from '../syscalls/process.js';
@@ -60,6 +63,7 @@ interface Resolved {
   file: MappableFile;
   path: string;
   head: Uint8Array;
+  exec: ExecFile;
 }
 
 function basename(p: string): string {
@@ -102,10 +106,11 @@ export async function execve(t: Task, path: string, argv: string[], envp: string
       target = interp;
       continue;
     }
-    r = { file: ex.file, path: ex.path, head: h };
+    r = { file: ex.file, path: ex.path, head: h, exec: ex };
     break;
   }
   const info = parseElf(r.file, r.head);
+  const { creds, secure } = execCreds(t, r.exec);
   // Build the new mm; the old one is untouched until this succeeds.
   const mm = new MemoryManager(t.kernel.mf, t.kernel.platform);
   let regs: BigUint64Array;
@@ -131,8 +136,8 @@ export async function execve(t: Task, path: string, argv: string[], envp: string
     const stackLen = stackSize(rlimStack);
     mm.mmap({ addr: stackEnd - stackLen, length: stackLen, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_FIXED | MAP_ANONYMOUS, offset: 0n, name: '[stack]' });
     mm.stackTop = stackEnd;
-    const sp = buildStack(t, mm, stackEnd, args, envp, execfn, {
-      phdr: main.phdrAddr, phnum: info.phnum, entry: main.entry, base: interpBase,
+    const sp = buildStack(creds, mm, stackEnd, args, envp, execfn, {
+      phdr: main.phdrAddr, phnum: info.phnum, entry: main.entry, base: interpBase, secure,
     });
     regs = new BigUint64Array(NUM_REGS);
     regs[Reg.rip] = entry;
@@ -153,6 +158,7 @@ export async function execve(t: Task, path: string, argv: string[], envp: string
   t.mm = mm;
   if (--old.users === 0) old.release();
   t.regs.set(regs);
+  t.creds = creds;
   t.fdTable.closeOnExec(t);
   for (const a of t.tg.sighand.actions) {
     if (a.handler !== SIG_IGN) a.handler = SIG_DFL;
@@ -168,15 +174,32 @@ export async function execve(t: Task, path: string, argv: string[], envp: string
   t.tg.vforkDone = undefined;
 }
 
+/**
+ * The credentials after exec (see execve(2) "set-user-ID", capabilities(7)): set-user/group-ID bits
+ * take effect unless the mount is nosuid or the task has no_new_privs (set-group-ID needs the group
+ * execute bit, as without it the bit means mandatory locking); then the capability transformation.
+ */
+function execCreds(t: Task, ex: ExecFile): { creds: Credentials; secure: boolean } {
+  const creds = t.creds.clone();
+  const honour = !ex.nosuid && !t.noNewPrivs;
+  if (honour && ex.mode & S_ISUID) creds.euid = ex.uid;
+  if (honour && ex.mode & S_ISGID && ex.mode & 0o010) creds.egid = ex.gid;
+  // "setid" as the kernel's commoncap means it: the new effective ids differ from the real ones.
+  const secure = creds.applyExec(creds.euid !== creds.ruid || creds.egid !== creds.rgid);
+  return { creds, secure };
+}
+
 interface AuxInfo {
   phdr: bigint;
   phnum: number;
   entry: bigint;
   base: bigint;
+  /** AT_SECURE: the exec changed ids or gained capabilities. */
+  secure: boolean;
 }
 
 /** Write strings, pointers and auxv below `top`; returns the initial rsp (pointing at argc). */
-function buildStack(t: Task, mm: MemoryManager, top: bigint, argv: string[], envp: string[], execfn: string, aux: AuxInfo): bigint {
+function buildStack(c: Credentials, mm: MemoryManager, top: bigint, argv: string[], envp: string[], execfn: string, aux: AuxInfo): bigint {
   let p = top - 8n; // end marker
   const pushStr = (s: string): bigint => {
     const b = Buffer.from(s + '\0', 'latin1');
@@ -214,7 +237,6 @@ function buildStack(t: Task, mm: MemoryManager, top: bigint, argv: string[], env
   randomFillSync(rnd);
   mm.pokeBytes(random, rnd);
   p &= ~15n;
-  const c = t.creds;
   const auxv: Array<[number, bigint]> = [
     [AT_HWCAP, hostAux.get(AT_HWCAP) ?? 0n],
     [AT_PAGESZ, 4096n],
@@ -229,7 +251,7 @@ function buildStack(t: Task, mm: MemoryManager, top: bigint, argv: string[], env
     [AT_EUID, BigInt(c.euid)],
     [AT_GID, BigInt(c.rgid)],
     [AT_EGID, BigInt(c.egid)],
-    [AT_SECURE, 0n],
+    [AT_SECURE, aux.secure ? 1n : 0n],
     [AT_RANDOM, random],
     [AT_HWCAP2, hostAux.get(AT_HWCAP2) ?? 0n],
     [AT_EXECFN, execfnAddr],

@@ -9,6 +9,7 @@
  * interrupts with ERESTARTSYS, or returns the partial count when some data already moved.
  */
 import { Errno, SysError, fail } from '../errno.js';
+import { CAP_SYS_RESOURCE } from '../task/creds.js';
 import { s32, u32 } from '../arch.js';
 import { PROT_READ, PROT_WRITE } from '../mm/mm.js';
 import type { Task } from '../task/task.js';
@@ -466,7 +467,7 @@ function fcntl(t: Task, fdArg: bigint, cmdArg: bigint, arg: bigint): number | Pr
       return f.pipe.capacity;
     case F_SETPIPE_SZ:
       if (!(f instanceof PipeFile)) fail(Errno.EBADF);
-      return f.pipe.setCapacity(Number(BigInt.asUintN(32, arg)), t.creds.isRoot);
+      return f.pipe.setCapacity(Number(BigInt.asUintN(32, arg)), t.creds.has(CAP_SYS_RESOURCE));
     case F_ADD_SEALS:
       return addSeals(f, u32(arg));
     case F_GET_SEALS:

@@ -7,6 +7,7 @@
  * Path resolution, permissions and the filesystems are the VFS's (vfs/vfs.ts).
  */
 import { Errno, fail } from '../errno.js';
+import { CAP_DAC_READ_SEARCH, CAP_SYS_CHROOT } from '../task/creds.js';
 import { s32, u32 } from '../arch.js';
 import type { Task } from '../task/task.js';
 import {
@@ -175,7 +176,7 @@ function fchdir(t: Task, fd: bigint): number {
 }
 function chroot(t: Task, p: bigint): number {
   const pth = path(t, p);
-  if (!t.creds.isRoot) {
+  if (!t.creds.has(CAP_SYS_CHROOT)) {
     t.kernel.vfs.resolve(t, AT_FDCWD, pth, true);
     fail(Errno.EPERM);
   }
@@ -257,11 +258,11 @@ function link(t: Task, o: bigint, n: bigint): number {
   t.kernel.vfs.link(t, AT_FDCWD, path(t, o), AT_FDCWD, path(t, n), 0);
   return 0;
 }
-/** linkat(2): AT_SYMLINK_FOLLOW, AT_EMPTY_PATH (root only, else ENOENT). */
+/** linkat(2): AT_SYMLINK_FOLLOW, AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH, else ENOENT). */
 function linkat(t: Task, od: bigint, o: bigint, nd: bigint, n: bigint, flags: bigint): number {
   const fl = s32(flags);
   if (fl & ~(AT_SYMLINK_FOLLOW | AT_EMPTY_PATH)) fail(Errno.EINVAL);
-  if (fl & AT_EMPTY_PATH && !t.creds.isRoot) fail(Errno.ENOENT);
+  if (fl & AT_EMPTY_PATH && !t.creds.has(CAP_DAC_READ_SEARCH)) fail(Errno.ENOENT);
   t.kernel.vfs.link(t, s32(od), path(t, o), s32(nd), path(t, n), fl);
   return 0;
 }

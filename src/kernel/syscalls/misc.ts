@@ -7,6 +7,7 @@
 import { randomFillSync } from 'node:crypto';
 import * as os from 'node:os';
 import { Errno, fail } from '../errno.js';
+import { CAP_SYS_ADMIN, CAP_SYS_NICE } from '../task/creds.js';
 import { s32 } from '../arch.js';
 import type { SyscallDef } from './types.js';
 import type { Task } from '../task/task.js';
@@ -29,7 +30,7 @@ function uname(t: Task, addr: bigint): number {
 }
 
 function sethostname(t: Task, addr: bigint, len: bigint, domain: boolean): number {
-  if (t.creds.euid !== 0) fail(Errno.EPERM);
+  if (!t.creds.has(CAP_SYS_ADMIN)) fail(Errno.EPERM);
   const n = s32(len);
   if (n < 0 || n > 64) fail(Errno.EINVAL);
   const s = Buffer.from(t.mm.copyIn(addr, n)).toString('latin1');
@@ -142,13 +143,13 @@ function getpriority(t: Task, which: bigint, who: bigint): number {
   return 20 - best;
 }
 
-/** setpriority(2): nice clamped to [-20, 19]; lowering it needs root (EACCES). */
+/** setpriority(2): nice clamped to [-20, 19]; lowering it needs CAP_SYS_NICE (EACCES). */
 function setpriority(t: Task, which: bigint, who: bigint, prio: bigint): number {
   const pids = priorityTargets(t, s32(which), s32(who));
   const nice = Math.max(-20, Math.min(19, s32(prio)));
   for (const p of pids) {
     const cur = niceByTg.get(p) ?? 0;
-    if (nice < cur && !t.creds.isRoot) fail(Errno.EACCES);
+    if (nice < cur && !t.creds.has(CAP_SYS_NICE)) fail(Errno.EACCES);
     niceByTg.set(p, nice);
   }
   return 0;
@@ -185,7 +186,7 @@ export const miscSyscalls: SyscallDef[] = [
       if (!validPolicy(p)) return -Errno.EINVAL;
       if (param === 0n) return -Errno.EINVAL;
       const prio = t.mm.readI32(param);
-      if (p === SCHED_FIFO || p === SCHED_RR) return prio < 1 || prio > 99 ? -Errno.EINVAL : t.creds.isRoot ? 0 : -Errno.EPERM;
+      if (p === SCHED_FIFO || p === SCHED_RR) return prio < 1 || prio > 99 ? -Errno.EINVAL : t.creds.has(CAP_SYS_NICE) ? 0 : -Errno.EPERM;
       return prio !== 0 ? -Errno.EINVAL : 0;
     },
   },

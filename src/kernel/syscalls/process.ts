@@ -12,7 +12,12 @@ import {
   SigInfo, SI_USER, SI_TKILL, NSIG, CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED, SIGCHLD,
 } from '../signal/signal.js';
 import { execve } from '../loader/exec.js';
+import { CAP_KILL, CAP_SYS_RESOURCE } from '../task/creds.js';
 import { prctlGetSeccomp, prctlSetSeccomp } from './seccomp.js';
+import {
+  PR_CAPBSET_DROP, PR_CAPBSET_READ, PR_CAP_AMBIENT, PR_GET_KEEPCAPS, PR_GET_SECUREBITS, PR_SET_KEEPCAPS,
+  PR_SET_SECUREBITS, prctlCaps,
+} from './creds.js';
 import { groupCpuNs, groupCpuTicks } from '../kernel.js';
 
 const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_PIDFD = 0x1000,
@@ -286,7 +291,7 @@ async function waitid(t: Task, idtype: bigint, id: bigint, infop: bigint, option
 function canSignal(t: Task, target: ThreadGroup): boolean {
   const c = t.creds;
   const tc = target.leader?.creds;
-  if (!tc || c.euid === 0) return true;
+  if (!tc || c.has(CAP_KILL)) return true;
   return c.euid === tc.ruid || c.euid === tc.suid || c.ruid === tc.ruid || c.ruid === tc.suid;
 }
 
@@ -394,91 +399,6 @@ function setsid(t: Task): number {
   return g.pid;
 }
 
-// ---------------------------------------------------------------- credentials
-
-/**
- * setresuid(2)/setresgid(2): -1 keeps a value; unprivileged callers may only use their current
- * real, effective or saved id. The fs id follows the effective id.
- */
-function setResIds(t: Task, vals: [bigint, bigint, bigint], gid: boolean): number {
-  const c = t.creds;
-  const cur = gid ? [c.rgid, c.egid, c.sgid] : [c.ruid, c.euid, c.suid];
-  const v = vals.map((x) => s32(x));
-  for (const x of v) if (x !== -1 && c.euid !== 0 && !cur.includes(x)) fail(Errno.EPERM);
-  const [r, e, sv] = v.map((x, i) => (x === -1 ? cur[i]! : x)) as [number, number, number];
-  const n = c.clone();
-  if (gid) [n.rgid, n.egid, n.sgid, n.fsgid] = [r, e, sv, e];
-  else [n.ruid, n.euid, n.suid, n.fsuid] = [r, e, sv, e];
-  t.creds = n;
-  return 0;
-}
-
-function setresuid(t: Task, r: bigint, e: bigint, s: bigint): number {
-  return setResIds(t, [r, e, s], false);
-}
-
-function setresgid(t: Task, r: bigint, e: bigint, s: bigint): number {
-  return setResIds(t, [r, e, s], true);
-}
-
-function setuid(t: Task, uidArg: bigint): number {
-  const uid = s32(uidArg);
-  if (uid < 0) fail(Errno.EINVAL);
-  const c = t.creds;
-  if (c.euid === 0) return setresuid(t, BigInt(uid), BigInt(uid), BigInt(uid));
-  if (uid !== c.ruid && uid !== c.suid) fail(Errno.EPERM);
-  return setresuid(t, -1n, BigInt(uid), -1n);
-}
-
-function setgid(t: Task, gidArg: bigint): number {
-  const gid = s32(gidArg);
-  if (gid < 0) fail(Errno.EINVAL);
-  const c = t.creds;
-  if (c.euid === 0) return setresgid(t, BigInt(gid), BigInt(gid), BigInt(gid));
-  if (gid !== c.rgid && gid !== c.sgid) fail(Errno.EPERM);
-  return setresgid(t, -1n, BigInt(gid), -1n);
-}
-
-function setreuid(t: Task, r: bigint, e: bigint): number {
-  return setresuid(t, r, e, -1n);
-}
-function setregid(t: Task, r: bigint, e: bigint): number {
-  return setresgid(t, r, e, -1n);
-}
-
-function getresid(t: Task, ra: bigint, ea: bigint, sa: bigint, gid: boolean): number {
-  const c = t.creds;
-  t.mm.writeU32(ra, gid ? c.rgid : c.ruid);
-  t.mm.writeU32(ea, gid ? c.egid : c.euid);
-  t.mm.writeU32(sa, gid ? c.sgid : c.suid);
-  return 0;
-}
-
-function getgroups(t: Task, sizeArg: bigint, list: bigint): number {
-  const size = s32(sizeArg);
-  const g = t.creds.groups;
-  if (size < 0) fail(Errno.EINVAL);
-  if (size === 0) return g.length;
-  if (size < g.length) fail(Errno.EINVAL);
-  const b = new Uint8Array(g.length * 4);
-  const dv = new DataView(b.buffer);
-  g.forEach((x, i) => dv.setUint32(i * 4, x, true));
-  t.mm.copyOut(list, b);
-  return g.length;
-}
-
-function setgroups(t: Task, sizeArg: bigint, list: bigint): number {
-  const size = s32(sizeArg);
-  if (size < 0 || size > 65536) fail(Errno.EINVAL);
-  if (t.creds.euid !== 0) fail(Errno.EPERM);
-  const b = t.mm.copyIn(list, size * 4);
-  const dv = new DataView(b.buffer);
-  const n = t.creds.clone();
-  n.groups = Array.from({ length: size }, (_, i) => dv.getUint32(i * 4, true));
-  t.creds = n;
-  return 0;
-}
-
 // ---------------------------------------------------------------- resource limits
 
 const RLIMIT_NLIMITS = 16;
@@ -506,7 +426,7 @@ function prlimit64(t: Task, pidArg: bigint, resArg: bigint, newAddr: bigint, old
     const cur = t.mm.readU64(newAddr);
     const max = t.mm.readU64(newAddr + 8n);
     if (cur > max) fail(Errno.EINVAL);
-    if (max > old.max && t.creds.euid !== 0) fail(Errno.EPERM);
+    if (max > old.max && !t.creds.has(CAP_SYS_RESOURCE)) fail(Errno.EPERM);
     if (res === 7 && max > 1048576n && cur !== RLIM_INFINITY && max !== RLIM_INFINITY) fail(Errno.EPERM);
     nl = { cur, max };
   }
@@ -582,16 +502,16 @@ function archPrctl(t: Task, code: bigint, addr: bigint): number {
 }
 
 const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4,
-  PR_GET_KEEPCAPS = 7, PR_SET_KEEPCAPS = 8, PR_SET_NAME = 15, PR_GET_NAME = 16, PR_GET_SECCOMP = 21, PR_SET_SECCOMP = 22,
-  PR_CAPBSET_READ = 23, PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37, PR_SET_NO_NEW_PRIVS = 38,
+  PR_SET_NAME = 15, PR_GET_NAME = 16, PR_GET_SECCOMP = 21, PR_SET_SECCOMP = 22,
+  PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37, PR_SET_NO_NEW_PRIVS = 38,
   PR_GET_NO_NEW_PRIVS = 39, PR_GET_TID_ADDRESS = 40, PR_SET_THP_DISABLE = 41, PR_GET_THP_DISABLE = 42,
-  PR_CAP_AMBIENT = 47, PR_SET_VMA = 0x53564d41;
+  PR_SET_VMA = 0x53564d41;
 
-const prctlState = new WeakMap<ThreadGroup, { pdeathsig: number; dumpable: number; keepCaps: number; thp: number }>();
+const prctlState = new WeakMap<ThreadGroup, { pdeathsig: number; dumpable: number; thp: number }>();
 
-function prctl(t: Task, option: bigint, a2: bigint, a3: bigint): number {
+function prctl(t: Task, option: bigint, a2: bigint, a3: bigint, a4: bigint, a5: bigint): number {
   let st = prctlState.get(t.tg);
-  if (!st) prctlState.set(t.tg, (st = { pdeathsig: 0, dumpable: 1, keepCaps: 0, thp: 0 }));
+  if (!st) prctlState.set(t.tg, (st = { pdeathsig: 0, dumpable: 1, thp: 0 }));
   switch (Number(option)) {
     case PR_SET_PDEATHSIG: {
       const s = Number(a2);
@@ -609,11 +529,13 @@ function prctl(t: Task, option: bigint, a2: bigint, a3: bigint): number {
       st.dumpable = Number(a2);
       return 0;
     case PR_GET_KEEPCAPS:
-      return st.keepCaps;
     case PR_SET_KEEPCAPS:
-      if (a2 > 1n) fail(Errno.EINVAL);
-      st.keepCaps = Number(a2);
-      return 0;
+    case PR_CAPBSET_READ:
+    case PR_CAPBSET_DROP:
+    case PR_GET_SECUREBITS:
+    case PR_SET_SECUREBITS:
+    case PR_CAP_AMBIENT:
+      return prctlCaps(t, Number(option), a2, a3, a4, a5);
     case PR_SET_NAME: {
       // Up to 16 bytes are read; the name is cut at 15 (TASK_COMM_LEN - 1) with or without a NUL.
       let name: string;
@@ -636,9 +558,6 @@ function prctl(t: Task, option: bigint, a2: bigint, a3: bigint): number {
       return prctlGetSeccomp(t);
     case PR_SET_SECCOMP:
       return prctlSetSeccomp(t, a2, a3);
-    case PR_CAPBSET_READ:
-      if (a2 > 63n) fail(Errno.EINVAL);
-      return 1;
     case PR_SET_CHILD_SUBREAPER:
       t.tg.isSubreaper = a2 !== 0n;
       return 0;
@@ -659,7 +578,6 @@ function prctl(t: Task, option: bigint, a2: bigint, a3: bigint): number {
       return 0;
     case PR_GET_THP_DISABLE:
       return st.thp;
-    case PR_CAP_AMBIENT:
     case PR_SET_VMA:
       fail(Errno.EINVAL);
       break;
@@ -749,20 +667,6 @@ export const processSyscalls: SyscallDef[] = [
   { nr: 111, name: 'getpgrp', args: '', fn: (t) => t.tg.pgid },
   { nr: 124, name: 'getsid', args: 'i', fn: getsid },
   { nr: 112, name: 'setsid', args: '', fn: setsid },
-  { nr: 102, name: 'getuid', args: '', fn: (t) => t.creds.ruid },
-  { nr: 107, name: 'geteuid', args: '', fn: (t) => t.creds.euid },
-  { nr: 104, name: 'getgid', args: '', fn: (t) => t.creds.rgid },
-  { nr: 108, name: 'getegid', args: '', fn: (t) => t.creds.egid },
-  { nr: 118, name: 'getresuid', args: 'ppp', fn: (t, a, b, c) => getresid(t, a, b, c, false) },
-  { nr: 120, name: 'getresgid', args: 'ppp', fn: (t, a, b, c) => getresid(t, a, b, c, true) },
-  { nr: 105, name: 'setuid', args: 'i', fn: setuid },
-  { nr: 106, name: 'setgid', args: 'i', fn: setgid },
-  { nr: 113, name: 'setreuid', args: 'ii', fn: setreuid },
-  { nr: 114, name: 'setregid', args: 'ii', fn: setregid },
-  { nr: 117, name: 'setresuid', args: 'iii', fn: setresuid },
-  { nr: 119, name: 'setresgid', args: 'iii', fn: setresgid },
-  { nr: 115, name: 'getgroups', args: 'ip', fn: getgroups },
-  { nr: 116, name: 'setgroups', args: 'ip', fn: setgroups },
   { nr: 302, name: 'prlimit64', args: 'iupp', fn: prlimit64 },
   { nr: 97, name: 'getrlimit', args: 'up', fn: getrlimit },
   { nr: 160, name: 'setrlimit', args: 'up', fn: setrlimit },

@@ -14,6 +14,7 @@ import {
   isAncestor, type SeccompState,
 } from '../policy/filter.js';
 import type { Task } from '../task/task.js';
+import { CAP_SYS_ADMIN } from '../task/creds.js';
 import type { SyscallDef } from './types.js';
 
 const SECCOMP_SET_MODE_STRICT = 0, SECCOMP_SET_MODE_FILTER = 1, SECCOMP_GET_ACTION_AVAIL = 2, SECCOMP_GET_NOTIF_SIZES = 3;
@@ -28,7 +29,7 @@ const AVAILABLE_ACTIONS = new Set([SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_KILL_TH
 
 /** The task may install a filter: no_new_privs, or CAP_SYS_ADMIN in its user namespace (root here). */
 function mayFilter(t: Task): boolean {
-  return t.noNewPrivs || t.creds.euid === 0;
+  return t.noNewPrivs || t.creds.has(CAP_SYS_ADMIN);
 }
 
 function setModeStrict(t: Task): number {

@@ -17,6 +17,7 @@ import { timerSyscalls } from './timers.js';
 import { eventSyscalls } from './events.js';
 import { socketSyscalls } from './socket.js';
 import { seccompSyscalls } from './seccomp.js';
+import { credSyscalls } from './creds.js';
 
 /** Syscall names by number ('' for holes). */
 export const SYSCALL_NAMES: readonly string[] = [
@@ -93,7 +94,7 @@ export function syscallNumber(name: string): number {
 /** All handlers by number. A number with no handler returns ENOSYS (logged once by name). */
 export function buildSyscallTable(): Array<SyscallDef | undefined> {
   const table: Array<SyscallDef | undefined> = [];
-  const families = [processSyscalls, signalSyscalls, mmapSyscalls, timeSyscalls, miscSyscalls, fileSyscalls, fsSyscalls, pipeSyscalls, pollSyscalls, futexSyscalls, timerSyscalls, eventSyscalls, socketSyscalls, seccompSyscalls];
+  const families = [processSyscalls, signalSyscalls, mmapSyscalls, timeSyscalls, miscSyscalls, fileSyscalls, fsSyscalls, pipeSyscalls, pollSyscalls, futexSyscalls, timerSyscalls, eventSyscalls, socketSyscalls, seccompSyscalls, credSyscalls];
   for (const fam of families) {
     for (const d of fam) {
       if (table[d.nr]) throw new Error(`syscall ${d.name} (${d.nr}) registered twice`);

@@ -1,10 +1,11 @@
 /**
- * Permission checks (see path_resolution(7) "Permission", inode(7), credentials(7)). The fs uid/gid
- * and supplementary groups decide; fs uid 0 (root in the sandbox's user namespace) bypasses read and
- * write checks and search on directories, but executing a non-directory still needs at least one x bit.
+ * Permission checks (see path_resolution(7) "Permission", inode(7), capabilities(7)). The fs uid/gid
+ * and supplementary groups decide; CAP_DAC_OVERRIDE bypasses read and write checks and search on
+ * directories (executing a non-directory still needs at least one x bit), CAP_DAC_READ_SEARCH bypasses
+ * read checks and search on directories, CAP_FOWNER the owner checks.
  */
 import { Errno, fail } from '../errno.js';
-import type { Credentials } from '../task/creds.js';
+import { CAP_DAC_READ_SEARCH, CAP_FOWNER, type Credentials } from '../task/creds.js';
 import { S_IFDIR, S_IFMT, S_ISVTX } from './constants.js';
 import type { Inode } from './inode.js';
 
@@ -18,15 +19,15 @@ export function inGroup(c: Credentials, gid: number): boolean {
  */
 export function mayAccess(c: Credentials, mode: number, uid: number, gid: number, want: number): boolean {
   if (want === 0) return true;
-  if (c.isRoot) {
-    if (!(want & 1)) return true;
-    return (mode & S_IFMT) === S_IFDIR || (mode & 0o111) !== 0;
-  }
   let bits: number;
   if (c.fsuid === uid) bits = (mode >> 6) & 7;
   else if (inGroup(c, gid)) bits = (mode >> 3) & 7;
   else bits = mode & 7;
-  return (bits & want) === want;
+  if ((bits & want) === want) return true;
+  const dir = (mode & S_IFMT) === S_IFDIR;
+  if (c.isRoot) return !(want & 1) || dir || (mode & 0o111) !== 0;
+  // CAP_DAC_READ_SEARCH: read anything, search directories.
+  return c.has(CAP_DAC_READ_SEARCH) && !(want & 2) && (!(want & 1) || dir);
 }
 
 /** Throw EACCES unless `c` may access `inode` for `want`. */
@@ -35,17 +36,17 @@ export function checkAccess(c: Credentials, inode: Inode, want: number): void {
   if (!mayAccess(c, s.mode, s.uid, s.gid, want)) fail(Errno.EACCES);
 }
 
-/** Is `c` the owner of `inode` (or root)? (chmod, utimes with explicit times, sticky checks.) */
+/** Is `c` the owner of `inode`, or has CAP_FOWNER? (chmod, utimes with explicit times.) */
 export function isOwnerOrRoot(c: Credentials, inode: Inode): boolean {
-  return c.isRoot || inode.stat().uid === c.fsuid;
+  return inode.stat().uid === c.fsuid || c.has(CAP_FOWNER);
 }
 
 /**
  * The sticky-directory rule for unlink/rmdir/rename: in a directory with S_ISVTX, only the owner of
- * the entry, the owner of the directory, or root may remove or rename it (EPERM otherwise).
+ * the entry, the owner of the directory, or a holder of CAP_FOWNER may remove or rename it (EPERM).
  */
 export function checkSticky(c: Credentials, dir: Inode, victim: Inode): void {
-  if (c.isRoot) return;
+  if (c.has(CAP_FOWNER)) return;
   const d = dir.stat();
   if (!(d.mode & S_ISVTX)) return;
   if (d.uid === c.fsuid || victim.stat().uid === c.fsuid) return;

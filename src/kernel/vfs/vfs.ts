@@ -10,7 +10,7 @@
  * sandbox's root.
  */
 import { Errno, SysError, fail } from '../errno.js';
-import type { Credentials } from '../task/creds.js';
+import { CAP_CHOWN, CAP_FSETID, CAP_MKNOD, CAP_SYS_CHROOT, type Credentials } from '../task/creds.js';
 import type { MappableFile } from '../mm/mm.js';
 import type { KernelInfo } from './kernelinfo.js';
 import {
@@ -49,6 +49,8 @@ export interface ExecFile {
   mode: number;
   uid: number;
   gid: number;
+  /** The mount ignores set-user/group-ID bits (MS_NOSUID). */
+  nosuid: boolean;
 }
 
 /** Resolution state shared across symlink hops (the ELOOP counter). */
@@ -327,7 +329,7 @@ export class Vfs {
         this.mayModifyDir(ctx, pl.parent);
         const { owner, sgid } = this.newOwner(ctx.creds, pl.parent.dentry.inode);
         let m = mode & 0o7777 & ~ctx.fs.umask;
-        if (sgid && !inGroup(ctx.creds, owner.gid) && !ctx.creds.isRoot) m &= ~S_ISGID;
+        if (sgid && !inGroup(ctx.creds, owner.gid) && !ctx.creds.has(CAP_FSETID)) m &= ~S_ISGID;
         const ino = pl.parent.dentry.inode.create(pl.name, m, owner);
         const d = new Dentry(pl.name, pl.parent.dentry, ino);
         pl.parent.dentry.children.set(pl.name, d);
@@ -396,7 +398,7 @@ export class Vfs {
     if (type === 0) type = S_IFREG;
     if (type === S_IFDIR) fail(Errno.EPERM);
     if (type !== S_IFREG && type !== S_IFIFO && type !== S_IFSOCK && type !== S_IFCHR && type !== S_IFBLK) fail(Errno.EINVAL);
-    if ((type === S_IFCHR || type === S_IFBLK) && !ctx.creds.isRoot) fail(Errno.EPERM);
+    if ((type === S_IFCHR || type === S_IFBLK) && !ctx.creds.has(CAP_MKNOD)) fail(Errno.EPERM);
     const pl = this.resolveParent(ctx, dirfd, path);
     if (pl.name === '.' || pl.name === '..' || pl.name === '/') fail(Errno.EEXIST);
     if (this.peek(ctx, pl.parent, pl.name)) fail(Errno.EEXIST);
@@ -575,7 +577,7 @@ export class Vfs {
     this.checkWritableMount(loc);
     if (!isOwnerOrRoot(ctx.creds, ino)) fail(Errno.EPERM);
     let m = mode & 0o7777;
-    if (!ctx.creds.isRoot && !inGroup(ctx.creds, ino.stat().gid)) m &= ~S_ISGID;
+    if (!ctx.creds.has(CAP_FSETID) && !inGroup(ctx.creds, ino.stat().gid)) m &= ~S_ISGID;
     ino.setattr({ mode: m });
   }
 
@@ -589,7 +591,7 @@ export class Vfs {
     this.checkWritableMount(loc);
     const s = ino.stat();
     const c = ctx.creds;
-    if (!c.isRoot) {
+    if (!c.has(CAP_CHOWN)) {
       if (uid !== -1 && uid !== s.uid) fail(Errno.EPERM);
       if (gid !== -1 && gid !== s.gid && (s.uid !== c.fsuid || !inGroup(c, gid))) fail(Errno.EPERM);
       if ((uid !== -1 || gid !== -1) && s.uid !== c.fsuid) fail(Errno.EPERM);
@@ -689,7 +691,7 @@ export class Vfs {
     const file = f.mappable() ?? fail(Errno.EACCES);
     // The mapping source stays valid after the description is released (see HostRegularFile).
     f.release();
-    return { file, path: pathOf(loc, ctx.fs.root).path, size: st.size, mode: st.mode, uid: st.uid, gid: st.gid };
+    return { file, path: pathOf(loc, ctx.fs.root).path, size: st.size, mode: st.mode, uid: st.uid, gid: st.gid, nosuid: loc.mount.flags.nosuid };
   }
 
   /**
@@ -708,9 +710,9 @@ export class Vfs {
     return base === '/' ? `/${path}` : `${base}/${path}`;
   }
 
-  /** chroot(2): root only (EPERM), ENOTDIR, EACCES. The cwd is not changed (as Linux). */
+  /** chroot(2): CAP_SYS_CHROOT (EPERM), ENOTDIR, EACCES. The cwd is not changed (as Linux). */
   chroot(ctx: PathCtx, loc: Location): void {
-    if (!ctx.creds.isRoot) fail(Errno.EPERM);
+    if (!ctx.creds.has(CAP_SYS_CHROOT)) fail(Errno.EPERM);
     if (!loc.dentry.inode.isDir) fail(Errno.ENOTDIR);
     checkAccess(ctx.creds, loc.dentry.inode, X_OK);
     ctx.fs.root = loc;
