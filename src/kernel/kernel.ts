@@ -20,6 +20,7 @@ import { execve } from './loader/exec.js';
 import type { Strace } from './policy/strace.js';
 import type { SeccompProfile } from './policy/seccomp.js';
 import { WaitQueue } from './ipc/waitqueue.js';
+import { FutexTable } from './ipc/futex.js';
 
 export interface KernelOptions {
   platform: Platform;
@@ -94,7 +95,8 @@ export class Kernel implements KernelInfo {
   /** Timer deadlines (ms since epoch, performance.now() based) the platform must honour. */
   private readonly deadlines = new Set<{ at: number }>();
   private keepAlive: ReturnType<typeof setInterval> | undefined;
-  futexWake: ((mm: MemoryManager, addr: bigint, n: number) => number) | undefined;
+  /** Futex wait queues, PI handoff and robust-list processing (see ipc/futex.ts). */
+  readonly futexes = new FutexTable();
 
   constructor(opts: KernelOptions) {
     this.platform = opts.platform;

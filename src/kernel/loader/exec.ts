@@ -153,6 +153,7 @@ export async function execve(t: Task, path: string, argv: string[], envp: string
   const others = [...t.tg.tasks].filter((o) => o !== t);
   if (others.length) await Promise.all(others.map((o) => o.kill()));
   for (const h of t.tg.execHooks.splice(0)) h();
+  t.releaseMm();
   const old = t.mm;
   old.noteRss(t.tg);
   t.mm = mm;

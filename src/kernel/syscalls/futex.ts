@@ -1,4 +1,4 @@
-/** futex(2) and the robust-list/clear-tid wakeups that use it. */
+/** futex(2): wait/wake, requeue, wake-op and the PI lock protocol (see ipc/futex.ts). */
 import { Errno, fail } from '../errno.js';
 import { s32 } from '../arch.js';
 import type { SyscallDef } from './types.js';
@@ -7,19 +7,13 @@ import { FutexTable } from '../ipc/futex.js';
 import { monotonicNs, realtimeNs } from './time.js';
 
 const FUTEX_WAIT = 0, FUTEX_WAKE = 1, FUTEX_REQUEUE = 3, FUTEX_CMP_REQUEUE = 4, FUTEX_WAKE_OP = 5,
-  FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10;
+  FUTEX_LOCK_PI = 6, FUTEX_UNLOCK_PI = 7, FUTEX_TRYLOCK_PI = 8, FUTEX_WAIT_BITSET = 9, FUTEX_WAKE_BITSET = 10,
+  FUTEX_LOCK_PI2 = 13;
 const FUTEX_PRIVATE_FLAG = 128, FUTEX_CLOCK_REALTIME = 256;
 
-const tables = new WeakMap<object, FutexTable>();
 /** The kernel's futex table. */
 export function futexTable(t: Task): FutexTable {
-  let f = tables.get(t.kernel);
-  if (!f) {
-    tables.set(t.kernel, (f = new FutexTable()));
-    const ft = f;
-    t.kernel.futexWake = (mm, addr, n) => ft.wake(mm, addr, n);
-  }
-  return f;
+  return t.kernel.futexes;
 }
 
 function readTimeout(t: Task, addr: bigint, absolute: boolean, realtime: boolean): number {
@@ -93,6 +87,16 @@ async function futex(t: Task, uaddr: bigint, opArg: bigint, val: bigint, timeout
       return f.requeue(t.mm, uaddr, uaddr2, s32(val), Number(timeout & 0x7fffffffn));
     case FUTEX_WAKE_OP:
       return wakeOp(t, f, uaddr, s32(val), Number(timeout & 0x7fffffffn), uaddr2, Number(val3 & 0xffffffffn));
+    case FUTEX_LOCK_PI:
+      // Absolute CLOCK_REALTIME timeout; FUTEX_CLOCK_REALTIME is not accepted with it (ENOSYS).
+      if (realtime) fail(Errno.ENOSYS);
+      return f.lockPi(t, uaddr, readTimeout(t, timeout, true, true), false);
+    case FUTEX_LOCK_PI2:
+      return f.lockPi(t, uaddr, readTimeout(t, timeout, true, realtime), false);
+    case FUTEX_TRYLOCK_PI:
+      return f.lockPi(t, uaddr, -1, true);
+    case FUTEX_UNLOCK_PI:
+      return f.unlockPi(t, uaddr);
     default:
       t.kernel.log(`futex: op ${cmd} not supported (ENOSYS)`);
       fail(Errno.ENOSYS);

@@ -513,18 +513,29 @@ export class Task {
 
   // ---------------------------------------------------------------- exit
 
-  /** This task leaves: CLONE_CHILD_CLEARTID, context release; the last task ends the group. */
-  exitTask(): void {
-    if (this.exited) return;
-    this.exited = true;
+  /**
+   * What a thread owes others sharing its memory when it leaves it by exit or execve (the kernel's
+   * mm_release): robust futexes marked FUTEX_OWNER_DIED, then the CLONE_CHILD_CLEARTID word zeroed
+   * and its waiter woken (only if another user of the mm remains, as the kernel checks).
+   */
+  releaseMm(): void {
+    this.kernel.futexes.exitRobustList(this);
     if (this.clearChildTid !== 0n && this.mm.users > 1) {
       try {
         this.mm.writeI32(this.clearChildTid, 0);
-        this.kernel.futexWake?.(this.mm, this.clearChildTid, 1);
+        this.kernel.futexes.wake(this.mm, this.clearChildTid, 1);
       } catch {
         /* ignore EFAULT, as the kernel does */
       }
     }
+    this.clearChildTid = 0n;
+  }
+
+  /** This task leaves: robust list, CLONE_CHILD_CLEARTID, context release; the last task ends the group. */
+  exitTask(): void {
+    if (this.exited) return;
+    this.exited = true;
+    this.releaseMm();
     this.ctx.release();
     this.kernel.taskExited(this);
   }
