@@ -310,7 +310,7 @@ function smapsText(p: ProcInfo): string {
     const anon = v.file ? 0 : rssKb;
     const shared = v.shared ? rssKb : 0;
     const priv = v.shared ? 0 : rssKb;
-    const flags = [v.prot & 1 ? 'rd' : '', v.prot & 2 ? 'wr' : '', v.prot & 4 ? 'ex' : '', 'mr', 'mw', 'me', v.shared ? 'sh' : '', v.name === '[stack]' ? 'gd' : '', 'ac']
+    const flags = [v.prot & 1 ? 'rd' : '', v.prot & 2 ? 'wr' : '', v.prot & 4 ? 'ex' : '', 'mr', 'mw', 'me', v.shared ? 'sh' : '', v.name === '[stack]' ? 'gd' : '', 'ac', v.locked ? 'lo' : '']
       .filter(Boolean).join(' ');
     out.push(heads[i] ?? '',
       `Size:           ${String(sizeKb).padStart(8)} kB`, 'KernelPageSize:        4 kB', 'MMUPageSize:           4 kB',
@@ -320,7 +320,7 @@ function smapsText(p: ProcInfo): string {
       `Referenced:     ${String(rssKb).padStart(8)} kB`, `Anonymous:      ${String(anon).padStart(8)} kB`,
       'LazyFree:              0 kB', 'AnonHugePages:         0 kB', 'ShmemPmdMapped:        0 kB', 'FilePmdMapped:         0 kB',
       'Shared_Hugetlb:        0 kB', 'Private_Hugetlb:       0 kB', 'Swap:                  0 kB', 'SwapPss:               0 kB',
-      'Locked:                0 kB', 'THPeligible:    0', `VmFlags: ${flags}`);
+      `Locked:         ${String(v.locked ? rssKb : 0).padStart(8)} kB`, 'THPeligible:    0', `VmFlags: ${flags}`);
   });
   return out.length ? out.join('\n') + '\n' : '';
 }
@@ -354,7 +354,7 @@ function statusText(p: ProcInfo, tid: number): string {
     `NSsid:\t${p.sid}`,
   ];
   if (p.mm) {
-    lines.push(`VmPeak:\t${kb} kB`, `VmSize:\t${kb} kB`, 'VmLck:\t0 kB', 'VmPin:\t0 kB', `VmHWM:\t${rss} kB`, `VmRSS:\t${rss} kB`,
+    lines.push(`VmPeak:\t${kb} kB`, `VmSize:\t${kb} kB`, `VmLck:\t${Number(p.mm.lockedBytes() / 1024n)} kB`, 'VmPin:\t0 kB', `VmHWM:\t${rss} kB`, `VmRSS:\t${rss} kB`,
       `RssAnon:\t${rss} kB`, 'RssFile:\t0 kB', 'RssShmem:\t0 kB', `VmData:\t${kb} kB`, 'VmStk:\t132 kB', 'VmExe:\t0 kB',
       'VmLib:\t0 kB', 'VmPTE:\t0 kB', 'VmSwap:\t0 kB');
   }

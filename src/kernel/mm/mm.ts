@@ -97,6 +97,8 @@ export interface Vma {
   fileOff: number;
   /** "[heap]", "[stack]", or "" (file mappings use file.mapName). */
   name: string;
+  /** mlock(2)ed (VM_LOCKED): counted against RLIMIT_MEMLOCK, shown as VmLck/Locked. */
+  locked?: boolean;
 }
 
 export interface MmapRequest {
@@ -262,6 +264,7 @@ export class MemoryManager {
         if (eof < v.end) v.eof = eof;
       }
     }
+    if (this.lockFuture) v.locked = true;
     this.insert(v);
     this.mapToAs(v, v.start, v.end);
     return addr;
@@ -375,6 +378,60 @@ export class MemoryManager {
   }
 
   /** mprotect(2). */
+  /**
+   * Set or clear VM_LOCKED on [addr, addr+len) (page-rounded by the caller), splitting VMAs at the
+   * edges. ENOMEM if part of the range is unmapped. Returns the bytes newly locked (negative when
+   * unlocking) for the caller's RLIMIT_MEMLOCK accounting.
+   */
+  setLocked(addr: bigint, end: bigint, locked: boolean): bigint {
+    for (let a = addr; a < end; ) {
+      const v = this.find(a);
+      if (!v) fail(Errno.ENOMEM);
+      a = v.end;
+    }
+    this.splitAt(addr);
+    this.splitAt(end);
+    let delta = 0n;
+    for (const v of this.vmas) {
+      if (v.start < addr || v.end > end || (v.locked ?? false) === locked) continue;
+      v.locked = locked;
+      delta += locked ? v.end - v.start : v.start - v.end;
+    }
+    return delta;
+  }
+
+  /** Bytes of locked VMAs (VmLck). */
+  lockedBytes(): bigint {
+    let n = 0n;
+    for (const v of this.vmas) if (v.locked) n += v.end - v.start;
+    return n;
+  }
+
+  /** mlockall(MCL_FUTURE): new mappings are locked when made. */
+  lockFuture = false;
+
+  /**
+   * mincore(2) residency of the `pages` pages from `addr` (each VMA must exist: ENOMEM): a page is
+   * resident when its memory-file page holds data (populated), as in the kernel's page tables.
+   */
+  residency(addr: bigint, pages: number): Uint8Array {
+    const out = new Uint8Array(pages);
+    for (let i = 0; i < pages; ) {
+      const a = addr + BigInt(i) * 4096n;
+      const v = this.find(a);
+      if (!v) fail(Errno.ENOMEM);
+      const n = Math.min(pages - i, Number((v.end - a) >> 12n));
+      if (v.backing) {
+        const off = v.backing.offset + v.bOff + Number(a - v.start);
+        const all = this.mf.populated(off, n * 4096);
+        if (all === n * 4096) out.fill(1, i, i + n);
+        else if (all > 0) for (let j = 0; j < n; j++) out[i + j] = this.mf.populated(off + j * 4096, 4096) > 0 ? 1 : 0;
+      }
+      i += n;
+    }
+    return out;
+  }
+
   mprotect(addr: bigint, length: bigint, prot: number): void {
     if (addr & 0xfffn) fail(Errno.EINVAL);
     if (prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | 0x01000000 | 0x02000000)) fail(Errno.EINVAL);
@@ -588,8 +645,9 @@ export class MemoryManager {
     c.auxv = this.auxv;
     c.exePath = this.exePath;
     for (const v of this.vmas) {
+      // Memory locks are not inherited by a fork child (mlock(2)).
       if (!v.backing) {
-        c.vmas.push({ ...v });
+        c.vmas.push({ ...v, locked: false });
         continue;
       }
       let b: Backing;
@@ -604,7 +662,7 @@ export class MemoryManager {
         bOff = 0;
       }
       b.ref();
-      const nv: Vma = { ...v, backing: b, bOff };
+      const nv: Vma = { ...v, backing: b, bOff, locked: false };
       c.vmas.push(nv);
       c.mapToAs(nv, nv.start, nv.end);
     }

@@ -1,12 +1,13 @@
 /**
- * Memory syscalls: mmap, munmap, mprotect, brk, mremap, madvise, msync, mincore (see mmap(2),
- * mprotect(2), brk(2), mremap(2), madvise(2), msync(2), mincore(2)). Policy lives in MemoryManager.
+ * Memory syscalls: mmap, munmap, mprotect, brk, mremap, madvise, msync, mincore, mlock family (see
+ * mmap(2), mprotect(2), brk(2), mremap(2), madvise(2), msync(2), mincore(2), mlock(2)). Policy lives in MemoryManager.
  */
 import { Errno, fail } from '../errno.js';
 import { s32 } from '../arch.js';
 import type { SyscallDef } from './types.js';
 import type { Task } from '../task/task.js';
 import { getRlimit } from './process.js';
+import { CAP_IPC_LOCK } from '../task/creds.js';
 import { RLIM_INFINITY } from '../task/task.js';
 import { MAP_ANONYMOUS, MAP_TYPE, PROT_WRITE, MAP_SHARED_VALIDATE } from '../mm/mm.js';
 
@@ -19,6 +20,83 @@ function checkAs(t: Task, grow: bigint): void {
   let total = 0n;
   for (const v of t.mm.vmas) total += v.end - v.start;
   if (total + ((grow + 0xfffn) & ~0xfffn) > lim) fail(Errno.ENOMEM);
+}
+
+const RLIMIT_MEMLOCK = 8;
+const MLOCK_ONFAULT = 1, MCL_CURRENT = 1, MCL_FUTURE = 2, MCL_ONFAULT = 4;
+
+/** The page-aligned range [start, end) of (addr, len) as mlock(2) rounds it; EINVAL on overflow. */
+function lockRange(addr: bigint, len: bigint): [bigint, bigint] {
+  const start = addr & ~0xfffn;
+  const end = (addr + len + 0xfffn) & ~0xfffn;
+  if (end < start || end > 1n << 47n) fail(Errno.ENOMEM);
+  return [start, end];
+}
+
+/**
+ * May `t` lock `more` bytes on top of what it has locked? Without CAP_IPC_LOCK the total is bounded by
+ * RLIMIT_MEMLOCK (ENOMEM), and a zero limit forbids locking at all (EPERM). See mlock(2), ERRORS.
+ */
+function checkMemlock(t: Task, more: bigint): void {
+  if (more <= 0n || t.creds.has(CAP_IPC_LOCK)) return;
+  const lim = getRlimit(t.tg, RLIMIT_MEMLOCK).cur;
+  if (lim === RLIM_INFINITY) return;
+  if (lim === 0n) fail(Errno.EPERM);
+  if (t.mm.lockedBytes() + more > lim) fail(Errno.ENOMEM);
+}
+
+/** Bytes of [start, end) not yet locked (ENOMEM if part of it is unmapped). */
+function unlockedIn(t: Task, start: bigint, end: bigint): bigint {
+  let n = 0n;
+  for (let a = start; a < end; ) {
+    const v = t.mm.find(a) ?? fail(Errno.ENOMEM);
+    const e = v.end < end ? v.end : end;
+    if (!v.locked) n += e - a;
+    a = e;
+  }
+  return n;
+}
+
+/**
+ * mlock(2)/mlock2(2): lock the pages of [addr, addr+len). Pages of the memory file are never swapped
+ * by the Sentry, so locking is the VM_LOCKED accounting (RLIMIT_MEMLOCK, VmLck) Linux applications see.
+ */
+function mlock(t: Task, addr: bigint, len: bigint, flags: number): number {
+  if (flags & ~MLOCK_ONFAULT) fail(Errno.EINVAL);
+  const [start, end] = lockRange(addr, len);
+  checkMemlock(t, unlockedIn(t, start, end));
+  t.mm.setLocked(start, end, true);
+  return 0;
+}
+
+function munlock(t: Task, addr: bigint, len: bigint): number {
+  const [start, end] = lockRange(addr, len);
+  t.mm.setLocked(start, end, false);
+  return 0;
+}
+
+/** mlockall(2): MCL_CURRENT locks every mapping, MCL_FUTURE every later one; MCL_ONFAULT with either. */
+function mlockall(t: Task, flagsArg: bigint): number {
+  const flags = Number(BigInt.asUintN(32, flagsArg));
+  if (!flags || flags & ~(MCL_CURRENT | MCL_FUTURE | MCL_ONFAULT) || flags === MCL_ONFAULT) fail(Errno.EINVAL);
+  if (flags & MCL_CURRENT) {
+    let total = 0n;
+    for (const v of t.mm.vmas) total += v.end - v.start;
+    if (!t.creds.has(CAP_IPC_LOCK)) {
+      const lim = getRlimit(t.tg, RLIMIT_MEMLOCK).cur;
+      if (lim === 0n) fail(Errno.EPERM);
+      if (lim !== RLIM_INFINITY && total > lim) fail(Errno.ENOMEM);
+    }
+    for (const v of [...t.mm.vmas]) t.mm.setLocked(v.start, v.end, true);
+  }
+  t.mm.lockFuture = (flags & MCL_FUTURE) !== 0;
+  return 0;
+}
+
+function munlockall(t: Task): number {
+  for (const v of [...t.mm.vmas]) t.mm.setLocked(v.start, v.end, false);
+  t.mm.lockFuture = false;
+  return 0;
 }
 
 function mmap(t: Task, addr: bigint, length: bigint, protArg: bigint, flagsArg: bigint, fdArg: bigint, offset: bigint): bigint {
@@ -86,11 +164,13 @@ export const mmapSyscalls: SyscallDef[] = [
     fn: (t, a, l, vec) => {
       if (a & 0xfffn) fail(Errno.EINVAL);
       const pages = Number((l + 0xfffn) >> 12n);
-      for (let i = 0; i < pages; i++) if (!t.mm.find(a + BigInt(i) * 4096n)) fail(Errno.ENOMEM);
-      // Residency is not tracked: every mapped page is reported resident (partial).
-      t.mm.copyOut(vec, new Uint8Array(pages).fill(1));
+      t.mm.copyOut(vec, t.mm.residency(a, pages));
       return 0;
     },
-    support: 'partial',
   },
+  { nr: 149, name: 'mlock', args: 'pn', fn: (t, a, l) => mlock(t, a, l, 0) },
+  { nr: 325, name: 'mlock2', args: 'pnx', fn: (t, a, l, f) => mlock(t, a, l, Number(BigInt.asUintN(32, f))) },
+  { nr: 150, name: 'munlock', args: 'pn', fn: munlock },
+  { nr: 151, name: 'mlockall', args: 'x', fn: mlockall },
+  { nr: 152, name: 'munlockall', args: '', fn: munlockall },
 ];

@@ -439,6 +439,75 @@ static void t_large(void) {
   YES("thousand_mappings", ok);
 }
 
+/* mincore: residency of touched, untouched and discarded pages; errors. */
+static void t_mincore(void) {
+  char *p = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  unsigned char v[4];
+  CHECK("untouched", mincore(p, 4 * pg, v));
+  printf("vec: %d%d%d%d\n", v[0] & 1, v[1] & 1, v[2] & 1, v[3] & 1);
+  p[0] = 1;
+  p[2 * pg] = 1;
+  CHECK("touched", mincore(p, 4 * pg, v));
+  printf("vec: %d%d%d%d\n", v[0] & 1, v[1] & 1, v[2] & 1, v[3] & 1);
+  madvise(p, 4 * pg, MADV_DONTNEED);
+  CHECK("dontneed", mincore(p, 4 * pg, v));
+  printf("vec: %d%d%d%d\n", v[0] & 1, v[1] & 1, v[2] & 1, v[3] & 1);
+  CHECK("unaligned", mincore(p + 1, pg, v));
+  CHECK("efault_vec", mincore(p, pg, (unsigned char *)8));
+  munmap(p + pg, pg);
+  CHECK("hole_enomem", mincore(p, 4 * pg, v));
+  munmap(p, 4 * pg);
+}
+
+static long vmlck_kb(void) {
+  char buf[4096];
+  int fd = open("/proc/self/status", O_RDONLY);
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  buf[n > 0 ? n : 0] = 0;
+  char *l = strstr(buf, "VmLck:");
+  return l ? strtol(l + 6, NULL, 10) : -1;
+}
+
+/* mlock family: RLIMIT_MEMLOCK for an unprivileged process, VmLck, fork does not inherit locks. */
+static void t_mlock(void) {
+  pid_t pid = MUST(fork());
+  if (pid == 0) {
+    struct rlimit r = {64 << 10, 64 << 10};
+    MUST(setrlimit(RLIMIT_MEMLOCK, &r));
+    MUST(setuid(65534));
+    char *p = mmap(NULL, 32 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK("mlock_8_pages", mlock(p, 8 * pg));
+    printf("vmlck_kb: %ld\n", vmlck_kb());
+    CHECK("mlock_same_again", mlock(p, 8 * pg));
+    CHECK("mlock_over_limit", mlock(p + 8 * pg, 16 * pg));
+    CHECK("munlock_4", munlock(p, 4 * pg));
+    printf("vmlck_kb: %ld\n", vmlck_kb());
+    CHECK("mlock2_onfault", syscall(SYS_mlock2, p + 8 * pg, 4 * pg, 1));
+    CHECK("mlock2_bad_flags", syscall(SYS_mlock2, p, pg, 2));
+    CHECK("mlockall_zero", mlockall(0));
+    CHECK("mlockall_onfault_only", mlockall(MCL_ONFAULT));
+    CHECK("mlockall_current_over", mlockall(MCL_CURRENT));
+    munmap(p + 16 * pg, pg);
+    CHECK("mlock_hole", mlock(p + 15 * pg, 2 * pg));
+    pid_t c = MUST(fork());
+    if (c == 0) {
+      printf("child_vmlck_kb: %ld\n", vmlck_kb());
+      _exit(0);
+    }
+    waitpid(c, NULL, 0);
+    CHECK("munlockall", munlockall());
+    printf("vmlck_kb: %ld\n", vmlck_kb());
+    r.rlim_cur = 0;
+    MUST(setrlimit(RLIMIT_MEMLOCK, &r));
+    CHECK("mlock_zero_limit", mlock(p, pg));
+    _exit(0);
+  }
+  int st;
+  MUST(waitpid(pid, &st, 0));
+  YES("child_ok", WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 static const struct section sections[] = {
     {"anon", t_anon},         {"errors", t_errors},
     {"mprotect", t_mprotect}, {"shared_anon", t_shared_anon},
@@ -446,6 +515,7 @@ static const struct section sections[] = {
     {"file_shared", t_file_shared}, {"fixed", t_fixed},
     {"brk", t_brk},           {"mremap", t_mremap},
     {"madvise", t_madvise},   {"large", t_large},
+    {"mincore", t_mincore},   {"mlock", t_mlock},
     {0, 0}};
 
 int main(int argc, char **argv) {
