@@ -153,7 +153,7 @@ export function clampToFsize(t: Task, pos: number, len: number): number {
 }
 
 /** An iovec array (struct iovec[cnt]) from application memory: EINVAL for cnt > 1024 or overflow. */
-function readIovecs(t: Task, iov: bigint, cnt: number): Array<[bigint, number]> {
+export function readIovecs(t: Task, iov: bigint, cnt: number): Array<[bigint, number]> {
   if (cnt < 0 || cnt > IOV_MAX) fail(Errno.EINVAL);
   const raw = t.mm.copyIn(iov, cnt * 16);
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.length);

@@ -18,6 +18,7 @@ import { eventSyscalls } from './events.js';
 import { socketSyscalls } from './socket.js';
 import { seccompSyscalls } from './seccomp.js';
 import { credSyscalls } from './creds.js';
+import { ioSyscalls } from './io.js';
 
 /** Syscall names by number ('' for holes). */
 export const SYSCALL_NAMES: readonly string[] = [
@@ -94,7 +95,7 @@ export function syscallNumber(name: string): number {
 /** All handlers by number. A number with no handler returns ENOSYS (logged once by name). */
 export function buildSyscallTable(): Array<SyscallDef | undefined> {
   const table: Array<SyscallDef | undefined> = [];
-  const families = [processSyscalls, signalSyscalls, mmapSyscalls, timeSyscalls, miscSyscalls, fileSyscalls, fsSyscalls, pipeSyscalls, pollSyscalls, futexSyscalls, timerSyscalls, eventSyscalls, socketSyscalls, seccompSyscalls, credSyscalls];
+  const families = [processSyscalls, signalSyscalls, mmapSyscalls, timeSyscalls, miscSyscalls, fileSyscalls, fsSyscalls, pipeSyscalls, pollSyscalls, futexSyscalls, timerSyscalls, eventSyscalls, socketSyscalls, seccompSyscalls, credSyscalls, ioSyscalls];
   for (const fam of families) {
     for (const d of fam) {
       if (table[d.nr]) throw new Error(`syscall ${d.name} (${d.nr}) registered twice`);
