@@ -19,6 +19,7 @@ import { createVfs, FdTable, type Vfs, type VfsOptions, type KernelInfo, type Pr
 import { execve } from './loader/exec.js';
 import type { Strace } from './policy/strace.js';
 import type { SeccompProfile } from './policy/seccomp.js';
+import type { AuditLog } from './policy/audit.js';
 import { WaitQueue } from './ipc/waitqueue.js';
 import { FutexTable } from './ipc/futex.js';
 
@@ -31,6 +32,8 @@ export interface KernelOptions {
   strace?: Strace;
   /** The OCI seccomp profile to enforce on every application syscall. */
   seccomp?: SeccompProfile;
+  /** Where refused and unimplemented syscalls are recorded (see policy/audit.ts). */
+  audit?: AuditLog;
 }
 
 /** The sandbox process's capabilities, read once at startup (before the sandbox confines itself). */
@@ -85,6 +88,7 @@ export class Kernel implements KernelInfo {
   readonly bootTime = Date.now();
   readonly strace: Strace | undefined;
   readonly seccomp: SeccompProfile | undefined;
+  readonly audit: AuditLog | undefined;
   private nextPid = 1;
   private readonly unimplementedSeen = new Set<number>();
   readonly log: (msg: string) => void;
@@ -103,6 +107,7 @@ export class Kernel implements KernelInfo {
     this.log = opts.log;
     this.hostname = opts.hostname;
     this.strace = opts.strace;
+    this.audit = opts.audit;
     this.seccomp = opts.seccomp;
     this.mf = new MemoryFile();
     this.vfs = createVfs(this, opts.vfs);
@@ -151,7 +156,8 @@ export class Kernel implements KernelInfo {
     return this.nextPid++;
   }
 
-  unimplemented(nr: number): void {
+  unimplemented(nr: number, t?: Task): void {
+    if (t) this.audit?.record({ pid: t.tg.pid, tid: t.tid, comm: t.comm, syscall: syscallName(nr), nr, event: 'unimplemented' });
     if (this.unimplementedSeen.has(nr)) return;
     this.unimplementedSeen.add(nr);
     this.log(`unimplemented syscall ${syscallName(nr)} (${nr}): ENOSYS`);

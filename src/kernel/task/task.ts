@@ -258,7 +258,7 @@ export class Task {
       return;
     }
     if (!def) {
-      this.kernel.unimplemented(nr);
+      this.kernel.unimplemented(nr, this);
       res = -Errno.ENOSYS;
     } else {
       try {
@@ -295,20 +295,27 @@ export class Task {
     const SIGSYS = 31;
     const data = ret & SECCOMP_RET_DATA;
     const what = `seccomp: pid ${this.tg.pid} tid ${this.tid} ${name ?? `syscall ${nr}`}`;
+    const audit = (action: string, errno?: number) =>
+      this.kernel.audit?.record({ pid: this.tg.pid, tid: this.tid, comm: this.comm, syscall: name ?? `syscall_${nr}`, nr,
+        event: 'seccomp', action, errno, ip: this.regs[Reg.rip] });
     switch (actionOf(ret)) {
       case actionOf(SECCOMP_RET_LOG):
         this.kernel.log(`${what} allowed (log)`);
+        audit('log');
         return true;
       case actionOf(SECCOMP_RET_ERRNO):
         if (log) this.kernel.log(`${what} denied (errno ${data})`);
+        audit('errno', Math.min(data, 4095));
         this.regs[Reg.rax] = toReg(-Math.min(data, 4095));
         return false;
       case actionOf(SECCOMP_RET_TRACE):
       case actionOf(SECCOMP_RET_USER_NOTIF):
         // No tracer / no listener in the sandbox: the syscall is skipped with ENOSYS.
+        audit(actionOf(ret) === actionOf(SECCOMP_RET_TRACE) ? 'trace' : 'user_notif', Errno.ENOSYS);
         this.regs[Reg.rax] = toReg(-Errno.ENOSYS);
         return false;
       case actionOf(SECCOMP_RET_TRAP): {
+        audit('trap');
         // SIGSYS, si_code SYS_SECCOMP (1), si_errno = data, si_call_addr, si_syscall, si_arch.
         const info = new SigInfo(SIGSYS, 1, data);
         const dv = new DataView(info.raw.buffer);
@@ -325,6 +332,8 @@ export class Task {
     const strict = this.seccomp.mode === SECCOMP_MODE_STRICT;
     const signo = strict ? SIGKILL : SIGSYS;
     this.kernel.log(`${what} killed (${strict ? 'strict mode' : 'filter'})`);
+    const thread = !strict && actionOf(ret) === actionOf(SECCOMP_RET_KILL_THREAD);
+    audit(strict ? 'strict_kill' : thread ? 'kill_thread' : 'kill_process');
     if (!strict && (actionOf(ret) !== actionOf(SECCOMP_RET_KILL_THREAD) || this.tg.tasks.size === 1)) {
       this.kernel.groupExit(this.tg, { kind: 'killed', signo, core: true });
     } else if (strict && this.tg.tasks.size === 1) {
