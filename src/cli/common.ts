@@ -26,6 +26,7 @@ export function runtimeContext(program: Command): RuntimeContext {
     strace: g.strace ?? false,
     debug: g.debug ?? false,
     debugLog: g.debugLog,
+    systemdCgroup: g.systemdCgroup ?? false,
   };
 }
 

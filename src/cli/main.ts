@@ -19,6 +19,7 @@ import * as specCmd from './spec.js';
 import * as updateCmd from './update.js';
 import * as sandboxCmd from './sandbox.js';
 import * as installCmd from './install.js';
+import * as eventsCmd from './events.js';
 
 export const VERSION = '0.1.0';
 
@@ -36,7 +37,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--debug', 'print kernel diagnostics (unimplemented syscalls, bugs) to stderr')
     .option('--debug-log <file>', 'append kernel diagnostics to this file (a directory ending in / gets one file per command)')
     .option('--network <mode>', 'network: sandbox, host or none (accepted; networking is the Sentry\'s)')
-    .option('--systemd-cgroup', 'accepted for runc compatibility')
+    .option('--systemd-cgroup', 'linux.cgroupsPath is systemd\'s "slice:prefix:name" (mapped to cgroupfs directories)')
     .option('--criu <path>', 'accepted for runc compatibility')
     .option('--rootless <value>', 'accepted for runc compatibility')
     .enablePositionalOptions();
@@ -55,6 +56,7 @@ export async function main(argv: string[]): Promise<void> {
   specCmd.register(program);
   installCmd.register(program);
   updateCmd.register(program);
+  eventsCmd.register(program);
   sandboxCmd.register(program);
   await program.parseAsync(argv);
 }

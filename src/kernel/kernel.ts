@@ -34,6 +34,8 @@ export interface KernelOptions {
   seccomp?: SeccompProfile;
   /** Where refused and unimplemented syscalls are recorded (see policy/audit.ts). */
   audit?: AuditLog;
+  /** OCI linux.resources.pids.limit: most tasks (threads) the sandbox may hold; undefined or ≤ 0: no limit. */
+  pidsLimit?: number;
 }
 
 /** The sandbox process's capabilities, read once at startup (before the sandbox confines itself). */
@@ -48,6 +50,8 @@ function callerCaps(uid: number): CapSets {
 }
 
 export interface InitSpec {
+  /** The executable; default argv[0] (looked up in PATH from env, as runc does). */
+  path?: string;
   argv: string[];
   env: string[];
   cwd: string;
@@ -93,6 +97,11 @@ export class Kernel implements KernelInfo {
   private readonly unimplementedSeen = new Set<number>();
   readonly log: (msg: string) => void;
   init: ThreadGroup | undefined;
+  /**
+   * The pids controller's limit (pids.max) on the sandbox's tasks: clone/fork fail with EAGAIN at this
+   * many tasks (see Documentation/admin-guide/cgroup-v1/pids.rst). Undefined or ≤ 0: none. `update` changes it.
+   */
+  pidsLimit: number | undefined;
   private resolveInitExit!: (s: ExitStatus) => void;
   /** Resolves with the init process's exit status once every task is gone. */
   readonly initExited: Promise<ExitStatus>;
@@ -109,6 +118,7 @@ export class Kernel implements KernelInfo {
     this.strace = opts.strace;
     this.audit = opts.audit;
     this.seccomp = opts.seccomp;
+    this.pidsLimit = opts.pidsLimit;
     this.mf = new MemoryFile();
     this.vfs = createVfs(this, opts.vfs);
     this.syscalls = buildSyscallTable();
@@ -195,7 +205,7 @@ export class Kernel implements KernelInfo {
     const exited = new Promise<ExitStatus>((res) => tg.exitHooks.push(() => res(tg.exitStatus!)));
     try {
       if (spec.cwd && spec.cwd !== '/') this.vfs.chdir(t, spec.cwd);
-      await execve(t, this.lookPath(t, spec.argv[0] ?? '', spec.env), spec.argv, spec.env);
+      await execve(t, this.lookPath(t, spec.path ?? spec.argv[0] ?? '', spec.env), spec.argv, spec.env);
     } catch (e) {
       // Undo: the task never ran.
       this.tasks.delete(pid);

@@ -8,6 +8,8 @@ import type { MountSpec } from '../kernel/vfs/index.js';
 import type { InitSpec } from '../kernel/kernel.js';
 import type { SandboxRoot } from '../sandbox/sandbox.js';
 import { SeccompProfile, SeccompProfileError } from '../kernel/policy/seccomp.js';
+import { ConfigError } from './errors.js';
+import { parseResources, type LinuxResources } from './resources.js';
 
 export interface OciProcess {
   args: string[];
@@ -42,9 +44,78 @@ export interface OciConfig {
   mounts: MountSpec[];
   /** linux.seccomp, compiled (undefined: no profile). */
   seccomp?: SeccompProfile;
+  linux: OciLinux;
+  /** Fields accepted but not honoured: one warning line each in log.json. */
+  warnings: string[];
 }
 
-export class ConfigError extends Error {}
+export type NamespaceType = 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup' | 'time';
+const NAMESPACE_TYPES: NamespaceType[] = ['pid', 'network', 'mount', 'ipc', 'uts', 'user', 'cgroup', 'time'];
+
+/** The linux section (runtime-spec config-linux.md) as tsvisor uses it. */
+export interface OciLinux {
+  /** Namespaces to create (no path) or join (path). */
+  namespaces: Array<{ type: NamespaceType; path?: string }>;
+  resources?: LinuxResources;
+  cgroupsPath?: string;
+  maskedPaths: string[];
+  readonlyPaths: string[];
+}
+
+/** The network namespace the sandbox process gets: a new one, a path to join, or the runtime's (none listed). */
+export function networkNamespace(cfg: OciConfig): { kind: 'new' } | { kind: 'join'; path: string } | { kind: 'host' } {
+  const ns = cfg.linux.namespaces.find((n) => n.type === 'network');
+  if (!ns) return { kind: 'host' };
+  return ns.path ? { kind: 'join', path: ns.path } : { kind: 'new' };
+}
+
+function parseLinux(l: unknown, warnings: string[]): OciLinux {
+  const out: OciLinux = { namespaces: [], maskedPaths: [], readonlyPaths: [] };
+  if (l === undefined || l === null) return out;
+  if (!isObj(l)) throw new ConfigError('linux must be an object');
+  if (l.namespaces !== undefined && l.namespaces !== null) {
+    if (!Array.isArray(l.namespaces)) throw new ConfigError('linux.namespaces must be an array');
+    const seen = new Set<string>();
+    l.namespaces.forEach((n: unknown, i: number) => {
+      const f = `linux.namespaces[${i}]`;
+      if (!isObj(n) || typeof n.type !== 'string') throw new ConfigError(`${f}.type is required`);
+      if (!NAMESPACE_TYPES.includes(n.type as NamespaceType)) throw new ConfigError(`${f}: unknown namespace type ${JSON.stringify(n.type)}`);
+      if (seen.has(n.type)) throw new ConfigError(`${f}: duplicate namespace type ${n.type}`);
+      seen.add(n.type);
+      let nsPath: string | undefined;
+      if (n.path !== undefined && n.path !== null && n.path !== '') {
+        if (typeof n.path !== 'string' || !n.path.startsWith('/')) throw new ConfigError(`${f}.path must be an absolute path`);
+        nsPath = n.path;
+        if (n.type !== 'network') warnings.push(`${f}: joining a ${n.type} namespace by path is not supported by the Sentry; the container gets its own`);
+      }
+      out.namespaces.push({ type: n.type as NamespaceType, path: nsPath });
+    });
+  }
+  out.resources = l.resources === undefined ? undefined : parseResources(l.resources, 'linux.resources');
+  if (out.resources) for (const f of out.resources.ignored) warnings.push(`${f} is not applied by tsvisor`);
+  if (l.cgroupsPath !== undefined && l.cgroupsPath !== null && l.cgroupsPath !== '') {
+    if (typeof l.cgroupsPath !== 'string') throw new ConfigError('linux.cgroupsPath must be a string');
+    out.cgroupsPath = l.cgroupsPath;
+  }
+  const absList = (v: unknown, f: string) => {
+    const a = strArray(v, f);
+    a.forEach((p, i) => {
+      if (!p.startsWith('/')) throw new ConfigError(`${f}[${i}] must be an absolute path`);
+    });
+    return a;
+  };
+  out.maskedPaths = absList(l.maskedPaths, 'linux.maskedPaths');
+  out.readonlyPaths = absList(l.readonlyPaths, 'linux.readonlyPaths');
+  for (const k of ['uidMappings', 'gidMappings', 'devices', 'sysctl', 'intelRdt', 'personality']) {
+    const v = l[k];
+    if (v !== undefined && v !== null && !(Array.isArray(v) && v.length === 0) && !(isObj(v) && Object.keys(v).length === 0)) {
+      warnings.push(`linux.${k} is not supported by tsvisor and is ignored`);
+    }
+  }
+  return out;
+}
+
+export { ConfigError };
 
 function isObj(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
@@ -98,6 +169,8 @@ export function loadConfig(bundle: string): OciConfig {
     });
   }
   const hooks = parseHooks(raw.hooks);
+  const warnings: string[] = [];
+  const linux = parseLinux(raw.linux, warnings);
   const annotations: Record<string, string> = {};
   if (raw.annotations !== undefined) {
     if (!isObj(raw.annotations)) throw new ConfigError('annotations must be an object');
@@ -122,6 +195,8 @@ export function loadConfig(bundle: string): OciConfig {
     hostname: typeof raw.hostname === 'string' ? raw.hostname : 'tsvisor',
     mounts,
     seccomp: parseSeccomp(raw.linux),
+    linux,
+    warnings,
   };
 }
 
@@ -148,7 +223,10 @@ function parseHooks(h: unknown): Record<HookKind, OciHook[]> {
 
 /** The sandbox root a bundle describes (an OCI root is never overlaid: read-only means EROFS). */
 export function bundleRoot(cfg: OciConfig): SandboxRoot {
-  return { root: cfg.rootPath, readonlyRoot: cfg.rootReadonly, overlay: false, mounts: cfg.mounts, hostname: cfg.hostname, seccomp: cfg.seccomp };
+  return {
+    root: cfg.rootPath, readonlyRoot: cfg.rootReadonly, overlay: false, mounts: cfg.mounts, hostname: cfg.hostname, seccomp: cfg.seccomp,
+    maskedPaths: cfg.linux.maskedPaths, readonlyPaths: cfg.linux.readonlyPaths, pidsLimit: cfg.linux.resources?.pids?.limit,
+  };
 }
 
 /** The process a bundle describes, as the kernel loads it (without its stdio). */

@@ -1,18 +1,28 @@
 /**
  * OCI lifecycle hooks (runtime-spec config.md): each hook runs on the host with `args` (args[0] is argv[0]),
  * exactly `env`, the container state JSON on stdin, and an optional timeout in seconds after which it is
- * killed and counts as failed. A failing prestart/createRuntime/poststart hook fails the operation
- * (runc also fails start on poststart); poststop failures are only logged.
+ * killed and counts as failed. A failing prestart/createRuntime/createContainer hook fails create;
+ * poststart and poststop failures are logged as warnings and the remaining hooks still run
+ * (runtime-spec runtime.md, lifecycle steps 10 and 12). startContainer hooks run inside the Sentry
+ * (src/sandbox/starthooks.ts).
  */
 import { spawn } from 'node:child_process';
 import type { OciHook } from './config.js';
 import type { OciState } from './state.js';
 import { RuntimeError } from './log.js';
 
-export async function runHook(kind: string, h: OciHook, state: OciState): Promise<void> {
+export interface HookRunOptions {
+  /** Command prefix (e.g. nsenter into the sandbox's network namespace); argv[0] is then the path. */
+  prefix?: string[];
+  cwd?: string;
+}
+
+export async function runHook(kind: string, h: OciHook, state: OciState, o: HookRunOptions = {}): Promise<void> {
   const argv0 = h.args[0] ?? h.path;
-  const child = spawn(h.path, h.args.slice(1), {
-    argv0,
+  const prefix = o.prefix ?? [];
+  const child = spawn(prefix[0] ?? h.path, prefix.length ? [...prefix.slice(1), h.path, ...h.args.slice(1)] : h.args.slice(1), {
+    argv0: prefix.length ? prefix[0] : argv0,
+    cwd: o.cwd,
     env: Object.fromEntries(h.env.map((e) => {
       const i = e.indexOf('=');
       return i < 0 ? [e, ''] : [e.slice(0, i), e.slice(i + 1)];
@@ -44,6 +54,17 @@ export async function runHook(kind: string, h: OciHook, state: OciState): Promis
 }
 
 /** Run `hooks` in order; the first failure throws. */
-export async function runHooks(kind: string, hooks: OciHook[], state: OciState): Promise<void> {
-  for (const h of hooks) await runHook(kind, h, state);
+export async function runHooks(kind: string, hooks: OciHook[], state: OciState, o: HookRunOptions = {}): Promise<void> {
+  for (const h of hooks) await runHook(kind, h, state, o);
+}
+
+/** Run every hook of `hooks`; each failure goes to `warn` and the next hook still runs. */
+export async function runHooksWarn(kind: string, hooks: OciHook[], state: OciState, warn: (msg: string) => void): Promise<void> {
+  for (const h of hooks) {
+    try {
+      await runHook(kind, h, state);
+    } catch (e) {
+      warn(e instanceof Error ? e.message : String(e));
+    }
+  }
 }

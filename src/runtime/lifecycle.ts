@@ -10,7 +10,10 @@ import type { Readable } from 'node:stream';
 import { loadConfig, ConfigError, type OciConfig } from './config.js';
 import { RuntimeError, type RuntimeLog } from './log.js';
 import { StateStore, currentStatus, ociState, waitDead, validateId, type ContainerRecord, type OciState } from './state.js';
-import { runHooks } from './hooks.js';
+import { runHooks, runHooksWarn } from './hooks.js';
+import { createCgroups, destroyCgroups, innerPath, applyResources, type ContainerCgroups } from './cgroups.js';
+import type { LinuxResources } from './resources.js';
+import { inNetnsOf, netnsLauncher } from './namespaces.js';
 import { writePidFile } from './pidfile.js';
 import { request, socketPath as ctlSocketPath, type ControlReply, type ControlRequest } from '../sandbox/control.js';
 import { native } from '../native.js';
@@ -24,6 +27,23 @@ export interface RuntimeContext {
   debug: boolean;
   /** --debug-log: a file, or a directory (ending in '/') getting one file per command. */
   debugLog?: string;
+  /** --systemd-cgroup: cgroupsPath is "slice:prefix:name". */
+  systemdCgroup: boolean;
+}
+
+/** The container's cgroups, as create recorded them in its state directory. */
+export function loadCgroups(ctx: RuntimeContext, id: string): ContainerCgroups | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(ctx.store.dir(id), 'cgroup.json'), 'utf8')) as ContainerCgroups;
+  } catch {
+    return undefined;
+  }
+}
+
+async function removeCgroups(ctx: RuntimeContext, cg: ContainerCgroups | undefined): Promise<void> {
+  if (!cg) return;
+  const left = await destroyCgroups(cg);
+  for (const l of left) ctx.log.warn(`cannot remove cgroup ${l}`);
 }
 
 /** The debug log file for one command of one container (runsc-style `DIR/` gives a file per command). */
@@ -147,9 +167,15 @@ export async function create(ctx: RuntimeContext, id: string, o: CreateOptions):
   if (!cfg.process.terminal && o.consoleSocket) {
     throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
   }
+  const launcher = netnsLauncher(cfg);
   const dir = ctx.store.reserve(id);
   let child: ReturnType<typeof spawn> | undefined;
+  let cg: ContainerCgroups | undefined;
   try {
+    for (const w of cfg.warnings) ctx.log.warn(w);
+    // The sandbox process joins these before it boots the Sentry (server.ts).
+    cg = createCgroups(innerPath(cfg.linux.cgroupsPath, id, ctx.systemdCgroup), cfg.linux.resources);
+    fs.writeFileSync(path.join(dir, 'cgroup.json'), JSON.stringify(cg));
     const slave = o.consoleSocket ? consolePty(o.consoleSocket) : undefined;
     cloexecFrom(3 + o.preserveFds);
     const stdio: StdioOptions = slave !== undefined ? [slave, slave, slave] : [0, 1, 2];
@@ -160,7 +186,8 @@ export async function create(ctx: RuntimeContext, id: string, o: CreateOptions):
       ...selfArgv(ctx, debugLogFile(ctx, id, 'sandbox')),
       'sandbox', '--bundle', bundle, '--ready-fd', String(readyIdx), '--preserve-fds', String(o.preserveFds), id,
     ];
-    child = spawn(process.execPath, argv, { stdio, detached: true, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
+    const cmd = [...launcher, process.execPath, ...argv];
+    child = spawn(cmd[0]!, cmd.slice(1), { stdio, detached: true, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
     if (slave !== undefined) native.hostClose(slave);
     const spawnErr = new Promise<Record<string, unknown>>((res) => child!.once('error', (e) => res({ error: `cannot start the sandbox process: ${e.message}` })));
     const msg = await Promise.race([readReady(child.stdio[readyIdx] as Readable), spawnErr]);
@@ -170,9 +197,11 @@ export async function create(ctx: RuntimeContext, id: string, o: CreateOptions):
     }
     const rec = ctx.store.get(id);
     const state: OciState = { ...ociState(rec), status: 'creating' };
+    // The sandbox process is already in the container's network namespace (Docker's libnetwork-setkey needs it).
     await runHooks('prestart', cfg.hooks.prestart, state);
     await runHooks('createRuntime', cfg.hooks.createRuntime, state);
-    // createContainer hooks run inside the container in runc; the Sentry has no host binaries to run there.
+    // Paths resolve on the host (the runtime namespace); run in the container's host-side namespace (its netns).
+    await runHooks('createContainer', cfg.hooks.createContainer, state, { prefix: inNetnsOf(rec.pid), cwd: cfg.rootPath });
     if (o.pidFile) writePidFile(o.pidFile, rec.pid);
     child.unref();
   } catch (e) {
@@ -182,7 +211,9 @@ export async function create(ctx: RuntimeContext, id: string, o: CreateOptions):
       } catch {
         /* already gone */
       }
+      await waitDeadPid(child.pid, 5000);
     }
+    await removeCgroups(ctx, cg);
     fs.rmSync(dir, { recursive: true, force: true });
     throw e;
   }
@@ -197,7 +228,7 @@ export async function start(ctx: RuntimeContext, id: string): Promise<void> {
   const cfg = loadBundleConfig(rec.bundle);
   if (cfg.hooks.poststart.length > 0) {
     const state = ociState(ctx.store.get(id));
-    await runHooks('poststart', cfg.hooks.poststart, state);
+    await runHooksWarn('poststart', cfg.hooks.poststart, state, (m) => ctx.log.warn(m));
   }
 }
 
@@ -254,13 +285,36 @@ export async function del(ctx: RuntimeContext, id: string, force: boolean): Prom
   } catch {
     cfg = undefined;
   }
+  await removeCgroups(ctx, loadCgroups(ctx, id));
   ctx.store.remove(id);
   if (cfg && cfg.hooks.poststop.length > 0) {
+    await runHooksWarn('poststop', cfg.hooks.poststop, { ...ociState(rec), status: 'stopped', pid: 0 }, (m) => ctx.log.warn(m));
+  }
+}
+
+/** `update --resources`: apply the given limits to the cgroups, and the pids limit to the Sentry too. */
+export async function update(ctx: RuntimeContext, id: string, res: LinuxResources): Promise<void> {
+  const rec = ctx.store.get(id);
+  if (currentStatus(rec) === 'stopped') throw new RuntimeError('container not running');
+  for (const f of res.ignored) ctx.log.warn(`${f} is not applied by tsvisor`);
+  const cg = loadCgroups(ctx, id);
+  if (cg) applyResources(cg, res);
+  if (res.pids) await control(ctx, id, { op: 'update', pidsLimit: res.pids.limit });
+}
+
+/** Wait until host process `pid` is gone or a zombie. */
+async function waitDeadPid(pid: number, ms: number): Promise<void> {
+  const end = Date.now() + ms;
+  for (;;) {
+    let st = '';
     try {
-      await runHooks('poststop', cfg.hooks.poststop, { ...ociState(rec), status: 'stopped', pid: 0 });
-    } catch (e) {
-      ctx.log.warn(e instanceof Error ? e.message : String(e));
+      const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      st = s.slice(s.lastIndexOf(')') + 2, s.lastIndexOf(')') + 3);
+    } catch {
+      return;
     }
+    if (st === 'Z' || st === 'X' || Date.now() > end) return;
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

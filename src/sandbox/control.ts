@@ -10,6 +10,7 @@
  *   {"op":"pause"} / {"op":"resume"}                → {"ok":true}
  *   {"op":"ps"}                                     → {"ok":true,"pids":[host pids]}
  *   {"op":"status"}                                 → {"ok":true,"status":"running"}
+ *   {"op":"update","pidsLimit":N}                   → {"ok":true}
  *   {"op":"exec","process":{…},"hostPid":N} + fds   → {"ok":true,"pid":vpid} … {"exit":code}
  * Errors: {"ok":false,"error":"…"}.
  */
@@ -26,6 +27,7 @@ export type ControlRequest =
   | { op: 'resume' }
   | { op: 'ps' }
   | { op: 'status' }
+  | { op: 'update'; pidsLimit?: number }
   | { op: 'exec'; process: Omit<ProcessSpec, 'stdio'>; hostPid: number; nfds: number };
 
 export interface ControlReply {

@@ -23,6 +23,11 @@ export interface SandboxRoot {
   hostname: string;
   /** OCI seccomp profile enforced on the application's syscalls. */
   seccomp?: SeccompProfile;
+  /** OCI linux.maskedPaths / linux.readonlyPaths. */
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
+  /** OCI linux.resources.pids.limit, enforced on the sandbox's tasks. */
+  pidsLimit?: number;
 }
 
 /** A whole sandbox: its root, its init process (stdio is always the sandbox process's 0-2), flags. */
@@ -76,8 +81,12 @@ export function createKernel(spec: Omit<SandboxSpec, 'argv' | 'env' | 'cwd' | 'u
     hostname: spec.hostname,
     log,
     strace: spec.strace ? new Strace(straceOut ?? ((l) => process.stderr.write(l + '\n'))) : undefined,
-    vfs: { root: spec.root, readonly: spec.readonlyRoot, overlay: spec.overlay, mounts: spec.mounts, hostname: spec.hostname },
+    vfs: {
+      root: spec.root, readonly: spec.readonlyRoot, overlay: spec.overlay, mounts: spec.mounts, hostname: spec.hostname,
+      maskedPaths: spec.maskedPaths, readonlyPaths: spec.readonlyPaths,
+    },
     seccomp: spec.seccomp,
+    pidsLimit: spec.pidsLimit,
   });
 }
 

@@ -10,7 +10,9 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import * as os from 'node:os';
 import { bundleProcess, bundleRoot, loadConfig } from '../runtime/config.js';
-import { saveRecord, procStat, type ContainerRecord, type Status } from '../runtime/state.js';
+import { saveRecord, procStat, ociState, type ContainerRecord, type Status } from '../runtime/state.js';
+import { joinCgroups, type ContainerCgroups } from '../runtime/cgroups.js';
+import { runStartContainerHooks } from './starthooks.js';
 import { defaultKills } from '../runtime/signals.js';
 import { createKernel, debugLogger, FORWARDED } from './sandbox.js';
 import { loadProcess, type LoadedProcess } from './spawn.js';
@@ -37,6 +39,15 @@ export interface SandboxServerOptions {
   preserveFds: number;
 }
 
+/** The cgroups `create` made for this container (cgroup.json in its state directory), if any. */
+function readCgroups(stateDir: string): ContainerCgroups | undefined {
+  try {
+    return JSON.parse(fs.readFileSync(path.join(stateDir, 'cgroup.json'), 'utf8')) as ContainerCgroups;
+  } catch {
+    return undefined;
+  }
+}
+
 export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
   const log = debugLogger(o.debugLog, false);
   let readyFd: number | undefined = o.readyFd;
@@ -60,6 +71,9 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
   let init: LoadedProcess;
   const cfg = loadConfig(o.bundle);
   try {
+    // Into the container's cgroups before the Sentry starts: its threads, stubs and memory count there.
+    const cg = readCgroups(o.stateDir);
+    if (cg) joinCgroups(cg, process.pid);
     kernel = createKernel({
       platform: o.platform,
       ...bundleRoot(cfg),
@@ -127,6 +141,16 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
         return done({ status: record.status });
       case 'start':
         if (record.status !== 'created') throw new Error(`cannot start a container that is ${record.status}`);
+        if (cfg.hooks.startContainer.length > 0) {
+          try {
+            await runStartContainerHooks(kernel, cfg.hooks.startContainer, { ...ociState(record), status: 'created' }, o.stateDir);
+          } catch (e) {
+            // The spec: a failed startContainer hook stops the container.
+            kernel.signals.sendToGroup(init.tg, SigInfo.fromSender(SIGKILL, SI_USER, 0, 0));
+            init.start();
+            throw e;
+          }
+        }
         setStatus('running');
         init.start();
         return done();
@@ -140,6 +164,9 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
         if (record.status === 'created' && defaultKills(req.signo)) init.start();
         return done();
       }
+      case 'update':
+        if (req.pidsLimit !== undefined) kernel.pidsLimit = req.pidsLimit > 0 ? req.pidsLimit : undefined;
+        return done();
       case 'pause':
         if (record.status !== 'running') throw new Error(`container not running`);
         kernel.freeze();

@@ -63,6 +63,7 @@ async function doClone(t: Task, a: CloneArgs): Promise<number> {
   if (a.exitSignal < 0 || a.exitSignal > NSIG) fail(Errno.EINVAL);
   if (t.tg.exiting) fail(Errno.EAGAIN);
   const k = t.kernel;
+  if (k.pidsLimit !== undefined && k.pidsLimit > 0 && k.tasks.size >= k.pidsLimit) fail(Errno.EAGAIN);
   const tid = k.allocPid();
   let tg: ThreadGroup;
   if (f & CLONE_THREAD) {

@@ -19,6 +19,7 @@ import { createSysFs } from '../fs/sys.js';
 import { AT_FDCWD } from './constants.js';
 import { Credentials } from '../task/creds.js';
 import { FdTable } from './fdtable.js';
+import { applyMaskedAndReadonlyPaths } from './masks.js';
 
 export { FdTable } from './fdtable.js';
 export { FsContext, Vfs, type ExecFile } from './vfs.js';
@@ -50,6 +51,9 @@ export interface VfsOptions {
   overlay: boolean;
   mounts: MountSpec[];
   hostname: string;
+  /** OCI linux.maskedPaths / linux.readonlyPaths, applied after the mounts (see masks.ts). */
+  maskedPaths?: string[];
+  readonlyPaths?: string[];
 }
 
 function flagsFrom(options: string[] | undefined, base: Partial<MountFlags> = {}): MountFlags {
@@ -170,6 +174,7 @@ export function createVfs(kernel: KernelInfo, opts: VfsOptions): Vfs {
   }
   if (devIsOurs && !done.has('/dev/pts')) mountAt('/dev/pts', createDevpts(), flagsFrom([], { nosuid: true, noexec: true }), 'devpts');
   if (!done.has('/sys')) mountAt('/sys', createSysFs(cpus), flagsFrom([], { readonly: true, nosuid: true, nodev: true, noexec: true }), 'sysfs');
+  applyMaskedAndReadonlyPaths(vfs, ctx, opts.maskedPaths ?? [], opts.readonlyPaths ?? []);
   if (opts.readonly && !opts.overlay) vfs.rootMount.flags = { ...vfs.rootMount.flags, readonly: true };
   return vfs;
 }
