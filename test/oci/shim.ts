@@ -10,7 +10,9 @@ import { createInterface } from 'node:readline';
 import { HOST_PYTHON, TSVISOR_BIN } from '../helpers/paths.ts';
 
 const SCRIPT = String.raw`
-import ctypes, json, os, subprocess, sys, time
+import ctypes, fcntl, json, os, select, socket, struct, subprocess, sys, termios, time
+consoles = {}
+masters = {}
 libc = ctypes.CDLL(None, use_errno=True)
 if libc.prctl(36, 1, 0, 0, 0) != 0:  # PR_SET_CHILD_SUBREAPER
     sys.exit('prctl failed')
@@ -37,7 +39,9 @@ for line in sys.stdin:
                 code = p.wait(timeout=req.get('timeout', 60))
                 res = {'code': code, 'stdout': '', 'stderr': '', 'fd3': 'pipe:[%d]' % ino}
             else:
-                p = subprocess.run(req['run'], stdin=subprocess.DEVNULL, capture_output=True, env=req.get('env'), timeout=req.get('timeout', 60))
+                inp = req.get('input')
+                p = subprocess.run(req['run'], stdin=None if inp is not None else subprocess.DEVNULL, input=inp.encode() if inp is not None else None,
+                                   capture_output=True, env=req.get('env'), timeout=req.get('timeout', 60))
                 res = {'code': p.returncode, 'stdout': p.stdout.decode('utf8', 'replace'), 'stderr': p.stderr.decode('utf8', 'replace')}
         elif 'wait' in req:
             pid = req['wait']
@@ -49,6 +53,62 @@ for line in sys.stdin:
                     res = {'status': status(st)}
                     break
                 time.sleep(0.02)
+        elif 'listen' in req:
+            # A console socket, as the shim makes one for a tty container.
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.bind(req['listen'])
+            s.listen(1)
+            s.setblocking(False)
+            consoles[req['listen']] = s
+            res = {'ok': True}
+        elif 'takeconsole' in req:
+            # Non-blocking: what the runtime sent before it returned is already queued.
+            s = consoles.pop(req['takeconsole'])
+            try:
+                c, _ = s.accept()
+            except BlockingIOError:
+                res = {'received': False}
+            else:
+                c.setblocking(False)
+                try:
+                    msg, fds, _, _ = socket.recv_fds(c, 1024, 4)
+                except BlockingIOError:
+                    msg, fds = b'', []
+                c.close()
+                s.close()
+                res = {'received': len(fds) == 1, 'nfds': len(fds), 'name': msg.decode('utf8', 'replace')}
+                if fds:
+                    fd = fds[0]
+                    res['link'] = os.readlink('/proc/self/fd/%d' % fd)
+                    # TIOCGPTN works on a pty master only.
+                    res['ptn'] = struct.unpack('I', fcntl.ioctl(fd, termios.TIOCGPTN, b'\0' * 4))[0]
+                    if 'rows' in req:
+                        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', req['rows'], req['cols'], 0, 0))
+                    masters[req['takeconsole']] = fd
+        elif 'console' in req:
+            # Write to the pty master, then read until the slave side closes (EIO) or the timeout.
+            fd = masters[req['console']]
+            if req.get('write'):
+                os.write(fd, req['write'].encode())
+            out = b''
+            end = time.time() + req.get('timeout', 20)
+            while time.time() < end:
+                r, _, _ = select.select([fd], [], [], 0.1)
+                if not r:
+                    if req.get('until') and req['until'].encode() in out:
+                        break
+                    continue
+                try:
+                    d = os.read(fd, 4096)
+                except OSError:
+                    break
+                if not d:
+                    break
+                out += d
+            res = {'data': out.decode('utf8', 'replace')}
+        elif 'closeconsole' in req:
+            os.close(masters.pop(req['closeconsole']))
+            res = {'ok': True}
         else:
             res = {'error': 'bad request'}
     except Exception as e:
@@ -72,8 +132,8 @@ export class Shim {
   /** Global flags, as the shim passes them before every subcommand. */
   readonly globals: string[];
 
-  constructor(readonly stateRoot: string, readonly bundle: string) {
-    this.globals = ['--root', stateRoot, '--log', path.join(bundle, 'log.json'), '--log-format', 'json', '--systemd-cgroup'];
+  constructor(readonly stateRoot: string, readonly bundle: string, o: { systemdCgroup?: boolean } = {}) {
+    this.globals = ['--root', stateRoot, '--log', path.join(bundle, 'log.json'), '--log-format', 'json', ...(o.systemdCgroup === false ? [] : ['--systemd-cgroup'])];
     this.proc = spawn(HOST_PYTHON, ['-c', SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'] });
     createInterface({ input: this.proc.stdout! }).on('line', (l) => this.pending.shift()?.(JSON.parse(l) as Record<string, unknown>));
   }
@@ -86,7 +146,7 @@ export class Shim {
   }
 
   /** `node tsvisor GLOBALS args…`; with `stdout`, the command's stdio go to that file (create, exec). */
-  async tsvisor(args: string[], o: { stdout?: string; timeout?: number } = {}): Promise<CmdResult> {
+  async tsvisor(args: string[], o: { stdout?: string; timeout?: number; input?: string } = {}): Promise<CmdResult> {
     const r = await this.send({ run: [process.execPath, TSVISOR_BIN, ...this.globals, ...args], ...o });
     if (r.error) throw new Error(`shim: ${String(r.error)}`);
     return r as unknown as CmdResult;
@@ -97,6 +157,30 @@ export class Shim {
     const r = await this.send({ wait: pid, timeout });
     if (r.error) throw new Error(`shim: ${String(r.error)}`);
     return r.status as number | null;
+  }
+
+  /** Listen on a console socket at `p` (before create/exec with --console-socket p). */
+  async listenConsole(p: string): Promise<void> {
+    await this.send({ listen: p });
+  }
+
+  /**
+   * Take what arrived on the console socket without waiting (so only what the runtime sent before it
+   * returned): whether exactly one fd came, the message, the fd's link and pty number; resize it.
+   */
+  async takeConsole(p: string, size?: { rows: number; cols: number }): Promise<{ received: boolean; nfds?: number; name?: string; link?: string; ptn?: number }> {
+    return (await this.send({ takeconsole: p, ...size })) as { received: boolean };
+  }
+
+  /** Write `write` to the pty master, then read until EOF/EIO, `until` appears, or the timeout (s). */
+  async console(p: string, o: { write?: string; until?: string; timeout?: number } = {}): Promise<string> {
+    const r = await this.send({ console: p, ...o });
+    if (r.error) throw new Error(`shim: ${String(r.error)}`);
+    return String(r.data);
+  }
+
+  async closeConsole(p: string): Promise<void> {
+    await this.send({ closeconsole: p });
   }
 
   /** The log.json lines the runtime appended. */
