@@ -145,10 +145,15 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
           try {
             await runStartContainerHooks(kernel, cfg.hooks.startContainer, { ...ociState(record), status: 'created' }, o.stateDir);
           } catch (e) {
-            // The spec: a failed startContainer hook stops the container.
-            kernel.signals.sendToGroup(init.tg, SigInfo.fromSender(SIGKILL, SI_USER, 0, 0));
-            init.start();
-            throw e;
+            // The spec: a failed startContainer hook stops the container — once `start` has the error.
+            const stop = () => {
+              kernel.signals.sendToGroup(init.tg, SigInfo.fromSender(SIGKILL, SI_USER, 0, 0));
+              init.start();
+            };
+            reply({ ok: false, error: e instanceof Error ? e.message : String(e) });
+            sock.end(stop);
+            setTimeout(stop, 2000).unref();
+            return;
           }
         }
         setStatus('running');
