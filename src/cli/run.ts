@@ -18,9 +18,10 @@ export function register(program: Command): void {
     .option('--debug', 'print kernel diagnostics to stderr')
     .option('--debug-log <file>', 'append kernel diagnostics to this file')
     .argument('<id>', 'container id')
-    .action(ociAction(program, async (_ctx, _id: string, opts: { bundle: string } & SandboxFlags) => {
+    .action(ociAction(program, async (ctx, _id: string, opts: { bundle: string } & SandboxFlags) => {
       const g = { ...program.opts<SandboxFlags>(), ...pickDefined(opts) };
       const cfg = loadConfig(opts.bundle);
+      for (const w of cfg.warnings) ctx.log.warn(w);
       const { code } = await runSandbox({
         platform: (g.platform ?? 'ptrace') as 'ptrace' | 'kvm',
         ...bundleRoot(cfg),
