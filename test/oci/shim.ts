@@ -81,7 +81,7 @@ for line in sys.stdin:
                     fd = fds[0]
                     res['link'] = os.readlink('/proc/self/fd/%d' % fd)
                     # TIOCGPTN works on a pty master only.
-                    res['ptn'] = struct.unpack('I', fcntl.ioctl(fd, termios.TIOCGPTN, b'\0' * 4))[0]
+                    res['ptn'] = struct.unpack('I', fcntl.ioctl(fd, 0x80045430, b'\0' * 4))[0]
                     if 'rows' in req:
                         fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', req['rows'], req['cols'], 0, 0))
                     masters[req['takeconsole']] = fd
