@@ -78,16 +78,37 @@ export class Dockerd {
 
   /** Run Debian's docker client against this daemon. */
   docker(args: string[], o: { input?: string; timeoutMs?: number } = {}): Promise<DockerResult> {
+    return this.command(DOCKER_CLI, ['-H', `unix://${this.sock}`, ...args], o);
+  }
+
+  /**
+   * The docker client inside a pseudo-terminal (util-linux `script -qec`), for `-t`: the terminal is
+   * 24x80; `input` is typed into it and stdin stays open until the command ends. Resolves with the
+   * terminal's output and the command's exit status.
+   */
+  dockerTty(args: string[], o: { input?: string; timeoutMs?: number } = {}): Promise<DockerResult> {
+    const q = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+    const cmd = `stty rows 24 cols 80; ${[DOCKER_CLI, '-H', `unix://${this.sock}`, ...args].map(q).join(' ')}`;
+    return this.command('script', ['-qec', cmd, '/dev/null'], { ...o, keepStdin: true });
+  }
+
+  private command(bin: string, argv: string[], o: { input?: string; timeoutMs?: number; keepStdin?: boolean }): Promise<DockerResult> {
     return new Promise((resolve) => {
-      const child = spawn(DOCKER_CLI, ['-H', `unix://${this.sock}`, ...args], { stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+      const child = spawn(bin, argv, { stdio: [o.input === undefined && !o.keepStdin ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
       child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-      if (o.input !== undefined) child.stdin!.end(o.input);
+      if (o.keepStdin) {
+        child.stdin!.on('error', () => { /* it ended first */ });
+        if (o.input !== undefined) child.stdin!.write(o.input);
+      } else if (o.input !== undefined) {
+        child.stdin!.end(o.input);
+      }
       const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 60_000);
       child.on('close', (code, sig) => {
         clearTimeout(timer);
+        child.stdin?.destroy();
         resolve({ code: code ?? 128 + (sig ? 9 : 0), stdout, stderr });
       });
     });

@@ -2,6 +2,7 @@
 // dockerd (--bridge=none --iptables=false, private roots and socket) with a daemon.json runtime `tsvisor`,
 // an image imported from the busybox rootfs tarball, and `docker run --runtime=tsvisor`.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dockerd, ensureDocker } from '../helpers/docker.ts';
 import { busyboxRootfs, removeTree } from '../helpers/rootfs.ts';
@@ -99,5 +100,121 @@ describe('docker --runtime=tsvisor', () => {
     expect((await dockerd!.docker(['rm', '-f', id])).code).toBe(0);
     const c2 = await run(['-d', IMAGE, 'sleep', '100']);
     expect((await dockerd!.docker(['rm', '-f', c2.stdout.trim()])).code).toBe(0);
+  });
+});
+
+const CG = '/sys/fs/cgroup';
+const inspect = async (id: string, fmt: string) => (await dockerd!.docker(['inspect', '-f', fmt, id])).stdout.trim();
+
+describe('docker --runtime=tsvisor: terminals', () => {
+  it('docker run -t and -it through a pty', async (ctx) => {
+    if (skip) ctx.skip();
+    const r = await dockerd!.dockerTty(['run', '--rm', '-t', '--runtime=tsvisor', '--network=none', IMAGE, 'sh', '-c', 'tty; test -t 0 && test -t 1 && echo isatty; echo "TERM=$TERM"; exit 3']);
+    expect(r.stdout.replace(/\r+\n/g, '\n'), r.stderr).toBe('/dev/pts/0\nisatty\nTERM=xterm\n');
+    expect(r.code).toBe(3);
+    const i = await dockerd!.dockerTty(['run', '--rm', '-it', '--runtime=tsvisor', '--network=none', IMAGE, 'sh', '-c', 'read x; echo "got:$x"; exit 4'], { input: 'hello\n' });
+    expect(i.stdout.replace(/\r+\n/g, '\n'), i.stderr).toMatch(/got:hello\n$/);
+    expect(i.code).toBe(4);
+  });
+
+  it('docker exec -t and -it', async (ctx) => {
+    if (skip) ctx.skip();
+    const c = await run(['-d', IMAGE, 'sleep', '100']);
+    expect(c.code, c.stderr).toBe(0);
+    const id = c.stdout.trim();
+    const t = await dockerd!.dockerTty(['exec', '-t', id, 'sh', '-c', 'tty; test -t 0 && echo isatty; exit 5']);
+    expect(t.stdout.replace(/\r+\n/g, '\n'), t.stderr).toMatch(/^\/dev\/pts\/\d+\nisatty\n$/);
+    expect(t.code).toBe(5);
+    const it2 = await dockerd!.dockerTty(['exec', '-it', id, 'sh', '-c', 'read x; echo "x=$x"'], { input: 'abc\n' });
+    expect(it2.stdout.replace(/\r+\n/g, '\n'), it2.stderr).toMatch(/x=abc\n$/);
+    expect(it2.code).toBe(0);
+    expect((await dockerd!.docker(['rm', '-f', id])).code).toBe(0);
+  });
+});
+
+describe('docker --runtime=tsvisor: mounts', () => {
+  it('--read-only, -v ro and rw, --tmpfs with options', async (ctx) => {
+    if (skip) ctx.skip();
+    const rw = fs.mkdtempSync('/tmp/tsvd-rw-');
+    const ro = fs.mkdtempSync('/tmp/tsvd-ro-');
+    try {
+      fs.writeFileSync(path.join(ro, 'f'), 'from host\n');
+      const r = await run(['--rm', '--read-only', '-v', `${rw}:/rw`, '-v', `${ro}:/ro:ro`, '--tmpfs', '/scratch:size=1m,mode=700', IMAGE, 'sh', '-c', [
+        '(touch /rootfile) 2>&1 | sed "s/.*: //"',
+        'echo w > /rw/f && cat /rw/f',
+        'cat /ro/f; (echo x > /ro/f) 2>&1 | sed "s/.*: //"',
+        'stat -c %a /scratch; (dd if=/dev/zero of=/scratch/big bs=1024 count=2048) 2>&1 | grep -o "No space left on device"',
+      ].join('; ')]);
+      expect(r.stdout, r.stderr).toBe('Read-only file system\nw\nfrom host\nRead-only file system\n700\nNo space left on device\n');
+      expect(fs.readFileSync(path.join(rw, 'f'), 'utf8')).toBe('w\n');
+      expect(fs.readFileSync(path.join(ro, 'f'), 'utf8')).toBe('from host\n');
+    } finally {
+      fs.rmSync(rw, { recursive: true, force: true });
+      fs.rmSync(ro, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('docker --runtime=tsvisor: resources and namespaces', () => {
+  it('--memory and --pids-limit on the cgroups; docker stats; docker update', async (ctx) => {
+    if (skip) ctx.skip();
+    const c = await run(['-d', '--memory', '300m', '--pids-limit', '20', '--cpu-shares', '512', IMAGE, 'sh', '-c',
+      '(i=0; while [ $i -lt 30 ]; do sleep 100 & i=$((i+1)); done) 2>&1 | grep -m1 -o "can.t fork"; echo spawned; exec sleep 1000']);
+    expect(c.code, c.stderr).toBe(0);
+    const id = c.stdout.trim();
+    const pid = Number(await inspect(id, '{{.State.Pid}}'));
+    const cg = fs.readFileSync(`/proc/${pid}/cgroup`, 'utf8');
+    expect(cg).toContain(`:memory:/docker/${id}`);
+    expect(cg).toContain(`:pids:/docker/${id}`);
+    const file = (ctrl: string, f: string) => fs.readFileSync(path.join(CG, ctrl, 'docker', id, f), 'utf8').trim();
+    expect(file('memory', 'memory.limit_in_bytes')).toBe(String(300 << 20));
+    expect(file('cpu', 'cpu.shares')).toBe('512');
+    const logs = async () => (await dockerd!.docker(['logs', id])).stdout;
+    for (let i = 0; i < 200 && !(await logs()).includes('spawned'); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await logs()).toBe("can't fork\nspawned\n");
+    const st = await dockerd!.docker(['stats', '--no-stream', '--format', '{{.MemUsage}}|{{.PIDs}}', id]);
+    expect(st.code, st.stderr).toBe(0);
+    const [mem, pids] = st.stdout.trim().split('|');
+    expect(mem).toMatch(/^[\d.]+[KMG]iB \/ 300MiB$/);
+    expect(Number(pids)).toBeGreaterThan(0);
+    const u = await dockerd!.docker(['update', '--cpu-shares', '256', '--pids-limit', '40', '--memory', '400m', '--memory-swap', '800m', id]);
+    expect(u.code, u.stderr).toBe(0);
+    expect(file('cpu', 'cpu.shares')).toBe('256');
+    expect(file('memory', 'memory.limit_in_bytes')).toBe(String(400 << 20));
+    // Now 20 more tasks fit.
+    const ex = await dockerd!.docker(['exec', id, 'sh', '-c', 'i=0; while [ $i -lt 15 ]; do sleep 100 & i=$((i+1)); done; echo forked']);
+    expect(ex.stdout, ex.stderr).toBe('forked\n');
+    expect((await dockerd!.docker(['rm', '-f', id])).code).toBe(0);
+    expect(fs.existsSync(path.join(CG, 'memory', 'docker', id))).toBe(false);
+  });
+
+  it('--network=none: the sandbox gets its own network namespace, the one libnetwork-setkey configured', async (ctx) => {
+    if (skip) ctx.skip();
+    const c = await run(['-d', IMAGE, 'sleep', '100']);
+    const id = c.stdout.trim();
+    const pid = Number(await inspect(id, '{{.State.Pid}}'));
+    const ns = fs.readlinkSync(`/proc/${pid}/ns/net`);
+    expect(ns).not.toBe(fs.readlinkSync('/proc/self/ns/net'));
+    const key = await inspect(id, '{{.NetworkSettings.SandboxKey}}');
+    expect(ns).toBe(`net:[${fs.statSync(key).ino}]`);
+    expect((await dockerd!.docker(['rm', '-f', id])).code).toBe(0);
+  });
+
+  it('two containers at once: killing one sandbox leaves the other running; the dead one is reported exited 137', async (ctx) => {
+    if (skip) ctx.skip();
+    const a = (await run(['-d', IMAGE, 'sh', '-c', 'while :; do sleep 1; done'])).stdout.trim();
+    const b = (await run(['-d', IMAGE, 'sh', '-c', 'while :; do sleep 1; done'])).stdout.trim();
+    const pa = Number(await inspect(a, '{{.State.Pid}}'));
+    const pb = Number(await inspect(b, '{{.State.Pid}}'));
+    expect(pa).not.toBe(pb);
+    process.kill(pa, 'SIGKILL');
+    expect((await dockerd!.docker(['wait', a])).stdout.trim()).toBe('137');
+    expect(await inspect(a, '{{.State.Status}} {{.State.ExitCode}}')).toBe('exited 137');
+    const ps = await dockerd!.docker(['ps', '-a', '--filter', `id=${a}`, '--format', '{{.Status}}']);
+    expect(ps.stdout).toMatch(/^Exited \(137\)/);
+    expect(await inspect(b, '{{.State.Status}}')).toBe('running');
+    const ex = await dockerd!.docker(['exec', b, 'echo', 'still here']);
+    expect(ex.stdout, ex.stderr).toBe('still here\n');
+    expect((await dockerd!.docker(['rm', '-f', a, b])).code).toBe(0);
   });
 });
