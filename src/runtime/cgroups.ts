@@ -6,7 +6,8 @@
  * maps to `/<expanded slice>/<prefix>-<name>.scope` (systemd is not asked: the directories are made
  * directly in cgroupfs). The sandbox process joins every hierarchy before it boots the Sentry, so
  * its threads, the ptrace stubs it forks and the memory they touch are accounted there; delete
- * removes the directories (and the parents the runtime created, if empty).
+ * removes the directories, and the parents any tsvisor container created, once empty (listed in
+ * /run/tsvisor/cgroup-parents).
  *
  * pids: the host hierarchy holds the Sentry's own threads too, so pids.max gets the container's
  * limit plus SENTRY_HOST_TASKS; the container's own tasks are held to the exact limit by the Sentry
@@ -253,7 +254,7 @@ function cgroupPids(cg: ContainerCgroups): number[] {
  * their own by PDEATHSIG; this is a backstop), then rmdir leaves and the parents this runtime created
  * when empty. Best effort: returns the directories that could not be removed.
  */
-export async function destroyCgroups(cg: ContainerCgroups): Promise<string[]> {
+export async function destroyCgroups(cg: ContainerCgroups, sharedParents: Set<string> = new Set()): Promise<string[]> {
   const left: string[] = [];
   for (let attempt = 0; attempt < 50; attempt++) {
     const pids = cgroupPids(cg);
@@ -267,7 +268,12 @@ export async function destroyCgroups(cg: ContainerCgroups): Promise<string[]> {
     }
     await new Promise((r) => setTimeout(r, 20));
   }
-  const dirs = [...new Set([...Object.values(cg.paths), ...[...cg.created].reverse()])];
+  // Parents another container of this runtime created (and may have left when it went first) go too, if empty.
+  const parents = new Set(cg.created);
+  for (const leaf of Object.values(cg.paths)) {
+    for (let d = path.dirname(leaf); d !== path.dirname(d); d = path.dirname(d)) if (sharedParents.has(d)) parents.add(d);
+  }
+  const dirs = [...new Set([...Object.values(cg.paths), ...parents])];
   // Leaves first, then created parents deepest first.
   dirs.sort((a, b) => b.length - a.length);
   for (const d of dirs) {
@@ -277,7 +283,7 @@ export async function destroyCgroups(cg: ContainerCgroups): Promise<string[]> {
       const code = (e as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') continue;
       // A parent shared with other containers stays.
-      if (cg.created.includes(d) && !Object.values(cg.paths).includes(d) && (code === 'EBUSY' || code === 'ENOTEMPTY')) continue;
+      if (parents.has(d) && !Object.values(cg.paths).includes(d) && (code === 'EBUSY' || code === 'ENOTEMPTY')) continue;
       left.push(`${d}: ${code}`);
     }
   }

@@ -40,9 +40,39 @@ export function loadCgroups(ctx: RuntimeContext, id: string): ContainerCgroups |
   }
 }
 
+/**
+ * Parent cgroup directories tsvisor containers created (one per line), shared by every state root of
+ * the host: the last container under a parent removes it, whoever created it.
+ */
+function cgroupParentsFile(_ctx: RuntimeContext): string {
+  fs.mkdirSync('/run/tsvisor', { recursive: true, mode: 0o711 });
+  return '/run/tsvisor/cgroup-parents';
+}
+
+function recordCgroupParents(ctx: RuntimeContext, cg: ContainerCgroups): void {
+  const leaves = new Set(Object.values(cg.paths));
+  const parents = cg.created.filter((d) => !leaves.has(d));
+  if (parents.length === 0) return;
+  const file = cgroupParentsFile(ctx);
+  let known: string[] = [];
+  try {
+    known = fs.readFileSync(file, 'utf8').split('\n');
+  } catch {
+    /* first */
+  }
+  const add = parents.filter((d) => !known.includes(d));
+  if (add.length > 0) fs.appendFileSync(file, add.map((d) => d + '\n').join(''));
+}
+
 async function removeCgroups(ctx: RuntimeContext, cg: ContainerCgroups | undefined): Promise<void> {
   if (!cg) return;
-  const left = await destroyCgroups(cg);
+  let shared: string[] = [];
+  try {
+    shared = fs.readFileSync('/run/tsvisor/cgroup-parents', 'utf8').split('\n').filter(Boolean);
+  } catch {
+    /* none recorded */
+  }
+  const left = await destroyCgroups(cg, new Set(shared));
   for (const l of left) ctx.log.warn(`cannot remove cgroup ${l}`);
 }
 
@@ -176,6 +206,7 @@ export async function create(ctx: RuntimeContext, id: string, o: CreateOptions):
     // The sandbox process joins these before it boots the Sentry (server.ts).
     cg = createCgroups(innerPath(cfg.linux.cgroupsPath, id, ctx.systemdCgroup), cfg.linux.resources);
     fs.writeFileSync(path.join(dir, 'cgroup.json'), JSON.stringify(cg));
+    if (cg.created.length > 0) recordCgroupParents(ctx, cg);
     const slave = o.consoleSocket ? consolePty(o.consoleSocket) : undefined;
     cloexecFrom(3 + o.preserveFds);
     const stdio: StdioOptions = slave !== undefined ? [slave, slave, slave] : [0, 1, 2];
