@@ -188,6 +188,18 @@ describe('docker --runtime=tsvisor: resources and namespaces', () => {
     expect(fs.existsSync(path.join(CG, 'memory', 'docker', id))).toBe(false);
   });
 
+  it('--memory is enforced: a container growing past it is OOM-killed as a whole (137, OOMKilled)', async (ctx) => {
+    if (skip) ctx.skip();
+    // tail -n 1 holds the whole 200 MiB line; the limit covers the Sentry too (as runsc's does).
+    const c = await run(['-d', '--memory', '128m', '--memory-swap', '128m', IMAGE, 'sh', '-c', 'head -c 200m /dev/zero | tail -n 1 | wc -c; echo survived']);
+    expect(c.code, c.stderr).toBe(0);
+    const id = c.stdout.trim();
+    expect((await dockerd!.docker(['wait', id], { timeoutMs: 120_000 })).stdout.trim()).toBe('137');
+    expect(await inspect(id, '{{.State.OOMKilled}} {{.State.ExitCode}}')).toBe('true 137');
+    expect((await dockerd!.docker(['logs', id])).stdout).not.toContain('survived');
+    expect((await dockerd!.docker(['rm', id])).code).toBe(0);
+  }, 180_000);
+
   it('--network=none: the sandbox gets its own network namespace, the one libnetwork-setkey configured', async (ctx) => {
     if (skip) ctx.skip();
     const c = await run(['-d', IMAGE, 'sleep', '100']);
