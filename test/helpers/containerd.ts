@@ -115,6 +115,28 @@ export class Containerd {
   }
 }
 
+/** The directory containerd 1.6 keeps its shims' sockets in (/run/containerd/s) whatever its config says. */
+export const RUN_CONTAINERD = '/run/containerd';
+
+/**
+ * Remove the empty directories of `dir` (depth first) and `dir` itself if it ends up empty: what a
+ * test's containerd left in /run/containerd, without touching anything still in use (files, sockets).
+ */
+export function removeEmptyDirs(dir: string): void {
+  let entries: fs.Dirent[];
+  try {
+    entries = fs.readdirSync(dir, { withFileTypes: true });
+  } catch {
+    return;
+  }
+  for (const e of entries) if (e.isDirectory()) removeEmptyDirs(path.join(dir, e.name));
+  try {
+    fs.rmdirSync(dir);
+  } catch {
+    /* not empty: in use */
+  }
+}
+
 function blob(dir: string, data: Buffer): { digest: string; size: number } {
   const hex = createHash('sha256').update(data).digest('hex');
   fs.writeFileSync(path.join(dir, 'blobs', 'sha256', hex), data);

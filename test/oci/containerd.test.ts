@@ -6,15 +6,13 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Containerd, ensureContainerd, ociImageTarball } from '../helpers/containerd.ts';
+import { Containerd, RUN_CONTAINERD, ensureContainerd, ociImageTarball, removeEmptyDirs } from '../helpers/containerd.ts';
 import { busyboxRootfs, removeTree } from '../helpers/rootfs.ts';
 
 const IMAGE = 'docker.io/library/tsvisor-busybox:test';
 let containerd: Containerd | undefined;
 let dir: string | undefined;
 let skip: string | undefined;
-// containerd 1.6 puts its shims' sockets in /run/containerd/s whatever its config says: remove what we made.
-const runContainerdExisted = fs.existsSync('/run/containerd');
 
 beforeAll(async () => {
   skip = ensureContainerd();
@@ -39,7 +37,8 @@ afterAll(async () => {
     await containerd.stop();
   }
   if (dir && !process.env.TSVISOR_TEST_KEEP) removeTree(dir);
-  if (!runContainerdExisted) removeTree('/run/containerd');
+  // containerd 1.6 puts its shims' sockets in /run/containerd/s whatever its roots: leave no empty directories.
+  removeEmptyDirs(RUN_CONTAINERD);
 }, 120_000);
 
 const runArgs = () => [

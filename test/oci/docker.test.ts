@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dockerd, ensureDocker } from '../helpers/docker.ts';
+import { RUN_CONTAINERD, removeEmptyDirs } from '../helpers/containerd.ts';
 import { busyboxRootfs, removeTree } from '../helpers/rootfs.ts';
 
 const IMAGE = 'tsvisor-busybox:test';
@@ -30,6 +31,8 @@ afterAll(async () => {
     await dockerd.stop();
   }
   if (dir && !process.env.TSVISOR_TEST_KEEP) removeTree(dir);
+  // containerd 1.6 puts its shims' sockets in /run/containerd/s whatever its roots: leave no empty directories.
+  removeEmptyDirs(RUN_CONTAINERD);
 }, 120_000);
 
 // No default bridge (--bridge=none): containers run with --network=none.
