@@ -18,6 +18,9 @@ import * as path from 'node:path';
 import { RuntimeError } from './log.js';
 import type { LinuxResources } from './resources.js';
 
+/** Creating a cgroup directory was refused (EACCES/EPERM/EROFS: not root, or a read-only cgroupfs). */
+export class CgroupPermissionError extends RuntimeError {}
+
 /** Host threads and processes a sandbox needs for itself (Node's threads, the master stub) beyond the container's tasks. */
 export const SENTRY_HOST_TASKS = 32;
 
@@ -151,7 +154,9 @@ function makeDir(mountpoint: string, dir: string, cpuset: boolean, created: stri
       fs.mkdirSync(cur);
       created.push(cur);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new RuntimeError(`cannot create cgroup ${cur}: ${(e as NodeJS.ErrnoException).code}`);
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new CgroupPermissionError(`cannot create cgroup ${cur}: ${code}`);
+      if (code !== 'EEXIST') throw new RuntimeError(`cannot create cgroup ${cur}: ${code}`);
     }
     if (cpuset) {
       for (const f of ['cpuset.cpus', 'cpuset.mems']) if (!read(cur, f)) write(cur, f, read(parent, f) ?? '');

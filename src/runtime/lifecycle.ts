@@ -11,7 +11,7 @@ import { loadConfig, ConfigError, type OciConfig } from './config.js';
 import { RuntimeError, type RuntimeLog } from './log.js';
 import { StateStore, currentStatus, ociState, waitDead, validateId, type ContainerRecord, type OciState } from './state.js';
 import { runHooks, runHooksWarn } from './hooks.js';
-import { createCgroups, destroyCgroups, innerPath, applyResources, type ContainerCgroups } from './cgroups.js';
+import { CgroupPermissionError, createCgroups, destroyCgroups, innerPath, applyResources, type ContainerCgroups } from './cgroups.js';
 import type { LinuxResources } from './resources.js';
 import { inNetnsOf, netnsLauncher } from './namespaces.js';
 import { writePidFile } from './pidfile.js';
@@ -180,6 +180,35 @@ async function control(ctx: RuntimeContext, id: string, req: ControlRequest): Pr
   return r;
 }
 
+/** Does `res` ask for any limit (not just device rules)? */
+function hasLimits(res: LinuxResources | undefined): boolean {
+  return !!res && (res.memory !== undefined || res.cpu !== undefined || res.pids !== undefined);
+}
+
+/**
+ * Make the container's cgroups. Without limits to apply, a runtime that may not create cgroups (not
+ * root) goes on without them (a warning), as runc does rootless; a host without cgroup v1
+ * hierarchies gets a warning when limits were asked for.
+ */
+function containerCgroups(ctx: RuntimeContext, id: string, cfg: OciConfig): ContainerCgroups | undefined {
+  const res = cfg.linux.resources;
+  let cg: ContainerCgroups;
+  try {
+    cg = createCgroups(innerPath(cfg.linux.cgroupsPath, id, ctx.systemdCgroup), res);
+  } catch (e) {
+    if (e instanceof CgroupPermissionError && !hasLimits(res)) {
+      ctx.log.warn(`${e.message}: running without cgroups`);
+      return undefined;
+    }
+    throw e;
+  }
+  if (Object.keys(cg.paths).length === 0) {
+    if (hasLimits(res)) ctx.log.warn('no cgroup v1 hierarchy is mounted (cgroup v2 is not supported yet): linux.resources are not applied');
+    return undefined;
+  }
+  return cg;
+}
+
 export interface CreateOptions {
   bundle: string;
   pidFile?: string;
@@ -204,9 +233,11 @@ export async function create(ctx: RuntimeContext, id: string, o: CreateOptions):
   try {
     for (const w of cfg.warnings) ctx.log.warn(w);
     // The sandbox process joins these before it boots the Sentry (server.ts).
-    cg = createCgroups(innerPath(cfg.linux.cgroupsPath, id, ctx.systemdCgroup), cfg.linux.resources);
-    fs.writeFileSync(path.join(dir, 'cgroup.json'), JSON.stringify(cg));
-    if (cg.created.length > 0) recordCgroupParents(ctx, cg);
+    cg = containerCgroups(ctx, id, cfg);
+    if (cg) {
+      fs.writeFileSync(path.join(dir, 'cgroup.json'), JSON.stringify(cg));
+      if (cg.created.length > 0) recordCgroupParents(ctx, cg);
+    }
     const slave = o.consoleSocket ? consolePty(o.consoleSocket) : undefined;
     cloexecFrom(3 + o.preserveFds);
     const stdio: StdioOptions = slave !== undefined ? [slave, slave, slave] : [0, 1, 2];
