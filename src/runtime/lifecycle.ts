@@ -50,6 +50,14 @@ function cgroupParentsFile(_ctx: RuntimeContext): string {
 }
 
 function recordCgroupParents(ctx: RuntimeContext, cg: ContainerCgroups): void {
+  try {
+    addCgroupParents(ctx, cg);
+  } catch (e) {
+    ctx.log.warn(`cannot record the cgroup parents created: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+function addCgroupParents(ctx: RuntimeContext, cg: ContainerCgroups): void {
   const leaves = new Set(Object.values(cg.paths));
   const parents = cg.created.filter((d) => !leaves.has(d));
   if (parents.length === 0) return;
@@ -255,7 +263,14 @@ export async function create(ctx: RuntimeContext, id: string, o: CreateOptions):
     const msg = await Promise.race([readReady(child.stdio[readyIdx] as Readable), spawnErr]);
     (child.stdio[readyIdx] as Readable).destroy();
     if (!msg || msg.ok !== true) {
-      throw new RuntimeError(msg && typeof msg.error === 'string' ? msg.error : 'the sandbox process exited during create');
+      if (msg && typeof msg.error === 'string') throw new RuntimeError(msg.error);
+      const c = child;
+      const how = await new Promise<string>((res) => {
+        if (c.exitCode !== null || c.signalCode !== null) res(c.signalCode ? `signal ${c.signalCode}` : `exit status ${c.exitCode}`);
+        else c.once('exit', (code, sig) => res(sig ? `signal ${sig}` : `exit status ${code}`));
+      });
+      const via = launcher.length ? ` (started through ${path.basename(launcher[0]!)} for the network namespace)` : '';
+      throw new RuntimeError(`the sandbox process exited during create: ${how}${via}`);
     }
     const rec = ctx.store.get(id);
     const state: OciState = { ...ociState(rec), status: 'creating' };

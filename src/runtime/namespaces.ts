@@ -19,6 +19,8 @@ export function netnsLauncher(cfg: OciConfig): string[] {
   if (ns.kind === 'host') return [];
   const tool = ns.kind === 'new' ? UNSHARE : NSENTER;
   if (!fs.existsSync(tool)) throw new RuntimeError(`${tool} (util-linux) is needed for network namespaces`);
+  // Both need CAP_SYS_ADMIN (rootless runc makes a user namespace first; the Sentry has its own users).
+  if (process.getuid?.() !== 0) throw new RuntimeError(`a ${ns.kind === 'new' ? 'new' : 'joined'} network namespace needs root (linux.namespaces network)`);
   if (ns.kind === 'new') return [UNSHARE, '--net', '--'];
   let st: fs.Stats;
   try {

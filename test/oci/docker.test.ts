@@ -208,7 +208,7 @@ describe('docker --runtime=tsvisor: resources and namespaces', () => {
     expect((await dockerd!.docker(['rm', id])).code).toBe(0);
   }, 180_000);
 
-  it('--network=none: the sandbox gets its own network namespace, the one libnetwork-setkey configured', async (ctx) => {
+  it('--network=none: the sandbox gets its own network namespace, the one libnetwork-setkey configured; --network=container: joins it', async (ctx) => {
     if (skip) ctx.skip();
     const c = await run(['-d', IMAGE, 'sleep', '100']);
     const id = c.stdout.trim();
@@ -217,7 +217,12 @@ describe('docker --runtime=tsvisor: resources and namespaces', () => {
     expect(ns).not.toBe(fs.readlinkSync('/proc/self/ns/net'));
     const key = await inspect(id, '{{.NetworkSettings.SandboxKey}}');
     expect(ns).toBe(`net:[${fs.statSync(key).ino}]`);
-    expect((await dockerd!.docker(['rm', '-f', id])).code).toBe(0);
+    // --network=container:ID: config.json names the first sandbox's namespace by path; the second joins it.
+    const c2 = await dockerd!.docker(['run', '-d', '--runtime=tsvisor', `--network=container:${id}`, IMAGE, 'sleep', '100']);
+    expect(c2.code, c2.stderr).toBe(0);
+    const id2 = c2.stdout.trim();
+    expect(fs.readlinkSync(`/proc/${Number(await inspect(id2, '{{.State.Pid}}'))}/ns/net`)).toBe(ns);
+    expect((await dockerd!.docker(['rm', '-f', id2, id])).code).toBe(0);
   });
 
   it('two containers at once: killing one sandbox leaves the other running; the dead one is reported exited 137', async (ctx) => {
