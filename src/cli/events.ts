@@ -1,11 +1,12 @@
 /**
  * `events [--interval DURATION] [--stats] ID` (as runc's): JSON lines `{"type":"stats","id","data"}`
- * with the container's cgroup statistics every interval (default 5s) and `{"type":"oom","id"}` when
+ * with the container's cgroup statistics every interval (default 5s; pids: the container's tasks as the
+ * Sentry counts them) and `{"type":"oom","id"}` when
  * the memory cgroup OOM-kills, until the container stops; `--stats` prints one stats event and exits.
  */
 import type { Command } from 'commander';
 import { ociAction } from './common.js';
-import { loadCgroups } from '../runtime/lifecycle.js';
+import { loadCgroups, sandboxTasks } from '../runtime/lifecycle.js';
 import { cgroupStats, oomKills } from '../runtime/cgstats.js';
 import { currentStatus } from '../runtime/state.js';
 import { RuntimeError } from '../runtime/log.js';
@@ -40,9 +41,9 @@ export function register(program: Command): void {
       const cg = loadCgroups(ctx, id);
       if (!cg) throw new RuntimeError(`container ${id} has no cgroups`);
       const emit = (e: Record<string, unknown>) => process.stdout.write(JSON.stringify(e) + '\n');
-      const stats = () => emit({ type: 'stats', id, data: cgroupStats(cg) });
+      const stats = async () => emit({ type: 'stats', id, data: cgroupStats(cg, await sandboxTasks(ctx, id)) });
       if (o.stats) {
-        stats();
+        await stats();
         return;
       }
       let ooms = oomKills(cg);
@@ -52,7 +53,7 @@ export function register(program: Command): void {
         if (n > ooms) emit({ type: 'oom', id });
         ooms = n;
         if (Date.now() >= next) {
-          stats();
+          await stats();
           next += interval;
         }
         await new Promise((r) => setTimeout(r, Math.min(200, Math.max(1, next - Date.now()))));

@@ -62,8 +62,12 @@ function memEntry(dir: string | undefined, prefix: string): Record<string, numbe
   };
 }
 
-/** runc-style stats of the container's cgroups. `pidsLimit` is the container's own limit (not the host's, which includes the Sentry). */
-export function cgroupStats(cg: ContainerCgroups, pidsLimit?: number): Record<string, unknown> {
+/**
+ * runc-style stats of the container's cgroups. `sentry` (when the sandbox answers) gives the pids
+ * entry the container's own view: its tasks and limit, as the Sentry holds them; otherwise the host
+ * pids cgroup's count (which includes the Sentry's threads) and its limit less SENTRY_HOST_TASKS.
+ */
+export function cgroupStats(cg: ContainerCgroups, sentry?: { tasks: number; pidsLimit: number }): Record<string, unknown> {
   const acct = dirOf(cg, 'cpuacct');
   const cpu = dirOf(cg, 'cpu');
   const mem = dirOf(cg, 'memory');
@@ -74,7 +78,7 @@ export function cgroupStats(cg: ContainerCgroups, pidsLimit?: number): Record<st
   const thr = kv(read(cpu, 'cpu.stat'));
   const raw = kv(read(mem, 'memory.stat'));
   const hostMax = read(pids, 'pids.max');
-  const limit = pidsLimit ?? (hostMax && hostMax !== 'max' ? Math.max(0, Number(hostMax) - SENTRY_HOST_TASKS) : 0);
+  const limit = sentry ? sentry.pidsLimit : hostMax && hostMax !== 'max' ? Math.max(0, Number(hostMax) - SENTRY_HOST_TASKS) : 0;
   return {
     cpu: {
       usage: {
@@ -106,7 +110,7 @@ export function cgroupStats(cg: ContainerCgroups, pidsLimit?: number): Record<st
       kernelTCP: memEntry(mem, 'memory.kmem.tcp'),
       raw,
     },
-    pids: { current: num(pids, 'pids.current'), limit },
+    pids: { current: sentry ? sentry.tasks : num(pids, 'pids.current'), limit },
     blkio: {
       ioServiceBytesRecursive: blkio(blk, 'blkio.throttle.io_service_bytes_recursive'),
       ioServicedRecursive: blkio(blk, 'blkio.throttle.io_serviced_recursive'),

@@ -409,6 +409,16 @@ export async function ps(ctx: RuntimeContext, id: string): Promise<number[]> {
   return (r.pids as number[]) ?? [rec.pid];
 }
 
+/** The Sentry's task count and pids limit (0: none), or undefined if the sandbox does not answer. */
+export async function sandboxTasks(ctx: RuntimeContext, id: string): Promise<{ tasks: number; pidsLimit: number } | undefined> {
+  try {
+    const r = await control(ctx, id, { op: 'status' });
+    return typeof r.tasks === 'number' ? { tasks: r.tasks, pidsLimit: Number(r.pidsLimit ?? 0) } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export function list(ctx: RuntimeContext): OciState[] {
   const out: OciState[] = [];
   for (const id of ctx.store.ids()) {

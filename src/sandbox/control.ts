@@ -9,7 +9,7 @@
  *   {"op":"kill","signo":15,"all":false}            → {"ok":true}
  *   {"op":"pause"} / {"op":"resume"}                → {"ok":true}
  *   {"op":"ps"}                                     → {"ok":true,"pids":[host pids]}
- *   {"op":"status"}                                 → {"ok":true,"status":"running"}
+ *   {"op":"status"}                                 → {"ok":true,"status":"running","tasks":N,"pidsLimit":N}
  *   {"op":"update","pidsLimit":N}                   → {"ok":true}
  *   {"op":"exec","process":{…},"hostPid":N} + fds   → {"ok":true,"pid":vpid} … {"exit":code}
  * Errors: {"ok":false,"error":"…"}.

@@ -138,7 +138,7 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
     };
     switch (req.op) {
       case 'status':
-        return done({ status: record.status });
+        return done({ status: record.status, tasks: kernel.tasks.size, pidsLimit: kernel.pidsLimit ?? 0 });
       case 'start':
         if (record.status !== 'created') throw new Error(`cannot start a container that is ${record.status}`);
         if (cfg.hooks.startContainer.length > 0) {

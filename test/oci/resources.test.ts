@@ -77,7 +77,11 @@ describe.skipIf(!v1)('cgroups v1 from linux.resources', () => {
     expect(e).toMatchObject({ type: 'stats', id });
     expect(e.data.memory).toMatchObject({ usage: { limit: 256 << 20, usage: expect.any(Number) } });
     expect((e.data.memory!.usage as { usage: number }).usage).toBeGreaterThan(0);
+    // pids as the container sees them: its tasks (the init and the sleeps that fitted under 20), not the Sentry's threads.
     expect(e.data.pids).toMatchObject({ limit: 30, current: expect.any(Number) });
+    const current = (e.data.pids as { current: number }).current;
+    expect(current).toBeGreaterThan(10);
+    expect(current).toBeLessThanOrEqual(20);
     expect((e.data.cpu!.usage as { total: number }).total).toBeGreaterThan(0);
 
     // events --interval: stats lines until the container stops, then it exits 0.
