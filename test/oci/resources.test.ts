@@ -69,13 +69,18 @@ describe.skipIf(!v1)('cgroups v1 from linux.resources', () => {
     expect(read('memory', cgPath, 'memory.limit_in_bytes')).toBe(String(256 << 20));
     expect(read('cpu', cgPath, 'cpu.shares')).toBe('512');
     expect(read('cpu', cgPath, 'cpu.cfs_quota_us')).toBe('50000');
+    // runc's flags do the same.
+    const uf = await s.tsvisor(['update', '--cpu-shares', '300', '--memory', '300m', '--memory-swap', '600m', id]);
+    expect(uf.code, uf.stderr).toBe(0);
+    expect(read('cpu', cgPath, 'cpu.shares')).toBe('300');
+    expect(read('memory', cgPath, 'memory.limit_in_bytes')).toBe(String(300 << 20));
 
     // events --stats: one runc-style stats event from the cgroups.
     const ev = await s.tsvisor(['events', '--stats', id]);
     expect(ev.code, ev.stderr).toBe(0);
     const e = JSON.parse(ev.stdout) as { type: string; id: string; data: Record<string, Record<string, unknown>> };
     expect(e).toMatchObject({ type: 'stats', id });
-    expect(e.data.memory).toMatchObject({ usage: { limit: 256 << 20, usage: expect.any(Number) } });
+    expect(e.data.memory).toMatchObject({ usage: { limit: 300 << 20, usage: expect.any(Number) } });
     expect((e.data.memory!.usage as { usage: number }).usage).toBeGreaterThan(0);
     // pids as the container sees them: its tasks (the init and the sleeps that fitted under 20), not the Sentry's threads.
     expect(e.data.pids).toMatchObject({ limit: 30, current: expect.any(Number) });
