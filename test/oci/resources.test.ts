@@ -2,7 +2,8 @@
 // the cgroups the sandbox process (and the stubs it forks) sit in, cgroupsPath as runc places it
 // (cgroupfs and --systemd-cgroup forms), the pids limit held by the Sentry, `update --resources -`,
 // `events --stats` and `events --interval`, cgroups removed on delete; the sandbox process in a new
-// network namespace, or joined by path (`ip netns add` by the test), before the prestart hooks run.
+// network namespace, or joined by path (`ip netns add` by the test), before the prestart hooks run;
+// two sandboxes side by side, one killed.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -194,5 +195,29 @@ describe('network namespaces', () => {
     } finally {
       spawnSync('ip', ['netns', 'del', name]);
     }
+  });
+});
+
+describe('two sandboxes', () => {
+  it('killing one sandbox process leaves the other running; state and list report the dead one stopped', async () => {
+    const b = env.bundle({ args: sh('while :; do sleep 1; done') });
+    const s = env.shim(b);
+    const [a, c] = [containerId(), containerId()];
+    const pa = await create(s, b, a);
+    const pc = await create(s, b, c);
+    expect((await s.tsvisor(['start', a])).code).toBe(0);
+    expect((await s.tsvisor(['start', c])).code).toBe(0);
+    process.kill(pa, 'SIGKILL');
+    expect(await s.wait(pa)).toBe(137);
+    expect(await stateOf(s, a)).toMatchObject({ status: 'stopped', pid: 0 });
+    expect(await stateOf(s, c)).toMatchObject({ status: 'running', pid: pc });
+    const list = JSON.parse((await s.tsvisor(['list', '--format', 'json'])).stdout) as Array<{ id: string; status: string }>;
+    expect(list.find((x) => x.id === a)?.status).toBe('stopped');
+    expect(list.find((x) => x.id === c)?.status).toBe('running');
+    const ex = await s.tsvisor(['exec', c, '/bin/echo', 'alive']);
+    expect(ex.stdout).toBe('alive\n');
+    expect((await s.tsvisor(['delete', a])).code).toBe(0);
+    expect((await s.tsvisor(['delete', '--force', c])).code).toBe(0);
+    expect(await s.wait(pc)).toBe(137);
   });
 });
