@@ -45,7 +45,9 @@ export function register(program: Command): void {
           gid = g !== undefined ? Number(g) : gid;
           if (!Number.isInteger(uid) || !Number.isInteger(gid)) throw new Error(`invalid --user ${o.user}`);
         }
-        proc = { argv: cmd, env, cwd: o.cwd ?? cfg.process.cwd, uid, gid, groups: cfg.process.additionalGids, terminal: o.tty ?? false };
+        // As runc exec: the container's capabilities, no_new_privs and rlimits.
+        const { capabilities, noNewPrivs, rlimits } = cfg.process;
+        proc = { argv: cmd, env, cwd: o.cwd ?? cfg.process.cwd, uid, gid, groups: cfg.process.additionalGids, terminal: o.tty ?? false, capabilities, noNewPrivs, rlimits };
       }
       const code = await exec(ctx, id, proc, { consoleSocket: o.consoleSocket, detach: o.detach ?? false, pidFile: o.pidFile });
       process.exit(code ?? 0);

@@ -6,8 +6,9 @@
 import type { Platform } from '../platform.js';
 import { MemoryFile } from './mm/memfile.js';
 import { MemoryManager } from './mm/mm.js';
-import { Task, ThreadGroup, type ExitStatus, waitStatus } from './task/task.js';
-import { CAP_LAST_CAP, Credentials, type CapSets } from './task/creds.js';
+import { RLIM_INFINITY, Task, ThreadGroup, type ExitStatus, waitStatus } from './task/task.js';
+import { RLIMIT_NAMES } from './task/rlimit.js';
+import { CAP_LAST_CAP, Credentials, capSetsFromNames, type CapNames, type CapSets } from './task/creds.js';
 import { native } from '../native.js';
 import {
   SigInfo, SIG_DFL, SIGCHLD, SIGKILL, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIG_IGN, SA_NOCLDWAIT, SA_NOCLDSTOP,
@@ -59,12 +60,14 @@ export interface InitSpec {
   gid: number;
   groups?: number[];
   /**
-   * Capability sets before the program is executed (OCI process.capabilities); the exec transformation
-   * then applies as after runc's capset+execve. Default: all capabilities for uid 0, none otherwise.
+   * Capability sets by name before the program is executed (OCI process.capabilities); the exec
+   * transformation then applies as after runc's capset+execve. Default: the caller's (callerCaps).
    */
-  caps?: CapSets;
+  capabilities?: CapNames;
   /** prctl(PR_SET_NO_NEW_PRIVS) before the exec (OCI process.noNewPrivileges). */
   noNewPrivs?: boolean;
+  /** Resource limits (OCI process.rlimits: "RLIMIT_NOFILE" …; values ≥ 2^63 mean unlimited). */
+  rlimits?: Array<{ type: string; soft: number; hard: number }>;
   /** Host fds that become the init's 0, 1, 2. */
   stdio: number[];
 }
@@ -195,9 +198,16 @@ export class Kernel implements KernelInfo {
     fdTable.installHostStdio(spec.stdio);
     this.holdFdTable(fdTable);
     const fs = this.vfs.initialFsContext();
-    const creds = Credentials.of(spec.uid, spec.gid, spec.groups ?? [], spec.caps ?? callerCaps(spec.uid));
+    const creds = Credentials.of(spec.uid, spec.gid, spec.groups ?? [], spec.capabilities ? capSetsFromNames(spec.capabilities) : callerCaps(spec.uid));
     const t = new Task(this, pid, tg, mm, fdTable, fs, creds);
     t.noNewPrivs = spec.noNewPrivs ?? false;
+    for (const l of spec.rlimits ?? []) {
+      const r = RLIMIT_NAMES.indexOf(l.type.toUpperCase());
+      if (r < 0) continue;
+      const v = (x: number) => (x >= 2 ** 63 ? RLIM_INFINITY : BigInt(Math.trunc(x)));
+      tg.rlimits.set(r, { cur: v(l.soft), max: v(l.hard) });
+      if (r === 7) fdTable.limit = Math.min(Number(v(l.soft)), 1048576);
+    }
     tg.tasks.add(t);
     this.tasks.set(pid, t);
     this.threadGroups.set(pid, tg);

@@ -6,6 +6,8 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { MountSpec } from '../kernel/vfs/index.js';
 import type { InitSpec } from '../kernel/kernel.js';
+import { RLIMIT_NAMES } from '../kernel/task/rlimit.js';
+import { CAP_NAMES, type CapNames } from '../kernel/task/creds.js';
 import type { SandboxRoot } from '../sandbox/sandbox.js';
 import { SeccompProfile, SeccompProfileError } from '../kernel/policy/seccomp.js';
 import { ConfigError } from './errors.js';
@@ -19,6 +21,45 @@ export interface OciProcess {
   gid: number;
   additionalGids: number[];
   terminal: boolean;
+  /** process.capabilities (names); undefined: the caller's capabilities (see Kernel callerCaps). */
+  capabilities?: CapNames;
+  /** process.noNewPrivileges. */
+  noNewPrivs: boolean;
+  /** process.rlimits. */
+  rlimits: Array<{ type: string; soft: number; hard: number }>;
+}
+
+const CAP_SETS = ['bounding', 'effective', 'inheritable', 'permitted', 'ambient'] as const;
+
+/**
+ * The security fields of an OCI process object (config.json's process, or exec's --process file):
+ * capabilities (unknown names: a warning, as runc), noNewPrivileges, rlimits (an unknown type is an
+ * error, as in runc). Throws ConfigError naming the field.
+ */
+export function parseProcessSecurity(p: Record<string, unknown>, warnings: string[]): Pick<OciProcess, 'capabilities' | 'noNewPrivs' | 'rlimits'> {
+  let capabilities: CapNames | undefined;
+  if (p.capabilities !== undefined && p.capabilities !== null) {
+    if (!isObj(p.capabilities)) throw new ConfigError('process.capabilities must be an object');
+    capabilities = {};
+    for (const k of CAP_SETS) {
+      const names = strArray(p.capabilities[k], `process.capabilities.${k}`);
+      for (const n of names) if (!CAP_NAMES.includes(n.toUpperCase())) warnings.push(`process.capabilities.${k}: unknown capability ${n} ignored`);
+      capabilities[k] = names;
+    }
+  }
+  if (p.noNewPrivileges !== undefined && typeof p.noNewPrivileges !== 'boolean') throw new ConfigError('process.noNewPrivileges must be a boolean');
+  const rlimits: OciProcess['rlimits'] = [];
+  if (p.rlimits !== undefined && p.rlimits !== null) {
+    if (!Array.isArray(p.rlimits)) throw new ConfigError('process.rlimits must be an array');
+    p.rlimits.forEach((r: unknown, i: number) => {
+      const f = `process.rlimits[${i}]`;
+      if (!isObj(r) || typeof r.type !== 'string' || !RLIMIT_NAMES.includes(r.type)) throw new ConfigError(`${f}.type must be one of ${RLIMIT_NAMES.join(', ')}`);
+      if (typeof r.soft !== 'number' || typeof r.hard !== 'number' || r.soft < 0 || r.hard < 0) throw new ConfigError(`${f}: soft and hard must be non-negative numbers`);
+      if (r.soft > r.hard) throw new ConfigError(`${f}: soft exceeds hard`);
+      rlimits.push({ type: r.type, soft: r.soft, hard: r.hard });
+    });
+  }
+  return { capabilities, noNewPrivs: p.noNewPrivileges === true, rlimits };
 }
 
 /** One lifecycle hook (runtime-spec config.md "POSIX-platform Hooks"). */
@@ -189,6 +230,7 @@ export function loadConfig(bundle: string): OciConfig {
       gid: num(user.gid, 'process.user.gid'),
       additionalGids: Array.isArray(user.additionalGids) ? (user.additionalGids as unknown[]).map((g, i) => num(g, `process.user.additionalGids[${i}]`)) : [],
       terminal: p.terminal === true,
+      ...parseProcessSecurity(p, warnings),
     },
     rootPath,
     rootReadonly: root.readonly === true,
@@ -232,7 +274,10 @@ export function bundleRoot(cfg: OciConfig): SandboxRoot {
 /** The process a bundle describes, as the kernel loads it (without its stdio). */
 export function bundleProcess(cfg: OciConfig): Omit<InitSpec, 'stdio'> {
   const p = cfg.process;
-  return { argv: p.args, env: p.env, cwd: p.cwd, uid: p.uid, gid: p.gid, groups: p.additionalGids };
+  return {
+    argv: p.args, env: p.env, cwd: p.cwd, uid: p.uid, gid: p.gid, groups: p.additionalGids,
+    capabilities: p.capabilities, noNewPrivs: p.noNewPrivs, rlimits: p.rlimits,
+  };
 }
 
 function parseSeccomp(linux: unknown): SeccompProfile | undefined {

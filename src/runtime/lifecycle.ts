@@ -7,7 +7,7 @@ import { spawn, type StdioOptions } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import { loadConfig, ConfigError, type OciConfig } from './config.js';
+import { loadConfig, parseProcessSecurity, ConfigError, type OciConfig } from './config.js';
 import { RuntimeError, type RuntimeLog } from './log.js';
 import { StateStore, currentStatus, ociState, waitDead, validateId, type ContainerRecord, type OciState } from './state.js';
 import { runHooks, runHooksWarn } from './hooks.js';
@@ -454,7 +454,18 @@ export function readProcessFile(file: string, defaults: OciConfig['process']): E
     gid: typeof user.gid === 'number' ? user.gid : 0,
     groups: Array.isArray(user.additionalGids) ? (user.additionalGids as number[]) : [],
     terminal: raw.terminal === true,
+    ...execSecurity(raw),
   };
+}
+
+/** The process file's capabilities, noNewPrivileges and rlimits (runc takes them from the file). */
+function execSecurity(raw: Record<string, unknown>): Pick<ExecProcess, 'capabilities' | 'noNewPrivs' | 'rlimits'> {
+  try {
+    return parseProcessSecurity(raw, []);
+  } catch (e) {
+    if (e instanceof ConfigError) throw new RuntimeError(`process file: ${e.message}`);
+    throw e;
+  }
 }
 
 export interface ExecOptions {

@@ -95,7 +95,10 @@ export async function runSandbox(spec: SandboxSpec): Promise<{ status: ExitStatu
   const log = spec.log ?? debugLogger(undefined, false);
   const kernel = createKernel(spec);
   try {
-    await kernel.startInit({ argv: spec.argv, env: spec.env, cwd: spec.cwd, uid: spec.uid, gid: spec.gid, groups: spec.groups, stdio: [0, 1, 2] });
+    await kernel.startInit({
+      argv: spec.argv, env: spec.env, cwd: spec.cwd, uid: spec.uid, gid: spec.gid, groups: spec.groups,
+      capabilities: spec.capabilities, noNewPrivs: spec.noNewPrivs, rlimits: spec.rlimits, stdio: [0, 1, 2],
+    });
   } catch (e) {
     if (e instanceof SysError) {
       const msg = `cannot execute ${spec.argv[0]}: ${errnoName(e.errno)}`;

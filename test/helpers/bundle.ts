@@ -22,6 +22,12 @@ export interface BundleOptions {
   /** Default: proc on /proc and tmpfs on /tmp. */
   mounts?: Mount[];
   terminal?: boolean;
+  /** process.capabilities (default: none given, the caller's). */
+  capabilities?: Record<string, string[]>;
+  /** process.rlimits. */
+  rlimits?: Array<{ type: string; soft: number; hard: number }>;
+  /** process.noNewPrivileges (default true). */
+  noNewPrivileges?: boolean;
 }
 
 export const DEFAULT_MOUNTS: Mount[] = [
@@ -38,7 +44,9 @@ export function ociConfig(o: BundleOptions): Record<string, unknown> {
       args: o.args,
       env: o.env ?? ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'TERM=dumb'],
       cwd: o.cwd ?? '/',
-      noNewPrivileges: true,
+      noNewPrivileges: o.noNewPrivileges ?? true,
+      ...(o.capabilities ? { capabilities: o.capabilities } : {}),
+      ...(o.rlimits ? { rlimits: o.rlimits } : {}),
     },
     root: { path: o.rootfs ?? busyboxRootfs(), readonly: o.readonly ?? true },
     hostname: o.hostname ?? 'tsvisor-test',

@@ -52,6 +52,22 @@ describe('oci: run --bundle', () => {
     expect((await runBundle({ args: sh('kill -9 $$') })).exitCode).toBe(137);
   });
 
+  it('process.capabilities, noNewPrivileges and rlimits (the default capability set of Docker)', async () => {
+    const docker = ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
+      'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE'];
+    const caps = { bounding: docker, effective: docker, permitted: docker, inheritable: [] };
+    const script = 'grep -E "^(CapPrm|CapEff|CapBnd|NoNewPrivs)" /proc/self/status; hostname other 2>/dev/null || echo "sethostname denied"; ulimit -n; ulimit -Hn';
+    const r = await runBundle({ args: sh(script), capabilities: caps, rlimits: [{ type: 'RLIMIT_NOFILE', soft: 100, hard: 200 }] });
+    expect(r.stdout, r.stderr).toBe('CapPrm:\t00000000a80425fb\nCapEff:\t00000000a80425fb\nCapBnd:\t00000000a80425fb\nNoNewPrivs:\t1\nsethostname denied\n100\n200\n');
+    // A non-root user gets no capabilities at exec (no ambient set); no_new_privs off.
+    const u = await runBundle({ args: sh('grep -E "^(CapEff|NoNewPrivs)" /proc/self/status'), capabilities: caps, user: { uid: 1000, gid: 1000 }, noNewPrivileges: false });
+    expect(u.stdout, u.stderr).toBe('CapEff:\t0000000000000000\nNoNewPrivs:\t0\n');
+    // An unknown rlimit type is a config error.
+    const bad = await runBundle({ args: ['/bin/true'], rlimits: [{ type: 'RLIMIT_BOGUS', soft: 1, hard: 1 }] });
+    expect(bad.exitCode).not.toBe(0);
+    expect(bad.stderr).toMatch(/process\.rlimits\[0\]\.type/);
+  });
+
   it('runs as process.user', async () => {
     const r = await runBundle({ args: sh('id -u; id -g; touch /tmp/f; stat -c "%u %g" /tmp/f'), user: { uid: 1000, gid: 1001 } });
     expect(r.stdout, r.stderr).toBe('1000\n1001\n1000 1001\n');

@@ -34,6 +34,25 @@ export const CAP_NAMES: readonly string[] = [
   'CAP_AUDIT_READ', 'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
 ];
 
+/** Capability sets by name, as OCI process.capabilities lists them ("CAP_CHOWN" …). */
+export interface CapNames {
+  bounding?: string[];
+  effective?: string[];
+  inheritable?: string[];
+  permitted?: string[];
+  ambient?: string[];
+}
+
+/** CapSets from names; names this kernel does not know are ignored (as runc warns and goes on). */
+export function capSetsFromNames(n: CapNames): CapSets {
+  const set = (names: string[] | undefined) =>
+    (names ?? []).reduce((m, name) => {
+      const i = CAP_NAMES.indexOf(name.toUpperCase().startsWith('CAP_') ? name.toUpperCase() : `CAP_${name.toUpperCase()}`);
+      return i < 0 ? m : m | capBit(i);
+    }, 0n);
+  return { bounding: set(n.bounding), effective: set(n.effective), inheritable: set(n.inheritable), permitted: set(n.permitted), ambient: set(n.ambient) };
+}
+
 /** The capabilities an fs uid change to/from 0 drops/raises in the effective set (CAP_FS_MASK). */
 const CAP_FS_MASK = [CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID, CAP_LINUX_IMMUTABLE,
   CAP_MKNOD, CAP_MAC_OVERRIDE].reduce((m, c) => m | (1n << BigInt(c)), 0n);
