@@ -10,6 +10,7 @@ export interface GlobalFlags {
   logFormat?: string;
   debug?: boolean;
   debugLog?: string;
+  auditLog?: string;
   platform?: string;
   strace?: boolean;
   network?: string;
@@ -26,6 +27,7 @@ export function runtimeContext(program: Command): RuntimeContext {
     strace: g.strace ?? false,
     debug: g.debug ?? false,
     debugLog: g.debugLog,
+    auditLog: g.auditLog,
     systemdCgroup: g.systemdCgroup ?? false,
   };
 }

@@ -15,6 +15,7 @@ export function register(program: Command): void {
     .option('--strace', 'print every syscall of the sandboxed application to stderr')
     .option('--debug', 'print kernel diagnostics to stderr')
     .option('--debug-log <file>', 'append kernel diagnostics to this file')
+    .option('--audit-log <file>', 'append a JSON line for every refused or unimplemented syscall to this file')
     .argument('<cmd...>', 'command and arguments')
     .action(async (cmd: string[], opts: { root: string; cwd?: string; hostname: string } & SandboxFlags) => {
       const g = { ...program.opts<SandboxFlags>(), ...pickDefined(opts) };
@@ -36,6 +37,7 @@ export function register(program: Command): void {
         gid: process.getgid?.() ?? 0,
         strace: g.strace ?? false,
         log: debugLogger(g.debugLog, g.debug ?? false),
+        auditLog: g.auditLog,
       });
       // The platform's handles keep the event loop alive: exit explicitly with the init's status.
       process.exit(code);

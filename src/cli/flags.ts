@@ -4,6 +4,7 @@ export interface SandboxFlags {
   strace?: boolean;
   debug?: boolean;
   debugLog?: string;
+  auditLog?: string;
 }
 
 /** The subset of `o`'s sandbox flags that were given (so they override the global ones). */
@@ -13,5 +14,6 @@ export function pickDefined(o: SandboxFlags): SandboxFlags {
   if (o.strace !== undefined) r.strace = o.strace;
   if (o.debug !== undefined) r.debug = o.debug;
   if (o.debugLog !== undefined) r.debugLog = o.debugLog;
+  if (o.auditLog !== undefined) r.auditLog = o.auditLog;
   return r;
 }

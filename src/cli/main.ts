@@ -36,6 +36,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--log-format <fmt>', 'log format: text or json', 'text')
     .option('--debug', 'print kernel diagnostics (unimplemented syscalls, bugs) to stderr')
     .option('--debug-log <file>', 'append kernel diagnostics to this file (a directory ending in / gets one file per command)')
+    .option('--audit-log <file>', 'append a JSON line for every refused (seccomp) or unimplemented syscall to this file')
     .option('--network <mode>', 'network: sandbox, host or none (accepted; networking is the Sentry\'s)')
     .option('--systemd-cgroup', 'linux.cgroupsPath is systemd\'s "slice:prefix:name" (mapped to cgroupfs directories)')
     .option('--criu <path>', 'accepted for runc compatibility')

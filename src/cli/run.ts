@@ -17,6 +17,7 @@ export function register(program: Command): void {
     .option('--strace', 'print every syscall of the sandboxed application to stderr')
     .option('--debug', 'print kernel diagnostics to stderr')
     .option('--debug-log <file>', 'append kernel diagnostics to this file')
+    .option('--audit-log <file>', 'append a JSON line for every refused or unimplemented syscall to this file')
     .argument('<id>', 'container id')
     .action(ociAction(program, async (ctx, _id: string, opts: { bundle: string } & SandboxFlags) => {
       const g = { ...program.opts<SandboxFlags>(), ...pickDefined(opts) };
@@ -28,6 +29,7 @@ export function register(program: Command): void {
         ...bundleProcess(cfg),
         strace: g.strace ?? false,
         log: debugLogger(g.debugLog, g.debug ?? false),
+        auditLog: g.auditLog,
       });
       // The platform's handles keep the event loop alive: exit explicitly with the init's status.
       process.exit(code);

@@ -25,6 +25,7 @@ export function register(program: Command): void {
         strace: ctx.strace,
         debug: ctx.debug,
         debugLog: ctx.debugLog,
+        auditLog: ctx.auditLog,
         readyFd: Number(o.readyFd),
         preserveFds: Number(o.preserveFds),
       });

@@ -27,6 +27,8 @@ export interface RuntimeContext {
   debug: boolean;
   /** --debug-log: a file, or a directory (ending in '/') getting one file per command. */
   debugLog?: string;
+  /** --audit-log: JSON lines of refused and unimplemented syscalls (see kernel/policy/audit.ts). */
+  auditLog?: string;
   /** --systemd-cgroup: cgroupsPath is "slice:prefix:name". */
   systemdCgroup: boolean;
 }
@@ -99,6 +101,7 @@ function selfArgv(ctx: RuntimeContext, debugFile: string | undefined): string[] 
   const a = [...process.execArgv, bin, '--root', ctx.store.root, '--platform', ctx.platform];
   if (ctx.strace) a.push('--strace');
   if (debugFile) a.push('--debug-log', debugFile);
+  if (ctx.auditLog) a.push('--audit-log', path.resolve(ctx.auditLog));
   return a;
 }
 

@@ -8,6 +8,7 @@ import type { Platform } from '../platform.js';
 import { Kernel, type InitSpec } from '../kernel/kernel.js';
 import { shellStatus, type ExitStatus } from '../kernel/task/task.js';
 import { SysError, errnoName } from '../kernel/errno.js';
+import { AuditLog } from '../kernel/policy/audit.js';
 import { Strace } from '../kernel/policy/strace.js';
 import type { MountSpec } from '../kernel/vfs/index.js';
 import type { SeccompProfile } from '../kernel/policy/seccomp.js';
@@ -36,6 +37,8 @@ export interface SandboxSpec extends SandboxRoot, Omit<InitSpec, 'stdio'> {
   strace: boolean;
   /** Where kernel diagnostics go (default: discarded; see debugLogger). */
   log?: (msg: string) => void;
+  /** File appended with the audit log's JSON lines (see kernel/policy/audit.ts). */
+  auditLog?: string;
 }
 
 /**
@@ -69,6 +72,19 @@ export function debugLogger(file: string | undefined, toStderr: boolean): (msg: 
   };
 }
 
+/** An audit log appending to `file`; a failed write is reported once to the debug log, never fatal. */
+function auditLogTo(file: string, log: (msg: string) => void): AuditLog {
+  let failed = false;
+  return new AuditLog((line) => {
+    try {
+      appendFileSync(file, line);
+    } catch (e) {
+      if (!failed) log(`audit log ${file}: ${e instanceof Error ? e.message : String(e)}`);
+      failed = true;
+    }
+  });
+}
+
 /** Host signals the sandbox process forwards to the container's init (as runc does). */
 export const FORWARDED: Array<[NodeJS.Signals, number]> = [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1], ['SIGQUIT', 3], ['SIGUSR1', 10], ['SIGUSR2', 12], ['SIGWINCH', 28]];
 
@@ -87,6 +103,7 @@ export function createKernel(spec: Omit<SandboxSpec, 'argv' | 'env' | 'cwd' | 'u
     },
     seccomp: spec.seccomp,
     pidsLimit: spec.pidsLimit,
+    audit: spec.auditLog ? auditLogTo(spec.auditLog, log) : undefined,
   });
 }
 

@@ -33,6 +33,7 @@ export interface SandboxServerOptions {
   strace: boolean;
   debug: boolean;
   debugLog?: string;
+  auditLog?: string;
   /** Inherited pipe to report readiness (a JSON line) to `create`; closed after. */
   readyFd: number;
   /** fds 3 … 3+n-1 are passed to the container (--preserve-fds). */
@@ -79,6 +80,7 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
       ...bundleRoot(cfg),
       strace: o.strace,
       log,
+      auditLog: o.auditLog,
     }, (l) => log(l));
     const stdio = [0, 1, 2];
     for (let i = 0; i < o.preserveFds; i++) stdio.push(3 + i);
