@@ -204,6 +204,64 @@ describe.skipIf(!haveKvm)('kvm platform (KvmPlatform + MemoryManager)', () => {
     done(ctx, mm);
   });
 
+  /** Make the dispatcher's next kvmRun find a Sentry timer due (timeout 0): it returns without
+   * running, and the run after it goes in with whatever the first one left in the vCPU. */
+  function timerDueOnce(): void {
+    let first = true;
+    platform.setDeadlineSource(() => {
+      if (first) {
+        first = false;
+        return 0;
+      }
+      return -1;
+    });
+  }
+
+  it('execve: a context moved to a new address space runs there, even if its first run was deferred', async () => {
+    // Regression: kvmRun loaded the registers (and the new CR3 through KVM_SYNC_X86_SREGS) before
+    // asking the event loop whether to run; a timer due then returned without KVM_RUN, the next
+    // load dropped the CR3 request, and the vCPU ran the new image with the old, freed root
+    // (KVM_EXIT_SHUTDOWN: the first page fault could not reach the IDT).
+    const old = setup(CODE.getpidLoop);
+    expect(await run(old.ctx, old.mm, old.regs)).toEqual({ kind: 'syscall' });
+    const mm = new MemoryManager(mf, platform);
+    // A different layout, so the old root would fault at once.
+    const c = mm.mmap({ addr: 0x5000_0000n, length: 4096n, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS, offset: 0n });
+    mm.copyOut(c, Uint8Array.from([0xb8, 60, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b])); // mov eax, 60; syscall; ud2
+    mm.mprotect(c, 4096n, PROT_READ | PROT_EXEC);
+    old.mm.release(); // what execve does with the old mm
+    old.regs.fill(0n);
+    old.regs[R.rip] = c;
+    old.regs[R.eflags] = 0x202n;
+    try {
+      timerDueOnce();
+      expect(await run(old.ctx, mm, old.regs)).toEqual({ kind: 'syscall' });
+      expect(old.regs[R.orig_rax]).toBe(60n);
+    } finally {
+      platform.setDeadlineSource(() => -1);
+    }
+    done(old.ctx, mm);
+  });
+
+  it('arch_prctl(ARCH_SET_FS) between runs reaches the guest, even if the next run was deferred', async () => {
+    // getpid; mov rdi, fs:[0]; write(1); ud2
+    const { mm, ctx, regs } = setup([0xb8, 39, 0, 0, 0, 0x0f, 0x05, ...CODE.fsRead]);
+    expect(await run(ctx, mm, regs)).toEqual({ kind: 'syscall' });
+    const tls = mm.mmap({ addr: 0n, length: 4096n, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS, offset: 0n });
+    mm.copyOut(tls + 8n, Uint8Array.from([0xef, 0xbe, 0xad, 0xde]));
+    regs[R.fs_base] = tls + 8n;
+    try {
+      timerDueOnce();
+      expect(await run(ctx, mm, regs)).toEqual({ kind: 'syscall' });
+      expect(regs[R.orig_rax]).toBe(1n);
+      expect(regs[R.rdi]).toBe(0xdeadbeefn);
+      expect(regs[R.fs_base]).toBe(tls + 8n);
+    } finally {
+      platform.setDeadlineSource(() => -1);
+    }
+    done(ctx, mm);
+  });
+
   it('keeps each task\'s FPU state across switches; getFpu/setFpu use the XSAVE layout', async () => {
     const a = setup(CODE.fpu);
     const b = setup(CODE.fpu);

@@ -291,13 +291,23 @@ pub fn kvm_run(vcpu: u32, space: u32, mut regs: BigUint64Array, timeout_ms: i32)
     if v.dead.is_some() {
         return Ok(RUN_DEAD);
     }
-    v.load(&m.sys, root, regs).map_err(err)?;
     // timeout -2: run without the event-loop kick (benchmarks only: nothing bounds the run).
     let watch = timeout_ms != -2;
     let t0 = std::time::Instant::now();
+    // Decide whether to run *before* loading anything into the vCPU: a load must always be
+    // followed by the KVM_RUN that consumes it. (Loading first and then returning here left the
+    // KVM_SYNC_X86_SREGS request of a changed CR3 or FS/GS base in the run page, where the next
+    // load's dirty mask overwrote it: after execve the vCPU went on with the old, freed page-table
+    // root and triple-faulted; after arch_prctl(ARCH_SET_FS) it ran with the old FS base.)
     if watch && !eventloop::enter_wait(timeout_ms) {
-        // libuv has work now: nothing ran, the registers stay as loaded.
+        // libuv has work now: nothing was loaded or ran; the caller's registers are untouched.
         return Ok(RUN_INTERRUPTED);
+    }
+    if let Err(e) = v.load(&m.sys, root, regs) {
+        if watch {
+            eventloop::leave_wait();
+        }
+        return Err(err(e));
     }
     let t1 = std::time::Instant::now();
     let x = v.run();

@@ -303,6 +303,11 @@ impl Vcpu {
                 self.mode = Mode::Kernel;
             }
             Mode::User | Mode::Kernel => {
+                // A request not yet consumed by a KVM_RUN stays requested (KVM clears each bit as
+                // it applies it; `run` clears them after every exit), so a change of CR3 or FS/GS
+                // base already written to the run page is never dropped by a later load that sees
+                // no change.
+                dirty |= unsafe { (*run).kvm_dirty_regs } as u32 & KVM_SYNC_X86_SREGS;
                 if cr3 != self.cr3 || fs_base != self.fs_base || gs_base != self.gs_base {
                     s.sregs.cr3 = cr3;
                     s.sregs.fs.base = fs_base;
