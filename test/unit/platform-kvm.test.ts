@@ -193,6 +193,62 @@ describe.skipIf(!haveKvm)('kvm platform (KvmPlatform + MemoryManager)', () => {
     done(ctx, mm);
   });
 
+  it('munmap/mprotect invalidate exactly their range, for every vCPU of the address space, without a full zap', async () => {
+    // read: mov rdi, [rdi]; mov eax, 2; syscall; ud2 — at +0x80, write: mov [rdi], rax; mov eax, 3; syscall; ud2
+    const readRdi = [0x48, 0x8b, 0x3f, 0xb8, 2, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b];
+    const writeThenSyscall = [0x48, 0x89, 0x07, 0xb8, 3, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b];
+    const code = [...readRdi, ...new Array<number>(0x80 - readRdi.length).fill(0xcc), ...writeThenSyscall];
+    const a = setup(code); // two threads (vCPUs) of one process…
+    const t2 = platform.newContext();
+    const r2 = a.regs.slice();
+    const other = setup(readRdi); // …and another process
+    const d = a.mm.mmap({ addr: 0n, length: 3n * 4096n, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS, offset: 0n });
+    for (const p of [0n, 1n, 2n]) a.mm.copyOut(d + p * 4096n, Uint8Array.from([Number(p) + 1, 0, 0, 0, 0, 0, 0, 0]));
+    const od = other.mm.mmap({ addr: 0n, length: 4096n, prot: PROT_READ, flags: MAP_PRIVATE | MAP_ANONYMOUS, offset: 0n });
+    const read = async (ctx: Context, mm: MemoryManager, regs: BigUint64Array, addr: bigint, at = 0n): Promise<SwitchResult> => {
+      regs[R.rip] = (mm === other.mm ? other.code : a.code) + at;
+      regs[R.rdi] = addr;
+      return run(ctx, mm, regs);
+    };
+    // Every translation in use (KVM has shadowed them all).
+    for (const p of [0n, 1n, 2n]) {
+      expect(await read(a.ctx, a.mm, a.regs, d + p * 4096n)).toEqual({ kind: 'syscall' });
+      expect(a.regs[R.rdi]).toBe(p + 1n);
+      expect(await read(t2, a.mm, r2, d + p * 4096n)).toEqual({ kind: 'syscall' });
+    }
+    a.regs[R.rax] = 1n; // the value the write stores (what the page held)
+    expect(await read(a.ctx, a.mm, a.regs, d, 0x80n)).toEqual({ kind: 'syscall' }); // a write too
+    expect(await read(other.ctx, other.mm, other.regs, od)).toEqual({ kind: 'syscall' });
+    const s0 = platform.stats();
+    a.mm.munmap(d + 4096n, 4096n);
+    a.mm.mprotect(d, 4096n, PROT_READ);
+    const s1 = platform.stats();
+    expect(s1.zaps).toBe(s0.zaps);
+    // Path copying: one path (PT, PD, PDPT, root) per edit at most.
+    expect(s1.copies - s0.copies).toBeGreaterThan(0);
+    expect(s1.copies - s0.copies).toBeLessThanOrEqual(8);
+    for (const [ctx, regs] of [[a.ctx, a.regs], [t2, r2]] as const) {
+      expect(await read(ctx, a.mm, regs, d + 4096n)).toEqual({ kind: 'fault', signo: 11, code: 1, addr: d + 4096n });
+      expect(await read(ctx, a.mm, regs, d, 0x80n)).toEqual({ kind: 'fault', signo: 11, code: 2, addr: d });
+      expect(await read(ctx, a.mm, regs, d)).toEqual({ kind: 'syscall' }); // still readable
+      expect(regs[R.rdi]).toBe(1n);
+      expect(await read(ctx, a.mm, regs, d + 2n * 4096n)).toEqual({ kind: 'syscall' }); // the neighbour stays
+      expect(regs[R.rdi]).toBe(3n);
+    }
+    expect(await read(other.ctx, other.mm, other.regs, od)).toEqual({ kind: 'syscall' });
+    // A new frame at the unmapped address is what both threads see, not the old one.
+    const again = a.mm.mmap({ addr: d + 4096n, length: 4096n, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS | 0x10, offset: 0n });
+    expect(again).toBe(d + 4096n);
+    a.mm.copyOut(again, Uint8Array.from([42, 0, 0, 0, 0, 0, 0, 0]));
+    for (const [ctx, regs] of [[a.ctx, a.regs], [t2, r2]] as const) {
+      expect(await read(ctx, a.mm, regs, again)).toEqual({ kind: 'syscall' });
+      expect(regs[R.rdi]).toBe(42n);
+    }
+    t2.release();
+    done(a.ctx, a.mm);
+    done(other.ctx, other.mm);
+  });
+
   it('honours fs_base', async () => {
     const { mm, ctx, regs } = setup(CODE.fsRead);
     const tls = mm.mmap({ addr: 0n, length: 4096n, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS, offset: 0n });

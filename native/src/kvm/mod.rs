@@ -22,17 +22,29 @@
 //! cleared in every rflags we load; only #BP/#OF gates are DPL 3. The application's only ways out of
 //! user mode are exceptions (into the stubs, which exit to the host) and the syscall page.
 //!
-//! ## Page-table coherence (measured: `kvm_spike_coherence`)
+//! ## Page-table coherence and TLB shootdown (probe: `kvm_spike_coherence`)
 //! KVM here shadows guest page tables (PVM has no EPT/NPT) and write-protects them against *guest*
 //! writes only: host edits of entries KVM has already shadowed are **not** seen, not even after a
-//! CR3 reload through KVM_SET_SREGS. Entries going from not-present to present (or gaining rights)
-//! are seen, because a shadow miss makes KVM re-walk our tables. So: adding mappings and rights is a
-//! plain host write; removing or narrowing a present entry sets `zap_pending`, and before the next
-//! KVM_RUN the system slot is deleted and re-added, which drops every shadow page (≈ 0.75 ms plus
-//! re-faulting the working set). Freed page-table pages are reused only after such a zap (KVM may
-//! still hold a shadow of their old contents). A cheaper invalidation (the guest's CPL 0 code doing
-//! the narrowing writes itself, which KVM tracks) is the next optimisation.
+//! CR3 reload of the same root. Entries going from not-present to present (or gaining rights) are
+//! seen, because a shadow miss makes KVM re-walk our tables. So additions are plain host writes,
+//! and removals and narrowings (munmap, mprotect, a new frame behind an address after a
+//! copy-on-write fault) are made by **path copying** ([`pt`]): the leaf table and the tables above
+//! it are replaced by edited copies and the address space gets a new root, so the next entry of any
+//! vCPU into it loads a CR3 KVM has never seen; KVM builds a new shadow root and finds the shadow
+//! pages of every unchanged subtree again by guest-physical address. Only the edited range loses its
+//! translations, only in that address space. Replaced pages are retired until a full zap (the system
+//! slot deleted and re-added, ≈ 0.75 ms plus re-faulting every working set), which now only reclaims
+//! retired pages in bulk ([`pt::DIRTY_ZAP_PAGES`]) instead of following every munmap.
 //!
+//! Why no vCPU keeps a stale translation (the TLB shootdown): (1) every vCPU runs on the JS thread,
+//! one at a time, and page tables are edited on that thread between runs, so no vCPU is in the
+//! guest during an edit; (2) [`kvm_run`] passes the address space's *current* root, and
+//! `Vcpu::load` makes KVM switch CR3 (KVM_SYNC_X86_SREGS → kvm_mmu_reset_context, a guest TLB
+//! flush) whenever it differs from the vCPU's last one: every thread of the process picks up the
+//! new root at its next entry; (3) stale shadow entries exist only in shadow pages of retired
+//! tables, which no current root reaches and which are not reused before a full zap drops them.
+//! On VMX/SVM with EPT/NPT the same holds without shadows: the CR3 switch flushes the guest TLB.
+
 //! ## Syscall path: the measured shapes (benchmarks/kvm-spike.mjs, 5 000 syscalls × 5, medians)
 //! On this PVM KVM a user `syscall` jumps to LSTAR *still in user mode* (rcx/r11 set). Shapes tried:
 //! | shape | µs / syscall |
@@ -181,6 +193,20 @@ fn check_user(addr: u64, len: u64) -> Result<()> {
     Ok(())
 }
 
+/// Run one page-table edit of `len` bytes on address space `space`, zapping first if retired
+/// table pages must be reclaimed for it (see pt.rs).
+fn edit(space: u32, len: u64, f: impl FnOnce(&mut pt::Sys, &mut u64) -> pt::Res<()>) -> Result<()> {
+    with(|s| {
+        root_of(s, space)?;
+        if s.m.sys.short_for(len) {
+            s.m.zap().map_err(err)?;
+        }
+        let State { m, spaces, .. } = s;
+        let root = spaces.get_mut(space as usize).and_then(|x| x.as_mut()).ok_or_else(|| Error::from_reason("no such address space"))?;
+        f(&mut m.sys, root).map_err(err)
+    })
+}
+
 /// Map `length` bytes of the memory file at `offset` at user address `addr` with `prot`.
 #[napi]
 pub fn kvm_map(space: u32, addr: BigInt, offset: f64, length: BigInt, prot: u32) -> Result<()> {
@@ -191,38 +217,21 @@ pub fn kvm_map(space: u32, addr: BigInt, offset: f64, length: BigInt, prot: u32)
     if off & 0xfff != 0 || off + len > mlen as u64 {
         return Err(Error::from_reason("memory-file range out of bounds"));
     }
-    with(|s| {
-        let root = root_of(s, space)?;
-        let gpa = guest::MEMFILE_GPA + off;
-        if vm::map_range(&mut s.m.sys, root, addr, gpa, len, prot).is_err() && s.m.sys.has_dirty() {
-            // Out of clean page-table pages: drop KVM's shadows so freed pages can be reused.
-            s.m.zap().map_err(err)?;
-            vm::map_range(&mut s.m.sys, root, addr, gpa, len, prot).map_err(err)?;
-        }
-        Ok(())
-    })
+    edit(space, len, |sys, root| sys.map_range(root, addr, guest::MEMFILE_GPA + off, len, prot))
 }
 
 #[napi]
 pub fn kvm_unmap(space: u32, addr: BigInt, length: BigInt) -> Result<()> {
     let (addr, len) = (addr.get_u64().1, length.get_u64().1);
     check_user(addr, len)?;
-    with(|s| {
-        let root = root_of(s, space)?;
-        vm::unmap_range(&mut s.m.sys, root, addr, len);
-        Ok(())
-    })
+    edit(space, len, |sys, root| sys.unmap_range(root, addr, len))
 }
 
 #[napi]
 pub fn kvm_protect(space: u32, addr: BigInt, length: BigInt, prot: u32) -> Result<()> {
     let (addr, len) = (addr.get_u64().1, length.get_u64().1);
     check_user(addr, len)?;
-    with(|s| {
-        let root = root_of(s, space)?;
-        vm::protect_range(&mut s.m.sys, root, addr, len, prot);
-        Ok(())
-    })
+    edit(space, len, |sys, root| sys.protect_range(root, addr, len, prot))
 }
 
 #[napi]
@@ -286,6 +295,7 @@ pub fn kvm_run(vcpu: u32, space: u32, mut regs: BigUint64Array, timeout_ms: i32)
     if s.m.sys.zap_pending {
         s.m.zap().map_err(err)?;
     }
+    s.m.sys.entering_guest();
     let State { m, vcpus, last, .. } = s;
     let v = vcpus.get_mut(vcpu as usize).and_then(|x| x.as_mut()).ok_or_else(|| Error::from_reason("no such vCPU"))?;
     if v.dead.is_some() {
@@ -433,8 +443,12 @@ pub fn kvm_profile() -> Vec<f64> {
 
 #[napi(object)]
 pub struct KvmStats {
+    /// KVM_RUN calls.
     pub exits: f64,
+    /// Full zaps of KVM's shadow pages (reclaiming retired page-table pages).
     pub zaps: f64,
+    /// Page-table pages copied by path copying (removals and narrowings of present entries).
+    pub copies: f64,
     pub vcpus: u32,
 }
 
@@ -442,6 +456,6 @@ pub struct KvmStats {
 pub fn kvm_stats() -> Result<KvmStats> {
     with(|s| {
         let exits = s.vcpus.iter().flatten().map(|v| v.exits).sum::<u64>() + s.m.free_vcpus.iter().map(|v| v.exits).sum::<u64>();
-        Ok(KvmStats { exits: exits as f64, zaps: s.m.zaps as f64, vcpus: s.m.next_vcpu })
+        Ok(KvmStats { exits: exits as f64, zaps: s.m.zaps as f64, copies: s.m.sys.copies as f64, vcpus: s.m.next_vcpu })
     })
 }

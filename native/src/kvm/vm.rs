@@ -1,7 +1,7 @@
 //! The VM, its memory slots, and vCPUs set up to run application code in guest user mode.
 
 use super::guest::*;
-use super::pt::{self, Sys};
+use super::pt::Sys;
 use kvm_bindings::*;
 use kvm_ioctls::{Cap, Kvm, VcpuExit, VcpuFd, VmFd};
 
@@ -498,76 +498,5 @@ impl Vcpu {
         regs[ur::FS_BASE] = self.fs_base;
         regs[ur::GS_BASE] = self.gs_base;
         out
-    }
-}
-
-/// Does replacing present entry `old` by `new` take anything away (KVM may hold a shadow entry
-/// granting it)? Adding rights needs no invalidation: a shadow entry with fewer rights faults into
-/// KVM, which re-walks our tables and picks up the new entry.
-fn downgrade(old: u64, new: u64) -> bool {
-    new & pt::P == 0
-        || (old ^ new) & pt::ADDR_MASK != 0
-        || (old & pt::RW != 0 && new & pt::RW == 0)
-        || (old & pt::NX == 0 && new & pt::NX != 0)
-}
-
-/// Map/unmap/protect helpers over one root.
-pub fn map_range(sys: &mut Sys, root: u64, va: u64, gpa: u64, len: u64, prot: u32) -> Res<()> {
-    let bits = pt::prot_bits(prot);
-    let mut off = 0;
-    while off < len {
-        let pte = sys.leaf(root, va + off, true).ok_or("page-table pool exhausted")?;
-        let new = ((gpa + off) & pt::ADDR_MASK) | bits;
-        unsafe {
-            let old = *pte;
-            if old & pt::P != 0 && downgrade(old, new) {
-                sys.zap_pending = true;
-            }
-            *pte = new;
-        }
-        off += 4096;
-    }
-    Ok(())
-}
-
-pub fn unmap_range(sys: &mut Sys, root: u64, va: u64, len: u64) {
-    let mut off = 0;
-    while off < len {
-        match sys.leaf(root, va + off, false) {
-            Some(pte) => {
-                unsafe {
-                    if *pte & pt::P != 0 {
-                        sys.zap_pending = true;
-                    }
-                    *pte = 0;
-                }
-                off += 4096;
-            }
-            // No page table here: skip to the next 2 MiB boundary.
-            None => off = ((va + off + (1 << 21)) & !((1 << 21) - 1)) - va,
-        }
-    }
-}
-
-pub fn protect_range(sys: &mut Sys, root: u64, va: u64, len: u64, prot: u32) {
-    let bits = pt::prot_bits(prot);
-    let mut off = 0;
-    while off < len {
-        match sys.leaf(root, va + off, false) {
-            Some(pte) => {
-                unsafe {
-                    let e = *pte;
-                    if e & (pt::P | pt::MAPPED_NONE) != 0 {
-                        let new = (e & pt::ADDR_MASK) | bits;
-                        if e & pt::P != 0 && downgrade(e, new) {
-                            sys.zap_pending = true;
-                        }
-                        *pte = new;
-                    }
-                }
-                off += 4096;
-            }
-            None => off = ((va + off + (1 << 21)) & !((1 << 21) - 1)) - va,
-        }
     }
 }
