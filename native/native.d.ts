@@ -299,9 +299,10 @@ export declare function kvmSetFpu(vcpu: number, buf: Uint8Array): void
  * Mechanism probe for page-table coherence: does a vCPU see host edits of its (already used)
  * page tables? Guest loop: `mov rax, [0x600000]; syscall; jmp`. Returns, per step, the value the
  * guest read (or 1e6 + vector*1000 + error code for an exception):
- * [initial (expect 111), after host remap to another page (222 if coherent), after unmapping
- * (page fault if coherent), after mapping back (222), after remap (333) plus a CR3 reload through
- * KVM_SYNC_X86_SREGS].
+ * [initial (111); after a raw in-place host write of the present entry to another page (222 if
+ * KVM saw it, 111 if its shadow is stale); after the same kind of remap by path copying (333);
+ * after unmapping by path copying (a page fault: 1014004); after mapping back (222); then the ns
+ * one full zap took and the table pages path copying copied].
  */
 export declare function kvmSpikeCoherence(codeOff: number): Array<number>
 
@@ -318,8 +319,12 @@ export declare function kvmSpikeSyscall(mode: number, iters: number, codeOff: nu
 export declare function kvmStats(): KvmStats
 
 export interface KvmStats {
+  /** KVM_RUN calls. */
   exits: number
+  /** Full zaps of KVM's shadow pages (reclaiming retired page-table pages). */
   zaps: number
+  /** Page-table pages copied by path copying (removals and narrowings of present entries). */
+  copies: number
   vcpus: number
 }
 
