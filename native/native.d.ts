@@ -307,6 +307,19 @@ export declare function kvmSetFpu(vcpu: number, buf: Uint8Array): void
 export declare function kvmSpikeCoherence(codeOff: number): Array<number>
 
 /**
+ * The VMX/SVM syscall-resume path, exercised on any host: on hardware virtualization a user
+ * `syscall` enters CPL 0 at LSTAR, so the syscall page's store to the exit page runs in supervisor
+ * mode (rcx = return rip, r11 = rflags, rsp = the application's). This host never does that for a
+ * `syscall`, so the probe produces the same state directly: a vCPU at CPL 0 in the code page's
+ * exit-page store loop (offset 0x60) with rax = 39, rcx = the user code, r11 = 0x202. Then the
+ * platform answers the syscall (rax = 1234) and resumes through the normal `load`/`run` path,
+ * which must return to user mode at rcx; the user code (`mov rdi, rax; mov eax, 40; syscall`)
+ * makes a second, ordinary syscall. Returns [first exit was taken at CPL 0 (1/0), its syscall
+ * number, its return rip, second exit at CPL 3 (1/0), its syscall number, its rip, its rdi].
+ */
+export declare function kvmSpikeCpl0Syscall(codeOff: number): Array<number>
+
+/**
  * Syscall round-trip benchmark, entirely native: guest `mov eax, 39; syscall; jmp` in user mode,
  * host answers each syscall. `mode`: 0 = syscall page stores to the exit page (KVM_EXIT_MMIO,
  * registers through KVM_SYNC_REGS); 1 = syscall page `ud2` → #UD → supervisor entry code → `out`

@@ -11,6 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { KvmPlatform } from '../../platforms/kvm/index.js';
+import { native } from '../../src/native.js';
 import type { Context, SwitchResult } from '../../src/platform.js';
 import { MemoryFile } from '../../src/kernel/mm/memfile.js';
 import { MemoryManager, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/kernel/mm/mm.js';
@@ -316,6 +317,21 @@ describe.skipIf(!haveKvm)('kvm platform (KvmPlatform + MemoryManager)', () => {
       platform.setDeadlineSource(() => -1);
     }
     done(ctx, mm);
+  });
+
+  it('resumes a syscall exit taken at CPL 0 (the VMX/SVM shape) through the iret frame', () => {
+    // On VMX/SVM a user `syscall` enters CPL 0 at LSTAR; this host keeps it in user mode, so the
+    // probe starts a vCPU at CPL 0 in the exit-page store with syscall-entry registers. The platform's
+    // exit path must notice the privilege and return to user mode at rcx through `resume`.
+    const off = mf.allocate(2 * 4096);
+    try {
+      const [cpl0, nr1, rip1, cpl3, nr2, rip2, rdi] = native.kvmSpikeCpl0Syscall(off);
+      expect([cpl0, nr1, rip1]).toEqual([1, 39, 0x40_0000]);
+      expect([cpl3, nr2, rip2]).toEqual([1, 40, 0x40_000a]); // after the user code's own syscall
+      expect(rdi).toBe(1234); // the first syscall's result reached user mode
+    } finally {
+      mf.release(off, 2 * 4096);
+    }
   });
 
   it('keeps each task\'s FPU state across switches; getFpu/setFpu use the XSAVE layout', async () => {

@@ -65,10 +65,25 @@
 //! is therefore ≈ 3× slower per syscall than ptrace; it is the isolation mechanism, not the fast one.
 //! The numbers are noisy here (2 shared CPUs, nested): compare within one run of the benchmark.
 //!
-//! On VMX/SVM hosts `syscall` enters CPL 0 at LSTAR; the same page would then run at CPL 0 and the
-//! store would still exit, but resuming must go through the `iretq` path: **not implemented or
-//! tested yet** ([`vm::Vcpu::store`] assumes the PVM behaviour; to do: check the CPL in the synced
-//! sregs at a syscall exit and resume via `resume` with a frame, selected by that probe).
+//! ### VMX/SVM hosts (hardware virtualization): the same layout, a second resume path
+//! There a user `syscall` enters CPL 0 at LSTAR (CS from STAR, rflags masked by SFMASK, rsp still
+//! the application's): the syscall page then runs in supervisor mode, and its store to the exit
+//! page still exits (no memory slot behind it: KVM_EXIT_MMIO), with rcx/r11/rsp holding the
+//! application's return rip, rflags and stack exactly as here. What differs is the way back: the
+//! vCPU is at CPL 0, so writing user registers is not enough. The path is selected per exit by
+//! probing the privilege the store ran at (the synced CS, [`vm::Vcpu::run`]): CPL 3 → resume by
+//! writing the registers (this host); CPL 0 → `Mode::Syscall0`, resumed like an exception, by
+//! entering `resume` on the vCPU's own stack with an iret frame to user mode. It needs CR4.SMEP and
+//! CR4.SMAP off (supervisor code fetches the user syscall page and stores to the user exit page),
+//! which `initial_sregs` guarantees. Nothing else depends on the host: exceptions already go
+//! through the IDT and the entry stubs, and path copying gives a CR3 switch (a guest TLB flush)
+//! for every narrowing, with or without shadow paging. **Tested here only by simulation**: this
+//! host never enters CPL 0 on `syscall`, so `kvm_spike_cpl0_syscall` (run by
+//! test/unit/platform-kvm.test.ts) puts a vCPU at CPL 0 in the exit-page store with syscall-entry
+//! registers and checks that the platform's ordinary exit/load/run path returns to user mode at
+//! rcx with the result; the first instruction sequence of a real hardware `syscall` (STAR/SFMASK
+//! loading) has not run on a VMX/SVM machine. PVM vs hardware is not probed up front: the same
+//! code runs on both and the per-exit CPL check chooses.
 //!
 //! ## Threads
 //! KVM_RUN is made by the JS thread itself, synchronously ([`kvm_run`]): no hand-off on the hot

@@ -256,3 +256,65 @@ pub fn kvm_spike_coherence(code_off: f64) -> Result<Vec<f64>> {
         res.map(|_| out)
     })
 }
+
+/// The VMX/SVM syscall-resume path, exercised on any host: on hardware virtualization a user
+/// `syscall` enters CPL 0 at LSTAR, so the syscall page's store to the exit page runs in supervisor
+/// mode (rcx = return rip, r11 = rflags, rsp = the application's). This host never does that for a
+/// `syscall`, so the probe produces the same state directly: a vCPU at CPL 0 in the code page's
+/// exit-page store loop (offset 0x60) with rax = 39, rcx = the user code, r11 = 0x202. Then the
+/// platform answers the syscall (rax = 1234) and resumes through the normal `load`/`run` path,
+/// which must return to user mode at rcx; the user code (`mov rdi, rax; mov eax, 40; syscall`)
+/// makes a second, ordinary syscall. Returns [first exit was taken at CPL 0 (1/0), its syscall
+/// number, its return rip, second exit at CPL 3 (1/0), its syscall number, its rip, its rdi].
+#[napi]
+pub fn kvm_spike_cpl0_syscall(code_off: f64) -> Result<Vec<f64>> {
+    let code_off = code_off as u64;
+    with(|s| {
+        let mut root = s.m.sys.new_root().ok_or_else(|| Error::from_reason("pool"))?;
+        let code: [u8; 10] = [0x48, 0x89, 0xc7, 0xb8, 40, 0, 0, 0, 0x0f, 0x05];
+        // SAFETY: the caller reserved [code_off, code_off + 0x2000) of mapped memory-file chunk 0.
+        unsafe {
+            std::ptr::copy_nonoverlapping(code.as_ptr(), memfile_host(code_off), code.len());
+            *memfile_host(code_off + code.len() as u64) = 0x0f;
+            *memfile_host(code_off + code.len() as u64 + 1) = 0x0b;
+        }
+        s.m.sys.map_range(&mut root, 0x40_0000, MEMFILE_GPA + code_off, 4096, 5).map_err(err)?;
+        s.m.sys.map_range(&mut root, 0x7f_0000, MEMFILE_GPA + code_off + 4096, 4096, 3).map_err(err)?;
+        let mut v = s.m.vcpu().map_err(err)?;
+        let mut regs = [0u64; 27];
+        regs[ur::RIP] = 0x40_0000;
+        regs[ur::RSP] = 0x7f_1000;
+        regs[ur::EFLAGS] = 0x202;
+        regs[ur::RAX] = 39;
+        regs[ur::RCX] = 0x40_0000;
+        regs[ur::R11] = 0x202;
+        let mut out = Vec::new();
+        let res = (|| -> Result<()> {
+            let run = v.fd.get_kvm_run() as *mut kvm_bindings::kvm_run;
+            s.m.sys.entering_guest();
+            v.load(&s.m.sys, root, &regs).map_err(err)?;
+            // SAFETY: the vCPU's own kvm_run page; the synced registers are read by the next KVM_RUN.
+            unsafe { (*run).s.regs.regs.rip = KBASE + CODE_GPA + 0x60 };
+            for _ in 0..2 {
+                let wd = Watchdog::start(run, 5_000);
+                let x = v.run();
+                drop(wd);
+                let at_cpl0 = v.mode == Mode::Syscall0;
+                match v.store(&s.m.sys, x, &mut regs) {
+                    Exit::Syscall => {}
+                    other => return Err(Error::from_reason(format!("{other:?} {:?}", v.dead))),
+                }
+                out.extend_from_slice(&[at_cpl0 as u8 as f64, regs[ur::ORIG_RAX] as f64, regs[ur::RIP] as f64]);
+                regs[ur::RAX] = 1234;
+                s.m.sys.entering_guest();
+                v.load(&s.m.sys, root, &regs).map_err(err)?;
+            }
+            out[3] = 1.0 - out[3]; // the second exit: report "at CPL 3"
+            out.push(regs[ur::RDI] as f64);
+            Ok(())
+        })();
+        s.m.release_vcpu(v);
+        s.m.sys.free_root(root);
+        res.map(|_| out)
+    })
+}

@@ -20,6 +20,10 @@ pub enum Mode {
     User,
     /// Stopped in the supervisor entry code after an exception: resume through `resume`/iretq.
     Kernel,
+    /// Stopped at a syscall exit taken at CPL 0: on VMX/SVM `syscall` enters CPL 0 at LSTAR, so the
+    /// syscall page's store to the exit page runs in supervisor mode, on the application's stack
+    /// pointer. Resume by entering `resume` with an iret frame (like `Fresh`, without the sregs).
+    Syscall0,
 }
 
 /// Why KVM_RUN returned.
@@ -302,7 +306,7 @@ impl Vcpu {
                 s.regs = r;
                 self.mode = Mode::Kernel;
             }
-            Mode::User | Mode::Kernel => {
+            Mode::User | Mode::Kernel | Mode::Syscall0 => {
                 // A request not yet consumed by a KVM_RUN stays requested (KVM clears each bit as
                 // it applies it; `run` clears them after every exit), so a change of CR3 or FS/GS
                 // base already written to the run page is never dropped by a later load that sees
@@ -335,6 +339,13 @@ impl Vcpu {
         r.r13 = regs[ur::R13];
         r.r14 = regs[ur::R14];
         r.r15 = regs[ur::R15];
+        if self.mode == Mode::Syscall0 {
+            // Leave the syscall page for `resume` on this vCPU's own stack (IF stays clear at CPL 0).
+            r.rsp = vcpu_stack_top_va(self.id) - FRAME_WORDS * 8;
+            r.rip = KBASE + CODE_GPA + RESUME_OFF;
+            r.rflags = 2;
+            self.mode = Mode::Kernel;
+        }
         match self.mode {
             Mode::User => {
                 r.rip = regs[ur::RIP];
@@ -342,7 +353,7 @@ impl Vcpu {
                 r.rflags = user_rflags(regs[ur::EFLAGS]);
             }
             _ => {
-                // r.rsp/r.rip stay at the entry code's resume point; the iret frame carries the rest.
+                // r.rsp/r.rip are at the entry code's resume point; the iret frame carries the rest.
                 let top = vcpu_stack_top_gpa(self.id);
                 let f = sys.u64_at(top - FRAME_WORDS * 8);
                 unsafe {
@@ -385,7 +396,11 @@ impl Vcpu {
             match r {
                 Ok(VcpuExit::MmioWrite(addr, _)) if addr & !0xfff == MMIO_GPA => {
                     unsafe { (*run).kvm_dirty_regs = 0 };
-                    self.mode = Mode::User;
+                    // The probe that selects the resume path: the privilege the store ran at. On
+                    // this PVM host `syscall` stays in user mode (CPL 3); on VMX/SVM it enters CPL 0.
+                    // Either way rcx/r11/rsp hold the application's return rip, rflags and stack.
+                    let cpl = unsafe { (*run).s.regs.sregs.cs.selector } & 3;
+                    self.mode = if cpl == 3 { Mode::User } else { Mode::Syscall0 };
                     return Exit::Syscall;
                 }
                 Ok(VcpuExit::IoOut(EXC_PORT, _)) => {
