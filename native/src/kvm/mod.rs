@@ -8,8 +8,13 @@
 //!   guest-physical slot 0. Guest-physical slot 1 is the memory file. Nothing else is guest memory.
 //! * **Guest CPL 0 ("supervisor")**: only the 16-byte exception stubs and the common tail in the code
 //!   page ([`guest::code_page`]): `push rax; mov rax, cr2; push rax; out 0x80; add rsp, 32; iretq`.
-//!   They run on the vCPU's own exception stack (TSS.RSP0) and touch nothing else.
+//!   They run on the vCPU's own exception stack (TSS.RSP0) and touch nothing else. On VMX/SVM
+//!   hosts also the syscall page's one store (a user `syscall` enters CPL 0 there; see below).
 //! * **Guest CPL 3**: the application, plus the syscall page (read+exec, user) and the exit page.
+//!
+//! On this PVM host both guest modes run in hardware ring 3; PVM keeps them apart with two shadow
+//! page tables per guest CR3, and the one used in guest user mode has no entry for a page whose
+//! guest PTE lacks the U bit (PVM spec, "Paging"). On VMX/SVM the CPU's own CPL and U/S checks do.
 //!
 //! Why that holds: the user half of each address space maps only memory-file pages the
 //! MemoryManager gave it (plus the two platform pages above `USER_TOP`); the IDT, code page, GDT/TSS
@@ -20,7 +25,8 @@
 //! exit page has no memory behind it (stores there are MMIO exits the host treats as a syscall of the
 //! task, so the application can only affect its own registers); IOPL is forced to 0 and NT/VM
 //! cleared in every rflags we load; only #BP/#OF gates are DPL 3. The application's only ways out of
-//! user mode are exceptions (into the stubs, which exit to the host) and the syscall page.
+//! user mode are exceptions (into the stubs, which exit to the host) and the syscall page. Page
+//! tables replaced by path copying are zeroed at once and reachable from no root.
 //!
 //! ## Page-table coherence and TLB shootdown (probe: `kvm_spike_coherence`)
 //! KVM here shadows guest page tables (PVM has no EPT/NPT) and write-protects them against *guest*

@@ -305,18 +305,32 @@ impl Sys {
         Ok(())
     }
 
+    /// The leaf PTE for `va` in `root`, or the first address above `va` that a table could cover
+    /// (the end of the 2 MiB, 1 GiB or 512 GiB region whose table is missing).
+    fn find(&self, root: u64, va: u64) -> Result<*mut u64, u64> {
+        let mut table = root;
+        for level in [39u32, 30, 21] {
+            let e = self.table(table)[((va >> level) & 511) as usize];
+            if e & P == 0 {
+                return Err((va | ((1u64 << level) - 1)) + 1);
+            }
+            table = e & ADDR_MASK;
+        }
+        Ok(self.u64_at(table + ((va >> 12) & 511) * 8))
+    }
+
     /// Call `f(self, root, va, pte)` for every existing leaf entry in `[va, va+len)`, skipping
     /// ranges with no page table.
     fn each_leaf(&mut self, root: &mut u64, va: u64, len: u64, mut f: impl FnMut(&mut Sys, &mut u64, u64, *mut u64) -> Res<()>) -> Res<()> {
-        let mut off = 0;
-        while off < len {
-            match self.leaf(*root, va + off, false) {
-                Some(pte) => {
-                    f(self, root, va + off, pte)?;
-                    off += 4096;
+        let end = va + len;
+        let mut a = va;
+        while a < end {
+            match self.find(*root, a) {
+                Ok(pte) => {
+                    f(self, root, a, pte)?;
+                    a += 4096;
                 }
-                // No page table here: skip to the next 2 MiB boundary.
-                None => off = ((va + off + (1 << 21)) & !((1 << 21) - 1)) - va,
+                Err(next) => a = next,
             }
         }
         Ok(())
