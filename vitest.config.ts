@@ -32,7 +32,9 @@ function kvmProject(): boolean {
   const why = kvmUnusable();
   if (!why) return true;
   if (want === '1') throw new Error(`TSVISOR_TEST_KVM=1 but the KVM platform cannot run here (${why})`);
-  console.warn(`vitest: the kvm pass is skipped: ${why}`);
+  // (vitest may evaluate this file more than once per run: say it once.)
+  if (!process.env.TSVISOR_TEST_KVM_SKIP_SAID) console.warn(`vitest: the kvm pass is skipped: ${why}`);
+  process.env.TSVISOR_TEST_KVM_SKIP_SAID = '1';
   return false;
 }
 
