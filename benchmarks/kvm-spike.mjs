@@ -94,5 +94,6 @@ const st = n.kvmStats();
 console.log(`JS-driven getpid round trip (median of 5 × ${iters}): kvm ${k.toFixed(1)} µs (without the event-loop watch: ${k2.toFixed(1)} µs), ptrace ${p.toFixed(1)} µs; kvm exits so far ${st.exits}, zaps ${st.zaps}`);
 if (process.env.COHERENCE !== '0') {
   const c = n.kvmSpikeCoherence(OFF);
-  console.log(`coherence probe: read ${c[0]}; after host remap without zap ${c[1]} (stale if 111); zap took ${(c[2] / 1000).toFixed(0)} µs; after zap ${c[3]}; unmap+zap → ${c[4] >= 1e6 ? `fault vector ${Math.floor((c[4] - 1e6) / 1000)} error ${(c[4] - 1e6) % 1000}` : c[4]}; host map of a not-present entry, no zap → ${c[5]}`);
+  const f = (x) => (x >= 1e6 ? `fault vector ${Math.floor((x - 1e6) / 1000)} error ${(x - 1e6) % 1000}` : x);
+  console.log(`coherence probe: read ${c[0]}; after a raw in-place host remap ${c[1]} (stale if 111); after a remap by path copying ${c[2]} (333); after unmap by path copying ${f(c[3])}; mapped back ${c[4]} (222); a full zap takes ${(c[5] / 1000).toFixed(0)} µs; ${c[6]} table pages copied`);
 }

@@ -299,11 +299,25 @@ export declare function kvmSetFpu(vcpu: number, buf: Uint8Array): void
  * Mechanism probe for page-table coherence: does a vCPU see host edits of its (already used)
  * page tables? Guest loop: `mov rax, [0x600000]; syscall; jmp`. Returns, per step, the value the
  * guest read (or 1e6 + vector*1000 + error code for an exception):
- * [initial (expect 111), after host remap to another page (222 if coherent), after unmapping
- * (page fault if coherent), after mapping back (222), after remap (333) plus a CR3 reload through
- * KVM_SYNC_X86_SREGS].
+ * [initial (111); after a raw in-place host write of the present entry to another page (222 if
+ * KVM saw it, 111 if its shadow is stale); after the same kind of remap by path copying (333);
+ * after unmapping by path copying (a page fault: 1014004); after mapping back (222); then the ns
+ * one full zap took and the table pages path copying copied].
  */
 export declare function kvmSpikeCoherence(codeOff: number): Array<number>
+
+/**
+ * The VMX/SVM syscall-resume path, exercised on any host: on hardware virtualization a user
+ * `syscall` enters CPL 0 at LSTAR, so the syscall page's store to the exit page runs in supervisor
+ * mode (rcx = return rip, r11 = rflags, rsp = the application's). This host never does that for a
+ * `syscall`, so the probe produces the same state directly: a vCPU at CPL 0 in the code page's
+ * exit-page store loop (offset 0x60) with rax = 39, rcx = the user code, r11 = 0x202. Then the
+ * platform answers the syscall (rax = 1234) and resumes through the normal `load`/`run` path,
+ * which must return to user mode at rcx; the user code (`mov rdi, rax; mov eax, 40; syscall`)
+ * makes a second, ordinary syscall. Returns [first exit was taken at CPL 0 (1/0), its syscall
+ * number, its return rip, second exit at CPL 3 (1/0), its syscall number, its rip, its rdi].
+ */
+export declare function kvmSpikeCpl0Syscall(codeOff: number): Array<number>
 
 /**
  * Syscall round-trip benchmark, entirely native: guest `mov eax, 39; syscall; jmp` in user mode,
@@ -318,8 +332,12 @@ export declare function kvmSpikeSyscall(mode: number, iters: number, codeOff: nu
 export declare function kvmStats(): KvmStats
 
 export interface KvmStats {
+  /** KVM_RUN calls. */
   exits: number
+  /** Full zaps of KVM's shadow pages (reclaiming retired page-table pages). */
   zaps: number
+  /** Page-table pages copied by path copying (removals and narrowings of present entries). */
+  copies: number
   vcpus: number
 }
 

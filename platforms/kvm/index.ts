@@ -210,8 +210,8 @@ export class KvmPlatform extends Dispatcher<KvmContext> implements Platform {
     return new KvmContext(this);
   }
 
-  /** Counters for benchmarks: KVM_RUN calls, shadow-page zaps, vCPUs created. */
-  stats(): { exits: number; zaps: number; vcpus: number } {
+  /** Counters for benchmarks: KVM_RUN calls, shadow-page zaps, page-table pages copied, vCPUs created. */
+  stats(): { exits: number; zaps: number; copies: number; vcpus: number } {
     return native.kvmStats();
   }
 

@@ -32,11 +32,16 @@ export function ensureTestsuite() {
   if (r.status !== 0) throw new Error('apt-get install libpython3.11-testsuite failed');
 }
 
+/** `--platform NAME` when the test run names a platform (TSVISOR_TEST_PLATFORM, see vitest.config.ts). */
+export function platformArgs() {
+  return process.env.TSVISOR_TEST_PLATFORM ? ['--platform', process.env.TSVISOR_TEST_PLATFORM] : [];
+}
+
 /**
  * Runs one module. Returns { status: 'pass'|'FAIL'|'TIMEOUT', code, seconds, output }.
  * side: 'native' or 'tsvisor'.
  */
-export function runModule(module, side, { timeout = 600, root, tsvisorArgs = [], extra = ['-v'] } = {}) {
+export function runModule(module, side, { timeout = 600, root, tsvisorArgs = platformArgs(), extra = ['-v'] } = {}) {
   const py = [PYTHON, '-m', 'test', ...extra, module];
   const cmd = side === 'native'
     ? py

@@ -13,7 +13,9 @@
 // Debug knobs (environment of `npm test`):
 //   TSVISOR_TEST_NATIVE_ONLY=1    run only the native side (check the tests themselves)
 //   TSVISOR_TEST_STRACE=1         pass --strace to every sandboxed run
-//   TSVISOR_TEST_SANDBOX_ARGS=…   extra `tsvisor do` arguments, e.g. "--platform ptrace"
+//   TSVISOR_TEST_PLATFORM=kvm     platform of sandboxed runs that do not name one (set by the
+//                                 `kvm` vitest project, see vitest.config.ts)
+//   TSVISOR_TEST_SANDBOX_ARGS=…   extra `tsvisor do` arguments, e.g. "--debug"
 //   TSVISOR_*, RUST_LOG, RUST_BACKTRACE are passed through to the sandbox
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -34,7 +36,7 @@ export interface RunOptions {
   timeoutMs?: number;
   /** Sandbox only: root filesystem (`do --root DIR`); default: the host's /. */
   root?: string;
-  /** Sandbox only: `--platform NAME`. */
+  /** Sandbox only: `--platform NAME` (default: TSVISOR_TEST_PLATFORM, else tsvisor's default). */
   platform?: string;
   /** Sandbox only: `--strace`. */
   strace?: boolean;
@@ -205,16 +207,22 @@ export function runNative(argv: string[], opts: RunOptions = {}): Promise<RunRes
   return run(argv[0], argv.slice(1), { ...opts, defaultTimeoutMs: 20_000 });
 }
 
+/** The platform this test run puts sandboxed programs on (TSVISOR_TEST_PLATFORM), if it names one. */
+export function testPlatform(): string | undefined {
+  return process.env.TSVISOR_TEST_PLATFORM || undefined;
+}
+
 /** The full command line `runSandbox` uses (for messages and debugging). */
 export function sandboxCommand(argv: string[], opts: RunOptions = {}): string[] {
   const extra = (process.env.TSVISOR_TEST_SANDBOX_ARGS ?? '').split(/\s+/).filter(Boolean);
+  const platform = opts.platform ?? testPlatform();
   return [
     process.execPath,
     TSVISOR_BIN,
     'do',
     ...(opts.root ? ['--root', opts.root] : []),
     ...(opts.cwd ? ['--cwd', opts.cwd] : ['--cwd', '/']),
-    ...(opts.platform ? ['--platform', opts.platform] : []),
+    ...(platform ? ['--platform', platform] : []),
     ...(opts.strace || process.env.TSVISOR_TEST_STRACE === '1' ? ['--strace'] : []),
     ...(opts.sandboxArgs ?? []),
     ...extra,

@@ -11,6 +11,7 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { KvmPlatform } from '../../platforms/kvm/index.js';
+import { native } from '../../src/native.js';
 import type { Context, SwitchResult } from '../../src/platform.js';
 import { MemoryFile } from '../../src/kernel/mm/memfile.js';
 import { MemoryManager, MAP_ANONYMOUS, MAP_PRIVATE, PROT_READ, PROT_WRITE } from '../../src/kernel/mm/mm.js';
@@ -193,6 +194,62 @@ describe.skipIf(!haveKvm)('kvm platform (KvmPlatform + MemoryManager)', () => {
     done(ctx, mm);
   });
 
+  it('munmap/mprotect invalidate exactly their range, for every vCPU of the address space, without a full zap', async () => {
+    // read: mov rdi, [rdi]; mov eax, 2; syscall; ud2 — at +0x80, write: mov [rdi], rax; mov eax, 3; syscall; ud2
+    const readRdi = [0x48, 0x8b, 0x3f, 0xb8, 2, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b];
+    const writeThenSyscall = [0x48, 0x89, 0x07, 0xb8, 3, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b];
+    const code = [...readRdi, ...new Array<number>(0x80 - readRdi.length).fill(0xcc), ...writeThenSyscall];
+    const a = setup(code); // two threads (vCPUs) of one process…
+    const t2 = platform.newContext();
+    const r2 = a.regs.slice();
+    const other = setup(readRdi); // …and another process
+    const d = a.mm.mmap({ addr: 0n, length: 3n * 4096n, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS, offset: 0n });
+    for (const p of [0n, 1n, 2n]) a.mm.copyOut(d + p * 4096n, Uint8Array.from([Number(p) + 1, 0, 0, 0, 0, 0, 0, 0]));
+    const od = other.mm.mmap({ addr: 0n, length: 4096n, prot: PROT_READ, flags: MAP_PRIVATE | MAP_ANONYMOUS, offset: 0n });
+    const read = async (ctx: Context, mm: MemoryManager, regs: BigUint64Array, addr: bigint, at = 0n): Promise<SwitchResult> => {
+      regs[R.rip] = (mm === other.mm ? other.code : a.code) + at;
+      regs[R.rdi] = addr;
+      return run(ctx, mm, regs);
+    };
+    // Every translation in use (KVM has shadowed them all).
+    for (const p of [0n, 1n, 2n]) {
+      expect(await read(a.ctx, a.mm, a.regs, d + p * 4096n)).toEqual({ kind: 'syscall' });
+      expect(a.regs[R.rdi]).toBe(p + 1n);
+      expect(await read(t2, a.mm, r2, d + p * 4096n)).toEqual({ kind: 'syscall' });
+    }
+    a.regs[R.rax] = 1n; // the value the write stores (what the page held)
+    expect(await read(a.ctx, a.mm, a.regs, d, 0x80n)).toEqual({ kind: 'syscall' }); // a write too
+    expect(await read(other.ctx, other.mm, other.regs, od)).toEqual({ kind: 'syscall' });
+    const s0 = platform.stats();
+    a.mm.munmap(d + 4096n, 4096n);
+    a.mm.mprotect(d, 4096n, PROT_READ);
+    const s1 = platform.stats();
+    expect(s1.zaps).toBe(s0.zaps);
+    // Path copying: one path (PT, PD, PDPT, root) per edit at most.
+    expect(s1.copies - s0.copies).toBeGreaterThan(0);
+    expect(s1.copies - s0.copies).toBeLessThanOrEqual(8);
+    for (const [ctx, regs] of [[a.ctx, a.regs], [t2, r2]] as const) {
+      expect(await read(ctx, a.mm, regs, d + 4096n)).toEqual({ kind: 'fault', signo: 11, code: 1, addr: d + 4096n });
+      expect(await read(ctx, a.mm, regs, d, 0x80n)).toEqual({ kind: 'fault', signo: 11, code: 2, addr: d });
+      expect(await read(ctx, a.mm, regs, d)).toEqual({ kind: 'syscall' }); // still readable
+      expect(regs[R.rdi]).toBe(1n);
+      expect(await read(ctx, a.mm, regs, d + 2n * 4096n)).toEqual({ kind: 'syscall' }); // the neighbour stays
+      expect(regs[R.rdi]).toBe(3n);
+    }
+    expect(await read(other.ctx, other.mm, other.regs, od)).toEqual({ kind: 'syscall' });
+    // A new frame at the unmapped address is what both threads see, not the old one.
+    const again = a.mm.mmap({ addr: d + 4096n, length: 4096n, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS | 0x10, offset: 0n });
+    expect(again).toBe(d + 4096n);
+    a.mm.copyOut(again, Uint8Array.from([42, 0, 0, 0, 0, 0, 0, 0]));
+    for (const [ctx, regs] of [[a.ctx, a.regs], [t2, r2]] as const) {
+      expect(await read(ctx, a.mm, regs, again)).toEqual({ kind: 'syscall' });
+      expect(regs[R.rdi]).toBe(42n);
+    }
+    t2.release();
+    done(a.ctx, a.mm);
+    done(other.ctx, other.mm);
+  });
+
   it('honours fs_base', async () => {
     const { mm, ctx, regs } = setup(CODE.fsRead);
     const tls = mm.mmap({ addr: 0n, length: 4096n, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS, offset: 0n });
@@ -202,6 +259,79 @@ describe.skipIf(!haveKvm)('kvm platform (KvmPlatform + MemoryManager)', () => {
     expect(regs[R.rdi]).toBe(0xdeadbeefn);
     expect(regs[R.fs_base]).toBe(tls + 8n);
     done(ctx, mm);
+  });
+
+  /** Make the dispatcher's next kvmRun find a Sentry timer due (timeout 0): it returns without
+   * running, and the run after it goes in with whatever the first one left in the vCPU. */
+  function timerDueOnce(): void {
+    let first = true;
+    platform.setDeadlineSource(() => {
+      if (first) {
+        first = false;
+        return 0;
+      }
+      return -1;
+    });
+  }
+
+  it('execve: a context moved to a new address space runs there, even if its first run was deferred', async () => {
+    // Regression: kvmRun loaded the registers (and the new CR3 through KVM_SYNC_X86_SREGS) before
+    // asking the event loop whether to run; a timer due then returned without KVM_RUN, the next
+    // load dropped the CR3 request, and the vCPU ran the new image with the old, freed root
+    // (KVM_EXIT_SHUTDOWN: the first page fault could not reach the IDT).
+    const old = setup(CODE.getpidLoop);
+    expect(await run(old.ctx, old.mm, old.regs)).toEqual({ kind: 'syscall' });
+    const mm = new MemoryManager(mf, platform);
+    // A different layout, so the old root would fault at once.
+    const c = mm.mmap({ addr: 0x5000_0000n, length: 4096n, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS, offset: 0n });
+    mm.copyOut(c, Uint8Array.from([0xb8, 60, 0, 0, 0, 0x0f, 0x05, 0x0f, 0x0b])); // mov eax, 60; syscall; ud2
+    mm.mprotect(c, 4096n, PROT_READ | PROT_EXEC);
+    old.mm.release(); // what execve does with the old mm
+    old.regs.fill(0n);
+    old.regs[R.rip] = c;
+    old.regs[R.eflags] = 0x202n;
+    try {
+      timerDueOnce();
+      expect(await run(old.ctx, mm, old.regs)).toEqual({ kind: 'syscall' });
+      expect(old.regs[R.orig_rax]).toBe(60n);
+    } finally {
+      platform.setDeadlineSource(() => -1);
+    }
+    done(old.ctx, mm);
+  });
+
+  it('arch_prctl(ARCH_SET_FS) between runs reaches the guest, even if the next run was deferred', async () => {
+    // getpid; mov rdi, fs:[0]; write(1); ud2
+    const { mm, ctx, regs } = setup([0xb8, 39, 0, 0, 0, 0x0f, 0x05, ...CODE.fsRead]);
+    expect(await run(ctx, mm, regs)).toEqual({ kind: 'syscall' });
+    const tls = mm.mmap({ addr: 0n, length: 4096n, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS, offset: 0n });
+    mm.copyOut(tls + 8n, Uint8Array.from([0xef, 0xbe, 0xad, 0xde]));
+    regs[R.fs_base] = tls + 8n;
+    try {
+      timerDueOnce();
+      expect(await run(ctx, mm, regs)).toEqual({ kind: 'syscall' });
+      expect(regs[R.orig_rax]).toBe(1n);
+      expect(regs[R.rdi]).toBe(0xdeadbeefn);
+      expect(regs[R.fs_base]).toBe(tls + 8n);
+    } finally {
+      platform.setDeadlineSource(() => -1);
+    }
+    done(ctx, mm);
+  });
+
+  it('resumes a syscall exit taken at CPL 0 (the VMX/SVM shape) through the iret frame', () => {
+    // On VMX/SVM a user `syscall` enters CPL 0 at LSTAR; this host keeps it in user mode, so the
+    // probe starts a vCPU at CPL 0 in the exit-page store with syscall-entry registers. The platform's
+    // exit path must notice the privilege and return to user mode at rcx through `resume`.
+    const off = mf.allocate(2 * 4096);
+    try {
+      const [cpl0, nr1, rip1, cpl3, nr2, rip2, rdi] = native.kvmSpikeCpl0Syscall(off);
+      expect([cpl0, nr1, rip1]).toEqual([1, 39, 0x40_0000]);
+      expect([cpl3, nr2, rip2]).toEqual([1, 40, 0x40_000a]); // after the user code's own syscall
+      expect(rdi).toBe(1234); // the first syscall's result reached user mode
+    } finally {
+      mf.release(off, 2 * 4096);
+    }
   });
 
   it('keeps each task\'s FPU state across switches; getFpu/setFpu use the XSAVE layout', async () => {

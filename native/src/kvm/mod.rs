@@ -8,8 +8,13 @@
 //!   guest-physical slot 0. Guest-physical slot 1 is the memory file. Nothing else is guest memory.
 //! * **Guest CPL 0 ("supervisor")**: only the 16-byte exception stubs and the common tail in the code
 //!   page ([`guest::code_page`]): `push rax; mov rax, cr2; push rax; out 0x80; add rsp, 32; iretq`.
-//!   They run on the vCPU's own exception stack (TSS.RSP0) and touch nothing else.
+//!   They run on the vCPU's own exception stack (TSS.RSP0) and touch nothing else. On VMX/SVM
+//!   hosts also the syscall page's one store (a user `syscall` enters CPL 0 there; see below).
 //! * **Guest CPL 3**: the application, plus the syscall page (read+exec, user) and the exit page.
+//!
+//! On this PVM host both guest modes run in hardware ring 3; PVM keeps them apart with two shadow
+//! page tables per guest CR3, and the one used in guest user mode has no entry for a page whose
+//! guest PTE lacks the U bit (PVM spec, "Paging"). On VMX/SVM the CPU's own CPL and U/S checks do.
 //!
 //! Why that holds: the user half of each address space maps only memory-file pages the
 //! MemoryManager gave it (plus the two platform pages above `USER_TOP`); the IDT, code page, GDT/TSS
@@ -20,19 +25,32 @@
 //! exit page has no memory behind it (stores there are MMIO exits the host treats as a syscall of the
 //! task, so the application can only affect its own registers); IOPL is forced to 0 and NT/VM
 //! cleared in every rflags we load; only #BP/#OF gates are DPL 3. The application's only ways out of
-//! user mode are exceptions (into the stubs, which exit to the host) and the syscall page.
+//! user mode are exceptions (into the stubs, which exit to the host) and the syscall page. Page
+//! tables replaced by path copying are zeroed at once and reachable from no root.
 //!
-//! ## Page-table coherence (measured: `kvm_spike_coherence`)
+//! ## Page-table coherence and TLB shootdown (probe: `kvm_spike_coherence`)
 //! KVM here shadows guest page tables (PVM has no EPT/NPT) and write-protects them against *guest*
 //! writes only: host edits of entries KVM has already shadowed are **not** seen, not even after a
-//! CR3 reload through KVM_SET_SREGS. Entries going from not-present to present (or gaining rights)
-//! are seen, because a shadow miss makes KVM re-walk our tables. So: adding mappings and rights is a
-//! plain host write; removing or narrowing a present entry sets `zap_pending`, and before the next
-//! KVM_RUN the system slot is deleted and re-added, which drops every shadow page (≈ 0.75 ms plus
-//! re-faulting the working set). Freed page-table pages are reused only after such a zap (KVM may
-//! still hold a shadow of their old contents). A cheaper invalidation (the guest's CPL 0 code doing
-//! the narrowing writes itself, which KVM tracks) is the next optimisation.
+//! CR3 reload of the same root. Entries going from not-present to present (or gaining rights) are
+//! seen, because a shadow miss makes KVM re-walk our tables. So additions are plain host writes,
+//! and removals and narrowings (munmap, mprotect, a new frame behind an address after a
+//! copy-on-write fault) are made by **path copying** ([`pt`]): the leaf table and the tables above
+//! it are replaced by edited copies and the address space gets a new root, so the next entry of any
+//! vCPU into it loads a CR3 KVM has never seen; KVM builds a new shadow root and finds the shadow
+//! pages of every unchanged subtree again by guest-physical address. Only the edited range loses its
+//! translations, only in that address space. Replaced pages are retired until a full zap (the system
+//! slot deleted and re-added, ≈ 0.75 ms plus re-faulting every working set), which now only reclaims
+//! retired pages in bulk ([`pt::DIRTY_ZAP_PAGES`]) instead of following every munmap.
 //!
+//! Why no vCPU keeps a stale translation (the TLB shootdown): (1) every vCPU runs on the JS thread,
+//! one at a time, and page tables are edited on that thread between runs, so no vCPU is in the
+//! guest during an edit; (2) [`kvm_run`] passes the address space's *current* root, and
+//! `Vcpu::load` makes KVM switch CR3 (KVM_SYNC_X86_SREGS → kvm_mmu_reset_context, a guest TLB
+//! flush) whenever it differs from the vCPU's last one: every thread of the process picks up the
+//! new root at its next entry; (3) stale shadow entries exist only in shadow pages of retired
+//! tables, which no current root reaches and which are not reused before a full zap drops them.
+//! On VMX/SVM with EPT/NPT the same holds without shadows: the CR3 switch flushes the guest TLB.
+
 //! ## Syscall path: the measured shapes (benchmarks/kvm-spike.mjs, 5 000 syscalls × 5, medians)
 //! On this PVM KVM a user `syscall` jumps to LSTAR *still in user mode* (rcx/r11 set). Shapes tried:
 //! | shape | µs / syscall |
@@ -53,10 +71,25 @@
 //! is therefore ≈ 3× slower per syscall than ptrace; it is the isolation mechanism, not the fast one.
 //! The numbers are noisy here (2 shared CPUs, nested): compare within one run of the benchmark.
 //!
-//! On VMX/SVM hosts `syscall` enters CPL 0 at LSTAR; the same page would then run at CPL 0 and the
-//! store would still exit, but resuming must go through the `iretq` path: **not implemented or
-//! tested yet** ([`vm::Vcpu::store`] assumes the PVM behaviour; to do: check the CPL in the synced
-//! sregs at a syscall exit and resume via `resume` with a frame, selected by that probe).
+//! ### VMX/SVM hosts (hardware virtualization): the same layout, a second resume path
+//! There a user `syscall` enters CPL 0 at LSTAR (CS from STAR, rflags masked by SFMASK, rsp still
+//! the application's): the syscall page then runs in supervisor mode, and its store to the exit
+//! page still exits (no memory slot behind it: KVM_EXIT_MMIO), with rcx/r11/rsp holding the
+//! application's return rip, rflags and stack exactly as here. What differs is the way back: the
+//! vCPU is at CPL 0, so writing user registers is not enough. The path is selected per exit by
+//! probing the privilege the store ran at (the synced CS, [`vm::Vcpu::run`]): CPL 3 → resume by
+//! writing the registers (this host); CPL 0 → `Mode::Syscall0`, resumed like an exception, by
+//! entering `resume` on the vCPU's own stack with an iret frame to user mode. It needs CR4.SMEP and
+//! CR4.SMAP off (supervisor code fetches the user syscall page and stores to the user exit page),
+//! which `initial_sregs` guarantees. Nothing else depends on the host: exceptions already go
+//! through the IDT and the entry stubs, and path copying gives a CR3 switch (a guest TLB flush)
+//! for every narrowing, with or without shadow paging. **Tested here only by simulation**: this
+//! host never enters CPL 0 on `syscall`, so `kvm_spike_cpl0_syscall` (run by
+//! test/unit/platform-kvm.test.ts) puts a vCPU at CPL 0 in the exit-page store with syscall-entry
+//! registers and checks that the platform's ordinary exit/load/run path returns to user mode at
+//! rcx with the result; the first instruction sequence of a real hardware `syscall` (STAR/SFMASK
+//! loading) has not run on a VMX/SVM machine. PVM vs hardware is not probed up front: the same
+//! code runs on both and the per-exit CPL check chooses.
 //!
 //! ## Threads
 //! KVM_RUN is made by the JS thread itself, synchronously ([`kvm_run`]): no hand-off on the hot
@@ -181,6 +214,20 @@ fn check_user(addr: u64, len: u64) -> Result<()> {
     Ok(())
 }
 
+/// Run one page-table edit of `len` bytes on address space `space`, zapping first if retired
+/// table pages must be reclaimed for it (see pt.rs).
+fn edit(space: u32, len: u64, f: impl FnOnce(&mut pt::Sys, &mut u64) -> pt::Res<()>) -> Result<()> {
+    with(|s| {
+        root_of(s, space)?;
+        if s.m.sys.short_for(len) {
+            s.m.zap().map_err(err)?;
+        }
+        let State { m, spaces, .. } = s;
+        let root = spaces.get_mut(space as usize).and_then(|x| x.as_mut()).ok_or_else(|| Error::from_reason("no such address space"))?;
+        f(&mut m.sys, root).map_err(err)
+    })
+}
+
 /// Map `length` bytes of the memory file at `offset` at user address `addr` with `prot`.
 #[napi]
 pub fn kvm_map(space: u32, addr: BigInt, offset: f64, length: BigInt, prot: u32) -> Result<()> {
@@ -191,38 +238,21 @@ pub fn kvm_map(space: u32, addr: BigInt, offset: f64, length: BigInt, prot: u32)
     if off & 0xfff != 0 || off + len > mlen as u64 {
         return Err(Error::from_reason("memory-file range out of bounds"));
     }
-    with(|s| {
-        let root = root_of(s, space)?;
-        let gpa = guest::MEMFILE_GPA + off;
-        if vm::map_range(&mut s.m.sys, root, addr, gpa, len, prot).is_err() && s.m.sys.has_dirty() {
-            // Out of clean page-table pages: drop KVM's shadows so freed pages can be reused.
-            s.m.zap().map_err(err)?;
-            vm::map_range(&mut s.m.sys, root, addr, gpa, len, prot).map_err(err)?;
-        }
-        Ok(())
-    })
+    edit(space, len, |sys, root| sys.map_range(root, addr, guest::MEMFILE_GPA + off, len, prot))
 }
 
 #[napi]
 pub fn kvm_unmap(space: u32, addr: BigInt, length: BigInt) -> Result<()> {
     let (addr, len) = (addr.get_u64().1, length.get_u64().1);
     check_user(addr, len)?;
-    with(|s| {
-        let root = root_of(s, space)?;
-        vm::unmap_range(&mut s.m.sys, root, addr, len);
-        Ok(())
-    })
+    edit(space, len, |sys, root| sys.unmap_range(root, addr, len))
 }
 
 #[napi]
 pub fn kvm_protect(space: u32, addr: BigInt, length: BigInt, prot: u32) -> Result<()> {
     let (addr, len) = (addr.get_u64().1, length.get_u64().1);
     check_user(addr, len)?;
-    with(|s| {
-        let root = root_of(s, space)?;
-        vm::protect_range(&mut s.m.sys, root, addr, len, prot);
-        Ok(())
-    })
+    edit(space, len, |sys, root| sys.protect_range(root, addr, len, prot))
 }
 
 #[napi]
@@ -286,18 +316,29 @@ pub fn kvm_run(vcpu: u32, space: u32, mut regs: BigUint64Array, timeout_ms: i32)
     if s.m.sys.zap_pending {
         s.m.zap().map_err(err)?;
     }
+    s.m.sys.entering_guest();
     let State { m, vcpus, last, .. } = s;
     let v = vcpus.get_mut(vcpu as usize).and_then(|x| x.as_mut()).ok_or_else(|| Error::from_reason("no such vCPU"))?;
     if v.dead.is_some() {
         return Ok(RUN_DEAD);
     }
-    v.load(&m.sys, root, regs).map_err(err)?;
     // timeout -2: run without the event-loop kick (benchmarks only: nothing bounds the run).
     let watch = timeout_ms != -2;
     let t0 = std::time::Instant::now();
+    // Decide whether to run *before* loading anything into the vCPU: a load must always be
+    // followed by the KVM_RUN that consumes it. (Loading first and then returning here left the
+    // KVM_SYNC_X86_SREGS request of a changed CR3 or FS/GS base in the run page, where the next
+    // load's dirty mask overwrote it: after execve the vCPU went on with the old, freed page-table
+    // root and triple-faulted; after arch_prctl(ARCH_SET_FS) it ran with the old FS base.)
     if watch && !eventloop::enter_wait(timeout_ms) {
-        // libuv has work now: nothing ran, the registers stay as loaded.
+        // libuv has work now: nothing was loaded or ran; the caller's registers are untouched.
         return Ok(RUN_INTERRUPTED);
+    }
+    if let Err(e) = v.load(&m.sys, root, regs) {
+        if watch {
+            eventloop::leave_wait();
+        }
+        return Err(err(e));
     }
     let t1 = std::time::Instant::now();
     let x = v.run();
@@ -423,8 +464,12 @@ pub fn kvm_profile() -> Vec<f64> {
 
 #[napi(object)]
 pub struct KvmStats {
+    /// KVM_RUN calls.
     pub exits: f64,
+    /// Full zaps of KVM's shadow pages (reclaiming retired page-table pages).
     pub zaps: f64,
+    /// Page-table pages copied by path copying (removals and narrowings of present entries).
+    pub copies: f64,
     pub vcpus: u32,
 }
 
@@ -432,6 +477,6 @@ pub struct KvmStats {
 pub fn kvm_stats() -> Result<KvmStats> {
     with(|s| {
         let exits = s.vcpus.iter().flatten().map(|v| v.exits).sum::<u64>() + s.m.free_vcpus.iter().map(|v| v.exits).sum::<u64>();
-        Ok(KvmStats { exits: exits as f64, zaps: s.m.zaps as f64, vcpus: s.m.next_vcpu })
+        Ok(KvmStats { exits: exits as f64, zaps: s.m.zaps as f64, copies: s.m.sys.copies as f64, vcpus: s.m.next_vcpu })
     })
 }

@@ -1,10 +1,31 @@
-//! Guest page tables, written by the host directly in the system region (4-level, 4 KiB pages).
+//! Guest page tables, written by the host directly in the system region (4-level, 4 KiB pages),
+//! and the rules that keep KVM's shadow of them coherent.
 //!
 //! Page-table pages come from a pool in the system region, which is never mapped into any guest
 //! address space: the guest cannot read or write its own page tables, only the CPU's (and KVM's
 //! shadow MMU's) page walker reads them, by physical address.
+//!
+//! ## Coherence: never take anything away in place
+//! KVM on this host shadows our tables (PVM has no EPT/NPT) and notices only *guest* writes to them
+//! (see mod.rs). A host write that adds a translation or a right is safe in place: the shadow has
+//! nothing (or less) there, the access faults into KVM, and KVM re-walks our tables. A host write
+//! that removes or narrows a present entry (unmap, mprotect to fewer rights, a new frame behind an
+//! address: copy-on-write) would not be seen. Such edits are made by **path copying** instead: the
+//! leaf table and every table above it up to the root are copied (unless already copied in this
+//! round, see below), the copy is edited, and the address space gets the new root. A vCPU entering
+//! the address space then loads a CR3 it has not used, KVM switches to a new shadow root, and the
+//! shadow pages of every *unchanged* subtree are found again by guest-physical address and reused.
+//! Only the copied path is re-shadowed, only for this address space, and only the edited range
+//! loses its translations. The replaced pages are retired: KVM may still hold shadows of them, so
+//! they are reused only after a full zap (`Machine::zap`), which happens when enough of them have
+//! piled up ([`DIRTY_ZAP_PAGES`]) or the pool runs short, not per edit.
+//!
+//! *Fresh* pages (allocated since the last KVM_RUN of any vCPU, or anything after a full zap) have
+//! never been walked by KVM, so they are edited in place: one munmap copies each table on its path
+//! once, however many entries it clears.
 
 use super::guest::*;
+use std::collections::HashSet;
 
 pub const P: u64 = 1;
 pub const RW: u64 = 2;
@@ -16,6 +37,13 @@ pub const D: u64 = 1 << 6;
 pub const MAPPED_NONE: u64 = 1 << 10;
 pub const NX: u64 = 1 << 63;
 pub const ADDR_MASK: u64 = 0x000f_ffff_ffff_f000;
+/// Flags of every intermediate (non-leaf) entry: the leaves decide the rights.
+const TABLE_FLAGS: u64 = P | RW | US | A;
+
+/// Retired table pages that trigger a full zap to reclaim them (32 MiB of tables).
+pub const DIRTY_ZAP_PAGES: usize = 8192;
+
+pub type Res<T> = std::result::Result<T, String>;
 
 /// Host view of the system region plus the page-table page allocator.
 pub struct Sys {
@@ -23,18 +51,35 @@ pub struct Sys {
     next: u64,
     /// Page-table pages KVM holds no shadow of (never used, or freed before the last zap).
     free: Vec<u64>,
-    /// Freed page-table pages that KVM may still shadow: reusable only after the next zap.
+    /// Freed or replaced page-table pages that KVM may still shadow: reusable only after the next zap.
     dirty: Vec<u64>,
-    /// A present entry was changed or removed: KVM's shadow pages must be dropped before the next
-    /// guest entry (see `Machine::zap`).
+    /// Pages allocated since the last KVM_RUN: never walked by KVM, editable in place.
+    fresh: HashSet<u64>,
+    /// No KVM_RUN since the last zap: every page is fresh.
+    all_fresh: bool,
+    /// Enough retired pages have piled up: zap before the next guest entry (see `Machine::zap`).
     pub zap_pending: bool,
+    /// Table pages copied by path copying (counter for benchmarks and tests).
+    pub copies: u64,
 }
 
 // The system region is only touched on the JS thread (and by KVM through its own mapping).
 unsafe impl Send for Sys {}
 
+/// Does replacing present entry `old` by `new` take anything away (KVM may hold a shadow entry
+/// granting it)? Adding rights needs no invalidation: a shadow entry with fewer rights faults into
+/// KVM, which re-walks our tables and picks up the new entry.
+fn downgrade(old: u64, new: u64) -> bool {
+    old & P != 0
+        && (new & P == 0
+            || (old ^ new) & ADDR_MASK != 0
+            || (old & RW != 0 && new & RW == 0)
+            || (old & NX == 0 && new & NX != 0))
+}
+
 impl Sys {
     pub fn new() -> std::io::Result<Sys> {
+        // SAFETY: a fresh private anonymous mapping; no existing memory is touched.
         let base = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
@@ -48,48 +93,97 @@ impl Sys {
         if base == libc::MAP_FAILED {
             return Err(std::io::Error::last_os_error());
         }
-        Ok(Sys { base: base as *mut u8, next: PT_POOL_GPA, free: Vec::new(), dirty: Vec::new(), zap_pending: false })
+        Ok(Sys {
+            base: base as *mut u8,
+            next: PT_POOL_GPA,
+            free: Vec::new(),
+            dirty: Vec::new(),
+            fresh: HashSet::new(),
+            all_fresh: true,
+            zap_pending: false,
+            copies: 0,
+        })
     }
 
     pub fn page(&self, gpa: u64) -> &mut [u8] {
         debug_assert!(gpa + 4096 <= SYS_SIZE);
+        // SAFETY: gpa + 4096 <= SYS_SIZE (all callers pass pool or fixed-layout pages), inside the mapping.
         unsafe { std::slice::from_raw_parts_mut(self.base.add(gpa as usize), 4096) }
     }
 
     pub fn table(&self, gpa: u64) -> &mut [u64] {
+        debug_assert!(gpa & 0xfff == 0 && gpa + 4096 <= SYS_SIZE);
+        // SAFETY: as `page`; a page-aligned page holds exactly 512 u64.
         unsafe { std::slice::from_raw_parts_mut(self.base.add(gpa as usize) as *mut u64, 512) }
     }
 
     pub fn u64_at(&self, gpa: u64) -> *mut u64 {
+        debug_assert!(gpa + 8 <= SYS_SIZE);
+        // SAFETY: inside the mapping (see `page`); the caller dereferences it on the JS thread only.
         unsafe { self.base.add(gpa as usize) as *mut u64 }
     }
 
-    /// A zeroed page-table page.
+    /// A zeroed page-table page, fresh (editable in place until the next KVM_RUN).
     pub fn alloc_pt(&mut self) -> Option<u64> {
-        if let Some(g) = self.free.pop() {
-            return Some(g);
+        let g = match self.free.pop() {
+            Some(g) => g,
+            None => {
+                if self.next + 4096 > SYS_SIZE {
+                    return None;
+                }
+                self.next += 4096;
+                self.next - 4096
+            }
+        };
+        if !self.all_fresh {
+            self.fresh.insert(g);
         }
-        if self.next + 4096 > SYS_SIZE {
-            return None;
-        }
-        let g = self.next;
-        self.next += 4096;
         Some(g)
     }
 
+    /// Give back a table page: zeroed now; reusable at once if KVM never walked it (fresh),
+    /// otherwise retired until the next zap.
     pub fn free_pt(&mut self, gpa: u64) {
         self.table(gpa).fill(0);
+        if self.is_fresh(gpa) {
+            self.fresh.remove(&gpa);
+            self.free.push(gpa);
+            return;
+        }
         self.dirty.push(gpa);
+        if self.dirty.len() >= DIRTY_ZAP_PAGES {
+            self.zap_pending = true;
+        }
     }
 
-    /// Freed pages can be reused once a zap has dropped their shadows.
+    fn is_fresh(&self, gpa: u64) -> bool {
+        self.all_fresh || self.fresh.contains(&gpa)
+    }
+
+    /// A vCPU is about to enter the guest: from now on KVM may walk (and shadow) any table.
+    pub fn entering_guest(&mut self) {
+        self.all_fresh = false;
+        if !self.fresh.is_empty() {
+            self.fresh.clear();
+        }
+    }
+
+    /// Freed pages can be reused once a zap has dropped their shadows; until the next KVM_RUN
+    /// every page is fresh.
     pub fn zapped(&mut self) {
         self.free.append(&mut self.dirty);
         self.zap_pending = false;
+        self.fresh.clear();
+        self.all_fresh = true;
     }
 
-    pub fn has_dirty(&self) -> bool {
-        !self.dirty.is_empty()
+    /// Should the caller zap before an edit of `len` bytes? True when retired pages could be
+    /// reclaimed and the clean pool might not hold what the edit needs (every table on its path
+    /// copied plus new tables created).
+    pub fn short_for(&self, len: u64) -> bool {
+        let need = 2 * ((len >> 21) + (len >> 30) + (len >> 39) + 8) as usize;
+        let have = self.free.len() + ((SYS_SIZE - self.next) / 4096) as usize;
+        !self.dirty.is_empty() && have < need + 64
     }
 
     /// Build the shared supervisor half (KPDPT → KPD → 4 KPTs) and the fixed pages.
@@ -98,9 +192,9 @@ impl Sys {
         self.page(CODE_GPA).copy_from_slice(&code_page());
         self.page(USER_GPA).copy_from_slice(&user_page());
         // Intermediate entries carry US so that the two user pages are reachable; the leaves decide.
-        self.table(KPDPT_GPA)[0] = KPD_GPA | P | RW | US | A;
+        self.table(KPDPT_GPA)[0] = KPD_GPA | TABLE_FLAGS;
         for i in 0..4u64 {
-            self.table(KPD_GPA)[i as usize] = (KPT_GPA + i * 4096) | P | RW | US | A;
+            self.table(KPD_GPA)[i as usize] = (KPT_GPA + i * 4096) | TABLE_FLAGS;
         }
         fn pt(s: &Sys, off: u64) -> &mut u64 {
             let idx = (off >> 12) as usize;
@@ -118,15 +212,18 @@ impl Sys {
     /// A new address-space root: empty user half, shared supervisor half.
     pub fn new_root(&mut self) -> Option<u64> {
         let r = self.alloc_pt()?;
-        self.table(r)[256] = KPDPT_GPA | P | RW | US | A;
+        self.table(r)[256] = KPDPT_GPA | TABLE_FLAGS;
         let sp = self.leaf(r, SYSCALL_PAGE_VA, true)?;
+        // SAFETY: `leaf` returns a pointer into a table page of the pool.
         unsafe { *sp = USER_GPA | P | US | A };
         let ex = self.leaf(r, EXIT_VA, true)?;
+        // SAFETY: as above.
         unsafe { *ex = MMIO_GPA | P | RW | US | A | D | NX };
         Some(r)
     }
 
-    /// Pointer to the leaf PTE for `va` in `root`, creating tables if `create`.
+    /// Pointer to the leaf PTE for `va` in `root`, creating tables if `create` (links of new
+    /// tables are additions: made in place). Only for reading or for edits that add rights.
     pub fn leaf(&mut self, root: u64, va: u64, create: bool) -> Option<*mut u64> {
         let mut table = root;
         for level in [39u32, 30, 21] {
@@ -137,13 +234,124 @@ impl Sys {
                     return None;
                 }
                 let n = self.alloc_pt()?;
-                self.table(table)[idx] = n | P | RW | US | A;
+                self.table(table)[idx] = n | TABLE_FLAGS;
                 table = n;
             } else {
                 table = e & ADDR_MASK;
             }
         }
         Some(self.u64_at(table + ((va >> 12) & 511) * 8))
+    }
+
+    /// A copy of table page `gpa` (fresh); the original is retired.
+    fn copy_pt(&mut self, gpa: u64) -> Option<u64> {
+        let n = self.alloc_pt()?;
+        let src: [u64; 512] = self.table(gpa).try_into().unwrap();
+        self.table(n).copy_from_slice(&src);
+        self.free_pt(gpa);
+        self.copies += 1;
+        Some(n)
+    }
+
+    /// Pointer to the leaf PTE for `va` in a table every walker will see as new: every non-fresh
+    /// table on the path from `*root` is replaced by a copy (`*root` too, updated). The leaf table
+    /// must exist (the caller found the entry present).
+    fn leaf_for_downgrade(&mut self, root: &mut u64, va: u64) -> Option<*mut u64> {
+        if !self.is_fresh(*root) {
+            *root = self.copy_pt(*root)?;
+        }
+        let mut table = *root;
+        for level in [39u32, 30, 21] {
+            let idx = ((va >> level) & 511) as usize;
+            let e = self.table(table)[idx];
+            debug_assert!(e & P != 0);
+            let mut child = e & ADDR_MASK;
+            if !self.is_fresh(child) {
+                child = self.copy_pt(child)?;
+                self.table(table)[idx] = child | (e & !ADDR_MASK);
+            }
+            table = child;
+        }
+        Some(self.u64_at(table + ((va >> 12) & 511) * 8))
+    }
+
+    /// Set the leaf entry for `va` to `new` given what `read` found there (`old`): in place when
+    /// that takes nothing away (or the table is fresh), through path copying otherwise.
+    fn set_leaf(&mut self, root: &mut u64, va: u64, pte: *mut u64, new: u64) -> Res<()> {
+        // SAFETY: `pte` points into a pool table page (from `leaf`), on the JS thread.
+        let old = unsafe { *pte };
+        if old == new {
+            return Ok(());
+        }
+        let pte = if downgrade(old, new) {
+            self.leaf_for_downgrade(root, va).ok_or("page-table pool exhausted")?
+        } else {
+            pte
+        };
+        // SAFETY: as above (possibly the copy's entry).
+        unsafe { *pte = new };
+        Ok(())
+    }
+
+    /// Map `len` bytes at `va` to guest-physical `gpa` with mmap protections `prot`.
+    pub fn map_range(&mut self, root: &mut u64, va: u64, gpa: u64, len: u64, prot: u32) -> Res<()> {
+        let bits = prot_bits(prot);
+        let mut off = 0;
+        while off < len {
+            let pte = self.leaf(*root, va + off, true).ok_or("page-table pool exhausted")?;
+            self.set_leaf(root, va + off, pte, ((gpa + off) & ADDR_MASK) | bits)?;
+            off += 4096;
+        }
+        Ok(())
+    }
+
+    /// The leaf PTE for `va` in `root`, or the first address above `va` that a table could cover
+    /// (the end of the 2 MiB, 1 GiB or 512 GiB region whose table is missing).
+    fn find(&self, root: u64, va: u64) -> Result<*mut u64, u64> {
+        let mut table = root;
+        for level in [39u32, 30, 21] {
+            let e = self.table(table)[((va >> level) & 511) as usize];
+            if e & P == 0 {
+                return Err((va | ((1u64 << level) - 1)) + 1);
+            }
+            table = e & ADDR_MASK;
+        }
+        Ok(self.u64_at(table + ((va >> 12) & 511) * 8))
+    }
+
+    /// Call `f(self, root, va, pte)` for every existing leaf entry in `[va, va+len)`, skipping
+    /// ranges with no page table.
+    fn each_leaf(&mut self, root: &mut u64, va: u64, len: u64, mut f: impl FnMut(&mut Sys, &mut u64, u64, *mut u64) -> Res<()>) -> Res<()> {
+        let end = va + len;
+        let mut a = va;
+        while a < end {
+            match self.find(*root, a) {
+                Ok(pte) => {
+                    f(self, root, a, pte)?;
+                    a += 4096;
+                }
+                Err(next) => a = next,
+            }
+        }
+        Ok(())
+    }
+
+    /// Remove every mapping in `[va, va+len)`.
+    pub fn unmap_range(&mut self, root: &mut u64, va: u64, len: u64) -> Res<()> {
+        self.each_leaf(root, va, len, |s, root, a, pte| s.set_leaf(root, a, pte, 0))
+    }
+
+    /// Change the protections of every mapping (including PROT_NONE ones) in `[va, va+len)`.
+    pub fn protect_range(&mut self, root: &mut u64, va: u64, len: u64, prot: u32) -> Res<()> {
+        let bits = prot_bits(prot);
+        self.each_leaf(root, va, len, |s, root, a, pte| {
+            // SAFETY: `pte` points into a pool table page.
+            let e = unsafe { *pte };
+            if e & (P | MAPPED_NONE) == 0 {
+                return Ok(());
+            }
+            s.set_leaf(root, a, pte, (e & ADDR_MASK) | bits)
+        })
     }
 
     /// Free every user-half table of `root` and the root itself.

@@ -70,7 +70,7 @@ fn set_lstar(v: &Vcpu, lstar: u64) -> vm::Res<()> {
 pub fn kvm_spike_syscall(mode: u32, iters: u32, code_off: f64) -> Result<Vec<f64>> {
     let code_off = code_off as u64;
     with(|s| {
-        let root = s.m.sys.new_root().ok_or_else(|| Error::from_reason("pool"))?;
+        let mut root = s.m.sys.new_root().ok_or_else(|| Error::from_reason("pool"))?;
         let code: Vec<u8> = if mode == 3 {
             // mov eax, 39; mov rcx, rip-after; movabs [EXIT_VA], al; jmp start  (an exit, no syscall)
             let mut c = vec![0xb8, 39, 0, 0, 0, 0x48, 0x8d, 0x0d, 9, 0, 0, 0, 0xa2];
@@ -81,8 +81,9 @@ pub fn kvm_spike_syscall(mode: u32, iters: u32, code_off: f64) -> Result<Vec<f64
             vec![0xb8, 39, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xf7]
         };
         unsafe { std::ptr::copy_nonoverlapping(code.as_ptr(), memfile_host(code_off), code.len()) };
-        vm::map_range(&mut s.m.sys, root, 0x40_0000, MEMFILE_GPA + code_off, 4096, 5).map_err(err)?;
-        vm::map_range(&mut s.m.sys, root, 0x7f_0000, MEMFILE_GPA + code_off + 4096, 4096, 3).map_err(err)?;
+        s.m.sys.map_range(&mut root, 0x40_0000, MEMFILE_GPA + code_off, 4096, 5).map_err(err)?;
+        s.m.sys.map_range(&mut root, 0x7f_0000, MEMFILE_GPA + code_off + 4096, 4096, 3).map_err(err)?;
+        s.m.sys.entering_guest();
         let mut v = s.m.vcpu().map_err(err)?;
         set_lstar(&v, if mode == 1 { LSTAR_UD2 } else { LSTAR }).map_err(err)?;
         let mut regs = [0u64; 27];
@@ -180,15 +181,17 @@ pub fn kvm_spike_syscall(mode: u32, iters: u32, code_off: f64) -> Result<Vec<f64
 /// Mechanism probe for page-table coherence: does a vCPU see host edits of its (already used)
 /// page tables? Guest loop: `mov rax, [0x600000]; syscall; jmp`. Returns, per step, the value the
 /// guest read (or 1e6 + vector*1000 + error code for an exception):
-/// [initial (expect 111), after host remap to another page (222 if coherent), after unmapping
-/// (page fault if coherent), after mapping back (222), after remap (333) plus a CR3 reload through
-/// KVM_SYNC_X86_SREGS].
+/// [initial (111); after a raw in-place host write of the present entry to another page (222 if
+/// KVM saw it, 111 if its shadow is stale); after the same kind of remap by path copying (333);
+/// after unmapping by path copying (a page fault: 1014004); after mapping back (222); then the ns
+/// one full zap took and the table pages path copying copied].
 #[napi]
 pub fn kvm_spike_coherence(code_off: f64) -> Result<Vec<f64>> {
     let code_off = code_off as u64;
     with(|s| {
-        let root = s.m.sys.new_root().ok_or_else(|| Error::from_reason("pool"))?;
+        let mut root = s.m.sys.new_root().ok_or_else(|| Error::from_reason("pool"))?;
         let code: [u8; 12] = [0x48, 0x8b, 0x04, 0x25, 0x00, 0x00, 0x60, 0x00, 0x0f, 0x05, 0xeb, 0xf4];
+        // SAFETY: the caller reserved [code_off, code_off + 0x5000) of mapped memory-file chunk 0.
         unsafe {
             std::ptr::copy_nonoverlapping(code.as_ptr(), memfile_host(code_off), code.len());
             *(memfile_host(code_off + 0x2000) as *mut u64) = 111;
@@ -196,25 +199,21 @@ pub fn kvm_spike_coherence(code_off: f64) -> Result<Vec<f64>> {
             *(memfile_host(code_off + 0x4000) as *mut u64) = 333;
         }
         let sys = &mut s.m.sys;
-        vm::map_range(sys, root, 0x40_0000, MEMFILE_GPA + code_off, 4096, 5).map_err(err)?;
-        vm::map_range(sys, root, 0x7f_0000, MEMFILE_GPA + code_off + 4096, 4096, 3).map_err(err)?;
-        vm::map_range(sys, root, 0x60_0000, MEMFILE_GPA + code_off + 0x2000, 4096, 1).map_err(err)?;
+        sys.map_range(&mut root, 0x40_0000, MEMFILE_GPA + code_off, 4096, 5).map_err(err)?;
+        sys.map_range(&mut root, 0x7f_0000, MEMFILE_GPA + code_off + 4096, 4096, 3).map_err(err)?;
+        sys.map_range(&mut root, 0x60_0000, MEMFILE_GPA + code_off + 0x2000, 4096, 1).map_err(err)?;
         let mut v = s.m.vcpu().map_err(err)?;
         let mut regs = [0u64; 27];
         regs[ur::RIP] = 0x40_0000;
         regs[ur::RSP] = 0x7f_1000;
         regs[ur::EFLAGS] = 0x202;
         let mut out = Vec::new();
+        let copies0 = s.m.sys.copies;
         let res = (|| -> Result<()> {
             let run = v.fd.get_kvm_run() as *mut kvm_bindings::kvm_run;
-            let step = |v: &mut Vcpu, sys: &mut pt::Sys, regs: &mut [u64; 27], reload: bool| -> Result<f64> {
+            let step = |v: &mut Vcpu, sys: &mut pt::Sys, root: u64, regs: &mut [u64; 27]| -> Result<f64> {
+                sys.entering_guest();
                 v.load(sys, root, regs).map_err(err)?;
-                if reload {
-                    unsafe {
-                        (*run).s.regs.sregs.cr3 = root;
-                        (*run).kvm_dirty_regs |= kvm_bindings::KVM_SYNC_X86_SREGS as u64;
-                    }
-                }
                 let wd = Watchdog::start(run, 5_000);
                 let x = v.run();
                 drop(wd);
@@ -233,21 +232,87 @@ pub fn kvm_spike_coherence(code_off: f64) -> Result<Vec<f64>> {
                     other => return Err(Error::from_reason(format!("{other:?} {:?}", v.dead))),
                 })
             };
-            out.push(step(&mut v, &mut s.m.sys, &mut regs, false)?);
-            vm::map_range(&mut s.m.sys, root, 0x60_0000, MEMFILE_GPA + code_off + 0x3000, 4096, 1).map_err(err)?;
-            out.push(step(&mut v, &mut s.m.sys, &mut regs, false)?);
+            out.push(step(&mut v, &mut s.m.sys, root, &mut regs)?);
+            // The raw fact: an in-place host write of a present entry (what pt.rs never does).
+            let pte = s.m.sys.leaf(root, 0x60_0000, false).ok_or_else(|| Error::from_reason("no pte"))?;
+            // SAFETY: `pte` points into a pool table page; only the JS thread edits tables.
+            unsafe { *pte = (*pte & !pt::ADDR_MASK) | (MEMFILE_GPA + code_off + 0x3000) };
+            out.push(step(&mut v, &mut s.m.sys, root, &mut regs)?);
+            s.m.sys.map_range(&mut root, 0x60_0000, MEMFILE_GPA + code_off + 0x4000, 4096, 1).map_err(err)?;
+            out.push(step(&mut v, &mut s.m.sys, root, &mut regs)?);
+            s.m.sys.unmap_range(&mut root, 0x60_0000, 4096).map_err(err)?;
+            out.push(step(&mut v, &mut s.m.sys, root, &mut regs)?);
+            s.m.sys.map_range(&mut root, 0x60_0000, MEMFILE_GPA + code_off + 0x3000, 4096, 1).map_err(err)?;
+            out.push(step(&mut v, &mut s.m.sys, root, &mut regs)?);
             let t = Instant::now();
             s.m.zap().map_err(err)?;
             out.push(t.elapsed().as_nanos() as f64);
-            out.push(step(&mut v, &mut s.m.sys, &mut regs, false)?);
-            vm::unmap_range(&mut s.m.sys, root, 0x60_0000, 4096);
-            s.m.zap().map_err(err)?;
-            out.push(step(&mut v, &mut s.m.sys, &mut regs, false)?);
-            vm::map_range(&mut s.m.sys, root, 0x60_0000, MEMFILE_GPA + code_off + 0x4000, 4096, 1).map_err(err)?;
-            out.push(step(&mut v, &mut s.m.sys, &mut regs, false)?);
+            out.push((s.m.sys.copies - copies0) as f64);
             Ok(())
         })();
         let _ = Mode::User;
+        s.m.release_vcpu(v);
+        s.m.sys.free_root(root);
+        res.map(|_| out)
+    })
+}
+
+/// The VMX/SVM syscall-resume path, exercised on any host: on hardware virtualization a user
+/// `syscall` enters CPL 0 at LSTAR, so the syscall page's store to the exit page runs in supervisor
+/// mode (rcx = return rip, r11 = rflags, rsp = the application's). This host never does that for a
+/// `syscall`, so the probe produces the same state directly: a vCPU at CPL 0 in the code page's
+/// exit-page store loop (offset 0x60) with rax = 39, rcx = the user code, r11 = 0x202. Then the
+/// platform answers the syscall (rax = 1234) and resumes through the normal `load`/`run` path,
+/// which must return to user mode at rcx; the user code (`mov rdi, rax; mov eax, 40; syscall`)
+/// makes a second, ordinary syscall. Returns [first exit was taken at CPL 0 (1/0), its syscall
+/// number, its return rip, second exit at CPL 3 (1/0), its syscall number, its rip, its rdi].
+#[napi]
+pub fn kvm_spike_cpl0_syscall(code_off: f64) -> Result<Vec<f64>> {
+    let code_off = code_off as u64;
+    with(|s| {
+        let mut root = s.m.sys.new_root().ok_or_else(|| Error::from_reason("pool"))?;
+        let code: [u8; 10] = [0x48, 0x89, 0xc7, 0xb8, 40, 0, 0, 0, 0x0f, 0x05];
+        // SAFETY: the caller reserved [code_off, code_off + 0x2000) of mapped memory-file chunk 0.
+        unsafe {
+            std::ptr::copy_nonoverlapping(code.as_ptr(), memfile_host(code_off), code.len());
+            *memfile_host(code_off + code.len() as u64) = 0x0f;
+            *memfile_host(code_off + code.len() as u64 + 1) = 0x0b;
+        }
+        s.m.sys.map_range(&mut root, 0x40_0000, MEMFILE_GPA + code_off, 4096, 5).map_err(err)?;
+        s.m.sys.map_range(&mut root, 0x7f_0000, MEMFILE_GPA + code_off + 4096, 4096, 3).map_err(err)?;
+        let mut v = s.m.vcpu().map_err(err)?;
+        let mut regs = [0u64; 27];
+        regs[ur::RIP] = 0x40_0000;
+        regs[ur::RSP] = 0x7f_1000;
+        regs[ur::EFLAGS] = 0x202;
+        regs[ur::RAX] = 39;
+        regs[ur::RCX] = 0x40_0000;
+        regs[ur::R11] = 0x202;
+        let mut out = Vec::new();
+        let res = (|| -> Result<()> {
+            let run = v.fd.get_kvm_run() as *mut kvm_bindings::kvm_run;
+            s.m.sys.entering_guest();
+            v.load(&s.m.sys, root, &regs).map_err(err)?;
+            // SAFETY: the vCPU's own kvm_run page; the synced registers are read by the next KVM_RUN.
+            unsafe { (*run).s.regs.regs.rip = KBASE + CODE_GPA + 0x60 };
+            for _ in 0..2 {
+                let wd = Watchdog::start(run, 5_000);
+                let x = v.run();
+                drop(wd);
+                let at_cpl0 = v.mode == Mode::Syscall0;
+                match v.store(&s.m.sys, x, &mut regs) {
+                    Exit::Syscall => {}
+                    other => return Err(Error::from_reason(format!("{other:?} {:?}", v.dead))),
+                }
+                out.extend_from_slice(&[at_cpl0 as u8 as f64, regs[ur::ORIG_RAX] as f64, regs[ur::RIP] as f64]);
+                regs[ur::RAX] = 1234;
+                s.m.sys.entering_guest();
+                v.load(&s.m.sys, root, &regs).map_err(err)?;
+            }
+            out[3] = 1.0 - out[3]; // the second exit: report "at CPL 3"
+            out.push(regs[ur::RDI] as f64);
+            Ok(())
+        })();
         s.m.release_vcpu(v);
         s.m.sys.free_root(root);
         res.map(|_| out)

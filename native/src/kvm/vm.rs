@@ -1,7 +1,7 @@
 //! The VM, its memory slots, and vCPUs set up to run application code in guest user mode.
 
 use super::guest::*;
-use super::pt::{self, Sys};
+use super::pt::Sys;
 use kvm_bindings::*;
 use kvm_ioctls::{Cap, Kvm, VcpuExit, VcpuFd, VmFd};
 
@@ -20,6 +20,10 @@ pub enum Mode {
     User,
     /// Stopped in the supervisor entry code after an exception: resume through `resume`/iretq.
     Kernel,
+    /// Stopped at a syscall exit taken at CPL 0: on VMX/SVM `syscall` enters CPL 0 at LSTAR, so the
+    /// syscall page's store to the exit page runs in supervisor mode, on the application's stack
+    /// pointer. Resume by entering `resume` with an iret frame (like `Fresh`, without the sregs).
+    Syscall0,
 }
 
 /// Why KVM_RUN returned.
@@ -302,7 +306,12 @@ impl Vcpu {
                 s.regs = r;
                 self.mode = Mode::Kernel;
             }
-            Mode::User | Mode::Kernel => {
+            Mode::User | Mode::Kernel | Mode::Syscall0 => {
+                // A request not yet consumed by a KVM_RUN stays requested (KVM clears each bit as
+                // it applies it; `run` clears them after every exit), so a change of CR3 or FS/GS
+                // base already written to the run page is never dropped by a later load that sees
+                // no change.
+                dirty |= unsafe { (*run).kvm_dirty_regs } as u32 & KVM_SYNC_X86_SREGS;
                 if cr3 != self.cr3 || fs_base != self.fs_base || gs_base != self.gs_base {
                     s.sregs.cr3 = cr3;
                     s.sregs.fs.base = fs_base;
@@ -330,6 +339,13 @@ impl Vcpu {
         r.r13 = regs[ur::R13];
         r.r14 = regs[ur::R14];
         r.r15 = regs[ur::R15];
+        if self.mode == Mode::Syscall0 {
+            // Leave the syscall page for `resume` on this vCPU's own stack (IF stays clear at CPL 0).
+            r.rsp = vcpu_stack_top_va(self.id) - FRAME_WORDS * 8;
+            r.rip = KBASE + CODE_GPA + RESUME_OFF;
+            r.rflags = 2;
+            self.mode = Mode::Kernel;
+        }
         match self.mode {
             Mode::User => {
                 r.rip = regs[ur::RIP];
@@ -337,7 +353,7 @@ impl Vcpu {
                 r.rflags = user_rflags(regs[ur::EFLAGS]);
             }
             _ => {
-                // r.rsp/r.rip stay at the entry code's resume point; the iret frame carries the rest.
+                // r.rsp/r.rip are at the entry code's resume point; the iret frame carries the rest.
                 let top = vcpu_stack_top_gpa(self.id);
                 let f = sys.u64_at(top - FRAME_WORDS * 8);
                 unsafe {
@@ -380,7 +396,11 @@ impl Vcpu {
             match r {
                 Ok(VcpuExit::MmioWrite(addr, _)) if addr & !0xfff == MMIO_GPA => {
                     unsafe { (*run).kvm_dirty_regs = 0 };
-                    self.mode = Mode::User;
+                    // The probe that selects the resume path: the privilege the store ran at. On
+                    // this PVM host `syscall` stays in user mode (CPL 3); on VMX/SVM it enters CPL 0.
+                    // Either way rcx/r11/rsp hold the application's return rip, rflags and stack.
+                    let cpl = unsafe { (*run).s.regs.sregs.cs.selector } & 3;
+                    self.mode = if cpl == 3 { Mode::User } else { Mode::Syscall0 };
                     return Exit::Syscall;
                 }
                 Ok(VcpuExit::IoOut(EXC_PORT, _)) => {
@@ -493,76 +513,5 @@ impl Vcpu {
         regs[ur::FS_BASE] = self.fs_base;
         regs[ur::GS_BASE] = self.gs_base;
         out
-    }
-}
-
-/// Does replacing present entry `old` by `new` take anything away (KVM may hold a shadow entry
-/// granting it)? Adding rights needs no invalidation: a shadow entry with fewer rights faults into
-/// KVM, which re-walks our tables and picks up the new entry.
-fn downgrade(old: u64, new: u64) -> bool {
-    new & pt::P == 0
-        || (old ^ new) & pt::ADDR_MASK != 0
-        || (old & pt::RW != 0 && new & pt::RW == 0)
-        || (old & pt::NX == 0 && new & pt::NX != 0)
-}
-
-/// Map/unmap/protect helpers over one root.
-pub fn map_range(sys: &mut Sys, root: u64, va: u64, gpa: u64, len: u64, prot: u32) -> Res<()> {
-    let bits = pt::prot_bits(prot);
-    let mut off = 0;
-    while off < len {
-        let pte = sys.leaf(root, va + off, true).ok_or("page-table pool exhausted")?;
-        let new = ((gpa + off) & pt::ADDR_MASK) | bits;
-        unsafe {
-            let old = *pte;
-            if old & pt::P != 0 && downgrade(old, new) {
-                sys.zap_pending = true;
-            }
-            *pte = new;
-        }
-        off += 4096;
-    }
-    Ok(())
-}
-
-pub fn unmap_range(sys: &mut Sys, root: u64, va: u64, len: u64) {
-    let mut off = 0;
-    while off < len {
-        match sys.leaf(root, va + off, false) {
-            Some(pte) => {
-                unsafe {
-                    if *pte & pt::P != 0 {
-                        sys.zap_pending = true;
-                    }
-                    *pte = 0;
-                }
-                off += 4096;
-            }
-            // No page table here: skip to the next 2 MiB boundary.
-            None => off = ((va + off + (1 << 21)) & !((1 << 21) - 1)) - va,
-        }
-    }
-}
-
-pub fn protect_range(sys: &mut Sys, root: u64, va: u64, len: u64, prot: u32) {
-    let bits = pt::prot_bits(prot);
-    let mut off = 0;
-    while off < len {
-        match sys.leaf(root, va + off, false) {
-            Some(pte) => {
-                unsafe {
-                    let e = *pte;
-                    if e & (pt::P | pt::MAPPED_NONE) != 0 {
-                        let new = (e & pt::ADDR_MASK) | bits;
-                        if e & pt::P != 0 && downgrade(e, new) {
-                            sys.zap_pending = true;
-                        }
-                        *pte = new;
-                    }
-                }
-                off += 4096;
-            }
-            None => off = ((va + off + (1 << 21)) & !((1 << 21) - 1)) - va,
-        }
     }
 }
