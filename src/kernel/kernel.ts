@@ -23,6 +23,8 @@ import type { SeccompProfile } from './policy/seccomp.js';
 import type { AuditLog } from './policy/audit.js';
 import { WaitQueue } from './ipc/waitqueue.js';
 import { FutexTable } from './ipc/futex.js';
+import { stdioTerminal } from './fs/hoststream.js';
+import { exitCtty, openedBy } from './tty/terminal.js';
 
 export interface KernelOptions {
   platform: Platform;
@@ -226,6 +228,10 @@ export class Kernel implements KernelInfo {
       mm.release();
       throw e;
     }
+    // A host terminal on its stdio becomes the new session's controlling terminal (as runc's
+    // TIOCSCTTY for a container with a terminal), unless another session has it.
+    const term = stdioTerminal(fdTable);
+    if (term) openedBy(t, term, true, false);
     // Keep Node alive while the sandbox has tasks, even if all of them wait forever (a deadlocked
     // application hangs, as it would on Linux, instead of the sandbox exiting 0).
     this.keepAlive ??= setInterval(() => {}, 1 << 30);
@@ -331,6 +337,8 @@ export class Kernel implements KernelInfo {
   }
 
   private threadGroupExited(tg: ThreadGroup): void {
+    // A session leader's exit hangs up its controlling terminal (do_exit: disassociate_ctty(1)).
+    exitCtty(this, tg);
     tg.zombie = true;
     tg.exitStatus ??= { kind: 'exited', code: 0 };
     for (const h of tg.exitHooks.splice(0)) h();

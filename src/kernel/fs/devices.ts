@@ -1,14 +1,15 @@
 /**
- * Character devices the Sentry implements (see null(4), zero(4), full(4), random(4), tty(4)). Device
- * inodes on any filesystem (dev's tmpfs, a tmpfs where root ran mknod) open through `openDevice` by
- * their rdev; unknown devices give ENXIO, as an unregistered major/minor does on Linux.
+ * Character devices the Sentry implements (see null(4), zero(4), full(4), random(4), tty(4),
+ * ptmx(4)). Device inodes on any filesystem (dev's tmpfs, a tmpfs where root ran mknod) open through
+ * `openDevice` by their rdev; unknown devices give ENXIO, as an unregistered major/minor does on Linux.
  */
 import { randomFillSync } from 'node:crypto';
 import { Errno, fail } from '../errno.js';
 import type { MappableFile } from '../mm/mm.js';
 import type { Location } from '../vfs/dentry.js';
 import { FileDescription } from '../vfs/file.js';
-import { HostStreamFile } from './hoststream.js';
+import type { OpenRequest } from '../vfs/inode.js';
+import { openPtmxNode } from './devpts.js';
 
 /** Linux's dev_t encoding (new_encode_dev): what st_rdev holds. */
 export function makedev(major: number, minor: number): number {
@@ -73,8 +74,13 @@ class SimpleDevice extends FileDescription {
   }
 }
 
-/** Open character device `rdev` at `location`. ENXIO for devices the Sentry does not provide. */
-export function openDevice(rdev: number, location: Location, flags: number): FileDescription {
+/**
+ * Open character device `rdev` (at `req.location`, with `req.flags`). /dev/tty (5:0) is the caller's
+ * controlling terminal (ENXIO without one); /dev/ptmx (5:2) outside devpts opens through the devpts
+ * mounted at "pts" beside it. ENXIO for devices the Sentry does not provide.
+ */
+export function openDevice(rdev: number, req: OpenRequest): FileDescription {
+  const { location, flags } = req;
   const maj = major(rdev);
   const min = minor(rdev);
   if (maj === 1) {
@@ -90,6 +96,10 @@ export function openDevice(rdev: number, location: Location, flags: number): Fil
         return new SimpleDevice(location, flags, 'random', 'sink');
     }
   }
-  if (maj === 5 && min === 0) return HostStreamFile.openTerminal(flags);
+  if (maj === 5 && min === 0) {
+    const ctty = req.ctx?.tg?.ctty ?? fail(Errno.ENXIO);
+    return ctty.reopen(location, flags, req.ctx?.creds.euid === 0);
+  }
+  if (maj === 5 && min === 2) return openPtmxNode(req);
   fail(Errno.ENXIO);
 }

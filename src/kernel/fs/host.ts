@@ -320,7 +320,7 @@ export class HostInode extends Inode {
       case S_IFIFO:
         return openFifo(`host:${this.fs.dev}:${this.stat().ino}`, req.location, req.flags);
       case S_IFCHR:
-        return openDevice(this.stat().rdev, req.location, req.flags);
+        return openDevice(this.stat().rdev, req);
       default:
         fail(Errno.ENXIO);
     }

@@ -3,20 +3,30 @@
  * terminal, a pipe, a file, /dev/null). Reads and writes go to a duplicate of the host fd. Reads from
  * a host pipe or tty never block the Node event loop: readiness is polled off-thread
  * (`hostPollAsync`, cancellable) and awaited through `Task.block`, then the data is read synchronously.
- * Terminal ioctls are passed through the native whitelist; the foreground process group is kept in the
- * Sentry (host pgids mean nothing inside the sandbox).
+ *
+ * A host terminal is a `Terminal` of the sandbox (one per host device, `HostTerminal`): it has a
+ * number among the sandbox's pseudo-terminals and is listed in devpts as /dev/pts/N (its descriptions
+ * show that path, so ttyname() works), it can be a controlling terminal (the sandbox's init acquires
+ * the one on its stdio), and its session, foreground process group and job control are the Sentry's
+ * (host pgids mean nothing inside). Its line discipline is the host's: termios and window-size ioctls
+ * pass through the native whitelist (TCGETS2/TCSETS2 through TCGETS/TCSETS).
  */
 import { Errno, SysError, fail } from '../errno.js';
 import { native } from '../../native.js';
 import type { Task } from '../task/task.js';
 import { AnonFs } from '../vfs/anon.js';
-import { TmpSpecial, type TmpFs, type TmpInode } from './tmpfs.js';
+import type { Location } from '../vfs/dentry.js';
+import type { FdTable } from '../vfs/fdtable.js';
 import {
-  FIONREAD, O_APPEND, O_RDWR, POLLIN, POLLOUT, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFDIR, TCGETS, TCSETS, TCSETSF, TCSETSW,
-  TIOCGPGRP, TIOCGWINSZ, TIOCSCTTY, TIOCSPGRP, TIOCSWINSZ,
+  FIONREAD, O_APPEND, O_NOCTTY, POLLIN, POLLOUT, S_IFCHR, S_IFIFO, S_IFMT, S_IFREG, S_IFDIR, TCGETS, TCSETS, TCSETSF,
+  TCSETSW, TIOCGWINSZ, TIOCSWINSZ,
 } from '../vfs/constants.js';
 import { FileDescription, wouldBlock, type Waiter } from '../vfs/file.js';
 import { Inode, type OpenRequest, type SetAttr, type Stat } from '../vfs/inode.js';
+import { TCGETS2, TCSETS2, TCSETSF2, TCSETSW2, Termios, decodeWinsize } from '../tty/termios.js';
+import {
+  Terminal, allocTerminalIndex, checkChange, checkRead, checkWrite, jobControlIoctl, openedBy, type TerminalIo,
+} from '../tty/terminal.js';
 import type { HostStat } from '../../../native/native.js';
 
 /** Convert a native HostStat into a Stat. */
@@ -35,6 +45,8 @@ export function check(r: number): number {
   if (r < 0) throw new SysError(-r);
   return r;
 }
+
+const SIGWINCH = 28, SIGTTOU = 22;
 
 class HostStreamInode extends Inode {
   constructor(
@@ -78,30 +90,80 @@ const hostStdioFs = new AnonFs('hoststdio', 0x1cd1, (fs) => new (class extends I
   }
 })());
 
-/** The host fd shared by every description made from one host stdio fd (and /dev/tty reopens). */
+/** The host fd shared by every description made from one host stdio fd (and reopens). */
 class HostFdState {
   refs = 1;
   constructor(
     readonly fd: number,
     readonly isTty: boolean,
     readonly kind: number,
+    readonly terminal?: HostTerminal,
   ) {}
 }
 
-/** The host terminal the sandbox's stdio is attached to (for /dev/tty), if any. */
-let hostTerminal: HostFdState | undefined;
-/** The terminal's foreground process group inside the sandbox (0: not set yet: the caller's group). */
-let terminalFgPgrp = 0;
+/** Host terminals by host device number. */
+const terminals = new Map<number, HostTerminal>();
+
+/** The host terminals the sandbox's stdio is attached to (listed in devpts). */
+export function hostTerminals(): Iterable<HostTerminal> {
+  return terminals.values();
+}
+
+/** A host terminal as a terminal of the sandbox (see the module docs). */
+export class HostTerminal extends Terminal {
+  readonly index = allocTerminalIndex();
+  /** A host fd of the terminal kept open for /dev/tty and /dev/pts/N (never closed). */
+  readonly state: HostFdState;
+
+  constructor(fd: number) {
+    super();
+    this.state = new HostFdState(fd, true, S_IFCHR, this);
+  }
+
+  localFlags(): number {
+    const b = new Uint8Array(36);
+    if (native.hostIoctl(this.state.fd, TCGETS, b) < 0) return 0;
+    return new DataView(b.buffer).getUint32(12, true);
+  }
+
+  /** The host's fstat of the terminal (what its descriptions and its devpts entry report). */
+  hostStat(): Stat {
+    const s = native.hostFstat(this.state.fd);
+    if (typeof s === 'number') throw new SysError(-s);
+    return fromHostStat(s);
+  }
+
+  reopen(location: Location, flags: number, _privileged = false): FileDescription {
+    this.state.refs++;
+    return HostStreamFile.create(this.state, flags, location);
+  }
+}
+
+/** The host terminal on `ft`'s stdio (fds 0, 1, 2 in order), if any (the init's controlling terminal). */
+export function stdioTerminal(ft: FdTable): HostTerminal | undefined {
+  for (let fd = 0; fd < 3; fd++) {
+    const f = ft.get(fd);
+    if (f instanceof HostStreamFile && f.terminal) return f.terminal;
+  }
+  return undefined;
+}
 
 /** A file description backed by a host fd (see the module docs). */
-export class HostStreamFile extends FileDescription {
+export class HostStreamFile extends FileDescription implements TerminalIo {
   readonly seekable = false;
 
   private constructor(
     private readonly st: HostFdState,
     flags: number,
+    location: Location,
   ) {
-    super(hostStdioFs.locationFor(new HostStreamInode(hostStdioFs, st), st.isTty ? '/dev/pts/0' : st.kind === S_IFIFO ? `pipe:[host]` : 'host:[stdio]'), flags);
+    super(location, flags);
+  }
+
+  /** A description of `st` at `location` (default: its anonymous name), taking over one reference. */
+  static create(st: HostFdState, flags: number, location?: Location): HostStreamFile {
+    const name = st.terminal ? `/dev/pts/${st.terminal.index}` : st.kind === S_IFIFO ? `pipe:[host]` : 'host:[stdio]';
+    return new HostStreamFile(st, flags, location ?? hostStdioFs.locationFor(new HostStreamInode(hostStdioFs, st), name));
   }
 
   /**
@@ -116,30 +178,32 @@ export class HostStreamFile extends FileDescription {
     const s = native.hostFstat(dup);
     const kind = typeof s === 'number' ? 0 : s.mode & S_IFMT;
     const isTty = kind === S_IFCHR && native.hostIoctl(dup, TCGETS, new Uint8Array(36)) >= 0;
-    const st = new HostFdState(dup, isTty, kind);
-    if (isTty && !hostTerminal) {
-      hostTerminal = st;
-      st.refs++; // /dev/tty keeps the terminal open
+    let term: HostTerminal | undefined;
+    if (isTty && typeof s !== 'number') {
+      term = terminals.get(s.rdev);
+      if (!term) {
+        const keep = native.hostDup(dup);
+        if (keep >= 0) terminals.set(s.rdev, (term = new HostTerminal(keep)));
+      }
     }
+    const st = new HostFdState(dup, isTty, kind, term);
     // The host's O_NONBLOCK is the host's business: the sandbox starts with blocking stdio.
-    return new HostStreamFile(st, (fl & 0o3) | (fl & O_APPEND));
+    return HostStreamFile.create(st, (fl & 0o3) | (fl & O_APPEND));
   }
 
   /** A new description sharing `st`'s host fd (used by HostStreamInode.open). */
   static reopen(st: HostFdState, flags: number): HostStreamFile {
     st.refs++;
-    return new HostStreamFile(st, flags);
+    return HostStreamFile.create(st, flags);
   }
 
-  /** /dev/tty: a new description of the sandbox's host terminal; ENXIO when there is none. */
-  static openTerminal(flags: number): HostStreamFile {
-    const term = hostTerminal ?? fail(Errno.ENXIO);
-    term.refs++;
-    return new HostStreamFile(term, (flags & ~0o3) | O_RDWR);
+  /** The sandbox terminal this host fd is, if it is a terminal. */
+  get terminal(): HostTerminal | undefined {
+    return this.st.terminal;
   }
 
   override get path(): string {
-    return this.location.dentry.name;
+    return this.location.dentry.parent === null ? this.location.dentry.name : super.path;
   }
 
   protected override onRelease(): void {
@@ -198,83 +262,82 @@ export class HostStreamFile extends FileDescription {
     if (this.st.kind === S_IFIFO) fail(Errno.EINVAL);
   }
 
-  override ioctl(t: Task, req: number, arg: bigint): number {
-    switch (req) {
-      case FIONREAD: {
-        const n = this.available();
-        t.mm.writeI32(arg, n);
-        return 0;
+  // ------------------------------------------------------------------ terminal
+
+  override terminalIo(): TerminalIo | undefined {
+    return this.st.terminal ? this : undefined;
+  }
+
+  /** read(2) of a host terminal: job control, then the host's blocking read. */
+  async readAs(t: Task, max: number, nonblock: boolean): Promise<Uint8Array> {
+    checkRead(t, this.st.terminal!);
+    const buf = new Uint8Array(Math.min(max, 1 << 16));
+    for (;;) {
+      try {
+        return buf.subarray(0, this.read(buf));
+      } catch (e) {
+        if (!(e instanceof SysError) || e.errno !== Errno.EAGAIN || nonblock) throw e;
       }
+      const w = this.waiter(POLLIN) ?? fail(Errno.EAGAIN);
+      await t.block(w.promise, w.cancel);
+    }
+  }
+
+  checkWrite(t: Task): void {
+    checkWrite(t, this.st.terminal!);
+  }
+
+  opened(t: Task, flags: number): void {
+    openedBy(t, this.st.terminal!, this.readable, (flags & O_NOCTTY) !== 0);
+  }
+
+  private hostIoctl(req: number, b: Uint8Array): void {
+    check(native.hostIoctl(this.st.fd, req, b));
+  }
+
+  override ioctl(t: Task, req: number, arg: bigint): number {
+    if (req === FIONREAD) {
+      t.mm.writeI32(arg, this.available());
+      return 0;
+    }
+    const term = this.st.terminal ?? fail(Errno.ENOTTY);
+    switch (req) {
       case TCGETS:
       case TIOCGWINSZ: {
-        if (!this.st.isTty) fail(Errno.ENOTTY);
         const b = new Uint8Array(req === TCGETS ? 36 : 8);
-        check(native.hostIoctl(this.st.fd, req, b));
+        this.hostIoctl(req, b);
         t.mm.copyOut(arg, b);
+        return 0;
+      }
+      case TCGETS2: {
+        const b = new Uint8Array(36);
+        this.hostIoctl(TCGETS, b);
+        t.mm.copyOut(arg, new Termios().decoded(b).encode(true));
         return 0;
       }
       case TCSETS:
       case TCSETSW:
       case TCSETSF:
+        checkChange(t, term, SIGTTOU);
+        this.hostIoctl(req, t.mm.copyIn(arg, 36));
+        return 0;
+      case TCSETS2:
+      case TCSETSW2:
+      case TCSETSF2:
+        checkChange(t, term, SIGTTOU);
+        this.hostIoctl(req === TCSETS2 ? TCSETS : req === TCSETSW2 ? TCSETSW : TCSETSF, t.mm.copyIn(arg, 44).subarray(0, 36));
+        return 0;
       case TIOCSWINSZ: {
-        if (!this.st.isTty) fail(Errno.ENOTTY);
-        const b = t.mm.copyIn(arg, req === TIOCSWINSZ ? 8 : 36);
-        return check(native.hostIoctl(this.st.fd, req, b));
-      }
-      case TIOCGPGRP: {
-        if (!this.st.isTty) fail(Errno.ENOTTY);
-        t.mm.writeI32(arg, terminalFgPgrp || t.tg.pgid);
+        const old = new Uint8Array(8);
+        this.hostIoctl(TIOCGWINSZ, old);
+        const b = t.mm.copyIn(arg, 8);
+        this.hostIoctl(TIOCSWINSZ, b);
+        const o = decodeWinsize(old);
+        const n = decodeWinsize(b);
+        if (o.row !== n.row || o.col !== n.col || o.xpixel !== n.xpixel || o.ypixel !== n.ypixel) term.signalForeground(SIGWINCH);
         return 0;
       }
-      case TIOCSPGRP: {
-        if (!this.st.isTty) fail(Errno.ENOTTY);
-        const pg = t.mm.readI32(arg);
-        if (pg < 0) fail(Errno.EINVAL);
-        terminalFgPgrp = pg;
-        return 0;
-      }
-      case TIOCSCTTY:
-        if (!this.st.isTty) fail(Errno.ENOTTY);
-        return 0;
-      default:
-        fail(Errno.ENOTTY);
     }
+    return jobControlIoctl(t, term, false, this.readable, req, arg) ?? fail(Errno.ENOTTY);
   }
-}
-
-/**
- * devpts's entry for the host terminal the sandbox's stdio is attached to: named like the path its
- * descriptions show (/dev/pts/0), with the very stat fstat(2) gives on them, so glibc's ttyname()
- * (readlink of /proc/self/fd/N, then a stat that must match) finds it, and opening it opens the
- * terminal (as /dev/tty does).
- */
-export function hostTerminalEntries(fs: TmpFs): Array<[string, TmpInode]> {
-  const term = hostTerminal;
-  if (!term) return [];
-  let node = terminalNodes.get(fs);
-  if (!node) {
-    node = newTerminalNode(fs, term);
-    terminalNodes.set(fs, node);
-  }
-  return [['0', node]];
-}
-
-const terminalNodes = new WeakMap<TmpFs, TmpInode>();
-
-/** Made on first use: tmpfs.ts and this module import each other, so TmpSpecial is not ready at load. */
-function newTerminalNode(fs: TmpFs, term: HostFdState): TmpInode {
-  class HostTerminalNode extends TmpSpecial {
-    constructor() {
-      super(fs, S_IFCHR | 0o620, { uid: 0, gid: 0 });
-    }
-    override stat(): Stat {
-      const s = native.hostFstat(term.fd);
-      if (typeof s === 'number') throw new SysError(-s);
-      return fromHostStat(s);
-    }
-    override open(req: OpenRequest): FileDescription {
-      return HostStreamFile.openTerminal(req.flags);
-    }
-  }
-  return new HostTerminalNode();
 }

@@ -2,7 +2,7 @@
  * tmpfs: an in-memory filesystem (see tmpfs(5)) of directories, regular files (contents in a growable
  * Uint8Array), symlinks, hard links, FIFOs, sockets and device nodes. It is also the writable upper
  * layer of the overlay (`whiteouts`/`opaque` on directories serve the overlay only) and the base of
- * /dev and devpts.
+ * /dev.
  */
 import { FileCache } from '../mm/filecache.js';
 import { Errno, fail } from '../errno.js';
@@ -108,7 +108,7 @@ export abstract class TmpInode extends Inode {
       case S_IFIFO:
         return openFifo(`tmpfs:${this.fs.dev}:${this.ino}`, req.location, req.flags);
       case S_IFCHR:
-        return openDevice(this.rdev, req.location, req.flags);
+        return openDevice(this.rdev, req);
       default:
         fail(Errno.ENXIO);
     }
@@ -120,8 +120,6 @@ export class TmpDir extends TmpInode {
   readonly entries = new Map<string, TmpInode>();
   readonly whiteouts = new Set<string>();
   opaque = false;
-  /** Entries computed at lookup time (devpts's view of the host terminal), after the stored ones. */
-  extra: (() => Array<[string, TmpInode]>) | undefined;
 
   constructor(fs: TmpFs, mode: number, owner: Owner, public parent: TmpDir | null) {
     super(fs, S_IFDIR | (mode & 0o7777), owner);
@@ -133,12 +131,11 @@ export class TmpDir extends TmpInode {
   }
 
   override lookup(name: string): TmpInode {
-    return this.entries.get(name) ?? this.extra?.().find(([n]) => n === name)?.[1] ?? fail(Errno.ENOENT);
+    return this.entries.get(name) ?? fail(Errno.ENOENT);
   }
 
   override readdir(): DirEntry[] {
-    const all = [...this.entries, ...(this.extra?.() ?? []).filter(([n]) => !this.entries.has(n))];
-    return all.map(([name, i]) => ({ name, ino: i.ino, type: dtype(i.mode) }));
+    return [...this.entries].map(([name, i]) => ({ name, ino: i.ino, type: dtype(i.mode) }));
   }
 
   private add(name: string, i: TmpInode): TmpInode {

@@ -79,6 +79,13 @@ function readOnce(t: Task, f: FileDescription, addr: bigint, len: number, off: n
 export async function readTo(t: Task, f: FileDescription, addr: bigint, count: number, off?: number, mayBlock = true): Promise<number> {
   if (!f.readable) fail(Errno.EBADF);
   const len = Math.min(count, MAX_RW);
+  const term = f.terminalIo();
+  if (term) {
+    // Terminals read by their own rules (job control, VMIN/VTIME).
+    const b = await term.readAs(t, len, f.nonblocking || !mayBlock);
+    t.mm.copyOut(addr, b);
+    return b.length;
+  }
   for (;;) {
     try {
       if (len === 0) return f.read(new Uint8Array(0), off);
@@ -97,6 +104,7 @@ export async function readTo(t: Task, f: FileDescription, addr: bigint, count: n
 export async function writeFrom(t: Task, f: FileDescription, addr: bigint, count: number, off?: number, mayBlock = true): Promise<number> {
   if (!f.writable) fail(Errno.EBADF);
   let len = Math.min(count, MAX_RW);
+  f.terminalIo()?.checkWrite(t);
   if (len > 0 && f.seekable && f.inode.type === S_IFREG) {
     const pos = f.flags & O_APPEND ? f.size() : (off ?? f.offset);
     len = clampToFsize(t, pos, len);
@@ -277,6 +285,8 @@ async function doOpen(t: Task, dirfd: number, pathAddr: bigint, flags: number, m
   const f = t.kernel.vfs.open(t, dirfd, path, flags, mode);
   try {
     if (f instanceof PipeFile && !(flags & O_PATH)) await f.openWait(t);
+    // A session leader opening a terminal without O_NOCTTY may acquire it (tty_open()).
+    f.terminalIo()?.opened(t, flags);
     return t.fdTable.install(f, (flags & O_CLOEXEC) !== 0);
   } catch (e) {
     f.release();
@@ -493,8 +503,8 @@ function readFlock(t: Task, f: FileDescription, addr: bigint, ofd: boolean): { t
 
 /**
  * ioctl(2): FIONBIO, FIOCLEX, FIONCLEX, FIOASYNC and FIONREAD (regular files: bytes after the
- * offset) here; everything else is the file's (terminal passthrough on host ttys, FIONREAD on pipes),
- * ENOTTY otherwise.
+ * offset) here; everything else is the file's (terminals: tty/ptyioctl.ts and fs/hoststream.ts,
+ * FIONREAD on pipes), ENOTTY otherwise.
  */
 function ioctl(t: Task, fdArg: bigint, reqArg: bigint, arg: bigint): number | Promise<number> {
   const fd = s32(fdArg);

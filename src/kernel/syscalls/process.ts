@@ -19,6 +19,7 @@ import {
   PR_SET_SECUREBITS, prctlCaps,
 } from './creds.js';
 import { groupCpuNs, groupCpuTicks } from '../kernel.js';
+import { dropCtty, inheritCtty } from '../tty/terminal.js';
 
 const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_PIDFD = 0x1000,
   CLONE_PTRACE = 0x2000, CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000, CLONE_THREAD = 0x10000,
@@ -74,6 +75,7 @@ async function doClone(t: Task, a: CloneArgs): Promise<number> {
     tg.parent = parentTg;
     tg.pgid = t.tg.pgid;
     tg.sid = t.tg.sid;
+    inheritCtty(tg, t.tg);
     tg.sighand = f & CLONE_SIGHAND ? t.tg.sighand : t.tg.sighand.clone();
     tg.rlimits = new Map([...t.tg.rlimits].map(([r, l]) => [r, { ...l }]));
     tg.exitSignal = a.exitSignal;
@@ -397,6 +399,7 @@ function setsid(t: Task): number {
   }
   g.sid = g.pid;
   g.pgid = g.pid;
+  dropCtty(g);
   return g.pid;
 }
 

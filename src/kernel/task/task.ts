@@ -27,6 +27,7 @@ import {
   SECCOMP_RET_KILL_THREAD, SECCOMP_RET_LOG, SECCOMP_RET_TRACE, SECCOMP_RET_TRAP, SECCOMP_RET_USER_NOTIF, actionOf,
   seccompVerdict, type SeccompState,
 } from '../policy/filter.js';
+import type { Terminal } from '../tty/terminal.js';
 
 /** Encoded wait status: exited with code, or killed by a signal (with core flag). */
 export type ExitStatus = { kind: 'exited'; code: number } | { kind: 'killed'; signo: number; core: boolean };
@@ -62,6 +63,8 @@ export class ThreadGroup {
   parent: ThreadGroup | undefined;
   pgid: number;
   sid: number;
+  /** The controlling terminal (signal->tty; see tty/terminal.ts), if any. */
+  ctty: Terminal | undefined;
   sighand = new SigHand();
   /** Signals pending for the whole group. */
   sharedPending: SigInfo[] = [];

@@ -17,6 +17,7 @@ import {
 } from './constants.js';
 import { pathOf, type Location } from './dentry.js';
 import type { DirEntry, Inode, Stat } from './inode.js';
+import type { TerminalIo } from '../tty/terminal.js';
 
 /** A cancellable wait for readiness: resolves when the file's readiness may have changed. */
 export interface Waiter {
@@ -203,6 +204,13 @@ export abstract class FileDescription {
   /** FIONREAD: bytes available to read right now. */
   available(): number {
     fail(Errno.ENOTTY);
+  }
+  /**
+   * Terminals (pseudo-terminals, host terminals): how read(2), write(2) and open(2) reach them (job
+   * control, VMIN/VTIME, controlling-terminal acquisition); undefined for every other file.
+   */
+  terminalIo(): TerminalIo | undefined {
+    return undefined;
   }
 }
 

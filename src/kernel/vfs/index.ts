@@ -11,7 +11,7 @@ import { Vfs } from './vfs.js';
 import type { KernelInfo } from './kernelinfo.js';
 import { HostFs } from '../fs/host.js';
 import { OverlayFs } from '../fs/overlay.js';
-import { hostTerminalEntries } from '../fs/hoststream.js';
+import { DevptsFs, devptsOptions } from '../fs/devpts.js';
 import { TmpFs } from '../fs/tmpfs.js';
 import { ProcFs } from '../fs/proc.js';
 import { createDevFs } from '../fs/dev.js';
@@ -90,16 +90,14 @@ const HOST_PSEUDO = /^\/(proc|sys|dev)(\/|$)/;
 /**
  * Build the sandbox's VFS: the root (host directory, read-only, or overlay with an in-memory upper
  * layer), then `opts.mounts` in order, then the defaults that are missing: /proc (proc), /dev (the
- * Sentry's devices; an OCI tmpfs at /dev is replaced by it), /dev/pts (devpts, empty), /sys (minimal
+ * Sentry's devices; an OCI tmpfs at /dev is replaced by it), /dev/pts (devpts), /sys (minimal
  * read-only sysfs). Mount points missing in the root are created (in the overlay's upper layer when the
  * host root is read-only, or on the host for a writable root). Bind mounts of host /proc, /sys, /dev are refused (EPERM).
  * Throws SysError on failure.
  */
-/** devpts: for now the host terminal of the sandbox's stdio, if any, as /dev/pts/0 (no ptmx yet). */
-function createDevpts(): TmpFs {
-  const fs = new TmpFs('devpts', 0o755, 1 << 20);
-  fs.root().extra = () => hostTerminalEntries(fs);
-  return fs;
+/** devpts: the sandbox's pseudo-terminals and its host terminals (see fs/devpts.ts). */
+function createDevpts(options?: string[]): DevptsFs {
+  return new DevptsFs(devptsOptions(options));
 }
 
 export function createVfs(kernel: KernelInfo, opts: VfsOptions): Vfs {
@@ -156,7 +154,7 @@ export function createVfs(kernel: KernelInfo, opts: VfsOptions): Vfs {
         mountAt(dest, createSysFs(cpus), flagsFrom(m.options, { readonly: true, nosuid: true, nodev: true, noexec: true }), 'sysfs');
         break;
       case 'devpts':
-        mountAt(dest, createDevpts(), flagsFrom(m.options, { nosuid: true, noexec: true }), 'devpts');
+        mountAt(dest, createDevpts(m.options), flagsFrom(m.options, { nosuid: true, noexec: true }), 'devpts');
         break;
       case 'mqueue':
         mountAt(dest, new TmpFs('mqueue', 0o1777, 1 << 20), flagsFrom(m.options, { nosuid: true, nodev: true, noexec: true }), 'mqueue');

@@ -11,17 +11,19 @@ import type { FdTable, FsContext } from './index.js';
 import { S_IFDIR, S_IFLNK, S_IFREG } from './constants.js';
 import type { FileDescription } from './file.js';
 import type { Location } from './dentry.js';
+import type { Terminal } from '../tty/terminal.js';
 
 /**
  * Who is resolving a path or opening a file: a Task satisfies this structurally (tests build one by
- * hand). `tg.pid`/`tid` are the sandbox's virtual ids (used by /proc/self).
+ * hand). `tg.pid`/`tid` are the sandbox's virtual ids (used by /proc/self); `tg.ctty` is the
+ * controlling terminal /dev/tty opens.
  */
 export interface PathCtx {
   fs: FsContext;
   creds: Credentials;
   fdTable: FdTable;
   readonly tid?: number;
-  readonly tg?: { readonly pid: number };
+  readonly tg?: { readonly pid: number; readonly ctty?: Terminal | undefined };
 }
 
 /** Owner of a newly created inode (the VFS computes it from the fs ids and a set-gid parent). */
