@@ -49,6 +49,8 @@ export interface LdiscDriver {
   flushDriverOutput(): void;
   /** n_tty_packet_mode_flush(): tell a packet-mode master that input was flushed. */
   packetFlushRead(): void;
+  /** The ring has room again (after a read, a flush, a mode change): feed held-back input. */
+  unthrottle(): void;
   /** Wake everything waiting on this terminal (readers, writers, pollers). */
   wake(): void;
 }
@@ -126,6 +128,7 @@ export class NTty {
   flushInput(): void {
     this.resetBuffer();
     this.tty.packetFlushRead();
+    this.tty.unthrottle();
     this.tty.wake();
   }
 
@@ -605,6 +608,7 @@ export class NTty {
       this.tty.startOutput();
       this.processEchoes();
     }
+    if (old) this.tty.unthrottle();
     this.tty.wake();
   }
 
@@ -632,6 +636,7 @@ export class NTty {
     const n = Math.min(this.commitHead - this.readTail, max);
     const out = this.copyOut(this.readTail, n);
     this.readTail += n;
+    if (n > 0) this.tty.unthrottle();
     return out;
   }
 
@@ -660,6 +665,7 @@ export class NTty {
         this.eolAt[p] = 0;
         this.readTail++;
       }
+      this.tty.unthrottle();
       return out;
     }
     const eol = (this.readTail + found) & MASK;
@@ -668,6 +674,7 @@ export class NTty {
     this.eolAt[eol] = 0;
     this.readTail += found + 1;
     if (this.push) this.push = false;
+    this.tty.unthrottle();
     return out;
   }
 

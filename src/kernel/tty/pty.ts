@@ -76,8 +76,21 @@ export class PtySide implements LdiscDriver {
     }
     return n;
   }
+  unthrottle(): void {
+    this.feed();
+  }
+  private feeding = false;
   /** flush_to_ldisc(): move buffered input into the line discipline while it has room. */
   feed(): void {
+    if (this.feeding) return;
+    this.feeding = true;
+    try {
+      this.feedLoop();
+    } finally {
+      this.feeding = false;
+    }
+  }
+  private feedLoop(): void {
     let moved = false;
     while (this.flip.length > 0) {
       const c = this.flip[0]!;
@@ -297,7 +310,6 @@ export abstract class PtyFile extends FileDescription implements TerminalIo {
     const tm = this.side.termios;
     const b = tm.lflag & ICANON && !(tm.lflag & EXTPROC) ? ld.readCanon(dst.length) : ld.readRaw(dst.length);
     dst.set(b);
-    this.side.feed();
     this.pair.wake();
     return b.length;
   }
@@ -450,7 +462,6 @@ async function ntyRead(t: Task, f: PtyFile, max: number, nonblock: boolean): Pro
       const b = ld.readCanon(nr);
       parts.push(b);
       got += b.length;
-      s.feed();
       f.pair.wake();
       break;
     }
@@ -463,7 +474,6 @@ async function ntyRead(t: Task, f: PtyFile, max: number, nonblock: boolean): Pro
     parts.push(b);
     got += b.length;
     nr -= b.length;
-    s.feed();
     f.pair.wake();
     if (got >= minimum) break;
     if (time) deadline = performance.now() + time;

@@ -65,11 +65,9 @@ function performFlush(side: PtySide, arg: number): void {
   switch (arg) {
     case TCIFLUSH:
       side.ldisc.flushInput();
-      side.feed();
       break;
     case TCIOFLUSH:
       side.ldisc.flushInput();
-      side.feed();
       side.flushDriverOutput();
       break;
     case TCOFLUSH:

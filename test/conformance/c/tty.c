@@ -888,6 +888,35 @@ static void t_jobctl(void) {
     signal(SIGTTOU, SIG_IGN);
     CHECK("tcsetpgrp_reclaim", tcsetpgrp(s2, getpgrp()));
     signal(SIGTTOU, SIG_DFL);
+    /* "fg": a reader stopped by SIGTTIN, moved to the foreground and continued, reads. */
+    {
+      int p2[2];
+      pipe(p2);
+      pid_t g = fork();
+      if (g == 0) {
+        setpgid(0, 0);
+        char b[16];
+        long r = read(s2, b, sizeof b);
+        write(p2[1], b, r > 0 ? r : 0);
+        _exit(0);
+      }
+      setpgid(g, g);
+      int st;
+      waitpid(g, &st, WUNTRACED);
+      SAY("bg_reader: %s", wstatus(st));
+      CHECK("tcsetpgrp_to_stopped", tcsetpgrp(s2, g));
+      kill(g, SIGCONT);
+      MUST(write(m, "data\n", 5));
+      char b[16];
+      long r = read(p2[0], b, sizeof b);
+      show_buf("fg_reader_got", r, b);
+      SAY("fg_reader: %s", wstatus(reap(g)));
+      signal(SIGTTOU, SIG_IGN);
+      tcsetpgrp(s2, getpgrp());
+      signal(SIGTTOU, SIG_DFL);
+      close(p2[0]);
+      close(p2[1]);
+    }
     /* An orphaned background group: EIO instead of a stop. */
     int p[2];
     pipe(p);
@@ -1256,6 +1285,69 @@ static void t_forkpty(void) {
   close(m);
 }
 
+/* ------------------------------------------------------------------ bulk data and back-pressure */
+
+/* A child writes `total` bytes ('a'..'z' repeated) to `wfd` while this
+ * process reads them from `rfd`. */
+static void bulk(const char *label, int wfd, int rfd, long total) {
+  pid_t c = MUST(fork());
+  if (c == 0) {
+    close(rfd);
+    static char out[65536 + 26];
+    for (long i = 0; i < (long)sizeof out; i++) out[i] = (char)('a' + i % 26);
+    long done = 0;
+    while (done < total) {
+      long n = total - done < 65536 ? total - done : 65536;
+      long w = write(wfd, out + done % 26, n);
+      if (w <= 0) _exit(1);
+      done += w;
+    }
+    _exit(0);
+  }
+  static char in[65536];
+  long got = 0;
+  int intact = 1;
+  while (got < total) {
+    if (wait_in(rfd, LONG_WAIT) <= 0) break;
+    long n = read(rfd, in, sizeof in);
+    if (n <= 0) break;
+    for (long i = 0; i < n; i++)
+      if (in[i] != (char)('a' + (got + i) % 26)) intact = 0;
+    got += n;
+  }
+  SAY("%s: %ld bytes intact %s writer %s", label, got, intact ? "yes" : "no", wstatus(reap(c)));
+}
+
+static void t_bulk(void) {
+  int m, s;
+  char name[64];
+  open_pair(&m, &s, name);
+  struct termios t;
+  MUST(tcgetattr(s, &t));
+  cfmakeraw(&t);
+  MUST(tcsetattr(s, TCSANOW, &t));
+  bulk("master_to_slave", m, s, 300000);
+  bulk("slave_to_master", s, m, 300000);
+  /* Nobody reads: a non-blocking writer fills the buffers and gets EAGAIN. */
+  int fl = fcntl(m, F_GETFL);
+  MUST(fcntl(m, F_SETFL, fl | O_NONBLOCK));
+  static char junk[4096];
+  memset(junk, 'j', sizeof junk);
+  long total = 0, w;
+  int rounds = 0;
+  while ((w = write(m, junk, sizeof junk)) > 0 && rounds++ < 1000) total += w;
+  SAY("master_fills: took some %s, then %s", total > 0 ? "yes" : "no", w == -1 ? errname(errno) : "no error");
+  SAY("master_pollout_when_full: %s", revents(poll_now(m, POLLOUT, 0)));
+  /* Reading makes room again. */
+  static char big[65536];
+  long n = read(s, big, sizeof big);
+  SAY("slave_read_some: %s", n > 0 ? "yes" : "no");
+  SAY("master_pollout_after_read: %s", revents(poll_now(m, POLLOUT, LONG_WAIT)));
+  MUST(fcntl(m, F_SETFL, fl));
+  close(s);
+  close(m);
+}
+
 /* ------------------------------------------------------------------ devpts */
 
 static void t_devpts(void) {
@@ -1283,6 +1375,6 @@ static const struct section sections[] = {
     {"ptmx", t_ptmx},       {"termios", t_termios}, {"canon", t_canon},   {"raw", t_raw},
     {"mapping", t_mapping}, {"signals", t_signals}, {"ctty", t_ctty},     {"jobctl", t_jobctl},
     {"hangup", t_hangup},   {"poll", t_poll},       {"ioctls", t_ioctls}, {"forkpty", t_forkpty},
-    {"devpts", t_devpts},   {0, 0}};
+    {"bulk", t_bulk},       {"devpts", t_devpts},   {0, 0}};
 
 int main(int argc, char **argv) { return check_main(argc, argv, sections); }
