@@ -10,6 +10,7 @@ import type { Location } from '../vfs/dentry.js';
 import { FileDescription } from '../vfs/file.js';
 import type { OpenRequest } from '../vfs/inode.js';
 import { openPtmxNode } from './devpts.js';
+import { CAP_SYS_ADMIN } from '../task/creds.js';
 
 /** Linux's dev_t encoding (new_encode_dev): what st_rdev holds. */
 export function makedev(major: number, minor: number): number {
@@ -98,7 +99,7 @@ export function openDevice(rdev: number, req: OpenRequest): FileDescription {
   }
   if (maj === 5 && min === 0) {
     const ctty = req.ctx?.tg?.ctty ?? fail(Errno.ENXIO);
-    return ctty.reopen(location, flags, req.ctx?.creds.euid === 0);
+    return ctty.reopen(location, flags, req.ctx?.creds.has(CAP_SYS_ADMIN) ?? false);
   }
   if (maj === 5 && min === 2) return openPtmxNode(req);
   fail(Errno.ENXIO);

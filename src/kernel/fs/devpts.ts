@@ -10,6 +10,7 @@
  */
 import { Errno, SysError, fail } from '../errno.js';
 import type { Task } from '../task/task.js';
+import { CAP_SYS_ADMIN } from '../task/creds.js';
 import type { Location, Mount } from '../vfs/dentry.js';
 import { S_IFCHR, S_IFDIR, S_IFMT, dtype } from '../vfs/constants.js';
 import type { FileDescription } from '../vfs/file.js';
@@ -49,7 +50,7 @@ export function devptsOptions(options: string[] | undefined): DevptsOptions {
 }
 
 function privileged(ctx: PathCtx | undefined): boolean {
-  return ctx?.creds.euid === 0;
+  return ctx?.creds.has(CAP_SYS_ADMIN) ?? false;
 }
 
 /** Attributes every devpts inode keeps (simple_setattr semantics). */

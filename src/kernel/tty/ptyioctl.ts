@@ -8,6 +8,7 @@
  */
 import { Errno, fail } from '../errno.js';
 import type { Task } from '../task/task.js';
+import { CAP_SYS_ADMIN } from '../task/creds.js';
 import { O_CLOEXEC } from '../vfs/constants.js';
 import { makedev } from '../fs/devices.js';
 import type { PtyFile, PtySide } from './pty.js';
@@ -95,7 +96,7 @@ export function ptyIoctl(t: Task, f: PtyFile, req: number, arg: bigint): number 
   const pair = f.pair;
   const slave = pair.slave;
   const isMaster = side.isMaster;
-  const privileged = t.creds.euid === 0;
+  const privileged = t.creds.has(CAP_SYS_ADMIN);
   const intArg = () => t.mm.readI32(arg);
   switch (req) {
     // tty_ioctl(): break requests wait for output to drain (immediate on a pty) and send no break.
@@ -260,7 +261,7 @@ export function ptyIoctl(t: Task, f: PtyFile, req: number, arg: bigint): number 
  */
 function openPeer(t: Task, f: PtyFile, flags: number): number {
   const loc = f.pair.home.slaveLocation(f.pair, f.location, t);
-  const peer = f.pair.openSlave(loc, flags, t.creds.euid === 0);
+  const peer = f.pair.openSlave(loc, flags, t.creds.has(CAP_SYS_ADMIN));
   try {
     peer.opened(t, flags);
     return t.fdTable.install(peer, (flags & O_CLOEXEC) !== 0);

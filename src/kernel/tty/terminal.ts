@@ -20,6 +20,7 @@
 import { Errno, fail, SysError } from '../errno.js';
 import type { Kernel } from '../kernel.js';
 import type { Task, ThreadGroup } from '../task/task.js';
+import { CAP_SYS_ADMIN } from '../task/creds.js';
 import type { Location } from '../vfs/dentry.js';
 import type { FileDescription } from '../vfs/file.js';
 import { SigInfo, SIGCONT, SIGHUP, SIGTTIN, SIGTTOU, SIG_IGN, sigbit } from '../signal/signal.js';
@@ -153,9 +154,9 @@ function clearSessionTty(k: Kernel, sid: number): void {
   for (const g of k.threadGroups.values()) if (g.sid === sid) g.ctty = undefined;
 }
 
-/** CAP_SYS_ADMIN (the sandbox's root has every capability of its user namespace). */
+/** capable(CAP_SYS_ADMIN). */
 function capSysAdmin(t: Task): boolean {
-  return t.creds.euid === 0;
+  return t.creds.has(CAP_SYS_ADMIN);
 }
 
 /** tiocsctty(): TIOCSCTTY on `term` with `arg` (1: steal from another session, root only). */
