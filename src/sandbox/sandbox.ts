@@ -13,6 +13,7 @@ import { Strace } from '../kernel/policy/strace.js';
 import type { MountSpec } from '../kernel/vfs/index.js';
 import type { SeccompProfile } from '../kernel/policy/seccomp.js';
 import { SigInfo, SI_USER } from '../kernel/signal/signal.js';
+import { signalHostForeground } from '../kernel/fs/hoststream.js';
 import { appendFileSync } from 'node:fs';
 
 /** Where the sandbox's files come from and what it enforces (the kernel side of a spec). */
@@ -127,6 +128,8 @@ export async function runSandbox(spec: SandboxSpec): Promise<{ status: ExitStatu
   const handlers = FORWARDED.map(([name, signo]) => {
     const h = () => {
       const init = kernel.init;
+      // ^C, ^\ and resizes of a host terminal reach its foreground process group, as on Linux.
+      if ((signo === 2 || signo === 3 || signo === 28) && signalHostForeground(init, signo)) return;
       if (init && !init.zombie) kernel.signals.sendToGroup(init, SigInfo.fromSender(signo, SI_USER, 0, 0));
     };
     process.on(name, h);

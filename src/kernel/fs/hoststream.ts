@@ -13,7 +13,7 @@
  */
 import { Errno, SysError, fail } from '../errno.js';
 import { native } from '../../native.js';
-import type { Task } from '../task/task.js';
+import type { Task, ThreadGroup } from '../task/task.js';
 import { AnonFs } from '../vfs/anon.js';
 import type { Location } from '../vfs/dentry.js';
 import type { FdTable } from '../vfs/fdtable.js';
@@ -25,7 +25,8 @@ import { FileDescription, wouldBlock, type Waiter } from '../vfs/file.js';
 import { Inode, type OpenRequest, type SetAttr, type Stat } from '../vfs/inode.js';
 import { TCGETS2, TCSETS2, TCSETSF2, TCSETSW2, Termios, decodeWinsize } from '../tty/termios.js';
 import {
-  Terminal, allocTerminalIndex, checkChange, checkRead, checkWrite, jobControlIoctl, openedBy, type TerminalIo,
+  Terminal, allocTerminalIndex, checkChange, checkRead, checkWrite, jobControlIoctl, killPgrp, openedBy,
+  type TerminalIo,
 } from '../tty/terminal.js';
 import type { HostStat } from '../../../native/native.js';
 
@@ -137,6 +138,19 @@ export class HostTerminal extends Terminal {
     this.state.refs++;
     return HostStreamFile.create(this.state, flags, location);
   }
+}
+
+/**
+ * A signal the sandbox process got from its host terminal (^C, ^\, a window resize: SIGINT,
+ * SIGQUIT, SIGWINCH) goes where the terminal's line discipline would send it: to the foreground process
+ * group of `tg`'s controlling terminal, if that is a host terminal. Returns false when it is not (the
+ * caller then signals `tg` itself).
+ */
+export function signalHostForeground(tg: ThreadGroup | undefined, sig: number): boolean {
+  const term = tg?.ctty;
+  if (!(term instanceof HostTerminal) || !term.pgrp || !term.kernel) return false;
+  killPgrp(term.kernel, term.pgrp, sig);
+  return true;
 }
 
 /** The host terminal on `ft`'s stdio (fds 0, 1, 2 in order), if any (the init's controlling terminal). */

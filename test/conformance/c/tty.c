@@ -1343,7 +1343,8 @@ static void t_bulk(void) {
   int rounds = 0;
   while ((w = write(m, junk, sizeof junk)) > 0 && rounds++ < 1000) total += w;
   SAY("master_fills: took some %s, then %s", total > 0 ? "yes" : "no", w == -1 ? errname(errno) : "no error");
-  SAY("master_pollout_when_full: %s", revents(poll_now(m, POLLOUT, 0)));
+  /* (Whether POLLOUT is already back here depends on when Linux's work queue moves the buffered
+   * bytes on: not printed.) */
   /* Reading makes room again. */
   static char big[65536];
   long n = read(s, big, sizeof big);
