@@ -96,7 +96,6 @@ class HostFdState {
   refs = 1;
   constructor(
     readonly fd: number,
-    readonly isTty: boolean,
     readonly kind: number,
     readonly terminal?: HostTerminal,
   ) {}
@@ -118,7 +117,7 @@ export class HostTerminal extends Terminal {
 
   constructor(fd: number) {
     super();
-    this.state = new HostFdState(fd, true, S_IFCHR, this);
+    this.state = new HostFdState(fd, S_IFCHR, this);
   }
 
   localFlags(): number {
@@ -200,7 +199,7 @@ export class HostStreamFile extends FileDescription implements TerminalIo {
         if (keep >= 0) terminals.set(s.rdev, (term = new HostTerminal(keep)));
       }
     }
-    const st = new HostFdState(dup, isTty, kind, term);
+    const st = new HostFdState(dup, kind, term);
     // The host's O_NONBLOCK is the host's business: the sandbox starts with blocking stdio.
     return HostStreamFile.create(st, (fl & 0o3) | (fl & O_APPEND));
   }
