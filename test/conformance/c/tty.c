@@ -565,9 +565,11 @@ static void t_mapping(void) {
 /* ------------------------------------------------------------------ session helper */
 
 static int rep[2];
+static volatile sig_atomic_t notes_sent;
 static void note_sig(int sig) {
   char c = (char)sig;
   write(rep[1], &c, 1);
+  notes_sent++;
 }
 
 static void catch_sigs(const int *sigs) {
@@ -765,9 +767,14 @@ static void t_ctty(void) {
       catch_sigs(sigs);
       CHECK("member_tiocnotty", ioctl(s2, TIOCNOTTY));
       CHECK("member_dev_tty_after", open("/dev/tty", O_RDWR));
+      /* Wait for SIGHUP and SIGCONT, however close together they come. */
+      sigset_t block, old;
+      sigemptyset(&block);
+      sigaddset(&block, SIGHUP);
+      sigaddset(&block, SIGCONT);
+      sigprocmask(SIG_BLOCK, &block, &old);
       write(rep[1], "R", 1);
-      pause();
-      pause();
+      while (notes_sent < 2) sigsuspend(&old);
       _exit(0);
     }
     char r;
