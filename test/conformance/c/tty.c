@@ -861,7 +861,7 @@ static void t_jobctl(void) {
     int s2 = open(name, O_RDWR);
     CHECK("tcsetpgrp_own", tcsetpgrp(s2, getpgrp()));
     CHECK("tcsetpgrp_negative", tcsetpgrp(s2, -1));
-    CHECK("tcsetpgrp_missing", tcsetpgrp(s2, 999999));
+    CHECK("tcsetpgrp_missing", tcsetpgrp(s2, 0x7fffffff) /* above any pid_max */);
     CHECK("tcsetpgrp_other_session", tcsetpgrp(s2, outsider));
     /* A process that is not a group leader: its pid names no group (find_vpid finds the process). */
     pid_t g = fork();
