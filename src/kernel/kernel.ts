@@ -562,6 +562,7 @@ function procInfo(k: Kernel, g: ThreadGroup): ProcInfo {
     utimeTicks: u,
     stimeTicks: s,
     status: live ? procStatus(g, leader) : undefined,
+    tty: g.ctty ? { nr: g.ctty.deviceNumber(), pgrp: g.ctty.pgrp } : undefined,
   };
 }
 

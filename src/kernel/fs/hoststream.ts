@@ -126,6 +126,14 @@ export class HostTerminal extends Terminal {
     return new DataView(b.buffer).getUint32(12, true);
   }
 
+  deviceNumber(): number {
+    try {
+      return this.hostStat().rdev;
+    } catch {
+      return 0;
+    }
+  }
+
   /** The host's fstat of the terminal (what its descriptions and its devpts entry report). */
   hostStat(): Stat {
     const s = native.hostFstat(this.state.fd);

@@ -333,7 +333,7 @@ function statLine(p: ProcInfo, tid: number, _boot: number): string {
   const mm = p.mm;
   const vsize = vmBytes(p);
   const f: Array<number | string | bigint> = [
-    tid, `(${p.comm})`, p.state, p.ppid, p.pgid, p.sid, 0, -1, 0x400000, 0, 0, 0, 0, p.utimeTicks, p.stimeTicks, 0, 0, 20, 0,
+    tid, `(${p.comm})`, p.state, p.ppid, p.pgid, p.sid, p.tty?.nr ?? 0, p.tty?.pgrp || -1, 0x400000, 0, 0, 0, 0, p.utimeTicks, p.stimeTicks, 0, 0, 20, 0,
     p.threads.length, 0, p.startTimeTicks, vsize, Math.floor(vsize / 4096), '18446744073709551615', 0, 0,
     mm?.stackTop ?? 0n, 0, 0, 0, 0, 0, 0, 0, 0, 0, 17, 0, 0, 0, 0, 0, 0, 0, 0, mm?.brkStart ?? 0n, mm?.argStart ?? 0n,
     mm?.argEnd ?? 0n, mm?.envStart ?? 0n, mm?.envEnd ?? 0n, 0,

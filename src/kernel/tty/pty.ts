@@ -22,7 +22,8 @@ import {
 } from '../vfs/constants.js';
 import { FileDescription, wouldBlock, type Waiter } from '../vfs/file.js';
 import { NTty, type LdiscDriver } from './ldisc.js';
-import { ptyIoctl } from './ptyioctl.js';
+import { UNIX98_PTY_SLAVE_MAJOR, ptyIoctl } from './ptyioctl.js';
+import { makedev } from '../fs/devices.js';
 import {
   B38400, CREAD, CS8, EXTPROC, ICANON, TIOCPKT_DATA, TIOCPKT_FLUSHREAD, TIOCPKT_FLUSHWRITE, TIOCPKT_START, TIOCPKT_STOP,
   Termios, VMIN, VTIME, type Winsize,
@@ -163,6 +164,9 @@ export class PtyTerminal extends Terminal {
   }
   localFlags(): number {
     return this.pair.slave.termios.lflag;
+  }
+  deviceNumber(): number {
+    return makedev(UNIX98_PTY_SLAVE_MAJOR, this.pair.index);
   }
   reopen(location: Location, flags: number, privileged: boolean): FileDescription {
     return this.pair.openSlave(location, flags, privileged);

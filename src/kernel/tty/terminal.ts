@@ -51,6 +51,8 @@ export abstract class Terminal {
   abstract readonly index: number;
   /** The terminal's current c_lflag (TOSTOP). */
   abstract localFlags(): number;
+  /** The device number its entries report in st_rdev (/proc/[pid]/stat's tty_nr). */
+  abstract deviceNumber(): number;
   /**
    * Open the terminal again at `location` (/dev/tty): a new description of the same terminal.
    * `privileged`: the opener has CAP_SYS_ADMIN (passes TIOCEXCL).

@@ -34,6 +34,8 @@ export interface ProcInfo {
   /** CPU time in user / system mode, in clock ticks. */
   readonly utimeTicks: number;
   readonly stimeTicks: number;
+  /** The controlling terminal's device number and foreground process group (stat's tty_nr, tpgid). */
+  readonly tty?: { nr: number; pgrp: number };
   /** The leader's signal and security state (/proc/[pid]/status); undefined for zombies. */
   readonly status?: ProcStatus;
 }
