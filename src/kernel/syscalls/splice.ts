@@ -1,0 +1,320 @@
+/**
+ * Moving data through pipes without user copies: splice(2), tee(2), vmsplice(2), and sendfile(2)
+ * (which is splice from a file). One side of splice must be a pipe (EINVAL otherwise); offsets on a
+ * pipe are ESPIPE; offsets on a file that has no positional I/O (sockets) are EINVAL. SPLICE_F_NONBLOCK
+ * (or O_NONBLOCK on the pipe) makes an empty input or a full output pipe fail EAGAIN; a pipe without
+ * writers reads as EOF (0); a pipe without readers fails EPIPE and sends SIGPIPE. A wait is
+ * interruptible (ERESTARTSYS). Linux moves whole pipe pages; here the pipe is a byte buffer, so a splice
+ * moves min(len, bytes available, room in the output).
+ */
+import { Errno, SysError, fail } from '../errno.js';
+import { u32 } from '../arch.js';
+import type { Task } from '../task/task.js';
+import { O_APPEND, POLLIN, POLLOUT, S_IFREG } from '../vfs/constants.js';
+import type { FileDescription, Waiter } from '../vfs/file.js';
+import { PipeFile, type Pipe } from '../fs/pipe.js';
+import { anonInodeFs } from '../ipc/eventfd.js';
+import { fsnotifyAccess, fsnotifyModify } from '../ipc/fsnotify.js';
+import { PROT_WRITE } from '../mm/mm.js';
+import { clampToFsize, fileOf } from './file.js';
+import type { SyscallDef } from './types.js';
+
+const SPLICE_F_MOVE = 1, SPLICE_F_NONBLOCK = 2, SPLICE_F_MORE = 4, SPLICE_F_GIFT = 8;
+const SPLICE_F_ALL = SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE | SPLICE_F_GIFT;
+const SIGPIPE = 13;
+/** MAX_RW_COUNT. */
+const MAX_RW = 0x7ffff000;
+const UIO_MAXIOV = 1024;
+/** Largest chunk one splice step moves between two non-pipe files (sendfile). */
+const CHUNK = 1 << 16;
+
+function pipeOf(f: FileDescription): Pipe | undefined {
+  return f instanceof PipeFile ? f.pipe : undefined;
+}
+
+/** Files with no splice_read/splice_write: directories and the anonymous-inode files (eventfd, epoll…). */
+function spliceable(f: FileDescription): boolean {
+  return !f.inode.isDir && f.inode.fs !== anonInodeFs;
+}
+
+function isAgain(e: unknown): boolean {
+  return e instanceof SysError && e.errno === Errno.EAGAIN;
+}
+
+/** Block on `w` (EAGAIN if the file never blocks). */
+async function wait(t: Task, w: Waiter | undefined): Promise<void> {
+  if (!w) fail(Errno.EAGAIN);
+  await t.block(w.promise, w.cancel);
+}
+
+/** ipipe_prep: wait until `p` has data. False at EOF (no writers). */
+async function waitForData(t: Task, p: Pipe, nonblock: boolean): Promise<boolean> {
+  for (;;) {
+    if (p.size > 0) return true;
+    if (p.writers === 0) return false;
+    if (nonblock) fail(Errno.EAGAIN);
+    await wait(t, p.queue.wait());
+  }
+}
+
+/** opipe_prep / wait_for_space: wait until `p` has room; EPIPE (and SIGPIPE) without readers. */
+async function waitForSpace(t: Task, p: Pipe, nonblock: boolean): Promise<void> {
+  for (;;) {
+    if (p.readers === 0) {
+      t.queueSignal(SIGPIPE);
+      fail(Errno.EPIPE);
+    }
+    if (p.space > 0) return;
+    if (nonblock) fail(Errno.EAGAIN);
+    await wait(t, p.queue.wait());
+  }
+}
+
+/** splice_pipe_to_pipe / link_pipe (tee: the input keeps its data). */
+async function pipeToPipe(t: Task, ip: Pipe, op: Pipe, len: number, nonblock: boolean, keep: boolean): Promise<number> {
+  for (;;) {
+    if (!(await waitForData(t, ip, nonblock))) return 0;
+    await waitForSpace(t, op, nonblock);
+    if (ip.size === 0) continue;
+    const buf = new Uint8Array(Math.min(len, ip.size, op.space));
+    ip.peek(buf);
+    op.push(buf);
+    if (!keep) ip.consume(buf.length);
+    return buf.length;
+  }
+}
+
+/** Read up to buf.length bytes from `f` (positional at `off` when given), blocking on a stream. */
+async function readSome(t: Task, f: FileDescription, buf: Uint8Array, off: number | undefined, nonblock: boolean): Promise<number> {
+  for (;;) {
+    try {
+      return f.read(buf, off, t);
+    } catch (e) {
+      if (!isAgain(e) || nonblock || f.nonblocking) throw e;
+    }
+    await wait(t, f.waiter(POLLIN));
+  }
+}
+
+/**
+ * Write `buf` to `f` (positional at `off` when given): a stream that is full blocks unless
+ * non-blocking; EPIPE sends SIGPIPE. Returns the bytes written (possibly partial).
+ */
+async function writeSome(t: Task, f: FileDescription, buf: Uint8Array, off: number | undefined): Promise<number> {
+  let data = buf;
+  if (f.seekable && f.inode.type === S_IFREG && data.length > 0) {
+    data = data.subarray(0, clampToFsize(t, off ?? (f.flags & O_APPEND ? f.size() : f.offset), data.length));
+  }
+  for (;;) {
+    try {
+      return f.write(data, off);
+    } catch (e) {
+      if (e instanceof SysError && e.errno === Errno.EPIPE) t.queueSignal(SIGPIPE);
+      if (!isAgain(e) || f.nonblocking) throw e;
+    }
+    await wait(t, f.waiter(POLLOUT));
+  }
+}
+
+/** splice_file_to_pipe: from `fin` (at `pos`, or its file offset) into pipe `op`. */
+async function fileToPipe(t: Task, fin: FileDescription, op: Pipe, len: number, pos: number | undefined, nonblock: boolean): Promise<number> {
+  if (!spliceable(fin)) fail(Errno.EINVAL);
+  await waitForSpace(t, op, nonblock);
+  const buf = new Uint8Array(Math.min(len, op.space));
+  const n = await readSome(t, fin, buf, pos, nonblock);
+  if (n > 0) {
+    op.push(buf.subarray(0, n));
+    fsnotifyAccess(fin);
+  }
+  return n;
+}
+
+/** do_splice_from: from pipe `ip` into `fout` (at `pos`, or its file offset). */
+async function pipeToFile(t: Task, ip: Pipe, fout: FileDescription, len: number, pos: number | undefined, nonblock: boolean): Promise<number> {
+  if (!spliceable(fout)) fail(Errno.EINVAL);
+  if (!(await waitForData(t, ip, nonblock))) return 0;
+  const buf = new Uint8Array(Math.min(len, ip.size));
+  ip.peek(buf);
+  const n = await writeSome(t, fout, buf, pos);
+  ip.consume(n);
+  if (n > 0) fsnotifyModify(fout);
+  return n;
+}
+
+/** A loff_t argument: undefined for NULL, EFAULT for a bad pointer. */
+function readOffset(t: Task, addr: bigint): number | undefined {
+  return addr === 0n ? undefined : Number(t.mm.readI64(addr));
+}
+
+/** splice(2). */
+async function splice(t: Task, fdIn: bigint, offInAddr: bigint, fdOut: bigint, offOutAddr: bigint, lenArg: bigint, flagsArg: bigint): Promise<number> {
+  const len = Number(BigInt.asUintN(64, lenArg) > BigInt(MAX_RW) ? BigInt(MAX_RW) : BigInt.asUintN(64, lenArg));
+  if (len === 0) return 0;
+  const flags = u32(flagsArg);
+  if (flags & ~SPLICE_F_ALL) fail(Errno.EINVAL);
+  const fin = fileOf(t, fdIn);
+  const fout = fileOf(t, fdOut);
+  const ip = pipeOf(fin);
+  const op = pipeOf(fout);
+  if ((ip && offInAddr !== 0n) || (op && offOutAddr !== 0n)) fail(Errno.ESPIPE);
+  const offOut = readOffset(t, offOutAddr);
+  const offIn = readOffset(t, offInAddr);
+  if (!fin.readable || !fout.writable) fail(Errno.EBADF);
+  let nonblock = (flags & SPLICE_F_NONBLOCK) !== 0;
+  if (ip && op) {
+    if (ip === op) fail(Errno.EINVAL);
+    return pipeToPipe(t, ip, op, len, nonblock || fin.nonblocking || fout.nonblocking, false);
+  }
+  if (ip) {
+    if (offOut !== undefined && !fout.seekable) fail(Errno.EINVAL);
+    if (fout.flags & O_APPEND) fail(Errno.EINVAL);
+    if (offOut !== undefined && offOut < 0) fail(Errno.EINVAL);
+    nonblock ||= fin.nonblocking;
+    const n = await pipeToFile(t, ip, fout, len, offOut, nonblock);
+    if (offOut !== undefined) t.mm.writeU64(offOutAddr, BigInt(offOut + n));
+    return n;
+  }
+  if (op) {
+    if (offIn !== undefined && !fin.seekable) fail(Errno.EINVAL);
+    if (offIn !== undefined && offIn < 0) fail(Errno.EINVAL);
+    nonblock ||= fout.nonblocking;
+    const n = await fileToPipe(t, fin, op, len, offIn, nonblock);
+    if (offIn !== undefined) t.mm.writeU64(offInAddr, BigInt(offIn + n));
+    return n;
+  }
+  fail(Errno.EINVAL);
+}
+
+/** tee(2): copy between two pipes without consuming the input. */
+function tee(t: Task, fdIn: bigint, fdOut: bigint, lenArg: bigint, flagsArg: bigint): Promise<number> | number {
+  if (u32(flagsArg) & ~SPLICE_F_ALL) fail(Errno.EINVAL);
+  const len = Number(BigInt.asUintN(64, lenArg) > BigInt(MAX_RW) ? BigInt(MAX_RW) : BigInt.asUintN(64, lenArg));
+  if (len === 0) return 0;
+  const fin = fileOf(t, fdIn);
+  const fout = fileOf(t, fdOut);
+  if (!fin.readable || !fout.writable) fail(Errno.EBADF);
+  const ip = pipeOf(fin);
+  const op = pipeOf(fout);
+  if (!ip || !op || ip === op) fail(Errno.EINVAL);
+  const nonblock = (u32(flagsArg) & SPLICE_F_NONBLOCK) !== 0 || fin.nonblocking || fout.nonblocking;
+  return pipeToPipe(t, ip, op, len, nonblock, true);
+}
+
+/** struct iovec[cnt]: EINVAL past UIO_MAXIOV or for a negative length, EFAULT. */
+function readIovecs(t: Task, addr: bigint, cnt: number): Array<[bigint, number]> {
+  if (cnt < 0 || cnt > UIO_MAXIOV) fail(Errno.EINVAL);
+  if (cnt === 0) return [];
+  const raw = t.mm.copyIn(addr, cnt * 16);
+  const dv = new DataView(raw.buffer, raw.byteOffset, raw.length);
+  const out: Array<[bigint, number]> = [];
+  let total = 0;
+  for (let i = 0; i < cnt; i++) {
+    const len = dv.getBigInt64(i * 16 + 8, true);
+    if (len < 0n) fail(Errno.EINVAL);
+    const n = Number(len > BigInt(MAX_RW - total) ? BigInt(MAX_RW - total) : len);
+    total += n;
+    out.push([dv.getBigUint64(i * 16, true), n]);
+  }
+  return out;
+}
+
+/**
+ * vmsplice(2): user memory into a pipe (fd open for writing) or a pipe's data into user memory (fd
+ * open for reading only). EBADF when the fd is not a pipe end, EINVAL for flags or iovecs.
+ */
+async function vmsplice(t: Task, fdArg: bigint, iovAddr: bigint, cntArg: bigint, flagsArg: bigint): Promise<number> {
+  const flags = u32(flagsArg);
+  if (flags & ~SPLICE_F_ALL) fail(Errno.EINVAL);
+  const f = fileOf(t, fdArg);
+  const toPipe = f.writable;
+  if (!toPipe && !f.readable) fail(Errno.EBADF);
+  const vecs = readIovecs(t, iovAddr, Number(BigInt.asUintN(64, cntArg) > 0x7fffffffn ? 0x7fffffffn : cntArg));
+  const total = vecs.reduce((a, [, n]) => a + n, 0);
+  if (total === 0) return 0;
+  const p = pipeOf(f) ?? fail(Errno.EBADF);
+  const nonblock = (flags & SPLICE_F_NONBLOCK) !== 0 || f.nonblocking;
+  let done = 0;
+  if (toPipe) {
+    await waitForSpace(t, p, nonblock);
+    for (const [base, n] of vecs) {
+      const room = Math.min(n, p.space);
+      if (room === 0) break;
+      done += p.push(t.mm.copyIn(base, room));
+      if (room < n) break;
+    }
+    return done;
+  }
+  if (!(await waitForData(t, p, nonblock))) return 0;
+  for (const [base, n] of vecs) {
+    if (p.size === 0) break;
+    const k = Math.min(n, p.size);
+    if (k === 0) continue;
+    const buf = new Uint8Array(k);
+    p.peek(buf);
+    const view = t.mm.view(base, k, PROT_WRITE);
+    if (view) view.set(buf);
+    else t.mm.copyOut(base, buf);
+    p.consume(k);
+    done += k;
+  }
+  return done;
+}
+
+/**
+ * sendfile(2): from `in_fd` at *offset (then updated; the file offset untouched) or at its file offset.
+ * Into a pipe, any splice-readable input works (sockets too, since Linux 5.12); otherwise the input
+ * must be a regular file (EINVAL) and the output not O_APPEND (EINVAL). ESPIPE for an offset on an
+ * input without positional reads. Blocks on a full pipe or socket like write(2).
+ */
+async function sendfile(t: Task, outFd: bigint, inFd: bigint, offPtr: bigint, countArg: bigint): Promise<number> {
+  let pos = readOffset(t, offPtr);
+  const fin = fileOf(t, inFd);
+  if (!fin.readable) fail(Errno.EBADF);
+  if (pos !== undefined && !fin.seekable) fail(Errno.ESPIPE);
+  if (pos !== undefined && pos < 0) fail(Errno.EINVAL);
+  const count = Number(BigInt.asUintN(64, countArg) > BigInt(MAX_RW) ? BigInt(MAX_RW) : BigInt.asUintN(64, countArg));
+  const fout = fileOf(t, outFd);
+  if (!fout.writable) fail(Errno.EBADF);
+  const op = pipeOf(fout);
+  let done = 0;
+  try {
+    if (op) {
+      if (count === 0) return 0;
+      done = await fileToPipe(t, fin, op, count, pos, fout.nonblocking);
+      if (pos !== undefined) pos += done;
+      return done;
+    }
+    if (fout.flags & O_APPEND) fail(Errno.EINVAL);
+    if (!fin.inode.isRegular || !spliceable(fout)) fail(Errno.EINVAL);
+    const buf = new Uint8Array(Math.min(Math.max(count, 1), CHUNK));
+    while (done < count) {
+      const want = buf.subarray(0, Math.min(buf.length, count - done));
+      const n = pos !== undefined ? fin.read(want, pos) : fin.read(want, undefined, t);
+      if (n === 0) break;
+      let w = 0;
+      try {
+        while (w < n) w += await writeSome(t, fout, want.subarray(w, n), undefined);
+      } finally {
+        // Bytes read but not written are given back to the input.
+        if (pos !== undefined) pos += w;
+        else fin.offset -= n - w;
+        done += w;
+      }
+    }
+    if (done > 0) fsnotifyAccess(fin);
+    if (done > 0) fsnotifyModify(fout);
+    return done;
+  } catch (e) {
+    if (done > 0) return done;
+    throw e;
+  } finally {
+    if (offPtr !== 0n && pos !== undefined) t.mm.writeU64(offPtr, BigInt(pos));
+  }
+}
+
+export const spliceSyscalls: SyscallDef[] = [
+  { nr: 275, name: 'splice', args: 'fpfpnx', fn: splice },
+  { nr: 276, name: 'tee', args: 'ffnx', fn: tee },
+  { nr: 278, name: 'vmsplice', args: 'fpux', fn: vmsplice },
+  { nr: 40, name: 'sendfile', args: 'ffpn', fn: sendfile },
+];
