@@ -82,6 +82,8 @@ function marksOf(ino: Inode): Set<FsnotifyMark> | undefined {
 
 function deliver(set: Set<FsnotifyMark> | undefined, mask: number, isDir: boolean, name: string, cookie: number, childDead: boolean): void {
   if (!set) return;
+  // inotify never reported IN_ISDIR with IN_MOVE_SELF/IN_DELETE_SELF (inotify_handle_inode_event).
+  if (mask & (IN_MOVE_SELF | IN_DELETE_SELF)) isDir = false;
   for (const m of [...set]) {
     if ((m.mask & mask) === 0) continue;
     if (name !== '' && childDead && m.mask & IN_EXCL_UNLINK) continue;

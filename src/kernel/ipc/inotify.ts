@@ -44,6 +44,7 @@ export class InotifyFile extends FileDescription implements FsnotifyGroup {
   private readonly queue = new WaitQueue();
   private readonly events: QueuedEvent[] = [];
   private bytes = 0;
+  /** The IN_Q_OVERFLOW record is queued (it is queued once until read). */
   private overflowed = false;
   private nextWd = 1;
   private readonly byWd = new Map<number, Watch>();
@@ -125,6 +126,7 @@ export class InotifyFile extends FileDescription implements FsnotifyGroup {
     while (this.events.length > 0 && pos + this.events[0]!.size <= dst.length) {
       const e = this.events.shift()!;
       this.bytes -= e.size;
+      if (e.mask === IN_Q_OVERFLOW && e.wd === -1) this.overflowed = false;
       dv.setInt32(pos, e.wd, true);
       dv.setUint32(pos + 4, e.mask >>> 0, true);
       dv.setUint32(pos + 8, e.cookie >>> 0, true);
@@ -133,7 +135,6 @@ export class InotifyFile extends FileDescription implements FsnotifyGroup {
       for (let i = 0; i < e.name.length; i++) dst[pos + EVENT_SIZE + i] = e.name.charCodeAt(i) & 0xff;
       pos += e.size;
     }
-    if (this.events.length < MAX_QUEUED_EVENTS) this.overflowed = false;
     return pos;
   }
   override readiness(mask: number): number {

@@ -93,7 +93,8 @@ export class TimerFdFile extends FileDescription {
   }
 
   private schedule(): void {
-    const ms = Math.max(0, Number(this.next - this.now()) / 1e6);
+    // Node timers hold at most 2^31-1 ms; a later expiry is re-checked when that one fires.
+    const ms = Math.min(Math.max(0, Number(this.next - this.now()) / 1e6), 0x7fffffff);
     this.handle = this.kernel.setTimer(ms, () => this.expire());
   }
 

@@ -222,8 +222,10 @@ function memfdCreate(t: Task, nameAddr: bigint, flagsArg: bigint): number {
   const flags = u32(flagsArg);
   if (flags & ~(MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC)) fail(Errno.EINVAL);
   if (flags & MFD_HUGETLB) fail(Errno.EINVAL);
+  if (flags & MFD_EXEC && flags & MFD_NOEXEC_SEAL) fail(Errno.EINVAL);
   const name = t.mm.copyInString(nameAddr, 250, Errno.EINVAL);
-  const seals = flags & MFD_ALLOW_SEALING ? (flags & MFD_NOEXEC_SEAL ? F_SEAL_EXEC : 0) : F_SEAL_SEAL;
+  // MFD_NOEXEC_SEAL: not executable, sealable, and F_SEAL_EXEC from the start.
+  const seals = flags & MFD_NOEXEC_SEAL ? F_SEAL_EXEC : flags & MFD_ALLOW_SEALING ? 0 : F_SEAL_SEAL;
   const file = new MemfdInode(memfdFs, (flags & MFD_NOEXEC_SEAL) ? 0o666 : 0o777, { uid: t.creds.euid, gid: t.creds.egid }, seals);
   const loc = anonInodeFs.locationFor(file, `memfd:${name} (deleted)`);
   const f = new MemfdFile(file, loc, O_RDWR | O_LARGEFILE);

@@ -47,35 +47,34 @@ async function wait(t: Task, w: Waiter | undefined): Promise<void> {
   await t.block(w.promise, w.cancel);
 }
 
-/** ipipe_prep: wait until `p` has data. False at EOF (no writers). */
-async function waitForData(t: Task, p: Pipe, nonblock: boolean): Promise<boolean> {
-  for (;;) {
-    if (p.size > 0) return true;
-    if (p.writers === 0) return false;
-    if (nonblock) fail(Errno.EAGAIN);
-    await wait(t, p.queue.wait());
-  }
-}
+/*
+ * Every mover below re-checks the pipes after each wait and then moves data synchronously: other tasks
+ * run while one waits, so what a wait found may be gone when the mover resumes.
+ */
 
-/** opipe_prep / wait_for_space: wait until `p` has room; EPIPE (and SIGPIPE) without readers. */
-async function waitForSpace(t: Task, p: Pipe, nonblock: boolean): Promise<void> {
-  for (;;) {
-    if (p.readers === 0) {
-      t.queueSignal(SIGPIPE);
-      fail(Errno.EPIPE);
-    }
-    if (p.space > 0) return;
-    if (nonblock) fail(Errno.EAGAIN);
-    await wait(t, p.queue.wait());
+/** EPIPE (with SIGPIPE) when `p` has no readers. */
+function checkReaders(t: Task, p: Pipe): void {
+  if (p.readers === 0) {
+    t.queueSignal(SIGPIPE);
+    fail(Errno.EPIPE);
   }
 }
 
 /** splice_pipe_to_pipe / link_pipe (tee: the input keeps its data). */
 async function pipeToPipe(t: Task, ip: Pipe, op: Pipe, len: number, nonblock: boolean, keep: boolean): Promise<number> {
   for (;;) {
-    if (!(await waitForData(t, ip, nonblock))) return 0;
-    await waitForSpace(t, op, nonblock);
-    if (ip.size === 0) continue;
+    if (ip.size === 0) {
+      if (ip.writers === 0) return 0;
+      if (nonblock) fail(Errno.EAGAIN);
+      await wait(t, ip.queue.wait());
+      continue;
+    }
+    checkReaders(t, op);
+    if (op.space === 0) {
+      if (nonblock) fail(Errno.EAGAIN);
+      await wait(t, op.queue.wait());
+      continue;
+    }
     const buf = new Uint8Array(Math.min(len, ip.size, op.space));
     ip.peek(buf);
     op.push(buf);
@@ -84,61 +83,85 @@ async function pipeToPipe(t: Task, ip: Pipe, op: Pipe, len: number, nonblock: bo
   }
 }
 
-/** Read up to buf.length bytes from `f` (positional at `off` when given), blocking on a stream. */
-async function readSome(t: Task, f: FileDescription, buf: Uint8Array, off: number | undefined, nonblock: boolean): Promise<number> {
+/** splice_file_to_pipe: from `fin` (positional at `pos`, else at its file offset) into pipe `op`. */
+async function fileToPipe(t: Task, fin: FileDescription, op: Pipe, len: number, pos: number | undefined, nonblock: boolean): Promise<number> {
+  if (!spliceable(fin)) fail(Errno.EINVAL);
   for (;;) {
-    try {
-      return f.read(buf, off, t);
-    } catch (e) {
-      if (!isAgain(e) || nonblock || f.nonblocking) throw e;
+    checkReaders(t, op);
+    if (op.space === 0) {
+      if (nonblock) fail(Errno.EAGAIN);
+      await wait(t, op.queue.wait());
+      continue;
     }
-    await wait(t, f.waiter(POLLIN));
+    const buf = new Uint8Array(Math.min(len, op.space));
+    let n: number;
+    try {
+      n = fin.read(buf, pos, t);
+    } catch (e) {
+      if (!isAgain(e) || nonblock || fin.nonblocking) throw e;
+      await wait(t, fin.waiter(POLLIN));
+      continue;
+    }
+    if (n > 0) {
+      op.push(buf.subarray(0, n));
+      fsnotifyAccess(fin);
+    }
+    return n;
+  }
+}
+
+/** The part of a write of `len` bytes to `f` at `pos` that RLIMIT_FSIZE allows (regular files). */
+function fsizeClamp(t: Task, f: FileDescription, pos: number | undefined, len: number): number {
+  if (!f.seekable || f.inode.type !== S_IFREG || len === 0) return len;
+  return clampToFsize(t, pos ?? (f.flags & O_APPEND ? f.size() : f.offset), len);
+}
+
+/** do_splice_from: from pipe `ip` into `fout` (positional at `pos`, else at its file offset). */
+async function pipeToFile(t: Task, ip: Pipe, fout: FileDescription, len: number, pos: number | undefined, nonblock: boolean): Promise<number> {
+  if (!spliceable(fout)) fail(Errno.EINVAL);
+  for (;;) {
+    if (ip.size === 0) {
+      if (ip.writers === 0) return 0;
+      if (nonblock) fail(Errno.EAGAIN);
+      await wait(t, ip.queue.wait());
+      continue;
+    }
+    const buf = new Uint8Array(fsizeClamp(t, fout, pos, Math.min(len, ip.size)));
+    ip.peek(buf);
+    let n: number;
+    try {
+      n = fout.write(buf, pos);
+    } catch (e) {
+      if (e instanceof SysError && e.errno === Errno.EPIPE) t.queueSignal(SIGPIPE);
+      if (!isAgain(e) || fout.nonblocking) throw e;
+      await wait(t, fout.waiter(POLLOUT));
+      continue;
+    }
+    ip.consume(n);
+    if (n > 0) fsnotifyModify(fout);
+    return n;
   }
 }
 
 /**
- * Write `buf` to `f` (positional at `off` when given): a stream that is full blocks unless
- * non-blocking; EPIPE sends SIGPIPE. Returns the bytes written (possibly partial).
+ * Write all of `buf` to `f` at its file offset (sendfile to a non-pipe): a full stream blocks unless
+ * non-blocking; EPIPE sends SIGPIPE. Returns the bytes written; throws only when none were.
  */
-async function writeSome(t: Task, f: FileDescription, buf: Uint8Array, off: number | undefined): Promise<number> {
-  let data = buf;
-  if (f.seekable && f.inode.type === S_IFREG && data.length > 0) {
-    data = data.subarray(0, clampToFsize(t, off ?? (f.flags & O_APPEND ? f.size() : f.offset), data.length));
-  }
-  for (;;) {
+async function writeAll(t: Task, f: FileDescription, buf: Uint8Array): Promise<number> {
+  let done = 0;
+  while (done < buf.length) {
     try {
-      return f.write(data, off);
+      const n = f.write(buf.subarray(done, done + fsizeClamp(t, f, undefined, buf.length - done)));
+      if (n === 0) break;
+      done += n;
     } catch (e) {
       if (e instanceof SysError && e.errno === Errno.EPIPE) t.queueSignal(SIGPIPE);
+      if (done > 0) return done;
       if (!isAgain(e) || f.nonblocking) throw e;
+      await wait(t, f.waiter(POLLOUT));
     }
-    await wait(t, f.waiter(POLLOUT));
   }
-}
-
-/** splice_file_to_pipe: from `fin` (at `pos`, or its file offset) into pipe `op`. */
-async function fileToPipe(t: Task, fin: FileDescription, op: Pipe, len: number, pos: number | undefined, nonblock: boolean): Promise<number> {
-  if (!spliceable(fin)) fail(Errno.EINVAL);
-  await waitForSpace(t, op, nonblock);
-  const buf = new Uint8Array(Math.min(len, op.space));
-  const n = await readSome(t, fin, buf, pos, nonblock);
-  if (n > 0) {
-    op.push(buf.subarray(0, n));
-    fsnotifyAccess(fin);
-  }
-  return n;
-}
-
-/** do_splice_from: from pipe `ip` into `fout` (at `pos`, or its file offset). */
-async function pipeToFile(t: Task, ip: Pipe, fout: FileDescription, len: number, pos: number | undefined, nonblock: boolean): Promise<number> {
-  if (!spliceable(fout)) fail(Errno.EINVAL);
-  if (!(await waitForData(t, ip, nonblock))) return 0;
-  const buf = new Uint8Array(Math.min(len, ip.size));
-  ip.peek(buf);
-  const n = await writeSome(t, fout, buf, pos);
-  ip.consume(n);
-  if (n > 0) fsnotifyModify(fout);
-  return n;
+  return done;
 }
 
 /** A loff_t argument: undefined for NULL, EFAULT for a bad pointer. */
@@ -233,31 +256,44 @@ async function vmsplice(t: Task, fdArg: bigint, iovAddr: bigint, cntArg: bigint,
   if (total === 0) return 0;
   const p = pipeOf(f) ?? fail(Errno.EBADF);
   const nonblock = (flags & SPLICE_F_NONBLOCK) !== 0 || f.nonblocking;
-  let done = 0;
-  if (toPipe) {
-    await waitForSpace(t, p, nonblock);
+  for (;;) {
+    if (toPipe) {
+      checkReaders(t, p);
+      if (p.space === 0) {
+        if (nonblock) fail(Errno.EAGAIN);
+        await wait(t, p.queue.wait());
+        continue;
+      }
+      let done = 0;
+      for (const [base, n] of vecs) {
+        const room = Math.min(n, p.space);
+        if (room === 0) break;
+        done += p.push(t.mm.copyIn(base, room));
+        if (room < n) break;
+      }
+      return done;
+    }
+    if (p.size === 0) {
+      if (p.writers === 0) return 0;
+      if (nonblock) fail(Errno.EAGAIN);
+      await wait(t, p.queue.wait());
+      continue;
+    }
+    let done = 0;
     for (const [base, n] of vecs) {
-      const room = Math.min(n, p.space);
-      if (room === 0) break;
-      done += p.push(t.mm.copyIn(base, room));
-      if (room < n) break;
+      const k = Math.min(n, p.size);
+      if (k === 0) continue;
+      const buf = new Uint8Array(k);
+      p.peek(buf);
+      const view = t.mm.view(base, k, PROT_WRITE);
+      if (view) view.set(buf);
+      else t.mm.copyOut(base, buf);
+      p.consume(k);
+      done += k;
+      if (p.size === 0) break;
     }
     return done;
   }
-  if (!(await waitForData(t, p, nonblock))) return 0;
-  for (const [base, n] of vecs) {
-    if (p.size === 0) break;
-    const k = Math.min(n, p.size);
-    if (k === 0) continue;
-    const buf = new Uint8Array(k);
-    p.peek(buf);
-    const view = t.mm.view(base, k, PROT_WRITE);
-    if (view) view.set(buf);
-    else t.mm.copyOut(base, buf);
-    p.consume(k);
-    done += k;
-  }
-  return done;
 }
 
 /**
@@ -293,13 +329,14 @@ async function sendfile(t: Task, outFd: bigint, inFd: bigint, offPtr: bigint, co
       if (n === 0) break;
       let w = 0;
       try {
-        while (w < n) w += await writeSome(t, fout, want.subarray(w, n), undefined);
+        w = await writeAll(t, fout, want.subarray(0, n));
       } finally {
         // Bytes read but not written are given back to the input.
         if (pos !== undefined) pos += w;
         else fin.offset -= n - w;
         done += w;
       }
+      if (w < n) break;
     }
     if (done > 0) fsnotifyAccess(fin);
     if (done > 0) fsnotifyModify(fout);

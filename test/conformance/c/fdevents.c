@@ -30,6 +30,10 @@
 #ifndef IN_MASK_CREATE
 #define IN_MASK_CREATE 0x10000000
 #endif
+#ifndef MFD_NOEXEC_SEAL
+#define MFD_NOEXEC_SEAL 0x0008U
+#define MFD_EXEC 0x0010U
+#endif
 #ifndef F_SEAL_FUTURE_WRITE
 #define F_SEAL_FUTURE_WRITE 0x0010
 #endif
@@ -763,6 +767,30 @@ static void t_inotify_move(void) {
   close(fd);
 }
 
+static void t_inotify_exchange(void) {
+  wd_count = 0;
+  MUST(mkdir("d", 0755));
+  put_file("d/a", "a", 0644);
+  MUST(mkdir("d/b", 0755));
+  int fd = MUST(inotify_init1(IN_NONBLOCK));
+  int wd = MUST(inotify_add_watch(fd, "d", IN_ALL_EVENTS));
+  int wa = MUST(inotify_add_watch(fd, "d/a", IN_ALL_EVENTS));
+  int wb = MUST(inotify_add_watch(fd, "d/b", IN_ALL_EVENTS));
+  name_wd(wd, "d");
+  name_wd(wa, "a");
+  name_wd(wb, "b");
+  CHECK("exchange", syscall(SYS_renameat2, AT_FDCWD, "d/a", AT_FDCWD, "d/b", 2 /* RENAME_EXCHANGE */));
+  drain("exchange", fd);
+  /* a hard link keeps the inode: unlinking one name is only IN_ATTRIB */
+  MUST(link("d/b", "d/c"));
+  drain("link", fd);
+  MUST(unlink("d/b"));
+  drain("unlink_one_of_two", fd);
+  MUST(unlink("d/c"));
+  drain("unlink_last", fd);
+  close(fd);
+}
+
 static void t_inotify_misc(void) {
   wd_count = 0;
   put_file("f", "", 0644);
@@ -841,6 +869,39 @@ static void t_inotify_misc(void) {
   printf("blocking_read: %ld mask=%x name=%s\n", n, n > 0 ? e->mask : 0, n > 0 ? e->name : "");
   reap(pid);
   close(ep);
+  close(fd);
+}
+
+static void t_inotify_overflow(void) {
+  wd_count = 0;
+  put_file("f", "", 0644);
+  int fd = MUST(inotify_init1(IN_NONBLOCK));
+  int wd = MUST(inotify_add_watch(fd, "f", IN_OPEN | IN_CLOSE_NOWRITE));
+  name_wd(wd, "file");
+  for (int i = 0; i < 8300; i++)
+    close(MUST(open("f", O_RDONLY)));
+  static char buf[65536] __attribute__((aligned(8)));
+  long total = 0, overflow = 0, opens = 0, closes = 0;
+  for (;;) {
+    long n = read(fd, buf, sizeof buf);
+    if (n <= 0)
+      break;
+    for (char *p = buf; p < buf + n;) {
+      struct inotify_event *e = (struct inotify_event *)p;
+      total++;
+      if (e->mask & IN_Q_OVERFLOW)
+        printf("overflow_at: %ld wd=%d\n", total, e->wd), overflow++;
+      if (e->mask & IN_OPEN)
+        opens++;
+      if (e->mask & IN_CLOSE_NOWRITE)
+        closes++;
+      p += sizeof *e + e->len;
+    }
+  }
+  printf("events: %ld overflow: %ld opens: %ld closes: %ld\n", total, overflow, opens, closes);
+  /* after the queue drained, events flow again */
+  close(MUST(open("f", O_RDONLY)));
+  drain("after_overflow", fd);
   close(fd);
 }
 
@@ -1134,6 +1195,70 @@ static void t_splice_files(void) {
   show_buf("zeros", read(p[0], buf, 8), buf);
 }
 
+static void t_splice_big(void) {
+  /* 1 MiB through a 64 KiB pipe: the splices block until a child reads */
+  int f = MUST(open("big", O_CREAT | O_RDWR, 0644));
+  static char blk[65536];
+  for (int i = 0; i < 16; i++) {
+    memset(blk, 'a' + i, sizeof blk);
+    MUST(write(f, blk, sizeof blk));
+  }
+  MUST(lseek(f, 0, SEEK_SET));
+  int p[2];
+  MUST(pipe(p));
+  pid_t pid = fork();
+  if (pid == 0) {
+    close(p[1]);
+    long total = 0, n;
+    unsigned sum = 0;
+    while ((n = read(p[0], blk, sizeof blk)) > 0) {
+      for (long i = 0; i < n; i++)
+        sum = sum * 31 + (unsigned char)blk[i];
+      total += n;
+    }
+    printf("child_got: %ld sum: %u\n", total, sum);
+    _exit(0);
+  }
+  close(p[0]);
+  long moved = 0;
+  for (;;) {
+    long n = splice(f, NULL, p[1], NULL, 1 << 20, 0);
+    if (n <= 0) {
+      if (n < 0)
+        printf("splice: %s\n", errname(errno));
+      break;
+    }
+    moved += n;
+  }
+  printf("moved: %ld pos: %lld\n", moved, (long long)lseek(f, 0, SEEK_CUR));
+  close(p[1]);
+  reap(pid);
+  /* sendfile of the whole file into a socket read by a child */
+  int sv[2];
+  MUST(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
+  pid = fork();
+  if (pid == 0) {
+    close(sv[0]);
+    long total = 0, n;
+    while ((n = read(sv[1], blk, sizeof blk)) > 0)
+      total += n;
+    printf("socket_child_got: %ld\n", total);
+    _exit(0);
+  }
+  close(sv[1]);
+  off_t off = 0;
+  long sent = 0;
+  while (sent < 1 << 20) {
+    long n = sendfile(sv[0], f, &off, (1 << 20) - sent);
+    if (n <= 0)
+      break;
+    sent += n;
+  }
+  printf("sent: %ld off: %lld\n", sent, (long long)off);
+  close(sv[0]);
+  reap(pid);
+}
+
 static void t_splice_sockets(void) {
   int sv[2], p[2];
   MUST(socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
@@ -1350,6 +1475,29 @@ static void t_memfd_seal_mmap(void) {
   CHECK("ftruncate_future", ftruncate(f2, 8192));
 }
 
+static void t_memfd_exec_seal(void) {
+  int fd = memfd_create("ne", MFD_NOEXEC_SEAL);
+  if (fd < 0) {
+    printf("noexec_seal: %s\n", errname(errno));
+    return;
+  }
+  struct stat st;
+  MUST(fstat(fd, &st));
+  printf("mode: %o\n", st.st_mode & 07777);
+  CHECK("seals", fcntl(fd, F_GET_SEALS));
+  CHECK("chmod_x", fchmod(fd, 0755));
+  CHECK("chmod_no_x", fchmod(fd, 0600));
+  CHECK("write", write(fd, "x", 1));
+  int ex = MUST(memfd_create("ex", MFD_ALLOW_SEALING | MFD_EXEC));
+  MUST(fstat(ex, &st));
+  printf("exec_mode: %o\n", st.st_mode & 07777);
+  CHECK("add_exec_seal", fcntl(ex, F_ADD_SEALS, 0x20));
+  CHECK("exec_seals", fcntl(ex, F_GET_SEALS));
+  CHECK("exec_write", write(ex, "x", 1));
+  CHECK("exec_chmod", fchmod(ex, 0644));
+  CHECK("both_flags", memfd_create("b", MFD_EXEC | MFD_NOEXEC_SEAL));
+}
+
 /* ------------------------------------------------------------------ close_range, lock release */
 
 static void *unshare_thread(void *arg) {
@@ -1532,7 +1680,9 @@ static const struct section sections[] = {
     {"inotify_dir", t_inotify_dir},
     {"inotify_file", t_inotify_file},
     {"inotify_move", t_inotify_move},
+    {"inotify_exchange", t_inotify_exchange},
     {"inotify_misc", t_inotify_misc},
+    {"inotify_overflow", t_inotify_overflow},
     {"pidfd_open", t_pidfd_open},
     {"pidfd_signal", t_pidfd_signal},
     {"pidfd_wait", t_pidfd_wait},
@@ -1540,11 +1690,13 @@ static const struct section sections[] = {
     {"pidfd_clone", t_pidfd_clone},
     {"splice_pipes", t_splice_pipes},
     {"splice_files", t_splice_files},
+    {"splice_big", t_splice_big},
     {"splice_sockets", t_splice_sockets},
     {"tee_vmsplice", t_tee_vmsplice},
     {"sendfile_copy", t_sendfile_copy},
     {"memfd_seals", t_memfd_seals},
     {"memfd_seal_mmap", t_memfd_seal_mmap},
+    {"memfd_exec_seal", t_memfd_exec_seal},
     {"close_range", t_close_range},
     {"lock_release", t_lock_release},
     {0, 0},
