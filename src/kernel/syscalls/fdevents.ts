@@ -224,7 +224,7 @@ function pidfdSendSignal(t: Task, fdArg: bigint, sigArg: bigint, infoAddr: bigin
     for (const g of members) {
       if (!maySignal(t, g)) continue;
       sent++;
-      if (sig !== 0) k.signals.sendToGroup(g, SigInfo.fromRaw(info.raw));
+      if (sig !== 0 && !initIgnores(t, g, sig)) k.signals.sendToGroup(g, SigInfo.fromRaw(info.raw));
     }
     if (sent === 0) fail(Errno.EPERM);
     return 0;
@@ -233,10 +233,19 @@ function pidfdSendSignal(t: Task, fdArg: bigint, sigArg: bigint, infoAddr: bigin
   const target = scope === 'thread' ? (thread ?? tg.leader) : undefined;
   if (scope === 'thread' && (!target || target.exited)) fail(Errno.ESRCH);
   if (!maySignal(t, tg)) fail(Errno.EPERM);
-  if (sig === 0) return 0;
+  if (sig === 0 || initIgnores(t, tg, sig)) return 0;
   if (target) k.signals.sendToTask(target, info);
   else k.signals.sendToGroup(tg, info);
   return 0;
+}
+
+/**
+ * The sandbox's init only gets signals it has handlers for (or blocks), from other processes of its
+ * PID namespace (pid_namespaces(7); sig_task_ignored with SIGNAL_UNKILLABLE), as kill(2) here.
+ */
+function initIgnores(t: Task, tg: ThreadGroup, sig: number): boolean {
+  if (tg !== t.kernel.init || tg === t.tg || tg.sighand.actions[sig]!.handler !== 0n) return false;
+  return ![...tg.tasks].some((x) => ((x.sigmask | x.realBlocked) & sigbit(sig)) !== 0n);
 }
 
 /** ptrace_may_access(PTRACE_MODE_ATTACH_REALCREDS) for pidfd_getfd: root, or the same real ids. */
