@@ -11,6 +11,7 @@ import { NSIG, SigInfo, SI_TKILL, SI_USER, sigbit } from '../signal/signal.js';
 import { O_CLOEXEC, O_NONBLOCK, R_OK } from '../vfs/constants.js';
 import type { FileDescription } from '../vfs/file.js';
 import { checkAccess } from '../vfs/perm.js';
+import { CAP_KILL, CAP_SYS_PTRACE, CAP_WAKE_ALARM } from '../task/creds.js';
 import {
   CLOCK_BOOTTIME_ALARM, CLOCK_REALTIME_ALARM, TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET, TimerFdFile, isTimerfdClock,
 } from '../ipc/timerfd.js';
@@ -34,14 +35,13 @@ function install(t: Task, f: FileDescription, cloexec: boolean): number {
 const TFD_CLOEXEC = O_CLOEXEC, TFD_NONBLOCK = O_NONBLOCK;
 
 /**
- * timerfd_create(2): EINVAL for other clocks or flags; the _ALARM clocks need CAP_WAKE_ALARM (EPERM
- * unless the caller is root in the sandbox).
+ * timerfd_create(2): EINVAL for other clocks or flags; the _ALARM clocks need CAP_WAKE_ALARM (EPERM).
  */
 function timerfdCreate(t: Task, clockArg: bigint, flagsArg: bigint): number {
   const clock = s32(clockArg);
   const flags = s32(flagsArg);
   if (!isTimerfdClock(clock) || flags & ~(TFD_CLOEXEC | TFD_NONBLOCK)) fail(Errno.EINVAL);
-  if ((clock === CLOCK_REALTIME_ALARM || clock === CLOCK_BOOTTIME_ALARM) && t.creds.euid !== 0) fail(Errno.EPERM);
+  if ((clock === CLOCK_REALTIME_ALARM || clock === CLOCK_BOOTTIME_ALARM) && !t.creds.has(CAP_WAKE_ALARM)) fail(Errno.EPERM);
   return install(t, new TimerFdFile(t.kernel, clock, flags & TFD_NONBLOCK), (flags & TFD_CLOEXEC) !== 0);
 }
 
@@ -168,11 +168,11 @@ function pidfdOpen(t: Task, pidArg: bigint, flagsArg: bigint): number {
   return installPidfd(t, tg, undefined, flags);
 }
 
-/** May `t` signal `target` (kill(2) permission rules)? */
+/** May `t` signal `target` (kill(2) permission rules: CAP_KILL, or a matching real/effective uid)? */
 function maySignal(t: Task, target: ThreadGroup): boolean {
   const c = t.creds;
   const tc = target.leader?.creds ?? target.lastCreds;
-  if (c.euid === 0) return true;
+  if (c.has(CAP_KILL)) return true;
   return c.euid === tc.ruid || c.euid === tc.suid || c.ruid === tc.ruid || c.ruid === tc.suid;
 }
 
@@ -248,10 +248,13 @@ function initIgnores(t: Task, tg: ThreadGroup, sig: number): boolean {
   return ![...tg.tasks].some((x) => ((x.sigmask | x.realBlocked) & sigbit(sig)) !== 0n);
 }
 
-/** ptrace_may_access(PTRACE_MODE_ATTACH_REALCREDS) for pidfd_getfd: root, or the same real ids. */
+/**
+ * ptrace_may_access(PTRACE_MODE_ATTACH_REALCREDS) for pidfd_getfd: the caller's own process,
+ * CAP_SYS_PTRACE, or the caller's real ids equal to the target's real, effective and saved ones.
+ */
 function mayAttach(t: Task, target: Task): boolean {
   const c = t.creds;
-  if (c.euid === 0) return true;
+  if (target.tg === t.tg || c.has(CAP_SYS_PTRACE)) return true;
   const tc = target.creds;
   return [tc.euid, tc.ruid, tc.suid].every((u) => u === c.ruid) && [tc.egid, tc.rgid, tc.sgid].every((g) => g === c.rgid);
 }

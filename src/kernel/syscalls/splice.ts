@@ -16,7 +16,7 @@ import { PipeFile, type Pipe } from '../fs/pipe.js';
 import { anonInodeFs } from '../ipc/eventfd.js';
 import { fsnotifyAccess, fsnotifyModify } from '../ipc/fsnotify.js';
 import { PROT_WRITE } from '../mm/mm.js';
-import { clampToFsize, fileOf } from './file.js';
+import { clampToFsize, fileOf, readIovecs } from './file.js';
 import type { SyscallDef } from './types.js';
 
 const SPLICE_F_MOVE = 1, SPLICE_F_NONBLOCK = 2, SPLICE_F_MORE = 4, SPLICE_F_GIFT = 8;
@@ -24,7 +24,6 @@ const SPLICE_F_ALL = SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE | SPLICE_
 const SIGPIPE = 13;
 /** MAX_RW_COUNT. */
 const MAX_RW = 0x7ffff000;
-const UIO_MAXIOV = 1024;
 /** Largest chunk one splice step moves between two non-pipe files (sendfile). */
 const CHUNK = 1 << 16;
 
@@ -221,24 +220,6 @@ function tee(t: Task, fdIn: bigint, fdOut: bigint, lenArg: bigint, flagsArg: big
   if (!ip || !op || ip === op) fail(Errno.EINVAL);
   const nonblock = (u32(flagsArg) & SPLICE_F_NONBLOCK) !== 0 || fin.nonblocking || fout.nonblocking;
   return pipeToPipe(t, ip, op, len, nonblock, true);
-}
-
-/** struct iovec[cnt]: EINVAL past UIO_MAXIOV or for a negative length, EFAULT. */
-function readIovecs(t: Task, addr: bigint, cnt: number): Array<[bigint, number]> {
-  if (cnt < 0 || cnt > UIO_MAXIOV) fail(Errno.EINVAL);
-  if (cnt === 0) return [];
-  const raw = t.mm.copyIn(addr, cnt * 16);
-  const dv = new DataView(raw.buffer, raw.byteOffset, raw.length);
-  const out: Array<[bigint, number]> = [];
-  let total = 0;
-  for (let i = 0; i < cnt; i++) {
-    const len = dv.getBigInt64(i * 16 + 8, true);
-    if (len < 0n) fail(Errno.EINVAL);
-    const n = Number(len > BigInt(MAX_RW - total) ? BigInt(MAX_RW - total) : len);
-    total += n;
-    out.push([dv.getBigUint64(i * 16, true), n]);
-  }
-  return out;
 }
 
 /**
