@@ -168,6 +168,19 @@ function pidfdOpen(t: Task, pidArg: bigint, flagsArg: bigint): number {
   return installPidfd(t, tg, undefined, flags);
 }
 
+/**
+ * pidfd_send_signal also takes an fd of a /proc/[pid] directory (tgid_pidfd_to_pid): its process,
+ * ESRCH once that is gone; EBADF for any other file.
+ */
+function procPidDir(t: Task, f: FileDescription): ThreadGroup {
+  const d = f.location.dentry;
+  const fs = f.inode.fs;
+  if (fs.type !== 'proc' || !f.inode.isDir || !/^[0-9]+$/.test(d.name) || d.parent?.inode !== fs.root()) fail(Errno.EBADF);
+  const tg = t.kernel.threadGroups.get(Number(d.name));
+  if (!tg || tg.reaped) fail(Errno.ESRCH);
+  return tg;
+}
+
 /** May `t` signal `target` (kill(2) permission rules: CAP_KILL, or a matching real/effective uid)? */
 function maySignal(t: Task, target: ThreadGroup): boolean {
   const c = t.creds;
@@ -183,7 +196,8 @@ const PIDFD_SELF_THREAD = -10000, PIDFD_SELF_THREAD_GROUP = -20000;
  * pidfd_send_signal(2): flags select the scope (PIDFD_SIGNAL_THREAD/_THREAD_GROUP/_PROCESS_GROUP, at
  * most one: EINVAL); EBADF for a non-pidfd; EINVAL for a bad signal or a siginfo whose si_signo
  * differs; EPERM for a forged si_code (≥ 0 or SI_TKILL) sent to another process, or without kill
- * permission; ESRCH once the process was reaped (a zombie takes the signal and drops it).
+ * permission; ESRCH once the process was reaped (a zombie takes the signal and drops it). An fd of a
+ * /proc/[pid] directory names that process too.
  */
 function pidfdSendSignal(t: Task, fdArg: bigint, sigArg: bigint, infoAddr: bigint, flagsArg: bigint): number {
   const flags = u32(flagsArg);
@@ -198,9 +212,11 @@ function pidfdSendSignal(t: Task, fdArg: bigint, sigArg: bigint, infoAddr: bigin
     thread = t;
   } else if (fd === PIDFD_SELF_THREAD_GROUP) tg = t.tg;
   else {
-    const f: PidFdFile = pidfdOf(t, fd);
-    tg = f.tg;
-    thread = f.task;
+    const f = t.fdTable.get(fd) ?? fail(Errno.EBADF);
+    if (f instanceof PidFdFile) {
+      tg = f.tg;
+      thread = f.task;
+    } else tg = procPidDir(t, f);
   }
   let scope: 'thread' | 'group' | 'pgrp' = thread ? 'thread' : 'group';
   if (flags === PIDFD_SIGNAL_THREAD) scope = 'thread';

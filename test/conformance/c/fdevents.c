@@ -952,6 +952,23 @@ static void t_pidfd_signal(void) {
   CHECK("info_self", sys_pidfd_send_signal(self, SIGUSR1, &si, 0));
   YES("handler_ran_info", got_usr1);
   CHECK("info_efault", sys_pidfd_send_signal(self, SIGUSR1, BADPTR, 0));
+  /* a /proc/<pid> directory fd names the process for pidfd_send_signal (only) */
+  int procdir = MUST(open("/proc/self", O_RDONLY | O_DIRECTORY));
+  got_usr1 = 0;
+  CHECK("proc_dir", sys_pidfd_send_signal(procdir, SIGUSR1, NULL, 0));
+  YES("handler_ran_proc_dir", got_usr1);
+  char tpath[64];
+  snprintf(tpath, sizeof tpath, "/proc/self/task/%ld", (long)syscall(SYS_gettid));
+  int taskdir = MUST(open(tpath, O_RDONLY | O_DIRECTORY));
+  CHECK("task_dir", sys_pidfd_send_signal(taskdir, SIGUSR1, NULL, 0));
+  int procroot = MUST(open("/proc", O_RDONLY | O_DIRECTORY));
+  CHECK("proc_root", sys_pidfd_send_signal(procroot, SIGUSR1, NULL, 0));
+  siginfo_t wsi;
+  CHECK("waitid_proc_dir", waitid(P_PIDFD, procdir, &wsi, WEXITED | WNOHANG));
+  CHECK("getfd_proc_dir", sys_pidfd_getfd(procdir, 0, 0));
+  close(procdir);
+  close(taskdir);
+  close(procroot);
   pid_t pid = fork();
   if (pid == 0) {
     pause();
