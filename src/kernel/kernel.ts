@@ -25,6 +25,7 @@ import { WaitQueue } from './ipc/waitqueue.js';
 import { FutexTable } from './ipc/futex.js';
 import { stdioTerminal } from './fs/hoststream.js';
 import { exitCtty, openedBy } from './tty/terminal.js';
+import { signalfdNotify } from './ipc/signalfd.js';
 
 export interface KernelOptions {
   platform: Platform;
@@ -316,6 +317,18 @@ export class Kernel implements KernelInfo {
     this.fdTableUsers.set(ft, (this.fdTableUsers.get(ft) ?? 0) + 1);
   }
 
+  /**
+   * Give `t` a private copy of its fd table if another task shares it (unshare_fd: close_range's
+   * CLOSE_RANGE_UNSHARE, unshare(CLONE_FILES)); a table used by `t` alone stays as it is.
+   */
+  unshareFdTable(t: Task): void {
+    const users = this.fdTableUsers.get(t.fdTable) ?? 1;
+    if (users <= 1) return;
+    this.fdTableUsers.set(t.fdTable, users - 1);
+    t.fdTable = t.fdTable.fork();
+    this.holdFdTable(t.fdTable);
+  }
+
   /** Called by a task that finished exiting. */
   taskExited(t: Task): void {
     const [u, s] = t.ctx.cpuTicks();
@@ -446,6 +459,7 @@ export class SignalService {
     if (!this.prepare(t.tg, sig, (t.sigmask & sigbit(sig)) !== 0n)) return;
     if (sig < 32 && t.pending.some((s) => s.signo === sig)) return;
     t.pending.push(info);
+    signalfdNotify();
     if (sig === SIGKILL || (t.sigmask & sigbit(sig)) === 0n) t.interrupt();
   }
 
@@ -462,6 +476,7 @@ export class SignalService {
     }
     if (sig < 32 && tg.sharedPending.some((s) => s.signo === sig)) return;
     tg.sharedPending.push(info);
+    signalfdNotify();
     for (const t of tg.tasks) {
       if ((t.sigmask & sigbit(sig)) === 0n) {
         t.interrupt();

@@ -81,6 +81,55 @@ export class Pipe {
     return n;
   }
 
+  /** Free bytes (what a splice into the pipe may add). */
+  get space(): number {
+    return Math.max(0, this.capacity - this.size);
+  }
+
+  /** Copy up to dst.length buffered bytes into `dst` without consuming them (tee(2)). Returns the count. */
+  peek(dst: Uint8Array): number {
+    let done = 0;
+    let off = this.headOff;
+    for (const c of this.chunks) {
+      if (done >= dst.length) break;
+      const n = Math.min(dst.length - done, c.length - off);
+      dst.set(c.subarray(off, off + n), done);
+      done += n;
+      off = 0;
+    }
+    return done;
+  }
+
+  /** Drop the first `n` buffered bytes (after a splice moved them elsewhere). */
+  consume(n: number): void {
+    let left = Math.min(n, this.size);
+    this.size -= left;
+    while (left > 0) {
+      const c = this.chunks[0]!;
+      const k = Math.min(left, c.length - this.headOff);
+      left -= k;
+      this.headOff += k;
+      if (this.headOff === c.length) {
+        this.chunks.shift();
+        this.headOff = 0;
+      }
+    }
+    this.queue.notify();
+  }
+
+  /**
+   * Append as much of `src` as fits (splice(2)/vmsplice(2) fill the pipe without write(2)'s PIPE_BUF
+   * atomicity); the caller has checked for readers. Returns the bytes added.
+   */
+  push(src: Uint8Array): number {
+    const n = Math.min(this.space, src.length);
+    if (n === 0) return 0;
+    this.chunks.push(src.slice(0, n));
+    this.size += n;
+    this.queue.notify();
+    return n;
+  }
+
   /** Readiness of a read end / write end among `mask`. */
   readiness(mask: number, readEnd: boolean, writeEnd: boolean): number {
     let r = 0;

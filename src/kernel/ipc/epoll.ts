@@ -10,6 +10,7 @@ import { Errno, fail } from '../errno.js';
 import { O_RDWR, POLLIN, POLLRDNORM } from '../vfs/constants.js';
 import { FileDescription, type Waiter } from '../vfs/file.js';
 import { anonLocation } from './eventfd.js';
+import type { Task } from '../task/task.js';
 
 export const EPOLLIN = 0x1, EPOLLPRI = 0x2, EPOLLOUT = 0x4, EPOLLERR = 0x8, EPOLLHUP = 0x10, EPOLLRDHUP = 0x2000,
   EPOLLEXCLUSIVE = 1 << 28, EPOLLWAKEUP = 1 << 29, EPOLLONESHOT = 1 << 30, EPOLLET = 1 << 31;
@@ -92,15 +93,15 @@ export class EpollFile extends FileDescription {
     return (e.events & EVENT_BITS) | EPOLLERR | EPOLLHUP;
   }
 
-  /** Ready entries now (without consuming them). */
-  private readyEntries(): Array<[EpollEntry, number]> {
+  /** Ready entries now (without consuming them); `t` is the asking task (see FileDescription.readiness). */
+  private readyEntries(t?: Task): Array<[EpollEntry, number]> {
     this.prune();
     const out: Array<[EpollEntry, number]> = [];
     for (const m of this.entries.values()) {
       for (const e of m.values()) {
         if (e.disabled || !e.armed) continue;
         const want = EpollFile.mask(e);
-        const r = e.file.readiness(want) & want;
+        const r = e.file.readiness(want, t) & want;
         if (r) out.push([e, r]);
       }
     }
@@ -108,9 +109,9 @@ export class EpollFile extends FileDescription {
   }
 
   /** Collect up to `max` events, applying ET/ONESHOT consumption. */
-  harvest(max: number): Array<{ events: number; data: bigint }> {
+  harvest(max: number, t?: Task): Array<{ events: number; data: bigint }> {
     const out: Array<{ events: number; data: bigint }> = [];
-    for (const [e, r] of this.readyEntries()) {
+    for (const [e, r] of this.readyEntries(t)) {
       if (out.length >= max) break;
       out.push({ events: r, data: e.data });
       if (e.events & EPOLLONESHOT) e.disabled = true;
@@ -150,8 +151,8 @@ export class EpollFile extends FileDescription {
     return ws;
   }
 
-  override readiness(mask: number): number {
-    return this.readyEntries().length > 0 ? mask & (POLLIN | POLLRDNORM) : 0;
+  override readiness(mask: number, t?: Task): number {
+    return this.readyEntries(t).length > 0 ? mask & (POLLIN | POLLRDNORM) : 0;
   }
   override waiter(): Waiter {
     const ws = this.waiters();

@@ -1,6 +1,6 @@
 /**
  * Event and descriptor syscalls: eventfd/eventfd2, epoll_create/epoll_create1/epoll_ctl/epoll_wait/
- * epoll_pwait/epoll_pwait2, memfd_create (with F_ADD_SEALS/F_GET_SEALS), flock.
+ * epoll_pwait/epoll_pwait2, memfd_create (with its seals: F_ADD_SEALS/F_GET_SEALS), flock.
  * epoll_wait is never restarted after a signal handler (EINTR, signal(7)).
  */
 import { Errno, SysError, fail } from '../errno.js';
@@ -12,6 +12,8 @@ import type { FileDescription } from '../vfs/file.js';
 import { EFD_SEMAPHORE, EventFdFile, anonInodeFs } from '../ipc/eventfd.js';
 import { EPOLLEXCLUSIVE, EPOLLONESHOT, EPOLLWAKEUP, EpollFile } from '../ipc/epoll.js';
 import { TmpFile, TmpFs, TmpRegularFile } from '../fs/tmpfs.js';
+import type { OpenRequest, SetAttr } from '../vfs/inode.js';
+import { PROT_WRITE } from '../mm/mm.js';
 import { flock } from '../vfs/locks.js';
 import { monotonicNs } from './time.js';
 import type { SyscallDef } from './types.js';
@@ -94,7 +96,7 @@ async function epollWaitCommon(t: Task, epfd: bigint, evAddr: bigint, maxArg: bi
   }
   try {
     for (;;) {
-      const evs = ep.harvest(max);
+      const evs = ep.harvest(max, t);
       if (evs.length > 0) {
         const b = new Uint8Array(evs.length * 12);
         const dv = new DataView(b.buffer);
@@ -173,34 +175,101 @@ function epollPwait2(t: Task, epfd: bigint, ev: bigint, max: bigint, tsp: bigint
 
 const MFD_CLOEXEC = 1, MFD_ALLOW_SEALING = 2, MFD_HUGETLB = 4, MFD_NOEXEC_SEAL = 8, MFD_EXEC = 0x10;
 export const F_SEAL_SEAL = 1, F_SEAL_SHRINK = 2, F_SEAL_GROW = 4, F_SEAL_WRITE = 8, F_SEAL_FUTURE_WRITE = 0x10, F_SEAL_EXEC = 0x20;
+const F_ALL_SEALS = 0x3f;
 const memfdFs = new TmpFs('tmpfs', 0o1777);
-const seals = new WeakMap<TmpFile, number>();
+
+/**
+ * A memfd_create(2) inode: a tmpfs file with seals (fcntl(2) "File Sealing"), enforced here and by
+ * MemfdFile: F_SEAL_SHRINK/F_SEAL_GROW on size changes (ftruncate, truncate, O_TRUNC, fallocate,
+ * writes past the end: EPERM), F_SEAL_WRITE/F_SEAL_FUTURE_WRITE on writes (EPERM) and on new shared
+ * writable mappings (EPERM, see checkSealedMap), F_SEAL_EXEC on chmod of the x bits (EPERM).
+ */
+export class MemfdInode extends TmpFile {
+  constructor(fs: TmpFs, mode: number, owner: { uid: number; gid: number }, public seals: number) {
+    super(fs, mode, owner);
+  }
+  override setattr(a: SetAttr): void {
+    if (a.size !== undefined) {
+      if (a.size < this.size && this.seals & F_SEAL_SHRINK) fail(Errno.EPERM);
+      if (a.size > this.size && this.seals & F_SEAL_GROW) fail(Errno.EPERM);
+    }
+    if (a.mode !== undefined && (a.mode ^ this.mode) & 0o111 && this.seals & F_SEAL_EXEC) fail(Errno.EPERM);
+    super.setattr(a);
+  }
+  override open(req: OpenRequest): FileDescription {
+    return new MemfdFile(this, req.location, req.flags);
+  }
+}
+
+/** An open memfd: writes honour the write and grow seals (a zero-length write always succeeds). */
+export class MemfdFile extends TmpRegularFile {
+  declare readonly file: MemfdInode;
+  override pwrite(src: Uint8Array, off: number): number {
+    const seals = this.file.seals;
+    if (src.length > 0) {
+      if (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) fail(Errno.EPERM);
+      if (seals & F_SEAL_GROW && off + src.length > this.file.size) fail(Errno.EPERM);
+    }
+    return super.pwrite(src, off);
+  }
+  override allocate(mode: number, off: number, len: number): void {
+    if (this.file.seals & F_SEAL_GROW && off + len > this.file.size) fail(Errno.EPERM);
+    super.allocate(mode, off, len);
+  }
+}
 
 function memfdCreate(t: Task, nameAddr: bigint, flagsArg: bigint): number {
   const flags = u32(flagsArg);
   if (flags & ~(MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC)) fail(Errno.EINVAL);
   if (flags & MFD_HUGETLB) fail(Errno.EINVAL);
+  if (flags & MFD_EXEC && flags & MFD_NOEXEC_SEAL) fail(Errno.EINVAL);
   const name = t.mm.copyInString(nameAddr, 250, Errno.EINVAL);
-  const file = new TmpFile(memfdFs, (flags & MFD_NOEXEC_SEAL) ? 0o666 : 0o777, { uid: t.creds.euid, gid: t.creds.egid });
-  seals.set(file, flags & MFD_ALLOW_SEALING ? (flags & MFD_NOEXEC_SEAL ? F_SEAL_EXEC : 0) : F_SEAL_SEAL);
+  // MFD_NOEXEC_SEAL: not executable, sealable, and F_SEAL_EXEC from the start.
+  const seals = flags & MFD_NOEXEC_SEAL ? F_SEAL_EXEC : flags & MFD_ALLOW_SEALING ? 0 : F_SEAL_SEAL;
+  const file = new MemfdInode(memfdFs, (flags & MFD_NOEXEC_SEAL) ? 0o666 : 0o777, { uid: t.creds.euid, gid: t.creds.egid }, seals);
   const loc = anonInodeFs.locationFor(file, `memfd:${name} (deleted)`);
-  const f = new TmpRegularFile(file, loc, O_RDWR | O_LARGEFILE);
+  const f = new MemfdFile(file, loc, O_RDWR | O_LARGEFILE);
   return install(t, f, (flags & MFD_CLOEXEC) !== 0);
 }
 
-/** F_ADD_SEALS: memfd files only (EINVAL otherwise); EPERM once F_SEAL_SEAL is set. Seals are recorded, not enforced on writes. */
-export function addSeals(f: FileDescription, s: number): number {
-  if (!(f instanceof TmpRegularFile) || !seals.has(f.file)) fail(Errno.EINVAL);
-  if (s & ~0x3f) fail(Errno.EINVAL);
+/** Is `file` (the inode) mapped shared by a mapping that may write (its description is writable)? */
+function mappedWritable(t: Task, file: MemfdInode): boolean {
+  const seen = new Set<object>();
+  for (const task of t.kernel.tasks.values()) {
+    if (seen.has(task.mm)) continue;
+    seen.add(task.mm);
+    for (const v of task.mm.vmas) if (v.shared && v.file?.cacheKey === file && v.file.writable) return true;
+  }
+  return false;
+}
+
+/**
+ * F_ADD_SEALS: EPERM unless open for writing or once F_SEAL_SEAL is set, EINVAL for unknown seals or
+ * a file that is not a memfd, EBUSY when adding F_SEAL_WRITE while the file is mapped shared through a
+ * writable description. F_SEAL_EXEC on an executable file implies the write and size seals.
+ */
+export function addSeals(t: Task, f: FileDescription, s: number): number {
+  if (!(f instanceof MemfdFile)) fail(Errno.EINVAL);
   if (!f.writable) fail(Errno.EPERM);
-  const cur = seals.get(f.file)!;
-  if (cur & F_SEAL_SEAL) fail(Errno.EPERM);
-  seals.set(f.file, cur | s);
+  if (s & ~F_ALL_SEALS) fail(Errno.EINVAL);
+  const ino = f.file;
+  if (ino.seals & F_SEAL_SEAL) fail(Errno.EPERM);
+  if (s & F_SEAL_WRITE && !(ino.seals & F_SEAL_WRITE) && mappedWritable(t, ino)) fail(Errno.EBUSY);
+  if (s & F_SEAL_EXEC && ino.mode & 0o111) s |= F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_FUTURE_WRITE;
+  ino.seals |= s;
   return 0;
 }
+
+/** F_GET_SEALS: the memfd's seals (F_SEAL_SEAL alone without MFD_ALLOW_SEALING); EINVAL otherwise. */
 export function getSeals(f: FileDescription): number {
-  if (!(f instanceof TmpRegularFile) || !seals.has(f.file)) fail(Errno.EINVAL);
-  return seals.get(f.file)!;
+  if (!(f instanceof MemfdFile)) fail(Errno.EINVAL);
+  return f.file.seals;
+}
+
+/** mmap(2) of a sealed memfd: a shared writable mapping fails EPERM under F_SEAL_WRITE/FUTURE_WRITE. */
+export function checkSealedMap(f: FileDescription, shared: boolean, prot: number): void {
+  if (!(f instanceof MemfdFile) || !shared || !(prot & PROT_WRITE)) return;
+  if (f.file.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE)) fail(Errno.EPERM);
 }
 
 // ------------------------------------------------------------------ flock
@@ -219,6 +288,6 @@ export const eventSyscalls: SyscallDef[] = [
   { nr: 232, name: 'epoll_wait', args: 'fpii', fn: (t, e, ev, m, to) => epollWaitCommon(t, e, ev, m, msDeadline(s32(to))) },
   { nr: 281, name: 'epoll_pwait', args: 'fpiipn', fn: epollPwait },
   { nr: 441, name: 'epoll_pwait2', args: 'fpippn', fn: epollPwait2 },
-  { nr: 319, name: 'memfd_create', args: 'sx', fn: memfdCreate, support: 'partial' },
+  { nr: 319, name: 'memfd_create', args: 'sx', fn: memfdCreate },
   { nr: 73, name: 'flock', args: 'fi', fn: flockSys },
 ];

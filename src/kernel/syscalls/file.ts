@@ -1,7 +1,7 @@
 /**
  * File I/O syscalls on file descriptions (see the man pages of each): read, write, pread64, pwrite64,
  * readv, writev, preadv, pwritev, preadv2, pwritev2, lseek, open, openat, openat2, creat, close,
- * close_range, dup, dup2, dup3, fcntl, ioctl, getdents, getdents64, sendfile.
+ * close_range, dup, dup2, dup3, fcntl, ioctl, getdents, getdents64 (sendfile is in splice.ts).
  *
  * Data moves straight between files and application memory: `mm.view` gives a zero-copy window when
  * the user buffer lies in one VMA; otherwise a bounce buffer of at most 1 MiB is used. Blocking I/O
@@ -20,8 +20,9 @@ import {
 import type { FileDescription } from '../vfs/file.js';
 import { PipeFile } from '../fs/pipe.js';
 import { getRlimit } from './process.js';
-import { F_RDLCK, F_UNLCK, F_WRLCK, getRecordLock, lockRange, releaseOnClose, setRecordLock } from '../vfs/locks.js';
+import { F_RDLCK, F_UNLCK, F_WRLCK, getRecordLock, lockRange, ownedByDescription, setRecordLock } from '../vfs/locks.js';
 import { addSeals, getSeals } from './events.js';
+import { fsnotifyAccess, fsnotifyModify } from '../ipc/fsnotify.js';
 import type { SyscallDef } from './types.js';
 
 const SIGPIPE = 13;
@@ -52,14 +53,14 @@ async function waitReady(t: Task, f: FileDescription, mask: number): Promise<voi
 /** One attempt to read into [addr, addr+len): never blocks. */
 function readOnce(t: Task, f: FileDescription, addr: bigint, len: number, off: number | undefined): number {
   const view = t.mm.view(addr, len, PROT_WRITE);
-  if (view) return f.read(view, off);
+  if (view) return f.read(view, off, t);
   let done = 0;
   while (done < len) {
     const n = Math.min(BOUNCE, len - done);
     const buf = new Uint8Array(n);
     let got: number;
     try {
-      got = f.read(buf, off === undefined ? undefined : off + done);
+      got = f.read(buf, off === undefined ? undefined : off + done, t);
     } catch (e) {
       if (done > 0 && isAgain(e)) return done;
       throw e;
@@ -89,7 +90,9 @@ export async function readTo(t: Task, f: FileDescription, addr: bigint, count: n
   for (;;) {
     try {
       if (len === 0) return f.read(new Uint8Array(0), off);
-      return readOnce(t, f, addr, len, off);
+      const n = readOnce(t, f, addr, len, off);
+      if (n > 0) fsnotifyAccess(f);
+      return n;
     } catch (e) {
       if (!isAgain(e) || f.nonblocking || !mayBlock) throw e;
     }
@@ -216,7 +219,7 @@ async function writeVec(t: Task, fd: bigint, iov: bigint, cnt: bigint, off: numb
     total += n;
     if (n < len) break;
   }
-  return total;
+  return modified(f, total);
 }
 
 /** A positional offset argument: EINVAL if negative; ESPIPE if the file is not seekable. */
@@ -232,18 +235,24 @@ function posOffset(f: FileDescription, off: bigint): number {
 function read(t: Task, fd: bigint, buf: bigint, count: bigint): Promise<number> {
   return readTo(t, fileOf(t, fd), buf, Number(count > BigInt(MAX_RW) ? BigInt(MAX_RW) : count));
 }
-function write(t: Task, fd: bigint, buf: bigint, count: bigint): Promise<number> {
-  return writeFrom(t, fileOf(t, fd), buf, Number(count > BigInt(MAX_RW) ? BigInt(MAX_RW) : count));
+async function write(t: Task, fd: bigint, buf: bigint, count: bigint): Promise<number> {
+  const f = fileOf(t, fd);
+  return modified(f, await writeFrom(t, f, buf, Number(count > BigInt(MAX_RW) ? BigInt(MAX_RW) : count)));
+}
+/** After a write of `n` bytes through `f`: IN_MODIFY for inotify watchers (fsnotify_modify). */
+function modified(f: FileDescription, n: number): number {
+  if (n > 0) fsnotifyModify(f);
+  return n;
 }
 function pread64(t: Task, fd: bigint, buf: bigint, count: bigint, off: bigint): Promise<number> {
   const f = fileOf(t, fd);
   if (!f.readable) fail(Errno.EBADF);
   return readTo(t, f, buf, Number(count > BigInt(MAX_RW) ? BigInt(MAX_RW) : count), posOffset(f, off));
 }
-function pwrite64(t: Task, fd: bigint, buf: bigint, count: bigint, off: bigint): Promise<number> {
+async function pwrite64(t: Task, fd: bigint, buf: bigint, count: bigint, off: bigint): Promise<number> {
   const f = fileOf(t, fd);
   if (!f.writable) fail(Errno.EBADF);
-  return writeFrom(t, f, buf, Number(count > BigInt(MAX_RW) ? BigInt(MAX_RW) : count), posOffset(f, off));
+  return modified(f, await writeFrom(t, f, buf, Number(count > BigInt(MAX_RW) ? BigInt(MAX_RW) : count), posOffset(f, off)));
 }
 function readv(t: Task, fd: bigint, iov: bigint, cnt: bigint): Promise<number> {
   return readVec(t, fd, iov, cnt, undefined);
@@ -324,9 +333,7 @@ function openat2(t: Task, dirfd: bigint, path: bigint, how: bigint, size: bigint
 }
 
 function close(t: Task, fd: bigint): number {
-  const f = t.fdTable.get(s32(fd));
   t.fdTable.close(s32(fd));
-  if (f) releaseOnClose(t.tg, f);
   return 0;
 }
 
@@ -339,7 +346,7 @@ function closeRange(t: Task, first: bigint, last: bigint, flags: bigint): number
   const a = u32(first);
   const b = u32(last);
   if (a > b) fail(Errno.EINVAL);
-  if (fl & CLOSE_RANGE_UNSHARE) t.fdTable = t.fdTable.fork();
+  if (fl & CLOSE_RANGE_UNSHARE) t.kernel.unshareFdTable(t);
   t.fdTable.closeRange(a, b, (fl & CLOSE_RANGE_CLOEXEC) !== 0);
   return 0;
 }
@@ -431,7 +438,7 @@ function fcntl(t: Task, fdArg: bigint, cmdArg: bigint, arg: bigint): number | Pr
       if (f.isPath) fail(Errno.EBADF);
       const fl = readFlock(t, f, arg, cmd === F_OFD_GETLK);
       if (fl.type !== F_RDLCK && fl.type !== F_WRLCK) fail(Errno.EINVAL);
-      const c = getRecordLock(f, cmd === F_OFD_GETLK ? f : t.tg, fl.type, fl.start, fl.end);
+      const c = getRecordLock(f, cmd === F_OFD_GETLK ? f : t.fdTable, fl.type, fl.start, fl.end);
       const b = new Uint8Array(32);
       const dv = new DataView(b.buffer);
       if (!c) {
@@ -447,7 +454,7 @@ function fcntl(t: Task, fdArg: bigint, cmdArg: bigint, arg: bigint): number | Pr
       dv.setInt16(2, 0, true);
       dv.setBigInt64(8, BigInt(c.start), true);
       dv.setBigInt64(16, c.end === Infinity ? 0n : BigInt(c.end - c.start + 1), true);
-      dv.setInt32(24, typeof c.owner === 'object' && 'tasks' in c.owner ? c.pid : -1, true);
+      dv.setInt32(24, ownedByDescription(c.owner) ? -1 : c.pid, true);
       t.mm.copyOut(arg, b.subarray(0, 28));
       return 0;
     }
@@ -462,7 +469,7 @@ function fcntl(t: Task, fdArg: bigint, cmdArg: bigint, arg: bigint): number | Pr
       if (fl.type === F_WRLCK && !f.writable) fail(Errno.EBADF);
       if (fl.type !== F_RDLCK && fl.type !== F_WRLCK && fl.type !== F_UNLCK) fail(Errno.EINVAL);
       const wait = cmd === F_SETLKW || cmd === F_OFD_SETLKW;
-      return setRecordLock(t, f, ofd ? f : t.tg, t.tg.pid, fl.type, fl.start, fl.end, wait);
+      return setRecordLock(t, f, ofd ? f : t.fdTable, t.tg.pid, fl.type, fl.start, fl.end, wait);
     }
     case F_NOTIFY:
       if ((f.stat().mode & S_IFMT) !== 0o040000) fail(Errno.ENOTDIR);
@@ -479,7 +486,7 @@ function fcntl(t: Task, fdArg: bigint, cmdArg: bigint, arg: bigint): number | Pr
       if (!(f instanceof PipeFile)) fail(Errno.EBADF);
       return f.pipe.setCapacity(Number(BigInt.asUintN(32, arg)), t.creds.has(CAP_SYS_RESOURCE));
     case F_ADD_SEALS:
-      return addSeals(f, u32(arg));
+      return addSeals(t, f, u32(arg));
     case F_GET_SEALS:
       return getSeals(f);
     default:
@@ -571,6 +578,7 @@ function getdentsCommon(t: Task, fd: bigint, dirp: bigint, countArg: bigint, is6
     pos += reclen;
   }
   t.mm.copyOut(dirp, out.subarray(0, pos));
+  fsnotifyAccess(f);
   return pos;
 }
 function getdents64(t: Task, fd: bigint, dirp: bigint, count: bigint): number {
@@ -578,55 +586,6 @@ function getdents64(t: Task, fd: bigint, dirp: bigint, count: bigint): number {
 }
 function getdents(t: Task, fd: bigint, dirp: bigint, count: bigint): number {
   return getdentsCommon(t, fd, dirp, count, false);
-}
-
-/**
- * sendfile(2): copy from `in_fd` (a seekable file: EINVAL otherwise) to `out_fd` (any writable file,
- * pipes included). With `offset` non-NULL, reads start there, *offset is updated and in_fd's offset is
- * untouched. Blocks on a full pipe like write(2).
- */
-async function sendfile(t: Task, outFd: bigint, inFd: bigint, offPtr: bigint, countArg: bigint): Promise<number> {
-  const fin = fileOf(t, inFd);
-  const fout = fileOf(t, outFd);
-  if (!fin.readable || !fout.writable) fail(Errno.EBADF);
-  if (!fin.seekable || fin.inode.isDir) fail(Errno.EINVAL);
-  if (fout.flags & 0o2000 /* O_APPEND */) fail(Errno.EINVAL);
-  const count = Math.min(Number(BigInt.asUintN(64, countArg) > BigInt(MAX_RW) ? BigInt(MAX_RW) : countArg), MAX_RW);
-  let pos = offPtr ? Number(t.mm.readI64(offPtr)) : fin.offset;
-  if (pos < 0) fail(Errno.EINVAL);
-  let done = 0;
-  const buf = new Uint8Array(Math.min(count, 65536));
-  try {
-    while (done < count) {
-      const n = fin.pread(buf.subarray(0, Math.min(buf.length, count - done)), pos);
-      if (n === 0) break;
-      let w = 0;
-      while (w < n) {
-        try {
-          w += fout.write(buf.subarray(w, n));
-        } catch (e) {
-          if (e instanceof SysError && e.errno === Errno.EPIPE) t.queueSignal(SIGPIPE);
-          if (!isAgain(e) || fout.nonblocking) {
-            if (done + w > 0) {
-              pos += w;
-              done += w;
-              return done;
-            }
-            throw e;
-          }
-          await waitReady(t, fout, POLLOUT);
-        }
-      }
-      pos += n;
-      done += n;
-    }
-  } catch (e) {
-    if (done === 0) throw e;
-  } finally {
-    if (offPtr) t.mm.writeU64(offPtr, BigInt(pos));
-    else fin.offset = pos;
-  }
-  return done;
 }
 
 export const fileSyscalls: SyscallDef[] = [
@@ -642,7 +601,6 @@ export const fileSyscalls: SyscallDef[] = [
   { nr: 20, name: 'writev', args: 'fpi', fn: writev },
   { nr: 32, name: 'dup', args: 'f', fn: dup },
   { nr: 33, name: 'dup2', args: 'ff', fn: dup2 },
-  { nr: 40, name: 'sendfile', args: 'ffpn', fn: sendfile },
   { nr: 72, name: 'fcntl', args: 'fix', fn: fcntl, support: 'partial' },
   { nr: 78, name: 'getdents', args: 'fpn', fn: getdents },
   { nr: 85, name: 'creat', args: 'sm', fn: creat },

@@ -18,6 +18,7 @@ import type { Location } from '../vfs/dentry.js';
 import type { Stat, Statfs, Timespec } from '../vfs/inode.js';
 import { clampToFsize, fileOf } from './file.js';
 import type { SyscallDef } from './types.js';
+import { fsnotifyModify } from '../ipc/fsnotify.js';
 
 function path(t: Task, addr: bigint): string {
   return t.mm.copyInString(addr, PATH_MAX);
@@ -394,6 +395,7 @@ function ftruncate(t: Task, fd: bigint, len: bigint): number {
   t.kernel.vfs.checkWritableMount(f.location);
   if (f.inode.isRegular) checkGrowFsize(t, f.size(), Number(l));
   f.truncate(Number(l));
+  fsnotifyModify(f);
   return 0;
 }
 function fsync(t: Task, fd: bigint): number {
@@ -429,6 +431,7 @@ function fallocate(t: Task, fd: bigint, mode: bigint, off: bigint, len: bigint):
   if (f.inode.isDir) fail(Errno.EISDIR);
   t.kernel.vfs.checkWritableMount(f.location);
   f.allocate(s32(mode), Number(o), Number(l));
+  fsnotifyModify(f);
   return 0;
 }
 function statfs(t: Task, p: bigint, buf: bigint): number {

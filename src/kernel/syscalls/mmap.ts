@@ -10,6 +10,7 @@ import { getRlimit } from './process.js';
 import { CAP_IPC_LOCK } from '../task/creds.js';
 import { RLIM_INFINITY } from '../task/task.js';
 import { MAP_ANONYMOUS, MAP_TYPE, PROT_WRITE, MAP_SHARED_VALIDATE } from '../mm/mm.js';
+import { checkSealedMap } from './events.js';
 
 const KNOWN_MAP_FLAGS = 0x3 | 0x10 | 0x20 | 0x100 | 0x800 | 0x1000 | 0x2000 | 0x4000 | 0x8000 | 0x10000 | 0x20000 | 0x40000 | 0x80000 | 0x100000 | (0x3f << 26);
 
@@ -116,6 +117,7 @@ function mmap(t: Task, addr: bigint, length: bigint, protArg: bigint, flagsArg: 
   if (file.accessMode === 1) fail(Errno.EACCES);
   const shared = (flags & MAP_TYPE) !== 2;
   if (shared && prot & PROT_WRITE && file.accessMode !== 2) fail(Errno.EACCES);
+  checkSealedMap(file, shared, prot);
   if (shared && !src.cacheKey && prot & PROT_WRITE) {
     // A file whose data cannot be cached coherently cannot be mapped shared and writable; read-only
     // shared mappings of such files are snapshots.

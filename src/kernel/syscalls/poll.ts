@@ -38,7 +38,7 @@ async function pollItems(t: Task, items: PollItem[], deadlineNs: bigint): Promis
         continue;
       }
       const want = it.events | POLLERR | POLLHUP;
-      it.revents = it.file.readiness(want) & want;
+      it.revents = it.file.readiness(want, t) & want;
       if (it.revents) n++;
     }
     if (n > 0) return n;

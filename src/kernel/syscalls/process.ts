@@ -20,6 +20,7 @@ import {
 } from './creds.js';
 import { groupCpuNs, groupCpuTicks } from '../kernel.js';
 import { dropCtty, inheritCtty } from '../tty/terminal.js';
+import { PIDFD_THREAD, installPidfd, pidfdOf } from '../ipc/pidfd.js';
 
 const CLONE_VM = 0x100, CLONE_FS = 0x200, CLONE_FILES = 0x400, CLONE_SIGHAND = 0x800, CLONE_PIDFD = 0x1000,
   CLONE_PTRACE = 0x2000, CLONE_VFORK = 0x4000, CLONE_PARENT = 0x8000, CLONE_THREAD = 0x10000,
@@ -38,6 +39,8 @@ const P_ALL = 0, P_PID = 1, P_PGID = 2, P_PIDFD = 3;
 
 interface CloneArgs {
   flags: number;
+  /** Where CLONE_PIDFD stores the pidfd. */
+  pidfd?: bigint;
   stack: bigint;
   parentTid: bigint;
   childTid: bigint;
@@ -57,9 +60,12 @@ async function doClone(t: Task, a: CloneArgs): Promise<number> {
     t.kernel.log(`clone: namespace flags ${(f & NAMESPACE_FLAGS).toString(16)} not supported (EINVAL)`);
     fail(Errno.EINVAL);
   }
+  // CLONE_PIDFD: the pidfd goes to *a.pidfd (clone(2) passes parent_tid); a bad address fails
+  // before anything is created (EFAULT).
   if (f & CLONE_PIDFD) {
-    t.kernel.log('clone: CLONE_PIDFD not supported yet (EINVAL)');
-    fail(Errno.EINVAL);
+    if (f & CLONE_DETACHED) fail(Errno.EINVAL);
+    if (f & CLONE_PARENT_SETTID && a.pidfd === a.parentTid) fail(Errno.EINVAL);
+    t.mm.writeI32(a.pidfd ?? 0n, -1);
   }
   if (a.exitSignal < 0 || a.exitSignal > NSIG) fail(Errno.EINVAL);
   if (t.tg.exiting) fail(Errno.EAGAIN);
@@ -88,6 +94,7 @@ async function doClone(t: Task, a: CloneArgs): Promise<number> {
   k.holdFdTable(fdTable);
   const fs = f & CLONE_FS ? t.fs : t.fs.fork();
   const child = new Task(k, tid, tg, mm, fdTable, fs, t.creds.clone());
+  if (f & CLONE_PIDFD) t.mm.writeI32(a.pidfd!, installPidfd(t, tg, f & CLONE_THREAD ? child : undefined, f & CLONE_THREAD ? PIDFD_THREAD : 0));
   child.regs.set(t.regs);
   child.regs[Reg.rax] = 0n;
   if (a.stack !== 0n) child.regs[Reg.rsp] = a.stack;
@@ -114,7 +121,7 @@ async function doClone(t: Task, a: CloneArgs): Promise<number> {
 
 function cloneSyscall(t: Task, flags: bigint, stack: bigint, ptid: bigint, ctid: bigint, tls: bigint): Promise<number> {
   const f = Number(flags & 0xffffffffn);
-  return doClone(t, { flags: f & ~0xff, stack, parentTid: ptid, childTid: ctid, tls, exitSignal: f & 0xff });
+  return doClone(t, { flags: f & ~0xff, stack, parentTid: ptid, childTid: ctid, tls, exitSignal: f & 0xff, pidfd: ptid });
 }
 
 async function clone3(t: Task, argsAddr: bigint, size: bigint): Promise<number> {
@@ -132,13 +139,8 @@ async function clone3(t: Task, argsAddr: bigint, size: bigint): Promise<number> 
   for (let i = 64; i < b.length; i++) if (b[i] !== 0) fail(Errno.E2BIG);
   if (flags >> 32n) fail(Errno.EINVAL);
   if (exitSignal > BigInt(NSIG)) fail(Errno.EINVAL);
-  if (Number(flags) & CLONE_PIDFD) {
-    void pidfd;
-    t.kernel.log('clone3: CLONE_PIDFD not supported yet (EINVAL)');
-    fail(Errno.EINVAL);
-  }
   return doClone(t, {
-    flags: Number(flags), stack: stack === 0n ? 0n : stack + stackSize, parentTid, childTid, tls, exitSignal: Number(exitSignal),
+    flags: Number(flags), stack: stack === 0n ? 0n : stack + stackSize, parentTid, childTid, tls, exitSignal: Number(exitSignal), pidfd,
   });
 }
 
@@ -252,7 +254,9 @@ async function wait4(t: Task, pidArg: bigint, statusAddr: bigint, options: bigin
 }
 
 async function waitid(t: Task, idtype: bigint, id: bigint, infop: bigint, options: bigint, rusageAddr: bigint): Promise<number> {
-  const opts = Number(options & 0xffffffffn);
+  let opts = Number(options & 0xffffffffn);
+  /** A non-blocking pidfd without WNOHANG: EAGAIN instead of waiting. */
+  let eagain = false;
   if (opts & ~(WNOHANG | WSTOPPED | WEXITED | WCONTINUED | WNOWAIT | __WNOTHREAD | __WALL | __WCLONE)) fail(Errno.EINVAL);
   if (!(opts & (WEXITED | WSTOPPED | WCONTINUED))) fail(Errno.EINVAL);
   const type = Number(idtype);
@@ -267,7 +271,13 @@ async function waitid(t: Task, idtype: bigint, id: bigint, infop: bigint, option
     const pg = n === 0 ? t.tg.pgid : n;
     sel = (c) => c.pgid === pg;
   } else if (type === P_PIDFD) {
-    fail(Errno.EINVAL);
+    if (n < 0) fail(Errno.EINVAL);
+    const p = pidfdOf(t, n);
+    sel = (c) => c === p.tg;
+    if (p.nonblocking && !(opts & WNOHANG)) {
+      opts |= WNOHANG;
+      eagain = true;
+    }
   } else fail(Errno.EINVAL);
   for (;;) {
     const r = findWaitable(t, sel, opts, true);
@@ -283,6 +293,7 @@ async function waitid(t: Task, idtype: bigint, id: bigint, infop: bigint, option
     }
     if (opts & WNOHANG) {
       if (infop !== 0n) t.mm.copyOut(infop, new Uint8Array(128));
+      if (eagain) fail(Errno.EAGAIN);
       return 0;
     }
     await t.waitOn(t.tg.childEvents);

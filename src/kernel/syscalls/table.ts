@@ -19,6 +19,8 @@ import { socketSyscalls } from './socket.js';
 import { seccompSyscalls } from './seccomp.js';
 import { credSyscalls } from './creds.js';
 import { ioSyscalls } from './io.js';
+import { fdeventSyscalls } from './fdevents.js';
+import { spliceSyscalls } from './splice.js';
 
 /** Syscall names by number ('' for holes). */
 export const SYSCALL_NAMES: readonly string[] = [
@@ -95,7 +97,7 @@ export function syscallNumber(name: string): number {
 /** All handlers by number. A number with no handler returns ENOSYS (logged once by name). */
 export function buildSyscallTable(): Array<SyscallDef | undefined> {
   const table: Array<SyscallDef | undefined> = [];
-  const families = [processSyscalls, signalSyscalls, mmapSyscalls, timeSyscalls, miscSyscalls, fileSyscalls, fsSyscalls, pipeSyscalls, pollSyscalls, futexSyscalls, timerSyscalls, eventSyscalls, socketSyscalls, seccompSyscalls, credSyscalls, ioSyscalls];
+  const families = [processSyscalls, signalSyscalls, mmapSyscalls, timeSyscalls, miscSyscalls, fileSyscalls, fsSyscalls, pipeSyscalls, pollSyscalls, futexSyscalls, timerSyscalls, eventSyscalls, socketSyscalls, seccompSyscalls, credSyscalls, ioSyscalls, fdeventSyscalls, spliceSyscalls];
   for (const fam of families) {
     for (const d of fam) {
       if (table[d.nr]) throw new Error(`syscall ${d.name} (${d.nr}) registered twice`);

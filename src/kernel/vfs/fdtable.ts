@@ -6,6 +6,7 @@ import { Errno, fail } from '../errno.js';
 import type { Task } from '../task/task.js';
 import type { FileDescription } from './file.js';
 import { HostStreamFile } from '../fs/hoststream.js';
+import { descriptionGone, fdClosed } from './locks.js';
 
 interface Slot {
   file: FileDescription;
@@ -76,7 +77,7 @@ export class FdTable {
     if (fd < 0 || fd >= this.limit) fail(Errno.EBADF);
     const old = this.slots.get(fd);
     this.slots.set(fd, { file, cloexec });
-    old?.file.release();
+    if (old) this.dropped(old.file);
   }
 
   /** close(2): remove fd and drop its reference. EBADF if not open. */
@@ -85,7 +86,14 @@ export class FdTable {
     if (!s) fail(Errno.EBADF);
     this.slots.delete(fd);
     if (fd < this.hint) this.hint = fd;
-    s.file.release();
+    this.dropped(s.file);
+  }
+
+  /** An fd of `file` went away: this table's record locks on the file go with it, then the reference. */
+  private dropped(file: FileDescription): void {
+    fdClosed(this, file);
+    file.release();
+    if (file.refCount <= 0) descriptionGone(file);
   }
 
   /** close_range(2) over [first, last]: close (or only mark close-on-exec when `cloexecOnly`). */

@@ -16,6 +16,7 @@ import {
   SEEK_CUR, SEEK_DATA, SEEK_END, SEEK_HOLE, SEEK_SET, S_IFMT,
 } from './constants.js';
 import { pathOf, type Location } from './dentry.js';
+import { fsnotifyClose } from '../ipc/fsnotify.js';
 import type { DirEntry, Inode, Stat } from './inode.js';
 import type { TerminalIo } from '../tty/terminal.js';
 
@@ -72,7 +73,10 @@ export abstract class FileDescription {
   }
   /** Drop a reference; the last one releases the file's resources (`onRelease`). */
   release(): void {
-    if (--this.refs === 0) this.onRelease();
+    if (--this.refs === 0) {
+      fsnotifyClose(this);
+      this.onRelease();
+    }
   }
   get refCount(): number {
     return this.refs;
@@ -87,10 +91,11 @@ export abstract class FileDescription {
 
   /**
    * Read into `dst` at `off` (positional: pread) or at and advancing the file offset (`off`
-   * undefined). Returns bytes read, 0 at EOF. Throws EAGAIN when a stream has no data yet.
+   * undefined). Returns bytes read, 0 at EOF. Throws EAGAIN when a stream has no data yet. `t` is the
+   * reading task, for files whose contents depend on who reads (signalfd).
    */
-  read(dst: Uint8Array, off?: number): number {
-    if (!this.seekable) return this.streamRead(dst);
+  read(dst: Uint8Array, off?: number, t?: Task): number {
+    if (!this.seekable) return this.streamRead(dst, t);
     const pos = off ?? this.offset;
     const n = this.pread(dst, pos);
     if (off === undefined) this.offset = pos + n;
@@ -118,8 +123,8 @@ export abstract class FileDescription {
   pwrite(_src: Uint8Array, _off: number): number {
     fail(Errno.EINVAL);
   }
-  /** Read for streams (pipes, ttys). */
-  protected streamRead(_dst: Uint8Array): number {
+  /** Read for streams (pipes, ttys); `t` is the reading task when known. */
+  protected streamRead(_dst: Uint8Array, _t?: Task): number {
     fail(Errno.EINVAL);
   }
   protected streamWrite(_src: Uint8Array): number {
@@ -162,8 +167,11 @@ export abstract class FileDescription {
     return r;
   }
 
-  /** Current readiness among `mask` (POLLIN/POLLOUT/…): regular files are always ready. */
-  readiness(mask: number): number {
+  /**
+   * Current readiness among `mask` (POLLIN/POLLOUT/…): regular files are always ready. `t` is the
+   * asking task (Linux's `current`), for files whose readiness depends on it (signalfd).
+   */
+  readiness(mask: number, _t?: Task): number {
     return mask & (POLLIN | POLLOUT | POLLRDNORM | POLLWRNORM);
   }
   /** A wait for readiness to change, or undefined if the file never blocks. */

@@ -1,20 +1,23 @@
 /**
  * Advisory file locks kept by the Sentry (the host never sees them): flock(2) locks, owned by the
  * open file description, and POSIX record locks (fcntl F_SETLK/F_SETLKW/F_GETLK), owned by the
- * process (or by the description for OFD locks). Locks are keyed by the file's identity (dev, ino),
- * so every path and description naming one file shares them. A flock lock goes away when its
- * description is released; a process's record locks on a file go away when it closes any fd of the
- * file (fcntl(2) "the locks are released"), and when it exits.
+ * process's fd table (Linux's fl_owner = current->files; or by the description for OFD locks). Locks
+ * are keyed by the file's identity (dev, ino), so every path and description naming one file shares
+ * them. A flock or OFD lock goes away when its description is released; a process's record locks on a
+ * file go away when it closes any fd of the file — close(2), dup2(2)/dup3(2) over it, close_range(2),
+ * close-on-exec, exit (fcntl(2) "the locks are released"); the fd table reports every such close
+ * through `fdClosed`/`descriptionGone`.
  */
 import { Errno, fail } from '../errno.js';
 import { WaitQueue } from '../ipc/waitqueue.js';
-import type { Task, ThreadGroup } from '../task/task.js';
+import type { Task } from '../task/task.js';
 import type { FileDescription } from './file.js';
 
 export const F_RDLCK = 0, F_WRLCK = 1, F_UNLCK = 2;
 export const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4, LOCK_UN = 8;
 
-type Owner = ThreadGroup | FileDescription;
+/** A POSIX lock's owner: an fd table (any object but a description), or the description (OFD, flock). */
+type Owner = object;
 interface RecordLock {
   owner: Owner;
   type: number;
@@ -31,10 +34,19 @@ interface FileLocks {
 }
 
 const table = new Map<string, FileLocks>();
+/** Identity keys of descriptions that took part in locking (so closes need no stat). */
+const descKeys = new WeakMap<FileDescription, string>();
+/** Owners that have set a record lock (closes by other owners skip the lookup entirely). */
+const recordOwners = new WeakSet<object>();
 
 function keyOf(f: FileDescription): string {
-  const st = f.stat();
-  return `${st.dev}:${st.ino}`;
+  let k = descKeys.get(f);
+  if (k === undefined) {
+    const st = f.stat();
+    k = `${st.dev}:${st.ino}`;
+    descKeys.set(f, k);
+  }
+  return k;
 }
 function locksOf(f: FileDescription): FileLocks {
   const k = keyOf(f);
@@ -43,12 +55,11 @@ function locksOf(f: FileDescription): FileLocks {
   return l;
 }
 
-function isThreadGroup(o: Owner): o is ThreadGroup {
-  return (o as ThreadGroup).tasks !== undefined;
+function isDescription(o: Owner): o is FileDescription {
+  return typeof (o as FileDescription).refCount === 'number';
 }
 function ownerAlive(o: Owner): boolean {
-  if (isThreadGroup(o)) return !o.zombie && !o.exiting;
-  return o.refCount > 0;
+  return !isDescription(o) || o.refCount > 0;
 }
 function prune(l: FileLocks): void {
   for (const f of l.flockShared) if (f.refCount <= 0) l.flockShared.delete(f);
@@ -151,7 +162,10 @@ export async function setRecordLock(t: Task, f: FileDescription, owner: Owner, p
     if (r.start < start) next.push({ ...r, end: start - 1 });
     if (r.end > end) next.push({ ...r, start: end + 1 });
   }
-  if (type !== F_UNLCK) next.push({ owner, type, start, end, pid });
+  if (type !== F_UNLCK) {
+    next.push({ owner, type, start, end, pid });
+    recordOwners.add(owner);
+  }
   // Merge adjacent same-type ranges of one owner.
   next.sort((a, b) => a.start - b.start);
   const merged: RecordLock[] = [];
@@ -165,8 +179,17 @@ export async function setRecordLock(t: Task, f: FileDescription, owner: Owner, p
   return 0;
 }
 
-/** A process closed an fd of `f`: its record locks on the file go (POSIX semantics). */
-export function releaseOnClose(tg: ThreadGroup, f: FileDescription): void {
+/** Is `o` a description (OFD/flock owner) rather than a process's fd table? */
+export function ownedByDescription(o: Owner): boolean {
+  return isDescription(o);
+}
+
+/**
+ * Fd table `owner` is closing one of its fds for `f` (before dropping its reference): the table's
+ * record locks on the file go (POSIX semantics). Cheap when the table never locked anything.
+ */
+export function fdClosed(owner: object, f: FileDescription): void {
+  if (!recordOwners.has(owner)) return;
   let k: string;
   try {
     k = keyOf(f);
@@ -176,11 +199,26 @@ export function releaseOnClose(tg: ThreadGroup, f: FileDescription): void {
   const l = table.get(k);
   if (!l) return;
   const before = l.records.length;
-  l.records = l.records.filter((r) => r.owner !== tg && !(r.owner === f && f.refCount <= 0));
-  if (f.refCount <= 0) {
-    l.flockShared.delete(f);
-    if (l.flockExcl === f) l.flockExcl = undefined;
+  l.records = l.records.filter((r) => r.owner !== owner);
+  if (l.records.length !== before) {
+    l.queue.notify();
+    forgetIfIdle(k, l);
   }
-  if (l.records.length !== before || f.refCount <= 0) l.queue.notify();
+}
+
+/** The last reference to `f` went: its flock and OFD locks go, and waiters re-check. */
+export function descriptionGone(f: FileDescription): void {
+  const k = descKeys.get(f);
+  if (k === undefined) return;
+  const l = table.get(k);
+  if (!l) return;
+  l.records = l.records.filter((r) => r.owner !== f);
+  l.flockShared.delete(f);
+  if (l.flockExcl === f) l.flockExcl = undefined;
+  l.queue.notify();
+  forgetIfIdle(k, l);
+}
+
+function forgetIfIdle(k: string, l: FileLocks): void {
   if (l.records.length === 0 && l.flockShared.size === 0 && !l.flockExcl && l.queue.size === 0) table.delete(k);
 }

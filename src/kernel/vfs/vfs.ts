@@ -26,6 +26,10 @@ import {
   type Timespec,
 } from './inode.js';
 import { checkAccess, checkSticky, inGroup, isOwnerOrRoot, mayAccess } from './perm.js';
+import {
+  IN_ACCESS, IN_ATTRIB, IN_MODIFY, fsnotifyChange, fsnotifyCreate, fsnotifyDelete, fsnotifyLink, fsnotifyOpen,
+  fsnotifyRename,
+} from '../ipc/fsnotify.js';
 
 /** A task's filesystem context (root, cwd, umask), shared by CLONE_FS threads. */
 export class FsContext {
@@ -331,6 +335,7 @@ export class Vfs {
         let m = mode & 0o7777 & ~ctx.fs.umask;
         if (sgid && !inGroup(ctx.creds, owner.gid) && !ctx.creds.has(CAP_FSETID)) m &= ~S_ISGID;
         const ino = pl.parent.dentry.inode.create(pl.name, m, owner);
+        fsnotifyCreate(pl.parent.dentry.inode, pl.name, ino);
         const d = new Dentry(pl.name, pl.parent.dentry, ino);
         pl.parent.dentry.children.set(pl.name, d);
         loc = { mount: pl.parent.mount, dentry: d };
@@ -361,10 +366,29 @@ export class Vfs {
     if (writes && (type === S_IFREG || type === S_IFDIR)) this.checkWritableMount(loc);
     if ((type === S_IFCHR || type === S_IFBLK) && loc.mount.flags.nodev) fail(Errno.EACCES);
     if (type === S_IFSOCK) fail(Errno.ENXIO);
-    if (type === S_IFDIR) return new DirectoryFile(loc, flags, () => this.listDir(ctx, loc));
+    if (type === S_IFDIR) {
+      const d = new DirectoryFile(loc, flags, () => this.listDir(ctx, loc));
+      fsnotifyOpen(d, false);
+      return d;
+    }
     // Linux truncates even with O_RDONLY|O_TRUNC (write permission was checked above).
-    if (flags & O_TRUNC && type === S_IFREG && !created) ino.setattr({ size: 0 });
-    return ino.open({ flags, location: loc, ctx });
+    const truncate = (flags & O_TRUNC) !== 0 && type === S_IFREG && !created;
+    if (truncate) ino.setattr({ size: 0 });
+    const f = ino.open({ flags, location: loc, ctx });
+    fsnotifyOpen(f, truncate);
+    return f;
+  }
+
+  /** Open descriptions referring to dentry `d` in any process (for inotify's IN_DELETE_SELF timing). */
+  private openFilesOf(d: Dentry): FileDescription[] {
+    const out: FileDescription[] = [];
+    const seen = new Set<object>();
+    for (const p of this.kernel?.procList() ?? []) {
+      if (!p.fdTable || seen.has(p.fdTable)) continue;
+      seen.add(p.fdTable);
+      for (const [, f] of p.fdTable.entries()) if (f.location.dentry === d) out.push(f);
+    }
+    return out;
   }
 
   /** Directory entries of `loc` including "." and ".." (for getdents64). */
@@ -389,7 +413,8 @@ export class Vfs {
     this.mayModifyDir(ctx, pl.parent);
     const { owner, sgid } = this.newOwner(ctx.creds, pl.parent.dentry.inode);
     const m = (mode & 0o1777 & ~ctx.fs.umask) | (sgid ? S_ISGID : 0);
-    pl.parent.dentry.inode.mkdir(pl.name, m, owner);
+    const child = pl.parent.dentry.inode.mkdir(pl.name, m, owner);
+    fsnotifyCreate(pl.parent.dentry.inode, pl.name, child);
   }
 
   /** mknod(2)/mknodat(2): regular files, FIFOs, sockets; devices for root only (EPERM). */
@@ -405,7 +430,8 @@ export class Vfs {
     if (pl.trailingSlash) fail(Errno.ENOENT);
     this.mayModifyDir(ctx, pl.parent);
     const { owner } = this.newOwner(ctx.creds, pl.parent.dentry.inode);
-    pl.parent.dentry.inode.mknod(pl.name, type | (mode & 0o7777 & ~ctx.fs.umask), rdev, owner);
+    const child = pl.parent.dentry.inode.mknod(pl.name, type | (mode & 0o7777 & ~ctx.fs.umask), rdev, owner);
+    fsnotifyCreate(pl.parent.dentry.inode, pl.name, child);
   }
 
   /** symlink(2)/symlinkat(2): `target` is stored verbatim (ENOENT if empty). */
@@ -417,7 +443,8 @@ export class Vfs {
     if (pl.trailingSlash) fail(Errno.ENOENT);
     this.mayModifyDir(ctx, pl.parent);
     const { owner } = this.newOwner(ctx.creds, pl.parent.dentry.inode);
-    pl.parent.dentry.inode.symlink(pl.name, target, owner);
+    const child = pl.parent.dentry.inode.symlink(pl.name, target, owner);
+    fsnotifyCreate(pl.parent.dentry.inode, pl.name, child);
   }
 
   /** link(2)/linkat(2). EPERM for directories, EXDEV across mounts, EEXIST if the new name exists. */
@@ -431,6 +458,7 @@ export class Vfs {
     if (old.dentry.inode.isDir) fail(Errno.EPERM);
     this.mayModifyDir(ctx, pl.parent);
     pl.parent.dentry.inode.link(pl.name, old.dentry.inode);
+    fsnotifyLink(pl.parent.dentry.inode, pl.name, old.dentry.inode);
   }
 
   /** unlink(2)/unlinkat(2) without AT_REMOVEDIR. EISDIR for directories, EBUSY for mount points. */
@@ -446,6 +474,7 @@ export class Vfs {
     checkSticky(ctx.creds, pl.parent.dentry.inode, vd.inode);
     pl.parent.dentry.inode.unlink(pl.name);
     this.forget(pl.parent.dentry, pl.name);
+    fsnotifyDelete(pl.parent.dentry.inode, pl.name, vd, vd.inode, () => this.openFilesOf(vd));
   }
 
   /** The dentry under the parent (not the root of a mount covering it). */
@@ -469,6 +498,7 @@ export class Vfs {
     checkSticky(ctx.creds, pl.parent.dentry.inode, vd.inode);
     pl.parent.dentry.inode.rmdir(pl.name);
     this.forget(pl.parent.dentry, pl.name);
+    fsnotifyDelete(pl.parent.dentry.inode, pl.name, vd, vd.inode, () => this.openFilesOf(vd));
   }
 
   /**
@@ -527,6 +557,9 @@ export class Vfs {
     sd.parent = np.parent.dentry;
     np.parent.dentry.children.set(np.name, sd);
     sd.inode.renamed?.(np.parent.dentry.inode, np.name);
+    const exchange = (flags & RENAME_EXCHANGE) !== 0;
+    fsnotifyRename(op.parent.dentry.inode, op.name, np.parent.dentry.inode, np.name, sd.inode,
+      dd ? { dentry: dd, inode: dd.inode, openFiles: () => this.openFilesOf(dd) } : undefined, exchange);
   }
 
   /** readlink(2)/readlinkat(2): EINVAL if not a symlink. AT_EMPTY_PATH reads an O_PATH fd's link. */
@@ -579,6 +612,7 @@ export class Vfs {
     let m = mode & 0o7777;
     if (!ctx.creds.has(CAP_FSETID) && !inGroup(ctx.creds, ino.stat().gid)) m &= ~S_ISGID;
     ino.setattr({ mode: m });
+    fsnotifyChange(loc.dentry, ino, IN_ATTRIB);
   }
 
   /**
@@ -606,6 +640,7 @@ export class Vfs {
       if (m !== (s.mode & 0o7777)) a.mode = m;
     }
     ino.setattr(a);
+    fsnotifyChange(loc.dentry, ino, IN_ATTRIB);
   }
 
   /** truncate(2) by path: EISDIR, EINVAL (not regular / negative), EACCES (no write permission), EROFS. */
@@ -617,6 +652,7 @@ export class Vfs {
     this.checkWritableMount(loc);
     checkAccess(ctx.creds, ino, W_OK);
     ino.setattr({ size });
+    fsnotifyChange(loc.dentry, ino, IN_MODIFY);
   }
 
   /**
@@ -638,6 +674,8 @@ export class Vfs {
     if (a.nsec !== UTIME_OMIT) attr.atime = a.nsec === UTIME_NOW ? t : a;
     if (m.nsec !== UTIME_OMIT) attr.mtime = m.nsec === UTIME_NOW ? t : m;
     ino.setattr(attr);
+    // Both times: IN_ATTRIB; only atime: IN_ACCESS; only mtime: IN_MODIFY (fsnotify_change).
+    fsnotifyChange(loc.dentry, ino, attr.atime && attr.mtime ? IN_ATTRIB : attr.atime ? IN_ACCESS : IN_MODIFY);
   }
 
   // ------------------------------------------------------------------ cwd/root
