@@ -26,6 +26,7 @@ import { FutexTable } from './ipc/futex.js';
 import { stdioTerminal } from './fs/hoststream.js';
 import { exitCtty, openedBy } from './tty/terminal.js';
 import { signalfdNotify } from './ipc/signalfd.js';
+import { IpcNamespace } from './ipc/sysv/ns.js';
 
 export interface KernelOptions {
   platform: Platform;
@@ -116,6 +117,8 @@ export class Kernel implements KernelInfo {
   private keepAlive: ReturnType<typeof setInterval> | undefined;
   /** Futex wait queues, PI handoff and robust-list processing (see ipc/futex.ts). */
   readonly futexes = new FutexTable();
+  /** The sandbox's IPC namespace: System V IPC objects and POSIX message queues (see ipc/sysv/ns.ts). */
+  readonly ipc: IpcNamespace;
 
   constructor(opts: KernelOptions) {
     this.platform = opts.platform;
@@ -126,6 +129,7 @@ export class Kernel implements KernelInfo {
     this.seccomp = opts.seccomp;
     this.pidsLimit = opts.pidsLimit;
     this.mf = new MemoryFile();
+    this.ipc = new IpcNamespace(this.mf);
     this.vfs = createVfs(this, opts.vfs);
     this.syscalls = buildSyscallTable();
     this.signals = new SignalService(this);
@@ -342,7 +346,10 @@ export class Kernel implements KernelInfo {
     this.fdTableUsers.set(t.fdTable, users);
     if (users <= 0) t.fdTable.closeAll(t);
     if (t.mm.users === 1) t.mm.noteRss(t.tg);
-    if (--t.mm.users === 0) t.mm.release();
+    if (--t.mm.users === 0) {
+      this.ipc.mmReleasing(t.mm, t.tg.pid);
+      t.mm.release();
+    }
     if (t.tg.tasks.size === 0) {
       t.tg.exitStatus ??= { kind: 'exited', code: t.exitCode };
       this.threadGroupExited(t.tg);

@@ -19,6 +19,7 @@ import {
 } from '../vfs/inode.js';
 import type { KernelInfo, ProcInfo } from '../vfs/kernelinfo.js';
 import type { Vfs } from '../vfs/vfs.js';
+import { kernelIpcSysctls, mqueueSysctls, sysvipcFiles } from './procipc.js';
 
 const PROC_SUPER_MAGIC = 0x9fa0;
 export const OS_RELEASE = '6.1.0-tsvisor';
@@ -85,6 +86,8 @@ export class ProcFs implements Filesystem {
     f('filesystems', () => 'nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\tdevpts\nnodev\tpipefs\nnodev\toverlay\nnodev\tmqueue\n');
     f('cmdline', () => 'BOOT_IMAGE=/vmlinuz-tsvisor ro\n');
     m.set('sys', () => this.sysDir());
+    const ipc = this.kernel.ipc;
+    if (ipc) m.set('sysvipc', () => this.genDir(sysvipcFiles(ipc)));
     return m;
   }
 
@@ -109,6 +112,8 @@ export class ProcFs implements Filesystem {
     const dir = (entries: Record<string, () => Inode>) =>
       new ProcDir(this, 0o555, 0, 0, () => new Map(Object.entries(entries)));
     const f = (gen: Gen) => () => new ProcFile(this, 0o444, 0, 0, gen);
+    const ipc = this.kernel.ipc;
+    const ipcFiles = (files: Record<string, () => string>) => Object.fromEntries(Object.entries(files).map(([k, g]) => [k, f(g)]));
     return dir({
       kernel: () => dir({
         hostname: f(() => `${this.kernel.hostname}\n`),
@@ -126,11 +131,13 @@ export class ProcFs implements Filesystem {
           entropy_avail: f(() => '256\n'),
         }),
         yama: () => dir({ ptrace_scope: f(() => '1\n') }),
+        ...(ipc ? ipcFiles(kernelIpcSysctls(ipc)) : {}),
       }),
       fs: () => dir({
         'pipe-max-size': f(() => '1048576\n'),
         'file-max': f(() => '9223372036854775807\n'),
         nr_open: f(() => '1048576\n'),
+        ...(ipc ? { mqueue: () => dir(ipcFiles(mqueueSysctls(ipc))) } : {}),
       }),
       vm: () => dir({
         overcommit_memory: f(() => '0\n'),
@@ -139,6 +146,11 @@ export class ProcFs implements Filesystem {
       }),
       net: () => dir({ core: () => dir({ somaxconn: f(() => '4096\n') }) }),
     });
+  }
+
+  /** A directory of generated read-only files. */
+  private genDir(files: Record<string, () => string>): ProcDir {
+    return new ProcDir(this, 0o555, 0, 0, () => new Map(Object.entries(files).map(([k, g]) => [k, () => new ProcFile(this, 0o444, 0, 0, g)])));
   }
 
   /** /proc/[pid] (or /proc/[pid]/task/[tid] when `thread`). */

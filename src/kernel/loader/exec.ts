@@ -157,7 +157,10 @@ export async function execve(t: Task, path: string, argv: string[], envp: string
   const old = t.mm;
   old.noteRss(t.tg);
   t.mm = mm;
-  if (--old.users === 0) old.release();
+  if (--old.users === 0) {
+    t.kernel.ipc.mmReleasing(old, t.tg.pid);
+    old.release();
+  }
   t.regs.set(regs);
   t.creds = creds;
   t.fdTable.closeOnExec(t);

@@ -99,6 +99,8 @@ export interface Vma {
   name: string;
   /** mlock(2)ed (VM_LOCKED): counted against RLIMIT_MEMLOCK, shown as VmLck/Locked. */
   locked?: boolean;
+  /** Protections mprotect may grant (VM_MAY*); undefined: any. EACCES beyond (a SHM_RDONLY attach). */
+  maxProt?: number;
 }
 
 export interface MmapRequest {
@@ -109,6 +111,13 @@ export interface MmapRequest {
   file?: MappableFile;
   offset: bigint;
   name?: string;
+  /**
+   * Map these memory-file pages shared, from `offset` within them (a System V shm segment attach,
+   * see ipc/sysv/shm.ts); `file` then only names the mapping in /proc/[pid]/maps.
+   */
+  backing?: Backing;
+  /** Protections a later mprotect may add (see Vma.maxProt). */
+  maxProt?: number;
 }
 
 export class MemoryManager {
@@ -244,8 +253,13 @@ export class MemoryManager {
       file: req.file,
       fileOff: Number(req.offset),
       name: req.name ?? '',
+      maxProt: req.maxProt,
     };
-    if (req.file && shared && req.file.cacheKey) {
+    if (req.backing && shared) {
+      v.backing = req.backing;
+      v.backing.ref();
+      v.bOff = Number(req.offset);
+    } else if (req.file && shared && req.file.cacheKey) {
       // MAP_SHARED file mapping: the file's page cache in the memory file, shared by every mapping of
       // the file and by read(2)/write(2) (see filecache.ts).
       const cache = FileCache.forMapping(this.mf, req.file, Number(req.offset) + Number(len));
@@ -443,6 +457,7 @@ export class MemoryManager {
     for (let a = addr; a < end; ) {
       const v = this.find(a);
       if (!v) fail(Errno.ENOMEM);
+      if (v.maxProt !== undefined && prot & ~v.maxProt) fail(Errno.EACCES);
       a = v.end;
     }
     this.splitAt(addr);

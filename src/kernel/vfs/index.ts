@@ -20,6 +20,8 @@ import { AT_FDCWD } from './constants.js';
 import { Credentials } from '../task/creds.js';
 import { FdTable } from './fdtable.js';
 import { applyMaskedAndReadonlyPaths } from './masks.js';
+import { MqueueFs } from '../ipc/mqueue.js';
+import { IpcLimits } from '../ipc/sysv/limits.js';
 
 export { FdTable } from './fdtable.js';
 export { FsContext, Vfs, type ExecFile } from './vfs.js';
@@ -157,7 +159,8 @@ export function createVfs(kernel: KernelInfo, opts: VfsOptions): Vfs {
         mountAt(dest, createDevpts(m.options), flagsFrom(m.options, { nosuid: true, noexec: true }), 'devpts');
         break;
       case 'mqueue':
-        mountAt(dest, new TmpFs('mqueue', 0o1777, 1 << 20), flagsFrom(m.options, { nosuid: true, nodev: true, noexec: true }), 'mqueue');
+        // Every mount of type mqueue shows the namespace's queues (one superblock per IPC namespace).
+        mountAt(dest, kernel.ipc?.mqueue ?? new MqueueFs(new IpcLimits()), flagsFrom(m.options, { nosuid: true, nodev: true, noexec: true }), 'mqueue');
         break;
       case 'cgroup':
         mountAt(dest, new TmpFs('cgroup2', 0o555, 1 << 20), flagsFrom(m.options, { readonly: true, nosuid: true, nodev: true, noexec: true }), 'cgroup');

@@ -7,6 +7,7 @@ import type { MemoryManager } from '../mm/mm.js';
 import type { Credentials } from '../task/creds.js';
 import type { FdTable } from './fdtable.js';
 import type { FsContext } from './vfs.js';
+import type { IpcNamespace } from '../ipc/sysv/ns.js';
 
 /** One process (thread group) as /proc shows it. Pids are the sandbox's virtual pids. */
 export interface ProcInfo {
@@ -64,4 +65,6 @@ export interface KernelInfo {
   procList(): Iterable<ProcInfo>;
   /** Number of CPUs the sandbox shows (/proc/cpuinfo, /proc/stat, /sys cpu online); default: host's. */
   readonly cpuCount?: number;
+  /** The IPC namespace (/proc/sysvipc, IPC sysctls, the mqueue filesystem); absent in bare VFS tests. */
+  readonly ipc?: IpcNamespace;
 }
