@@ -1,5 +1,56 @@
 // POSIX message queues: mq_open/mq_unlink, send/receive with priorities and timeouts, poll,
-// mq_notify, mq_getsetattr, limits; see c/mqueue.c.
+// mq_notify, mq_getsetattr, limits; see c/mqueue.c. The mqueue filesystem itself (section
+// mqueue_fs) needs a mount, which neither the host nor `tsvisor do` has: it is compared between a
+// native mount on a temporary directory and an OCI bundle that mounts mqueue at /dev/mqueue.
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import { describe, expect, it } from 'vitest';
 import { conformanceFamily } from './family.ts';
+import { compile } from '../helpers/compile.ts';
+import { containerId, makeBundle } from '../helpers/bundle.ts';
+import { removeTree, tempDir } from '../helpers/rootfs.ts';
+import { runCli, runNative, testPlatform } from '../helpers/run.ts';
 
 conformanceFamily('mqueue', { static: true });
+
+describe('mqueue filesystem', () => {
+  it('mqueue_fs: an OCI mount of type mqueue at /dev/mqueue behaves as a native mqueue mount', async (ctx) => {
+    const bin = compile('mqueue');
+    const mnt = tempDir('tsvisor-mqfs-');
+    const m = spawnSync('mount', ['-t', 'mqueue', 'mqueue', mnt], { encoding: 'utf8' });
+    if (m.status !== 0) {
+      fs.rmdirSync(mnt);
+      ctx.skip(`cannot mount an mqueue filesystem on the host: ${m.stderr.trim()}`);
+      return;
+    }
+    let native;
+    try {
+      native = await runNative([bin, 'mqueue_fs'], { env: { MQ_DIR: mnt } });
+    } finally {
+      spawnSync('umount', [mnt]);
+      fs.rmdirSync(mnt);
+    }
+    expect(native.stdout).toContain('statfs bsize');
+    const bundle = makeBundle({
+      rootfs: '/',
+      readonly: true,
+      args: [bin, 'mqueue_fs'],
+      env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'MQ_DIR=/dev/mqueue'],
+      noNewPrivileges: false,
+      mounts: [
+        { destination: '/proc', type: 'proc', source: 'proc' },
+        { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
+        { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
+        { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['mode=1777'] },
+      ],
+    });
+    try {
+      const platform = testPlatform();
+      const r = await runCli([...(platform ? ['--platform', platform] : []), 'run', '--bundle', bundle, containerId()]);
+      expect(r.stdout, r.stderr).toBe(native.stdout);
+      expect(r.exitCode).toBe(native.exitCode);
+    } finally {
+      removeTree(bundle);
+    }
+  }, 90_000);
+});

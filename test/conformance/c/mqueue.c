@@ -9,7 +9,9 @@
 #include <mqueue.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <dirent.h>
 #include <sys/socket.h>
+#include <sys/statfs.h>
 
 #define NOBODY 65534
 
@@ -599,6 +601,107 @@ static void t_proc(void) {
   }
 }
 
+
+/* The mqueue filesystem, when mounted (at $MQ_DIR, default /dev/mqueue): queues are its files. */
+static void t_mqueue_fs(void) {
+  const char *dir = getenv("MQ_DIR");
+  if (!dir) dir = "/dev/mqueue";
+  struct statfs sf;
+  if (statfs(dir, &sf) != 0 || sf.f_type != 0x19800202) {
+    SAY("no mqueue filesystem mounted");
+    return;
+  }
+  SAY("statfs bsize %ld namelen %ld blocks %ld files %ld", (long)sf.f_bsize, (long)sf.f_namelen, (long)sf.f_blocks, (long)sf.f_files);
+  struct stat st;
+  MUST(stat(dir, &st));
+  SAY("dir mode %o uid %u nlink %ld size_multiple_of_20 %s", st.st_mode, st.st_uid, (long)st.st_nlink, st.st_size % 20 == 0 ? "yes" : "no");
+  mqd_t q = qopen(qname(0), O_RDWR, 3, 16);
+  MUST(mq_send(q, "hello", 5, 1));
+  MUST(mq_send(q, "world!", 6, 2));
+  char path[256], path2[256];
+  snprintf(path, sizeof path, "%s/%s", dir, qname(0) + 1);
+  snprintf(path2, sizeof path2, "%s/%s", dir, qname(1) + 1);
+  CHECK("stat", stat(path, &st));
+  SAY("mode %o size %ld nlink %ld uid %u blocks %ld", st.st_mode, (long)st.st_size, (long)st.st_nlink, st.st_uid, (long)st.st_blocks);
+  struct stat fst;
+  MUST(fstat(q, &fst));
+  YES("same_inode", fst.st_ino == st.st_ino && fst.st_dev == st.st_dev);
+  DIR *d = opendir(dir);
+  int found = 0;
+  for (struct dirent *e; d && (e = readdir(d));)
+    if (strcmp(e->d_name, qname(0) + 1) == 0) found = e->d_type == DT_REG ? 1 : 2;
+  closedir(d);
+  SAY("listed: %d", found);
+  char buf[128];
+  long n = get_file(path, buf, sizeof buf);
+  show_buf("cat", n, buf);
+  int f = open(path, O_RDONLY);
+  CHECK_OK("open_ro", f);
+  show_attr("attr_via_path_fd", f);
+  recv_show("receive_via_path_fd", f, 16);
+  struct pollfd p = {f, POLLIN | POLLOUT, 0};
+  poll(&p, 1, 0);
+  SAY("poll %x", p.revents);
+  CHECK("send_on_ro_path_fd", mq_send(f, "x", 1, 0));
+  close(f);
+  f = open(path, O_RDWR);
+  CHECK("write_path_fd", write(f, "x", 1));
+  close(f);
+  CHECK("chmod", chmod(path, 0604));
+  MUST(fstat(q, &fst));
+  SAY("mode_after_chmod %o", fst.st_mode);
+  CHECK("chown", chown(path, NOBODY, NOBODY));
+  MUST(fstat(q, &fst));
+  SAY("owner_after_chown %u %u", fst.st_uid, fst.st_gid);
+  MUST(chown(path, 0, 0));
+  CHECK("rename", rename(path, path2));
+  CHECK("link", link(path, path2));
+  CHECK("symlink", symlink("x", path2));
+  CHECK("mkdir", mkdir(path2, 0755));
+  CHECK("mkfifo", mkfifo(path2, 0644));
+  CHECK("rmdir_file", rmdir(path));
+  /* A queue created by open(2) has the default attributes. */
+  int c = open(path2, O_RDWR | O_CREAT | O_EXCL, 0640);
+  CHECK_OK("open_creat", c);
+  show_attr("created_attr", c);
+  MUST(fstat(c, &st));
+  SAY("created mode %o", st.st_mode);
+  CHECK("mq_send_on_created", mq_send(c, "via open", 8, 0));
+  mqd_t q1 = mq_open(qname(1), O_RDWR);
+  CHECK_OK("mq_open_created", q1);
+  recv_show("mq_receive", q1, 8192);
+  close(q1);
+  close(c);
+  CHECK("unlink_path", unlink(path2));
+  CHECK("mq_open_after_unlink", mq_open(qname(1), O_RDWR));
+  /* mq_unlink is seen through the mount at once, and the reverse. */
+  MUST(mq_unlink(qname(0)));
+  CHECK("stat_after_mq_unlink", stat(path, &st));
+  MUST(fstat(q, &fst));
+  SAY("nlink_after_unlink %ld", (long)fst.st_nlink);
+  snprintf(buf, sizeof buf, "/proc/self/fd/%d", (int)q);
+  char link[256];
+  ssize_t ln = readlink(buf, link, sizeof link - 1);
+  link[ln > 0 ? ln : 0] = 0;
+  char want[128];
+  snprintf(want, sizeof want, "%s (deleted)", qname(0));
+  YES("fd_link_deleted", strcmp(link, want) == 0);
+  close(q);
+  /* The sticky directory: only the owner (or root) removes a queue. */
+  q = mq_open(qname(2), O_RDWR | O_CREAT, 0666, NULL);
+  snprintf(path, sizeof path, "%s/%s", dir, qname(2) + 1);
+  pid_t k = MUST(fork());
+  if (k == 0) {
+    become_nobody();
+    CHECK("nobody_unlink_path", unlink(path));
+    CHECK("nobody_chmod", chmod(path, 0777));
+    _exit(0);
+  }
+  SAY("child: %s", child_result(k));
+  close(q);
+  CHECK("root_unlink_path", unlink(path));
+}
+
 static const struct section sections[] = {
     {"open_basic", t_open_basic},
     {"names", t_names},
@@ -613,6 +716,7 @@ static const struct section sections[] = {
     {"read_status", t_read_status},
     {"fork_exec", t_fork_exec},
     {"proc", t_proc},
+    {"mqueue_fs", t_mqueue_fs},
     {0, 0},
 };
 

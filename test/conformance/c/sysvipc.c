@@ -726,8 +726,8 @@ static void t_sem_rmid(void) {
   int id = MUST(semget(IPC_PRIVATE, 2, 0600));
   pid_t a = semop_child((struct semjob){id, 1, -1, 0, {{0, -1, 0}}});
   WAIT_FOR(semctl(id, 0, GETNCNT) == 1);
-  pid_t b = semop_child((struct semjob){id, 1, -1, 0, {{1, 0, 0}}});
   MUST(setval(id, 1, 1));
+  pid_t b = semop_child((struct semjob){id, 1, -1, 0, {{1, 0, 0}}});
   WAIT_FOR(semctl(id, 1, GETZCNT) == 1);
   CHECK("rmid", semctl(id, 0, IPC_RMID));
   SAY("decrementer: %s", child_result(a));
