@@ -147,10 +147,12 @@ export class ShmRegistry {
     return this.ids.get(t.creds, key, flags, () => {
       const L = this.limits;
       if (size < SHMMIN || size > L.shmmax) fail(Errno.EINVAL);
-      if (flags & SHM_HUGETLB) fail(Errno.EINVAL, 'SHM_HUGETLB: no huge page pool in the sandbox');
       const n = Number(size);
       if (BigInt(this.totPages + pages(n)) > L.shmall) fail(Errno.ENOSPC);
-      // The overcommit heuristic's limit (more than the machine's memory: ENOMEM).
+      // No huge pages are reserved in the sandbox: hugetlb_file_setup fails as with an empty pool.
+      if (flags & SHM_HUGETLB) fail(Errno.ENOMEM);
+      // The overcommit heuristic's limit (more than the machine's memory: ENOMEM). SHM_NORESERVE
+      // does not lift it here: segments live in the memory file, which is bounded.
       if (n > os.totalmem()) fail(Errno.ENOMEM);
       if (this.ids.inUse >= Math.min(L.shmmni, IPCMNI)) fail(Errno.ENOSPC);
       const seg = new ShmSegment(this, key, flags, t.tg.pid, t, n);
@@ -166,6 +168,8 @@ export class ShmRegistry {
   shmat(t: Task, shmid: number, shmaddr: bigint, flags: number): bigint {
     if (shmid < 0) fail(Errno.EINVAL);
     let addr = shmaddr;
+    // A non-NULL shmaddr is where the attach goes (MAP_FIXED), even once rounded down to 0.
+    const fixed = addr !== 0n;
     if (addr !== 0n) {
       if (addr % BigInt(SHMLBA) !== 0n) {
         if (!(flags & SHM_RND)) fail(Errno.EINVAL);
@@ -191,7 +195,7 @@ export class ShmRegistry {
       if (t.mm.vmas.some((v) => v.start < addr + size && v.end > addr)) fail(Errno.EINVAL);
     }
     const at = t.mm.mmap({
-      addr, length: size, prot, flags: MAP_SHARED | (addr !== 0n ? MAP_FIXED : 0), offset: 0n, file: seg,
+      addr, length: size, prot, flags: MAP_SHARED | (fixed ? MAP_FIXED : 0), offset: 0n, file: seg,
       backing: seg.backing, maxProt: prot,
     });
     seg.lpid = t.tg.pid;
