@@ -100,6 +100,11 @@ export function checkIpcOwner(c: Credentials, perm: IpcPerm): void {
   if (c.euid !== perm.cuid && c.euid !== perm.uid && !c.has(CAP_SYS_ADMIN)) fail(Errno.EPERM);
 }
 
+/** A number right-aligned in `w` columns (printf "%wd", for /proc/sysvipc). */
+export function d(n: number | bigint, w: number): string {
+  return String(n).padStart(w);
+}
+
 /** Seconds since the epoch (the *_atime/ctime/… fields). */
 export function nowSeconds(): number {
   return Number(realtimeNs() / 1_000_000_000n);

@@ -11,10 +11,9 @@ import { Errno, SysError, fail } from '../../errno.js';
 import type { Task } from '../../task/task.js';
 import {
   IPC_INFO, IPC_NOWAIT, IPC_RMID, IPC_SET, IPC_STAT, IpcIds, IpcPerm, S_IRUGO, S_IWUGO, checkIpcOwner,
-  checkIpcPerm, decodePermSet, nowSeconds,
+  checkIpcPerm, d, decodePermSet, nowSeconds,
 } from './ids.js';
 import type { IpcLimits } from './limits.js';
-import { d } from './shm.js';
 import { CAP_SYS_RESOURCE } from '../../task/creds.js';
 
 export const MSG_STAT = 11, MSG_INFO = 12, MSG_STAT_ANY = 13;

@@ -12,11 +12,10 @@ import { Errno, SysError, fail } from '../../errno.js';
 import type { Task, ThreadGroup } from '../../task/task.js';
 import {
   IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT, IpcIds, IpcPerm, S_IRUGO, S_IWUGO, checkIpcOwner, checkIpcPerm,
-  decodePermSet, nowSeconds,
+  d, decodePermSet, nowSeconds,
 } from './ids.js';
 import { SEMAEM, SEMVMX, type IpcLimits } from './limits.js';
 import { SEM_UNDO, SemArray, SemQueue, SemUndo, type Sop } from './semops.js';
-import { d } from './shm.js';
 
 export const GETPID = 11, GETVAL = 12, GETALL = 13, GETNCNT = 14, GETZCNT = 15, SETVAL = 16, SETALL = 17;
 export const SEM_STAT = 18, SEM_INFO = 19, SEM_STAT_ANY = 20;

@@ -18,7 +18,7 @@ import type { Task } from '../../task/task.js';
 import { CAP_IPC_LOCK } from '../../task/creds.js';
 import {
   IPCMNI, IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT, IpcIds, IpcPerm, S_IRUGO, S_IWUGO, S_IXUGO, checkIpcOwner, checkIpcPerm,
-  decodePermSet, nowSeconds,
+  d, decodePermSet, nowSeconds,
 } from './ids.js';
 import { getRlimit } from '../../syscalls/process.js';
 import type { IpcLimits } from './limits.js';
@@ -320,9 +320,4 @@ export class ShmRegistry {
     }
     return lines.join('\n') + '\n';
   }
-}
-
-/** A number right-aligned in `w` columns (printf "%wd"). */
-export function d(n: number | bigint, w: number): string {
-  return String(n).padStart(w);
 }
