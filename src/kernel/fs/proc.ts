@@ -223,7 +223,7 @@ export class ProcFs implements Filesystem {
     });
   }
 
-  /** /proc/[pid]/fdinfo/N: pos, flags (octal, with O_CLOEXEC from the fd table), mnt_id, ino. */
+  /** /proc/[pid]/fdinfo/N: pos, flags (octal, with O_CLOEXEC from the fd table), mnt_id, ino, then the file type's own lines. */
   private fdinfoDir(pid: number, uid: number, gid: number): ProcDir {
     return new ProcDir(this, 0o500, uid, gid, () => {
       const m = new Map<string, () => Inode>();
@@ -231,14 +231,16 @@ export class ProcFs implements Filesystem {
       for (const [fd, file] of p.fdTable?.entries() ?? []) {
         m.set(String(fd), () => new ProcFile(this, 0o400, uid, gid, () => {
           const cloexec = p.fdTable?.get(fd) && p.fdTable.getCloexec(fd) ? 0o2000000 : 0;
-          const flags = (file.flags | file.accessMode | cloexec).toString(8).padStart(7, '0');
+          const flags = `0${(file.flags | file.accessMode | cloexec).toString(8)}`;
           let ino = 0;
           try {
             ino = file.stat().ino;
           } catch {
             /* a file whose stat fails still has fdinfo */
           }
-          return `pos:\t${file.offset}\nflags:\t${flags}\nmnt_id:\t${file.location.mount.id}\nino:\t${ino}\n`;
+          // Type-specific lines (eventfd-count, sigmask, tfd/inotify/epoll entries, Pid…) as Linux adds.
+          const extra = 'fdinfo' in file && typeof file.fdinfo === 'function' ? String(file.fdinfo()) : '';
+          return `pos:\t${file.offset}\nflags:\t${flags}\nmnt_id:\t${file.location.mount.id}\nino:\t${ino}\n${extra}`;
         }));
       }
       return m;

@@ -170,7 +170,8 @@ export class EpollFile extends FileDescription {
     let s = '';
     for (const m of this.entries.values()) {
       for (const e of m.values()) {
-        s += `tfd: ${String(e.fd).padStart(8)} events: ${(e.events >>> 0).toString(16).padStart(8)} data: ${e.data.toString(16).padStart(16, '0')}  pos:0 ino:0 sdev:0\n`;
+        // EPOLLERR | EPOLLHUP are always part of the registered events (epoll_ctl adds them).
+        s += `tfd: ${String(e.fd).padStart(8)} events: ${((e.events | 0x18) >>> 0).toString(16).padStart(8)} data: ${e.data.toString(16).padStart(16)}  pos:0 ino:0 sdev:0\n`;
       }
     }
     return s;

@@ -87,7 +87,8 @@ export class EventFdFile extends FileDescription {
     fail(Errno.EINVAL);
   }
   fdinfo(): string {
-    return `eventfd-count: ${this.counter.toString(16).padStart(16, '0')}\n`;
+    // As fs/eventfd.c's show_fdinfo (without eventfd-id: the Sentry does not number eventfds).
+    return `eventfd-count: ${this.counter.toString(16).padStart(16)}\neventfd-semaphore: ${this.semaphore ? 1 : 0}\n`;
   }
 }
 void S_IFREG;
