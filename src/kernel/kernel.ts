@@ -43,6 +43,9 @@ export interface KernelOptions {
   pidsLimit?: number;
 }
 
+/** The longest delay Node's setTimeout accepts (ms). */
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
 /** The sandbox process's capabilities, read once at startup (before the sandbox confines itself). */
 const hostCaps: CapSets = native.hostCaps(CAP_LAST_CAP);
 
@@ -150,10 +153,18 @@ export class Kernel implements KernelInfo {
   setTimer(ms: number, fn: () => void): { cancel: () => void } {
     const d = { at: performance.now() + ms };
     this.deadlines.add(d);
-    const h = setTimeout(() => {
-      this.deadlines.delete(d);
-      fn();
-    }, ms);
+    // Node's timers hold at most 2^31-1 ms (≈ 24.8 days); longer ones are re-armed in steps until the
+    // deadline (a year-long alarm must not fire after 1 ms, which is what setTimeout would do).
+    let h: ReturnType<typeof setTimeout>;
+    const arm = () => {
+      const left = d.at - performance.now();
+      h = setTimeout(() => {
+        if (d.at - performance.now() > 1) return arm();
+        this.deadlines.delete(d);
+        fn();
+      }, Math.max(0, Math.min(left, MAX_TIMEOUT_MS)));
+    };
+    arm();
     return {
       cancel: () => {
         clearTimeout(h);

@@ -7,8 +7,11 @@
  */
 import { native } from '../../native.js';
 import { PAGE_SIZE } from '../arch.js';
+import { Errno, SysError, fail } from '../errno.js';
 
 const CHUNK = 1 << 30;
+/** The memory file's capacity (native MAX_CHUNKS chunks of 1 GiB). */
+const MAX_BYTES = 64 * CHUNK;
 
 export class MemoryFile {
   readonly fd: number;
@@ -21,7 +24,10 @@ export class MemoryFile {
     this.fd = native.memfileInit();
   }
 
-  /** Allocate `length` bytes (rounded up to pages) of zeroed memory; returns the file offset. */
+  /**
+   * Allocate `length` bytes (rounded up to pages) of zeroed memory; returns the file offset. Throws
+   * SysError ENOMEM when the memory file cannot hold it (nothing is allocated then).
+   */
   allocate(length: number): number {
     const len = Math.ceil(length / PAGE_SIZE) * PAGE_SIZE;
     for (let i = 0; i < this.free.length; i++) {
@@ -33,8 +39,14 @@ export class MemoryFile {
       }
     }
     const off = this.end;
-    this.end += len;
-    this.chunk(Math.floor((this.end - 1) / CHUNK));
+    if (!(len >= 0) || off + len > MAX_BYTES) fail(Errno.ENOMEM);
+    try {
+      this.chunk(Math.floor((off + len - 1) / CHUNK));
+    } catch (e) {
+      if (e instanceof SysError) throw e;
+      fail(Errno.ENOMEM); // the host refused to grow the file or map the chunk
+    }
+    this.end = off + len;
     return off;
   }
 
