@@ -334,9 +334,11 @@ function kill(t: Task, pidArg: bigint, sigArg: bigint): number {
     if (!canSignal(t, g)) continue;
     sent++;
     if (sig !== 0 && !g.zombie) {
-      // The init of the PID namespace only gets signals it has handlers for (pid_namespaces(7)),
-      // unless it blocks them (sig_ignored(): a blocked signal may find a handler later).
-      if (g === k.init && g !== t.tg && g.sighand.actions[sig]!.handler === 0n) {
+      // The init of the PID namespace only gets signals it has handlers for (pid_namespaces(7)) —
+      // from any process of the sandbox, itself included: even `kill -9 $$` in init is ignored, as
+      // SIGNAL_UNKILLABLE makes it in Linux — unless it blocks them (sig_ignored(): a blocked signal
+      // may find a handler later). Signals from outside (the runtime's kill) are not filtered here.
+      if (g === k.init && g.sighand.actions[sig]!.handler === 0n) {
         const blocked = [...g.tasks].some((x) => ((x.sigmask | x.realBlocked) & (1n << BigInt(sig - 1))) !== 0n);
         if (!blocked) continue;
       }
