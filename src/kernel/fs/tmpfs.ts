@@ -20,6 +20,10 @@ import { openDevice } from './devices.js';
 import { openFifo } from './pipe.js';
 
 export const TMPFS_MAGIC = 0x01021994;
+/** Size each directory entry adds to a tmpfs directory's st_size (Linux mm/shmem.c BOGO_DIRENT_SIZE). */
+const BOGO_DIRENT_SIZE = 20;
+/** Symlink targets shorter than this are stored in the inode, with no data block (mm/shmem.c). */
+const SHORT_SYMLINK_LEN = 128;
 
 export class TmpFs implements Filesystem {
   readonly dev = allocDev();
@@ -80,11 +84,16 @@ export abstract class TmpInode extends Inode {
     return 0;
   }
 
+  /** st_blocks (512-byte units): the pages holding the contents. */
+  protected get blocks(): number {
+    return Math.ceil(this.sizeBytes / 4096) * 8;
+  }
+
   stat(): Stat {
     const size = this.sizeBytes;
     return {
       dev: this.fs.dev, ino: this.ino, mode: this.mode, nlink: this.nlink, uid: this.uid, gid: this.gid,
-      rdev: this.rdev, size, blksize: 4096, blocks: Math.ceil(size / 4096) * 8,
+      rdev: this.rdev, size, blksize: 4096, blocks: this.blocks,
       atime: this.atime, mtime: this.mtime, ctime: this.ctime,
     };
   }
@@ -126,8 +135,13 @@ export class TmpDir extends TmpInode {
     this.nlink = 2;
   }
 
+  /** As Linux tmpfs: BOGO_DIRENT_SIZE for ".", ".." and each entry; no data blocks. */
   override get sizeBytes(): number {
-    return 4096;
+    return (2 + this.entries.size) * BOGO_DIRENT_SIZE;
+  }
+
+  protected override get blocks(): number {
+    return 0;
   }
 
   override lookup(name: string): TmpInode {
@@ -376,6 +390,9 @@ export class TmpSymlink extends TmpInode {
   }
   override get sizeBytes(): number {
     return this.target.length;
+  }
+  protected override get blocks(): number {
+    return this.target.length < SHORT_SYMLINK_LEN ? 0 : 8;
   }
   override readlink(): string {
     return this.target;

@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <limits.h>
 #include <sys/sysmacros.h>
+#include <sys/vfs.h>
 
 static void mode_of(const char *label, const char *path) {
   struct stat st;
@@ -624,6 +625,56 @@ static void t_names(void) {
   CHECK("dotdot_through_file", access("f/../f", F_OK));
 }
 
+/* Sizes on tmpfs (/dev/shm is a tmpfs both natively and in the sandbox): a directory's st_size is
+ * 20 bytes (BOGO_DIRENT_SIZE) for ".", ".." and each entry, with no blocks; a short symlink has no
+ * block, a long one a page; a file's blocks cover its pages. `du` and `ls -l` show these. */
+static void tmpfs_size(const char *label, const char *path) {
+  struct stat st;
+  if (lstat(path, &st) == -1) {
+    report(label, -1, errno);
+    return;
+  }
+  SAY("%s: size %ld blocks %ld", label, (long)st.st_size, (long)st.st_blocks);
+}
+
+static void t_tmpfs_sizes(void) {
+  char dir[] = "/dev/shm/conformance-XXXXXX";
+  struct statfs sf;
+  MUST(statfs("/dev/shm", &sf));
+  YES("dev_shm_is_tmpfs", sf.f_type == 0x01021994);
+  MUST(mkdtemp(dir) ? 0 : -1);
+  MUST(chdir(dir));
+  tmpfs_size("empty_dir", ".");
+  put_file("f", "abc", 0644);
+  MUST(mkdir("d", 0755));
+  MUST(symlink("f", "short"));
+  char target[200];
+  memset(target, 'x', sizeof target - 1);
+  target[sizeof target - 1] = 0;
+  MUST(symlink(target, "long"));
+  MUST(mkfifo("fifo", 0600));
+  MUST(link("f", "hard"));
+  tmpfs_size("dir_6_entries", ".");
+  tmpfs_size("subdir", "d");
+  tmpfs_size("file_3_bytes", "f");
+  tmpfs_size("short_symlink", "short");
+  tmpfs_size("long_symlink", "long");
+  MUST(unlink("hard"));
+  MUST(rename("fifo", "d/fifo"));
+  tmpfs_size("dir_after_unlink_and_rename", ".");
+  tmpfs_size("subdir_after_rename", "d");
+  MUST(rename("f", "f2"));
+  tmpfs_size("dir_after_rename_in_place", ".");
+  MUST(unlink("d/fifo"));
+  MUST(rmdir("d"));
+  MUST(unlink("f2"));
+  MUST(unlink("short"));
+  MUST(unlink("long"));
+  tmpfs_size("dir_emptied", ".");
+  MUST(chdir("/"));
+  MUST(rmdir(dir));
+}
+
 static const struct section sections[] = {
     {"mkdir_rmdir", t_mkdir_rmdir}, {"umask", t_umask},
     {"rename", t_rename},           {"symlink", t_symlink},
@@ -631,6 +682,7 @@ static const struct section sections[] = {
     {"utimens", t_utimens},         {"truncate", t_truncate},
     {"stat", t_stat},               {"access", t_access},
     {"getdents", t_getdents},       {"cwd", t_cwd},
-    {"names", t_names},             {0, 0}};
+    {"names", t_names},             {"tmpfs_sizes", t_tmpfs_sizes},
+    {0, 0}};
 
 int main(int argc, char **argv) { return check_main(argc, argv, sections); }
