@@ -58,7 +58,7 @@ export class OverlayFs implements Filesystem {
 
 /** Read the whole contents of a lower regular file. */
 function readAll(ino: Inode): Uint8Array {
-  if (ino instanceof TmpFile) return ino.data.slice(0, ino.size);
+  if (ino instanceof TmpFile) return ino.contents();
   if (ino instanceof HostInode) {
     const fd = ino.openHost(O_RDONLY);
     try {

@@ -81,6 +81,12 @@ export class FileCache {
     if (off + src.length > this.size) this.size = off + src.length;
   }
 
+  /** Bytes [off, off + len) became zeros in the file (FALLOC_FL_PUNCH_HOLE). */
+  zero(off: number, len: number): void {
+    const end = Math.min(off + len, this.capacity);
+    if (end > off) this.mf.zero(this.backing.offset + off, end - off);
+  }
+
   /** The file was truncated: pages beyond the new size read as zero. */
   truncate(size: number): void {
     if (size < this.size) {

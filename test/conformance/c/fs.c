@@ -675,6 +675,56 @@ static void t_tmpfs_sizes(void) {
   MUST(rmdir(dir));
 }
 
+/* Sparse files on tmpfs: holes have no blocks and read as zeros; SEEK_DATA/SEEK_HOLE find them;
+ * fallocate reserves pages (KEEP_SIZE or extending) and PUNCH_HOLE frees them. */
+static void t_tmpfs_sparse(void) {
+  char dir[] = "/dev/shm/conformance-XXXXXX";
+  struct stat st;
+  MUST(mkdtemp(dir) ? 0 : -1);
+  MUST(chdir(dir));
+  int fd = MUST(open("sparse", O_RDWR | O_CREAT, 0644));
+  CHECK("ftruncate_1g", ftruncate(fd, 1L << 30));
+  MUST(fstat(fd, &st));
+  SAY("after_truncate: size %ld blocks %ld", (long)st.st_size, (long)st.st_blocks);
+  CHECK("pwrite_at_1m", pwrite(fd, "data", 4, 1 << 20));
+  CHECK("pwrite_at_8190", pwrite(fd, "xy", 2, 8190));
+  MUST(fstat(fd, &st));
+  SAY("after_writes: blocks %ld", (long)st.st_blocks);
+  CHECK("seek_data_0", lseek(fd, 0, SEEK_DATA));
+  CHECK("seek_hole_0", lseek(fd, 0, SEEK_HOLE));
+  CHECK("seek_hole_4096", lseek(fd, 4096, SEEK_HOLE));
+  CHECK("seek_hole_8000", lseek(fd, 8000, SEEK_HOLE));
+  CHECK("seek_data_12288", lseek(fd, 12288, SEEK_DATA));
+  CHECK("seek_data_past_data", lseek(fd, (1 << 20) + 4096, SEEK_DATA));
+  CHECK("seek_hole_at_end", lseek(fd, 1L << 30, SEEK_HOLE));
+  char buf[8] = "########";
+  CHECK("pread_hole", pread(fd, buf, 8, 500000));
+  SAY("hole_reads_zero: %s", memcmp(buf, "\0\0\0\0\0\0\0\0", 8) == 0 ? "yes" : "no");
+  CHECK("punch_whole_page", fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 1 << 20, 4096));
+  CHECK("punch_partial", fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 8191, 1));
+  CHECK("pread_punched", pread(fd, buf, 2, 8190));
+  SAY("punched: %d %d", buf[0], buf[1]);
+  MUST(fstat(fd, &st));
+  SAY("after_punch: size %ld blocks %ld", (long)st.st_size, (long)st.st_blocks);
+  CHECK("punch_without_keep_size", fallocate(fd, FALLOC_FL_PUNCH_HOLE, 0, 4096));
+  CHECK("zero_range", fallocate(fd, FALLOC_FL_ZERO_RANGE, 0, 4096));
+  CHECK("fallocate_keep_size", fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 3 * 4096));
+  MUST(fstat(fd, &st));
+  SAY("after_keep_size: size %ld blocks %ld", (long)st.st_size, (long)st.st_blocks);
+  CHECK("ftruncate_5000", ftruncate(fd, 5000));
+  MUST(fstat(fd, &st));
+  SAY("after_shrink: size %ld blocks %ld", (long)st.st_size, (long)st.st_blocks);
+  CHECK("seek_hole_after_shrink", lseek(fd, 0, SEEK_HOLE));
+  CHECK("fallocate_extend", fallocate(fd, 0, 4096, 3 * 4096));
+  MUST(fstat(fd, &st));
+  SAY("after_extend: size %ld blocks %ld", (long)st.st_size, (long)st.st_blocks);
+  CHECK("seek_data_end", lseek(fd, 4 * 4096, SEEK_DATA));
+  close(fd);
+  MUST(unlink("sparse"));
+  MUST(chdir("/"));
+  MUST(rmdir(dir));
+}
+
 static const struct section sections[] = {
     {"mkdir_rmdir", t_mkdir_rmdir}, {"umask", t_umask},
     {"rename", t_rename},           {"symlink", t_symlink},
@@ -683,6 +733,6 @@ static const struct section sections[] = {
     {"stat", t_stat},               {"access", t_access},
     {"getdents", t_getdents},       {"cwd", t_cwd},
     {"names", t_names},             {"tmpfs_sizes", t_tmpfs_sizes},
-    {0, 0}};
+    {"tmpfs_sparse", t_tmpfs_sparse}, {0, 0}};
 
 int main(int argc, char **argv) { return check_main(argc, argv, sections); }
