@@ -20,6 +20,9 @@ import {
 import { HostInode } from './host.js';
 import { TmpDir, TmpFile, TmpFs, type TmpInode } from './tmpfs.js';
 
+/** f_type of an overlay (statfs(2)). */
+export const OVERLAYFS_SUPER_MAGIC = 0x794c7630;
+
 export class OverlayFs implements Filesystem {
   readonly type = 'overlay';
   readonly dev = allocDev();
@@ -51,8 +54,13 @@ export class OverlayFs implements Filesystem {
     return true;
   }
 
+  /**
+   * As overlayfs (fs/overlayfs/super.c ovl_statfs): the numbers of the upper layer, where writes
+   * go, with f_type OVERLAYFS_SUPER_MAGIC and the longest name any layer allows.
+   */
   statfs(): Statfs {
-    return this.lower.statfs();
+    const namelen = Math.max(this.upper.statfs().namelen, this.lower.statfs().namelen);
+    return { ...this.upper.statfs(), type: OVERLAYFS_SUPER_MAGIC, namelen };
   }
 }
 
