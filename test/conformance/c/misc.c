@@ -12,6 +12,8 @@
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <sched.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 /* Raw syscall without libc (no errno, no TLS access): returns -errno. */
 static inline long raw2(long nr, long a, long b) {
@@ -433,6 +435,57 @@ static void t_stack_limit(void) {
   YES("stack_args_2m_in_8m_e2big", r == 91);
 }
 
+/* Fill a connected loopback TCP stream without reading: how many bytes fit before EAGAIN. */
+static long tcp_fill(int sndbuf, int rcvbuf) {
+  int l = MUST(socket(AF_INET, SOCK_STREAM, 0));
+  if (rcvbuf) MUST(setsockopt(l, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf));
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t alen = sizeof a;
+  MUST(bind(l, (struct sockaddr *)&a, sizeof a));
+  MUST(listen(l, 1));
+  MUST(getsockname(l, (struct sockaddr *)&a, &alen));
+  int c = MUST(socket(AF_INET, SOCK_STREAM, 0));
+  if (sndbuf) MUST(setsockopt(c, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf));
+  MUST(connect(c, (struct sockaddr *)&a, sizeof a));
+  int s = MUST(accept(l, NULL, NULL));
+  static char chunk[65536];
+  long total = 0;
+  for (;;) {
+    ssize_t n = send(c, chunk, sizeof chunk, MSG_DONTWAIT);
+    if (n < 0) break;
+    total += n;
+    if (total > (64L << 20)) break;
+  }
+  close(c), close(s), close(l);
+  return total;
+}
+
+/* Socket buffers: a TCP socket's default SO_SNDBUF/SO_RCVBUF (net.ipv4.tcp_wmem/tcp_rmem, autotuned
+ * on Linux so a loopback connection takes megabytes before send blocks), a unix socket's, and the
+ * doubling of values set with setsockopt (socket(7)). */
+static void t_socket_buffers(void) {
+  int v;
+  socklen_t len = sizeof v;
+  int t = MUST(socket(AF_INET, SOCK_STREAM, 0));
+  MUST(getsockopt(t, SOL_SOCKET, SO_SNDBUF, &v, &len));
+  SAY("tcp_sndbuf_default: %d", v);
+  MUST(getsockopt(t, SOL_SOCKET, SO_RCVBUF, &v, &len));
+  SAY("tcp_rcvbuf_default: %d", v);
+  v = 100000;
+  CHECK("set_sndbuf", setsockopt(t, SOL_SOCKET, SO_SNDBUF, &v, sizeof v));
+  MUST(getsockopt(t, SOL_SOCKET, SO_SNDBUF, &v, &len));
+  SAY("tcp_sndbuf_set_100000: %d", v);
+  close(t);
+  int u = MUST(socket(AF_UNIX, SOCK_STREAM, 0));
+  MUST(getsockopt(u, SOL_SOCKET, SO_SNDBUF, &v, &len));
+  SAY("unix_sndbuf_default: %d", v);
+  close(u);
+  long autotuned = tcp_fill(0, 0);
+  YES("tcp_loopback_takes_1MiB_unread", autotuned >= (1L << 20));
+  long locked = tcp_fill(16384, 16384);
+  YES("tcp_locked_buffers_take_less", locked > 0 && locked < (1L << 20));
+}
+
 static const struct section sections[] = {
     {"uname", t_uname},       {"getrandom", t_getrandom},
     {"arch_prctl", t_arch_prctl}, {"tid_address", t_tid_address},
@@ -441,6 +494,7 @@ static const struct section sections[] = {
     {"pipe", t_pipe},         {"ioctl", t_ioctl},
     {"prctl", t_prctl},       {"enosys", t_enosys},
     {"as_limit", t_as_limit}, {"stack_limit", t_stack_limit},
+    {"socket_buffers", t_socket_buffers},
     {0, 0}};
 
 int main(int argc, char **argv) {
