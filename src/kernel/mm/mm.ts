@@ -8,6 +8,11 @@
  * mappings own their backing; MAP_SHARED|MAP_ANONYMOUS backings are shared by the mms that inherit
  * them across fork and are freed when the last VMA referencing them goes. fork() gives the child a
  * copy of each private VMA's populated pages (holes are skipped, so untouched memory costs nothing).
+ *
+ * Demand backing: a private anonymous VMA of DEMAND_MIN bytes or more (AddressSanitizer maps
+ * terabytes of shadow with MAP_NORESERVE) gets no backing up front. Its pages are unmapped in the
+ * address space; the first fault or kernel copy inside it gives the surrounding DEMAND_GRANULE its
+ * own zeroed backing (the VMA splits there), as Linux populates anonymous memory on fault.
  */
 import { Errno, SysError, fail } from '../errno.js';
 import { PAGE_SIZE, pageRoundUp } from '../arch.js';
@@ -35,6 +40,11 @@ export const MAP_STACK = 0x20000;
 export const MAP_HUGETLB = 0x40000;
 export const MAP_SYNC = 0x80000;
 export const MAP_FIXED_NOREPLACE = 0x100000;
+
+/** Private anonymous mappings at least this large are backed on demand (see the file comment). */
+export const DEMAND_MIN = 1n << 30n;
+/** The unit a demand-backed VMA is backed in (aligned in the address space). */
+export const DEMAND_GRANULE = 2n << 20n;
 
 /** A source of file data for file mappings (implemented by regular-file descriptions). */
 export interface MappableFile {
@@ -268,7 +278,7 @@ export class MemoryManager {
       v.bOff = Number(req.offset);
       const eof = addr + pageRoundUp(BigInt(Math.max(0, cache.size - Number(req.offset))));
       if (eof < v.end) v.eof = eof;
-    } else if (req.file || prot !== 0 || shared) {
+    } else if (req.file || shared || (prot !== 0 && len < DEMAND_MIN)) {
       const off = this.mf.allocate(Number(len));
       v.backing = new Backing(this.mf, off, Number(len));
       v.backing.ref();
@@ -301,6 +311,31 @@ export class MemoryManager {
     if (!v.backing) return;
     const split = v.eof !== undefined && v.eof < end ? (v.eof > start ? v.eof : start) : end;
     if (split > start) this.as.protect(start, split - start, v.prot);
+  }
+
+  /** An unbacked, accessible VMA that gets its pages granule by granule (see DEMAND_MIN). */
+  private onDemand(v: Vma): boolean {
+    return !v.backing && !v.shared && !v.file && v.end - v.start >= DEMAND_MIN;
+  }
+
+  /**
+   * Back the demand granule around `addr` if it lies in an unbacked accessible private anonymous VMA
+   * (a fault there, or the kernel copying to or from it). Returns false if there is nothing to do:
+   * the address is unmapped, PROT_NONE, or already backed.
+   */
+  demandFault(addr: bigint): boolean {
+    const v = this.find(addr);
+    if (!v || v.backing || v.prot === 0 || v.shared || v.file) return false;
+    const gs = addr & ~(DEMAND_GRANULE - 1n);
+    const start = gs > v.start ? gs : v.start;
+    const ge = gs + DEMAND_GRANULE;
+    const end = ge < v.end ? ge : v.end;
+    this.splitAt(start);
+    this.splitAt(end);
+    const g = this.find(addr)!;
+    this.materialize(g);
+    this.mapToAs(g, g.start, g.end);
+    return true;
   }
 
   /** Give a lazy reservation its (zeroed) memory-file pages. */
@@ -466,7 +501,7 @@ export class MemoryManager {
       if (v.start < addr || v.end > end) continue;
       v.prot = prot;
       if (!v.backing) {
-        if (prot !== 0) {
+        if (prot !== 0 && !this.onDemand(v)) {
           this.materialize(v);
           this.mapToAs(v, v.start, v.end);
         }
@@ -578,7 +613,7 @@ export class MemoryManager {
           this.fill(off + Number(oldLen), Number(newLen - oldLen), v.file, nv.fileOff + Number(oldLen));
         }
       }
-    } else if (nv.prot !== 0) {
+    } else if (nv.prot !== 0 && !this.onDemand(nv)) {
       this.materialize(nv);
     }
     if (nv.eof !== undefined && nv.eof >= nv.end) nv.eof = undefined;
@@ -726,7 +761,8 @@ export class MemoryManager {
     let done = 0;
     while (done < len) {
       const a = addr + BigInt(done);
-      const v = this.find(a);
+      let v = this.find(a);
+      if (v && !v.backing && (v.prot & prot) === prot && this.demandFault(a)) v = this.find(a);
       if (!v || (v.prot & prot) !== prot || !v.backing) throw new SysError(Errno.EFAULT);
       if (v.eof !== undefined && a >= v.eof && prot !== 0) throw new SysError(Errno.EFAULT);
       const inV = Number((v.eof !== undefined && a < v.eof && prot !== 0 ? v.eof : v.end) - a);
@@ -741,6 +777,7 @@ export class MemoryManager {
    * same physical word across mms that share it (futexes). Throws EFAULT.
    */
   offsetOf(addr: bigint): number {
+    if (!this.find(addr)?.backing) this.demandFault(addr);
     const v = this.find(addr);
     if (!v || !(v.prot & PROT_READ) || !v.backing) throw new SysError(Errno.EFAULT);
     return v.backing.offset + v.bOff + Number(addr - v.start);
@@ -775,6 +812,7 @@ export class MemoryManager {
    * (PROT_READ to read, PROT_WRITE to write), else undefined. Throws EFAULT if not mapped/permitted.
    */
   view(addr: bigint, len: number, prot: number): Uint8Array | undefined {
+    if (!this.find(addr)?.backing) this.demandFault(addr);
     const v = this.find(addr);
     if (!v || (v.prot & prot) !== prot || !v.backing) throw new SysError(Errno.EFAULT);
     if (addr + BigInt(len) > (v.eof ?? v.end)) return undefined;
@@ -833,6 +871,7 @@ export class MemoryManager {
     let out = '';
     let a = addr;
     while (out.length < max) {
+      if (!this.find(a)?.backing) this.demandFault(a);
       const v = this.find(a);
       if (!v || !(v.prot & PROT_READ) || !v.backing || (v.eof !== undefined && a >= v.eof)) throw new SysError(Errno.EFAULT);
       const n = Math.min(Number((v.eof ?? v.end) - a), max - out.length, PAGE_SIZE);

@@ -228,6 +228,8 @@ export class Task {
         await this.syscall();
         return;
       case 'fault': {
+        // A first touch of demand-backed anonymous memory: back it and run the instruction again.
+        if (r.signo === 11 && this.mm.demandFault(r.addr)) return;
         const tr = this.mm.translateFault(r.signo, r.addr);
         this.forceSignal(SigInfo.fault(tr?.signo ?? r.signo, tr?.code ?? r.code, r.addr));
         return;
