@@ -54,6 +54,10 @@ function callerCaps(uid: number): CapSets {
   return uid === 0 ? { ...hostCaps } : { ...hostCaps, permitted: 0n, effective: 0n, ambient: 0n };
 }
 
+/**
+ * The first process of a sandbox, or one `tsvisor exec` adds. argv, env and cwd are host (Unicode)
+ * strings, as the CLI and config.json give them: the application receives them UTF-8 encoded.
+ */
 export interface InitSpec {
   /** The executable; default argv[0] (looked up in PATH from env, as runc does). */
   path?: string;
@@ -197,7 +201,10 @@ export class Kernel implements KernelInfo {
    * becomes pid 1, whose exit ends the sandbox. Throws SysError if the executable cannot be loaded
    * (nothing is left behind then).
    */
-  async loadProcess(spec: InitSpec, opts: { init: boolean }): Promise<LoadedProcess> {
+  async loadProcess(hostSpec: InitSpec, opts: { init: boolean }): Promise<LoadedProcess> {
+    // The kernel's strings are byte strings (one char per byte, see mm.latin1).
+    const bytes = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
+    const spec = { ...hostSpec, argv: hostSpec.argv.map(bytes), env: hostSpec.env.map(bytes), cwd: bytes(hostSpec.cwd) };
     const pid = this.allocPid();
     const tg = new ThreadGroup(this, pid);
     const mm = new MemoryManager(this.mf, this.platform);
