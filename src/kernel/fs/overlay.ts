@@ -121,6 +121,26 @@ export class OverlayInode extends Inode {
     return { ...s, dev: this.fs.dev, ino: this.stableIno };
   }
 
+  /** Extended attributes: the upper layer's once copied up, else the lower layer's; changes copy up. */
+  override getxattr(name: string): Uint8Array {
+    return (this.upper ?? this.lower)!.getxattr(name);
+  }
+  override listxattr(): string[] {
+    return (this.upper ?? this.lower)!.listxattr();
+  }
+  override setxattr(name: string, value: Uint8Array, flags: number): void {
+    if (!this.upper) {
+      // Check the flags against the lower layer before copying up (EEXIST/ENODATA leave no trace).
+      const has = this.lower!.listxattr().includes(name);
+      if ((flags & 1 && has) || (flags & 2 && !has)) fail(flags & 1 ? Errno.EEXIST : Errno.ENODATA);
+    }
+    this.copyUp().setxattr(name, value, flags);
+  }
+  override removexattr(name: string): void {
+    if (!this.upper && !this.lower!.listxattr().includes(name)) fail(Errno.ENODATA);
+    this.copyUp().removexattr(name);
+  }
+
   private get upperDir(): TmpDir | undefined {
     return this.upper instanceof TmpDir ? this.upper : undefined;
   }
@@ -204,6 +224,13 @@ export class OverlayInode extends Inode {
         u = pu.mknod(this.name, s.mode, s.rdev, owner);
     }
     u.setattr({ mode: s.mode & 0o7777, atime: s.atime, mtime: s.mtime });
+    for (const name of lower.listxattr()) {
+      try {
+        u.setxattr(name, lower.getxattr(name), 0);
+      } catch (e) {
+        if (!(e instanceof SysError)) throw e; // a namespace the upper layer does not keep
+      }
+    }
     this.upper = u;
     return u;
   }

@@ -50,6 +50,13 @@ export class TmpFs implements Filesystem {
   }
 }
 
+export const XATTR_CREATE = 1, XATTR_REPLACE = 2;
+
+/** The xattr namespaces tmpfs stores (mm/shmem.c handlers; system.* ACLs are not kept here). */
+function xattrStored(name: string): boolean {
+  return name.startsWith('user.') || name.startsWith('trusted.') || name.startsWith('security.');
+}
+
 /** Common inode state of tmpfs inodes. */
 export abstract class TmpInode extends Inode {
   readonly ino = allocIno();
@@ -79,6 +86,29 @@ export abstract class TmpInode extends Inode {
 
   get type(): number {
     return this.mode & S_IFMT;
+  }
+
+  /** Extended attributes: tmpfs keeps the user.*, trusted.* and security.* namespaces (no ACLs). */
+  private xattrs: Map<string, Uint8Array> | undefined;
+
+  override getxattr(name: string): Uint8Array {
+    return this.xattrs?.get(name) ?? fail(xattrStored(name) ? Errno.ENODATA : Errno.EOPNOTSUPP);
+  }
+  override listxattr(): string[] {
+    return [...(this.xattrs?.keys() ?? [])];
+  }
+  override setxattr(name: string, value: Uint8Array, flags: number): void {
+    if (!xattrStored(name)) fail(Errno.EOPNOTSUPP);
+    const has = this.xattrs?.has(name) ?? false;
+    if (flags & XATTR_CREATE && has) fail(Errno.EEXIST);
+    if (flags & XATTR_REPLACE && !has) fail(Errno.ENODATA);
+    (this.xattrs ??= new Map()).set(name, value.slice());
+    this.ctime = now();
+  }
+  override removexattr(name: string): void {
+    if (!xattrStored(name)) fail(Errno.EOPNOTSUPP);
+    if (!this.xattrs?.delete(name)) fail(Errno.ENODATA);
+    this.ctime = now();
   }
 
   get sizeBytes(): number {

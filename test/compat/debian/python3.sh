@@ -232,3 +232,73 @@ if __name__ == "__main__":
     start_methods(); sockets_and_fds(); signals_and_timers(); asyncio.run(aio_more())
 PYEOF
 PYTHONDONTWRITEBYTECODE=1 python3 -u w2.py
+# OS interfaces: shared memory, subprocess options, rlimits, files and locks, signals and timers, sockets
+cat > w3.py <<'PYEOF'
+import os, sys, signal, time, socket, select, resource, shutil, tempfile, zipfile, sqlite3, subprocess, threading, errno, stat, fcntl, struct, io
+from multiprocessing import shared_memory, get_context
+d = tempfile.mkdtemp()
+os.chdir(d)
+# shared_memory
+shm = shared_memory.SharedMemory(create=True, size=4096); shm.buf[:3] = b"shm"
+def child(n):
+    m = shared_memory.SharedMemory(name=n); m.buf[3:6] = b"abc"; m.close()
+p = get_context("fork").Process(target=child, args=(shm.name,)); p.start(); p.join()
+print("shared_memory", bytes(shm.buf[:6]), os.path.exists("/dev/shm/" + shm.name)); shm.close(); shm.unlink()
+# subprocess options
+r = subprocess.run(["sh", "-c", "ps -o sid= -p $$ 2>/dev/null || cut -d' ' -f6 /proc/$$/stat"], start_new_session=True, capture_output=True, text=True)
+print("new session", r.returncode)
+rfd, wfd = os.pipe(); os.set_inheritable(wfd, False)
+r = subprocess.run(["sh", "-c", f"echo passed >&{wfd}"], pass_fds=(wfd,)); os.close(wfd); print("pass_fds", os.read(rfd, 100))
+r = subprocess.run(["sh", "-c", "echo $PWD; umask"], cwd="/", preexec_fn=lambda: os.umask(0o077), capture_output=True, text=True); print("cwd/preexec", r.stdout.split())
+# resource
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE); resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard)); print("rlimit", resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+fds = []
+try:
+    while True: fds.append(os.open("/dev/null", os.O_RDONLY))
+except OSError as e: print("EMFILE", e.errno == errno.EMFILE, len(fds) > 200)
+for f in fds: os.close(f)
+ru = resource.getrusage(resource.RUSAGE_SELF); print("rusage", ru.ru_maxrss > 0)
+print("cpu_count", os.cpu_count() >= 1, "affinity", len(os.sched_getaffinity(0)) >= 1, "loadavg", len(os.getloadavg()))
+os.makedirs("tree/a/b"); open("tree/a/b/f", "w").write("x" * 1000); os.symlink("b/f", "tree/a/l")
+shutil.make_archive("arch", "zip", "tree"); z = zipfile.ZipFile("arch.zip"); print("zip", sorted(z.namelist()))
+shutil.copytree("tree", "tree2", symlinks=True); print("copytree", os.readlink("tree2/a/l"), os.path.getsize("tree2/a/b/f"))
+shutil.rmtree("tree2"); print("rmtree", os.path.exists("tree2"))
+open("linked", "w").write("tmp"); os.utime("linked", ns=(1_000_000_123, 2_000_000_456)); st = os.stat("linked"); print("utime ns", st.st_atime_ns, st.st_mtime_ns)
+os.setxattr("linked", "user.k", b"v"); shutil.copy2("linked", "copied"); print("xattr", os.getxattr("copied", "user.k"), os.listxattr("copied"))
+try: os.setxattr("fifo0", "user.k", b"v")
+except OSError as e: print("xattr on missing", errno.errorcode[e.errno])
+os.mkfifo("fifo"); print("fifo", stat.S_ISFIFO(os.stat("fifo").st_mode))
+fd = os.open("linked", os.O_RDWR); fcntl.lockf(fd, fcntl.LOCK_EX); print("lockf ok"); 
+pid = os.fork()
+if pid == 0:
+    try: fcntl.lockf(os.open("linked", os.O_RDWR), fcntl.LOCK_EX | fcntl.LOCK_NB); os._exit(0)
+    except OSError as e: os._exit(e.errno)
+print("lockf conflict", errno.errorcode.get(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])))
+print("fcntl getfl", fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDWR)
+# sqlite via python
+c = sqlite3.connect("p.db"); c.execute("create table t(x)"); c.executemany("insert into t values (?)", [(i,) for i in range(1000)]); c.commit(); print("sqlite3 module", c.execute("select sum(x) from t").fetchone())
+# signals: alarm, SIGCHLD handler, sigtimedwait, setitimer virtual
+got = []
+signal.signal(signal.SIGALRM, lambda *a: got.append("alarm")); signal.alarm(1); time.sleep(1.5); print("alarm", got)
+signal.signal(signal.SIGCHLD, lambda *a: got.append("chld")); subprocess.run(["true"]); time.sleep(0.1); print("sigchld", "chld" in got)
+signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGUSR1]); print("sigtimedwait timeout", signal.sigtimedwait([signal.SIGUSR1], 0.1))
+signal.pthread_kill(threading.get_ident(), signal.SIGUSR1); i = signal.sigtimedwait([signal.SIGUSR1], 1); print("sigtimedwait", i.si_signo, i.si_code)
+signal.setitimer(signal.ITIMER_VIRTUAL, 0.05); signal.signal(signal.SIGVTALRM, lambda *a: got.append("vt"))
+t0 = time.process_time()
+while "vt" not in got and time.process_time() - t0 < 5: sum(range(1000))
+print("itimer virtual", "vt" in got)
+# sockets: abstract unix, SO_PEERCRED, getaddrinfo localhost, v6 loopback, nonblocking connect, sendmsg/recvmsg
+s = socket.socket(socket.AF_UNIX); s.bind("\0tsv-abstract"); s.listen(); c = socket.socket(socket.AF_UNIX); c.connect("\0tsv-abstract"); a, _ = s.accept()
+cred = a.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i")); print("peercred", struct.unpack("3i", cred)[0] == os.getpid(), struct.unpack("3i", cred)[1:])
+print("getaddrinfo", sorted({x[4][0] for x in socket.getaddrinfo("127.0.0.1", 80, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)}))
+nb = socket.socket(); nb.setblocking(False); l = socket.socket(); l.bind(("127.0.0.1", 0)); l.listen()
+try: nb.connect(l.getsockname())
+except BlockingIOError: print("nonblocking connect EINPROGRESS")
+select.select([], [nb], [], 5); print("connect result", nb.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR))
+try: socket.create_connection(("127.0.0.1", 1), timeout=2)
+except ConnectionRefusedError: print("ECONNREFUSED")
+print("hostname nonempty", bool(socket.gethostname()))
+print("done")
+PYEOF
+PYTHONDONTWRITEBYTECODE=1 python3 -u w3.py

@@ -37,3 +37,7 @@ seq 1 400000 > big; xz -T2 -k -9 big; xz -dc big.xz | cmp - big && echo "xz -T2 
 mkdir -p gz/a; seq 100 > gz/a/1; seq 200 > gz/2; gzip -r gz; find gz -type f | sort; gunzip -r gz; cat gz/a/1 | wc -l
 tar -cf - src | gzip -1 | gzip -dc | tar -tf - | wc -l; tar --use-compress-program='xz -T2' -cf ux.tar.xz src && tar -tJf ux.tar.xz | wc -l
 tar -cf ex.tar --exclude='*.txt' src; tar -tf ex.tar | sort | tr '\n' ' '; echo
+# extended attributes through cp -a and tar --xattrs
+python3 -c 'import os; os.setxattr("src/sub/s", "user.origin", b"tsvisor")'
+cp -a src/sub/s xa-copy; tar --xattrs -cf xa.tar src/sub/s; mkdir xa-out; tar --xattrs --xattrs-include='user.*' -xf xa.tar -C xa-out
+python3 -c 'import os; print("xattrs", os.getxattr("xa-copy", "user.origin"), os.getxattr("xa-out/src/sub/s", "user.origin"))'

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <sys/sysmacros.h>
 #include <sys/vfs.h>
+#include <sys/xattr.h>
 
 static void mode_of(const char *label, const char *path) {
   struct stat st;
@@ -725,6 +726,109 @@ static void t_tmpfs_sparse(void) {
   MUST(rmdir(dir));
 }
 
+/* Print a listxattr result as sorted names (the order is the filesystem's). */
+static void show_xattr_list(const char *label, const char *buf, long n) {
+  if (n < 0) {
+    report(label, -1, errno);
+    return;
+  }
+  const char *names[32];
+  int k = 0;
+  for (long i = 0; i < n && k < 32; i += (long)strlen(buf + i) + 1) names[k++] = buf + i;
+  for (int i = 0; i < k; i++)
+    for (int j = i + 1; j < k; j++)
+      if (strcmp(names[j], names[i]) < 0) {
+        const char *x = names[i];
+        names[i] = names[j];
+        names[j] = x;
+      }
+  printf("%s:", label);
+  for (int i = 0; i < k; i++) printf(" %s", names[i]);
+  printf("\n");
+}
+
+/* Extended attributes on tmpfs (/dev/shm): user.*, trusted.* and security.* names, create/replace
+ * flags, size queries, ERANGE/E2BIG/EINVAL/EOPNOTSUPP, user.* only on files and directories, and
+ * the rules for an unprivileged user (permission bits, trusted.* invisible). */
+static void t_xattr(void) {
+  char dir[] = "/dev/shm/conformance-XXXXXX";
+  char buf[256];
+  MUST(mkdtemp(dir) ? 0 : -1);
+  MUST(chmod(dir, 0755));
+  MUST(chdir(dir));
+  put_file("f", "x", 0644);
+  CHECK("set_user", setxattr("f", "user.mime", "text/plain", 10, 0));
+  CHECK("get_size", getxattr("f", "user.mime", NULL, 0));
+  memset(buf, 0, sizeof buf);
+  CHECK("get", getxattr("f", "user.mime", buf, sizeof buf));
+  SAY("value: %s", buf);
+  CHECK("get_small_buffer", getxattr("f", "user.mime", buf, 3));
+  CHECK("create_existing", setxattr("f", "user.mime", "x", 1, XATTR_CREATE));
+  CHECK("replace_missing", setxattr("f", "user.none", "x", 1, XATTR_REPLACE));
+  CHECK("replace_existing", setxattr("f", "user.mime", "abc", 3, XATTR_REPLACE));
+  CHECK("get_replaced", getxattr("f", "user.mime", buf, sizeof buf));
+  CHECK("set_empty_value", setxattr("f", "user.empty", "", 0, 0));
+  CHECK("get_empty_value", getxattr("f", "user.empty", buf, sizeof buf));
+  CHECK("set_trusted", setxattr("f", "trusted.t", "1", 1, 0));
+  CHECK("set_security", setxattr("f", "security.s", "1", 1, 0));
+  CHECK("list_size", listxattr("f", NULL, 0));
+  show_xattr_list("list", buf, listxattr("f", buf, sizeof buf));
+  CHECK("list_small_buffer", listxattr("f", buf, 4));
+  CHECK("get_missing", getxattr("f", "user.none", buf, sizeof buf));
+  CHECK("remove", removexattr("f", "user.empty"));
+  CHECK("remove_missing", removexattr("f", "user.empty"));
+  CHECK("name_empty", setxattr("f", "", "x", 1, 0));
+  char longname[300];
+  memcpy(longname, "user.", 5);
+  memset(longname + 5, 'n', 260);
+  longname[265] = 0;
+  CHECK("name_too_long", setxattr("f", longname, "x", 1, 0));
+  CHECK("unknown_namespace", setxattr("f", "foo.bar", "x", 1, 0));
+  CHECK("get_unknown_namespace", getxattr("f", "foo.bar", buf, sizeof buf));
+  CHECK("bad_flags", setxattr("f", "user.x", "x", 1, 4));
+  static char big[65537];
+  CHECK("value_too_big", setxattr("f", "user.big", big, sizeof big, 0));
+  CHECK("value_64k", setxattr("f", "user.big", big, 65536, 0));
+  CHECK("get_64k_size", getxattr("f", "user.big", NULL, 0));
+  MUST(symlink("f", "l"));
+  CHECK("lset_user_on_symlink", lsetxattr("l", "user.a", "1", 1, 0));
+  CHECK("lget_user_on_symlink", lgetxattr("l", "user.a", buf, sizeof buf));
+  CHECK("get_through_symlink", getxattr("l", "user.mime", buf, sizeof buf));
+  MUST(mkfifo("p", 0644));
+  CHECK("set_user_on_fifo", setxattr("p", "user.a", "1", 1, 0));
+  MUST(mkdir("d", 0755));
+  CHECK("set_user_on_dir", setxattr("d", "user.a", "1", 1, 0));
+  int fd = MUST(open("f", O_RDONLY));
+  CHECK("fget", fgetxattr(fd, "user.mime", buf, sizeof buf));
+  CHECK("fset_on_readonly_fd", fsetxattr(fd, "user.viafd", "1", 1, 0));
+  show_xattr_list("flist", buf, flistxattr(fd, buf, sizeof buf));
+  close(fd);
+  int pfd = MUST(open("f", O_PATH));
+  CHECK("fget_o_path", fgetxattr(pfd, "user.mime", buf, sizeof buf));
+  close(pfd);
+  CHECK("get_enoent", getxattr("nope", "user.a", buf, sizeof buf));
+  put_file("ro", "", 0444);
+  MUST(chown("ro", 1000, 1000));
+  MUST(chown("f", 1000, 1000));
+  pid_t pid = MUST(fork());
+  if (pid == 0) {
+    if (setgid(1000) || setuid(1000)) _exit(99);
+    CHECK("user_set_own_file", setxattr("f", "user.mine", "1", 1, 0));
+    CHECK("user_set_readonly_file", setxattr("ro", "user.a", "1", 1, 0));
+    CHECK("user_get_trusted", getxattr("f", "trusted.t", buf, sizeof buf));
+    CHECK("user_set_trusted", setxattr("f", "trusted.u", "1", 1, 0));
+    CHECK("user_set_security", setxattr("f", "security.u", "1", 1, 0));
+    show_xattr_list("user_list", buf, listxattr("f", buf, sizeof buf));
+    fflush(stdout);
+    _exit(0);
+  }
+  SAY("child: %s", wstatus(reap(pid)));
+  MUST(chdir("/"));
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  MUST(system(cmd) == 0 ? 0 : -1);
+}
+
 static const struct section sections[] = {
     {"mkdir_rmdir", t_mkdir_rmdir}, {"umask", t_umask},
     {"rename", t_rename},           {"symlink", t_symlink},
@@ -733,6 +837,7 @@ static const struct section sections[] = {
     {"stat", t_stat},               {"access", t_access},
     {"getdents", t_getdents},       {"cwd", t_cwd},
     {"names", t_names},             {"tmpfs_sizes", t_tmpfs_sizes},
-    {"tmpfs_sparse", t_tmpfs_sparse}, {0, 0}};
+    {"tmpfs_sparse", t_tmpfs_sparse}, {"xattr", t_xattr},
+    {0, 0}};
 
 int main(int argc, char **argv) { return check_main(argc, argv, sections); }
