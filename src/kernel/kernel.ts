@@ -16,6 +16,7 @@ import {
 } from './signal/signal.js';
 import type { SyscallDef } from './syscalls/types.js';
 import { buildSyscallTable, syscallName } from './syscalls/table.js';
+import { getRlimit } from './syscalls/process.js';
 import { createVfs, FdTable, type Vfs, type VfsOptions, type KernelInfo, type ProcInfo, type ProcStatus } from './vfs/index.js';
 import { execve } from './loader/exec.js';
 import type { Strace } from './policy/strace.js';
@@ -581,7 +582,9 @@ function procInfo(k: Kernel, g: ThreadGroup): ProcInfo {
     pgid: g.pgid,
     sid: g.sid,
     comm: leader?.comm ?? g.lastComm,
-    state: g.zombie ? 'Z' : g.stopped ? 'T' : 'S',
+    // Running (or runnable) unless the leader waits in a blocking syscall: the task reading its own
+    // stat is running, as on Linux.
+    state: g.zombie ? 'Z' : g.stopped ? 'T' : !leader || leader.sleeping ? 'S' : 'R',
     threads: [...g.tasks].map((t) => t.tid).sort((a, b) => (a === g.pid ? -1 : b === g.pid ? 1 : a - b)),
     creds: leader?.creds ?? g.lastCreds,
     mm: live ? leader.mm : undefined,
@@ -592,6 +595,7 @@ function procInfo(k: Kernel, g: ThreadGroup): ProcInfo {
     stimeTicks: s,
     status: live ? procStatus(g, leader) : undefined,
     tty: g.ctty ? { nr: g.ctty.deviceNumber(), pgrp: g.ctty.pgrp } : undefined,
+    rlimit: (r) => getRlimit(g, r),
   };
 }
 

@@ -128,6 +128,8 @@ const bugLogged = new Set<string>();
 export class Task {
   readonly regs = new BigUint64Array(NUM_REGS);
   ctx: Context;
+  /** Awaiting a blocking syscall (or a freeze): "S" rather than "R" in /proc/[pid]/stat. */
+  sleeping = false;
   creds: Credentials;
   sigmask = 0n;
   /** Mask to restore after a signal handler set up by sigsuspend/pselect/ppoll runs. */
@@ -193,7 +195,9 @@ export class Task {
         if (this.kernel.frozen) {
           const w = this.kernel.thawQueue.wait();
           this.ctx.block();
+          this.sleeping = true;
           await w.promise;
+          this.sleeping = false;
           this.ctx.unblock();
           continue;
         }
@@ -270,9 +274,11 @@ export class Task {
         const r = def.fn(this, a[0], a[1], a[2], a[3], a[4], a[5]);
         if (r instanceof Promise) {
           this.ctx.block();
+          this.sleeping = true;
           try {
             res = await r;
           } finally {
+            this.sleeping = false;
             this.ctx.unblock();
           }
         } else res = r;

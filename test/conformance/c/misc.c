@@ -486,6 +486,63 @@ static void t_socket_buffers(void) {
   YES("tcp_locked_buffers_take_less", locked > 0 && locked < (1L << 20));
 }
 
+/* Field 3 (state) of /proc/PID/stat. */
+static char proc_state(pid_t pid) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return '?';
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return '?';
+  buf[n] = 0;
+  char *p = strrchr(buf, ')');
+  return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* Wait (bounded) until pid reaches `want`; returns the last state seen. */
+static char await_state(pid_t pid, char want) {
+  char st = '?';
+  for (int i = 0; i < 500 && (st = proc_state(pid)) != want; i++) usleep(10000);
+  return st;
+}
+
+/* /proc/PID/stat states (running, sleeping, stopped, zombie) and the /proc/PID/limits table. */
+static void t_proc_pid(void) {
+  SAY("self_running: %c", proc_state(getpid()));
+  pid_t sleeper = MUST(fork());
+  if (sleeper == 0) {
+    pause();
+    _exit(0);
+  }
+  SAY("sleeper: %c", await_state(sleeper, 'S'));
+  kill(sleeper, SIGSTOP);
+  SAY("stopped: %c", await_state(sleeper, 'T'));
+  kill(sleeper, SIGKILL);
+  SAY("zombie: %c", await_state(sleeper, 'Z'));
+  reap(sleeper);
+  pid_t spinner = MUST(fork());
+  if (spinner == 0)
+    for (;;) __asm__ volatile("" ::: "memory");
+  SAY("spinner: %c", await_state(spinner, 'R'));
+  kill(spinner, SIGKILL);
+  reap(spinner);
+  struct rlimit rl = {100, 200};
+  MUST(setrlimit(RLIMIT_NOFILE, &rl));
+  char buf[4096];
+  int fd = MUST(open("/proc/self/limits", O_RDONLY));
+  ssize_t n = MUST(read(fd, buf, sizeof buf - 1));
+  close(fd);
+  buf[n] = 0;
+  int rows = 0;
+  for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+    if (rows == 0 || strncmp(line, "Max open files", 14) == 0 || strncmp(line, "Max nice", 8) == 0)
+      printf("limits_line: \"%s\"\n", line);
+    rows++;
+  }
+  SAY("limits_rows: %d", rows);
+}
+
 static const struct section sections[] = {
     {"uname", t_uname},       {"getrandom", t_getrandom},
     {"arch_prctl", t_arch_prctl}, {"tid_address", t_tid_address},
@@ -494,7 +551,7 @@ static const struct section sections[] = {
     {"pipe", t_pipe},         {"ioctl", t_ioctl},
     {"prctl", t_prctl},       {"enosys", t_enosys},
     {"as_limit", t_as_limit}, {"stack_limit", t_stack_limit},
-    {"socket_buffers", t_socket_buffers},
+    {"socket_buffers", t_socket_buffers}, {"proc_pid", t_proc_pid},
     {0, 0}};
 
 int main(int argc, char **argv) {
