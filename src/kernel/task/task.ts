@@ -162,6 +162,8 @@ export class Task {
   startTime = Date.now();
   /** Process-wide settings carried per task for simplicity. */
   nice = 0;
+  /** I/O priority (ioprio_set(2); 0: never set). Inherited across fork, no effect on I/O. */
+  ioprio = 0;
   personality = 0;
 
   constructor(

@@ -543,6 +543,56 @@ static void t_proc_pid(void) {
   SAY("limits_rows: %d", rows);
 }
 
+/* Nice values and I/O priorities (getpriority(2), setpriority(2), ioprio_set(2)): validation,
+ * inheritance across fork, group queries, and the limits for an unprivileged user. */
+static void t_priorities(void) {
+#define IOPRIO(cls, data) (((cls) << 13) | (data))
+  CHECK("ioprio_get_default", syscall(SYS_ioprio_get, 1, 0));
+  CHECK("ioprio_set_be_7", syscall(SYS_ioprio_set, 1, 0, IOPRIO(2, 7)));
+  CHECK("ioprio_get_be_7", syscall(SYS_ioprio_get, 1, 0));
+  CHECK("ioprio_set_be_hint", syscall(SYS_ioprio_set, 1, 0, IOPRIO(2, 8)));
+  CHECK("ioprio_get_be_hint", syscall(SYS_ioprio_get, 1, 0));
+  CHECK("ioprio_set_none_level", syscall(SYS_ioprio_set, 1, 0, IOPRIO(0, 1)));
+  CHECK("ioprio_set_class_4", syscall(SYS_ioprio_set, 1, 0, IOPRIO(4, 0)));
+  CHECK("ioprio_bad_which", syscall(SYS_ioprio_get, 9, 0));
+  CHECK("ioprio_no_such_pid", syscall(SYS_ioprio_get, 1, 999999));
+  CHECK("ioprio_set_idle_5", syscall(SYS_ioprio_set, 1, 0, IOPRIO(3, 5)));
+  CHECK("ioprio_set_rt_as_root", syscall(SYS_ioprio_set, 1, 0, IOPRIO(1, 1)));
+  CHECK("ioprio_get_rt", syscall(SYS_ioprio_get, 1, 0));
+  CHECK("ioprio_set_idle", syscall(SYS_ioprio_set, 1, 0, IOPRIO(3, 5)));
+  CHECK("setpriority_3", setpriority(PRIO_PROCESS, 0, 3));
+  errno = 0;
+  SAY("getpriority: %d", getpriority(PRIO_PROCESS, 0));
+  pid_t pid = MUST(fork());
+  if (pid == 0) {
+    CHECK("child_ioprio_inherited", syscall(SYS_ioprio_get, 1, 0));
+    SAY("child_nice_inherited: %d", getpriority(PRIO_PROCESS, 0));
+    MUST(setpgid(0, 0));
+    CHECK("own_pgrp_ioprio", syscall(SYS_ioprio_get, 2, 0));
+    pid_t g = MUST(fork());
+    if (g == 0) {
+      pause();
+      _exit(0);
+    }
+    CHECK("set_pgrp_ioprio", syscall(SYS_ioprio_set, 2, 0, IOPRIO(2, 1)));
+    CHECK("grandchild_ioprio", syscall(SYS_ioprio_get, 1, g));
+    CHECK("set_pgrp_nice", setpriority(PRIO_PGRP, 0, 6));
+    SAY("grandchild_nice: %d", getpriority(PRIO_PROCESS, g));
+    kill(g, SIGKILL);
+    reap(g);
+    if (setgid(1000) || setuid(1000)) _exit(99);
+    CHECK("user_ioprio_rt", syscall(SYS_ioprio_set, 1, 0, IOPRIO(1, 0)));
+    CHECK("user_ioprio_parent", syscall(SYS_ioprio_set, 1, getppid(), IOPRIO(2, 0)));
+    CHECK("user_lower_nice", setpriority(PRIO_PROCESS, 0, 1));
+    CHECK("user_raise_nice", setpriority(PRIO_PROCESS, 0, 10));
+    CHECK("user_nice_parent", setpriority(PRIO_PROCESS, getppid(), 10));
+    fflush(stdout);
+    _exit(0);
+  }
+  SAY("child: %s", wstatus(reap(pid)));
+  SAY("parent_nice_unchanged: %d", getpriority(PRIO_PROCESS, 0));
+}
+
 static const struct section sections[] = {
     {"uname", t_uname},       {"getrandom", t_getrandom},
     {"arch_prctl", t_arch_prctl}, {"tid_address", t_tid_address},
@@ -552,6 +602,7 @@ static const struct section sections[] = {
     {"prctl", t_prctl},       {"enosys", t_enosys},
     {"as_limit", t_as_limit}, {"stack_limit", t_stack_limit},
     {"socket_buffers", t_socket_buffers}, {"proc_pid", t_proc_pid},
+    {"priorities", t_priorities},
     {0, 0}};
 
 int main(int argc, char **argv) {
