@@ -70,3 +70,8 @@ printf 'z\ny\n' > unsorted; sort -o unsorted unsorted; cat unsorted; sort -c uns
 tac big.txt | head -n 1 >/dev/null || true; tail -c 20 big.txt | wc -c; head -c 1000 big.txt | wc -l
 csplit -s -f cs big.txt 50000 150000; wc -l cs00 cs01 cs02 | tail -1
 numfmt --to=iec 1048576; factor 1234567; expr 6 \* 7; pathchk -p abc && echo "pathchk ok"
+# priorities (nice, ionice: inherited by children) and /proc/PID state and limits
+ionice -c3 sh -c 'ionice; (ionice)'; nice -n 5 sh -c 'nice; (nice)'; ionice -c2 -n 3 -p $$ && ionice -p $$
+cut -d' ' -f3 /proc/self/stat; sleep 5 & sp=$!
+for i in $(seq 100); do [[ $(cut -d' ' -f3 /proc/$sp/stat) == S ]] && break; sleep 0.05; done; cut -d' ' -f3 /proc/$sp/stat; kill $sp
+head -1 /proc/self/limits; grep -c '^Max' /proc/self/limits; grep '^Max cpu time' /proc/self/limits
