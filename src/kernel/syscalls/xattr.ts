@@ -15,6 +15,7 @@ import type { Location } from '../vfs/dentry.js';
 import { PathFile } from '../vfs/file.js';
 import type { Inode } from '../vfs/inode.js';
 import { checkAccess, isOwnerOrRoot } from '../vfs/perm.js';
+import { CAP_SYS_ADMIN } from '../task/creds.js';
 import { fileOf } from './file.js';
 import type { SyscallDef } from './types.js';
 
@@ -40,13 +41,13 @@ function nameOf(t: Task, addr: bigint): string {
 
 /** The namespace checks of xattr_permission (and commoncap for security.*). */
 function permit(t: Task, ino: Inode, name: string, write: boolean): void {
-  const root = t.creds.isRoot;
+  const admin = t.creds.has(CAP_SYS_ADMIN);
   if (name.startsWith('trusted.')) {
-    if (!root) fail(write ? Errno.EPERM : Errno.ENODATA);
+    if (!admin) fail(write ? Errno.EPERM : Errno.ENODATA);
     return;
   }
   if (name.startsWith('security.')) {
-    if (write && !root) fail(Errno.EPERM);
+    if (write && !admin) fail(Errno.EPERM);
     return;
   }
   if (!name.startsWith('user.')) return;
@@ -76,7 +77,7 @@ const getxattrFor = (how: How) => (t: Task, target: bigint, name: bigint, buf: b
 
 const listxattrFor = (how: How) => (t: Task, target: bigint, buf: bigint, size: bigint): number => {
   const ino = locate(t, how, target).dentry.inode;
-  const names = ino.listxattr().filter((n) => t.creds.isRoot || !n.startsWith('trusted.'));
+  const names = ino.listxattr().filter((n) => t.creds.has(CAP_SYS_ADMIN) || !n.startsWith('trusted.'));
   const data = Buffer.from(names.map((n) => `${n}\0`).join(''), 'latin1');
   if (data.length > XATTR_LIST_MAX) fail(Errno.E2BIG);
   return reply(t, data, buf, size);
