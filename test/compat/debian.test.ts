@@ -5,7 +5,8 @@
 //   native:  unshare -m, chroot into a private overlay of the rootfs (writes vanish with the namespace);
 //   tsvisor: `tsvisor do --root ROOTFS` (read-only root under an in-memory overlay);
 // and stdout plus the exit status must be identical. Two workloads also run through `tsvisor run`
-// with a generated OCI bundle (read-only root, tmpfs /tmp). Each sandboxed run keeps a kernel debug
+// with a generated OCI bundle (read-only root, tmpfs /tmp). The kvm project of vitest.config.ts runs
+// the file again on the KVM platform (TSVISOR_TEST_PLATFORM). Each sandboxed run keeps a kernel debug
 // log; the unimplemented syscalls it names are printed per workload (a report, not a failure).
 //
 // The rootfs is built by rootfs.sh (debootstrap, cached in /var/cache/tsvisor-test/debian-rootfs or
@@ -18,7 +19,7 @@ import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { containerId, makeBundle } from '../helpers/bundle.ts';
 import { REPO_ROOT } from '../helpers/paths.ts';
-import { explainDifference, run, runCli, runSandbox, STABLE_ENV, type RunResult } from '../helpers/run.ts';
+import { explainDifference, run, runCli, runSandbox, STABLE_ENV, testPlatform, type RunResult } from '../helpers/run.ts';
 // @ts-expect-error: plain ESM module without type declarations
 import { chrootCommand, script, WORKLOADS } from './debian-workloads.mjs';
 // @ts-expect-error: plain ESM module without type declarations
@@ -120,7 +121,10 @@ describe('Debian bookworm userland: tsvisor vs native chroot', () => {
         ],
       }, fs.mkdtempSync(path.join(scratch, `bundle-${w.name}-`)));
       const log = path.join(scratch, `${w.name}.run.debug.log`);
-      const sandbox = await runCli(['--debug-log', log, 'run', '--bundle', bundle, containerId('debian')], { timeoutMs: w.timeout * 1000 });
+      const platform = testPlatform();
+      const sandbox = await runCli([...(platform ? ['--platform', platform] : []), '--debug-log', log, 'run', '--bundle', bundle, containerId('debian')], {
+        timeoutMs: w.timeout * 1000,
+      });
       noteGaps(`${w.name} (run)`, log);
       compare(w, native, sandbox, 'run --bundle BUNDLE ID');
       expect(sandbox.exitCode).toBe(0);
