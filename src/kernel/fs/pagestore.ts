@@ -87,6 +87,10 @@ export class PageStore {
 
   /** SEEK_DATA: the first offset >= off inside a written page, or -1 when only holes follow (below size). */
   nextData(off: number, size: number): number {
+    // Dense files: the page at `off` or one shortly after holds data (no scan of every page).
+    for (let idx = Math.floor(off / PAGE), n = 0; n < 256 && idx * PAGE < size; idx++, n++) {
+      if (this.pages.get(idx)) return Math.max(idx * PAGE, off);
+    }
     let best = -1;
     for (const [idx, p] of this.pages) {
       const start = idx * PAGE;

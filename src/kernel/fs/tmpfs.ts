@@ -375,6 +375,11 @@ export class TmpFile extends TmpInode {
     this.mtime = this.ctime;
   }
 
+  /** The first offset ≥ off in a written page below the size, or -1 (only holes follow). */
+  nextData(off: number): number {
+    return off >= this.size ? -1 : this.pages.nextData(off, this.size);
+  }
+
   /** SEEK_DATA / SEEK_HOLE (lseek(2)): ENXIO at or past the end, or when no data follows. */
   seekData(off: number, hole: boolean): number {
     if (off < 0 || off >= this.size) fail(Errno.ENXIO);
@@ -465,6 +470,7 @@ export class TmpRegularFile extends FileDescription {
       writable: this.writable,
       size: () => f.size,
       pwrite: (src, off) => f.writeBackAt(src, off),
+      nextData: (off) => f.nextData(off),
     };
   }
 }

@@ -64,6 +64,45 @@ export interface MappableFile {
   readonly mapIno?: number;
   /** Read file data at `offset` into `dst` synchronously; returns bytes read (0 at EOF). */
   pread(dst: Uint8Array, offset: number): number;
+  /**
+   * For sparse files (with `size`): the first offset ≥ `offset` that holds data (SEEK_DATA), or -1
+   * when only holes follow. Holes read as zeros, so filling a mapping skips them.
+   */
+  nextData?(offset: number): number;
+}
+
+/**
+ * Copy the file's bytes [fileOff, fileOff + len) to a sink (a direct view of the destination when
+ * it has one, else written), skipping holes when the file can say where its data is (the
+ * destination is zero there already); returns how many bytes of the range lie below the end of file.
+ */
+export function copyFileRange(
+  file: MappableFile, fileOff: number, len: number,
+  sink: { view(at: number, n: number): Uint8Array | undefined; write(at: number, b: Uint8Array): void },
+): number {
+  const CH = 1 << 20;
+  const sparse = file.nextData !== undefined && file.size !== undefined;
+  const avail = sparse ? Math.max(0, Math.min(len, file.size!() - fileOff)) : len;
+  let done = 0;
+  while (done < avail) {
+    if (sparse) {
+      const d = file.nextData!(fileOff + done);
+      if (d < 0) break;
+      const skip = Math.floor((d - fileOff - done) / PAGE_SIZE) * PAGE_SIZE;
+      if (skip > 0) {
+        done += skip;
+        continue;
+      }
+    }
+    const n = Math.min(CH, avail - done);
+    const view = sink.view(done, n);
+    const buf = view ?? new Uint8Array(n);
+    const got = file.pread(buf, fileOff + done);
+    if (!view && got > 0) sink.write(done, buf.subarray(0, got));
+    done += got;
+    if (got < n) return sparse ? avail : done;
+  }
+  return sparse ? avail : done;
 }
 
 /** A refcounted range of the memory file behind one or more VMAs. */
@@ -363,18 +402,10 @@ export class MemoryManager {
 
   /** Copy file data into a fresh backing range (the rest stays zero); returns the bytes of file data. */
   private fill(off: number, len: number, file: MappableFile, fileOff: number): number {
-    const CH = 1 << 20;
-    let done = 0;
-    while (done < len) {
-      const n = Math.min(CH, len - done);
-      const view = this.mf.view(off + done, n);
-      const buf = view ?? new Uint8Array(n);
-      const got = file.pread(buf, fileOff + done);
-      if (!view && got > 0) this.mf.write(off + done, buf.subarray(0, got));
-      done += got;
-      if (got < n) break;
-    }
-    return done;
+    return copyFileRange(file, fileOff, len, {
+      view: (at, n) => this.mf.view(off + at, n),
+      write: (at, b) => this.mf.write(off + at, b),
+    });
   }
 
   /** Split the VMA containing `at` (strictly inside) into two. */

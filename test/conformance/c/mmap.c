@@ -552,6 +552,44 @@ static void t_noreserve_huge(void) {
   CHECK("munmap_all", munmap(m, len));
 }
 
+/* Mapping a large sparse tmpfs file (/dev/shm): 6 GiB with data only at the end, mapped shared and
+ * private, read-only and writable; holes read as zero and a store through a shared mapping reaches
+ * the file without filling its holes. */
+static void t_sparse_file(void) {
+  char path[] = "/dev/shm/conformance-sparse-XXXXXX";
+  int fd = MUST(mkstemp(path));
+  off_t size = 6L << 30;
+  MUST(ftruncate(fd, size));
+  MUST(pwrite(fd, "tail", 4, size - 4) == 4 ? 0 : -1);
+  char *r = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+  SHOW_PTR("map_shared_ro", r);
+  if (r != MAP_FAILED) {
+    SAY("hole_zero: %d, tail: %.4s", r[3L << 30], r + size - 4);
+    munmap(r, size);
+  }
+  char *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, size - (1 << 20));
+  SHOW_PTR("map_private_last_mib", p);
+  if (p != MAP_FAILED) {
+    SAY("private_tail: %.4s", p + (1 << 20) - 4);
+    munmap(p, 1 << 20);
+  }
+  char *w = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  SHOW_PTR("map_shared_rw", w);
+  if (w != MAP_FAILED) {
+    memcpy(w + (2L << 30), "mid", 3);
+    CHECK("msync", msync(w, size, MS_SYNC));
+    munmap(w, size);
+  }
+  char buf[4] = {0};
+  CHECK("pread_mid", pread(fd, buf, 3, 2L << 30));
+  SAY("mid: %.3s", buf);
+  struct stat st;
+  MUST(fstat(fd, &st));
+  SAY("blocks_below_1mib: %s", st.st_blocks * 512 < (1 << 20) ? "yes" : "no");
+  close(fd);
+  unlink(path);
+}
+
 static const struct section sections[] = {
     {"anon", t_anon},         {"errors", t_errors},
     {"mprotect", t_mprotect}, {"shared_anon", t_shared_anon},
@@ -560,7 +598,8 @@ static const struct section sections[] = {
     {"brk", t_brk},           {"mremap", t_mremap},
     {"madvise", t_madvise},   {"large", t_large},
     {"mincore", t_mincore},   {"mlock", t_mlock},
-    {"noreserve_huge", t_noreserve_huge}, {0, 0}};
+    {"noreserve_huge", t_noreserve_huge}, {"sparse_file", t_sparse_file},
+    {0, 0}};
 
 int main(int argc, char **argv) {
   pg = sysconf(_SC_PAGESIZE);
