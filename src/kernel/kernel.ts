@@ -16,6 +16,7 @@ import {
 } from './signal/signal.js';
 import type { SyscallDef } from './syscalls/types.js';
 import { buildSyscallTable, syscallName } from './syscalls/table.js';
+import { getRlimit } from './syscalls/process.js';
 import { createVfs, FdTable, type Vfs, type VfsOptions, type KernelInfo, type ProcInfo, type ProcStatus } from './vfs/index.js';
 import { execve } from './loader/exec.js';
 import type { Strace } from './policy/strace.js';
@@ -57,6 +58,10 @@ function callerCaps(uid: number): CapSets {
   return uid === 0 ? { ...hostCaps } : { ...hostCaps, permitted: 0n, effective: 0n, ambient: 0n };
 }
 
+/**
+ * The first process of a sandbox, or one `tsvisor exec` adds. argv, env and cwd are host (Unicode)
+ * strings, as the CLI and config.json give them: the application receives them UTF-8 encoded.
+ */
 export interface InitSpec {
   /** The executable; default argv[0] (looked up in PATH from env, as runc does). */
   path?: string;
@@ -208,7 +213,10 @@ export class Kernel implements KernelInfo {
    * becomes pid 1, whose exit ends the sandbox. Throws SysError if the executable cannot be loaded
    * (nothing is left behind then).
    */
-  async loadProcess(spec: InitSpec, opts: { init: boolean }): Promise<LoadedProcess> {
+  async loadProcess(hostSpec: InitSpec, opts: { init: boolean }): Promise<LoadedProcess> {
+    // The kernel's strings are byte strings (one char per byte, see mm.latin1).
+    const bytes = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
+    const spec = { ...hostSpec, argv: hostSpec.argv.map(bytes), env: hostSpec.env.map(bytes), cwd: bytes(hostSpec.cwd) };
     const pid = this.allocPid();
     const tg = new ThreadGroup(this, pid);
     const mm = new MemoryManager(this.mf, this.platform);
@@ -585,7 +593,9 @@ function procInfo(k: Kernel, g: ThreadGroup): ProcInfo {
     pgid: g.pgid,
     sid: g.sid,
     comm: leader?.comm ?? g.lastComm,
-    state: g.zombie ? 'Z' : g.stopped ? 'T' : 'S',
+    // Running (or runnable) unless the leader waits in a blocking syscall: the task reading its own
+    // stat is running, as on Linux.
+    state: g.zombie ? 'Z' : g.stopped ? 'T' : !leader || leader.sleeping ? 'S' : 'R',
     threads: [...g.tasks].map((t) => t.tid).sort((a, b) => (a === g.pid ? -1 : b === g.pid ? 1 : a - b)),
     creds: leader?.creds ?? g.lastCreds,
     mm: live ? leader.mm : undefined,
@@ -596,6 +606,7 @@ function procInfo(k: Kernel, g: ThreadGroup): ProcInfo {
     stimeTicks: s,
     status: live ? procStatus(g, leader) : undefined,
     tty: g.ctty ? { nr: g.ctty.deviceNumber(), pgrp: g.ctty.pgrp } : undefined,
+    rlimit: (r) => getRlimit(g, r),
   };
 }
 

@@ -5,6 +5,8 @@
 //
 //   node test/compat/gaps.mjs [--root DIR] [--strace] -- CMD ARGS…
 //   node test/compat/gaps.mjs --cpython test_os test_posix …   (each module as the workload)
+//   node test/compat/gaps.mjs --debian [bash python3 …]          (the Debian workloads, all by default,
+//                                                               over the rootfs of rootfs.sh)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,6 +24,13 @@ async function partialNames() {
   }
 }
 
+/** Unimplemented syscalls named in a kernel debug log (`--debug-log`), with how often they appear. */
+export function unimplementedIn(text) {
+  const found = new Map();
+  for (const m of text.matchAll(/unimplemented syscall (\w+) \((\d+)\)/g)) found.set(m[1], (found.get(m[1]) ?? 0) + 1);
+  return found;
+}
+
 export function runWorkload(cmd, { root, strace = false } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'tsvisor-gaps-'));
   const log = join(dir, 'debug.log');
@@ -30,8 +39,7 @@ export function runWorkload(cmd, { root, strace = false } = {}) {
   let text = '';
   try { text = readFileSync(log, 'utf8'); } catch { /* no log */ }
   rmSync(dir, { recursive: true, force: true });
-  const unimplemented = new Map();
-  for (const m of text.matchAll(/unimplemented syscall (\w+) \((\d+)\)/g)) unimplemented.set(m[1], (unimplemented.get(m[1]) ?? 0) + 1);
+  const unimplemented = unimplementedIn(text);
   const used = new Map();
   if (strace) {
     for (const line of (r.stderr + '\n' + text).split('\n')) {
@@ -44,20 +52,31 @@ export function runWorkload(cmd, { root, strace = false } = {}) {
 
 async function main() {
   const argv = process.argv.slice(2);
-  let root; let strace = false; let cpython = false;
+  let root; let strace = false; let cpython = false; let debian = false;
   const rest = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--root') root = argv[++i];
     else if (a === '--strace') strace = true;
     else if (a === '--cpython') cpython = true;
+    else if (a === '--debian') debian = true;
     else if (a === '--') { rest.push(...argv.slice(i + 1)); break; } else rest.push(a);
   }
-  if (!rest.length) {
-    console.error('usage: gaps.mjs [--root DIR] [--strace] -- CMD… | gaps.mjs --cpython MODULE…');
+  if (!rest.length && !debian) {
+    console.error('usage: gaps.mjs [--root DIR] [--strace] -- CMD… | gaps.mjs --cpython MODULE… | gaps.mjs --debian [NAME…]');
     process.exit(2);
   }
-  const workloads = cpython ? rest.map((m) => ({ name: m, cmd: ['/usr/bin/python3', '-m', 'test', m] })) : [{ name: rest.join(' '), cmd: rest }];
+  let workloads;
+  if (debian) {
+    const { WORKLOADS, script } = await import('./debian-workloads.mjs');
+    root ??= process.env.TSVISOR_DEBIAN_ROOTFS ?? '/var/cache/tsvisor-test/debian-rootfs';
+    workloads = WORKLOADS.filter((w) => !rest.length || rest.includes(w.name))
+      .map((w) => ({ name: w.name, cmd: ['/bin/bash', '-c', script(w)] }));
+  } else if (cpython) {
+    workloads = rest.map((m) => ({ name: m, cmd: ['/usr/bin/python3', '-m', 'test', m] }));
+  } else {
+    workloads = [{ name: rest.join(' '), cmd: rest }];
+  }
   const partial = await partialNames();
   const total = new Map();
   const totalPartial = new Map();

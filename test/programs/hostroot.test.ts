@@ -48,6 +48,15 @@ describe('host root: shell', () => {
     expect(sandbox.stdout).toBe('/usr/share\n');
   });
 
+  it('non-ASCII arguments and environment arrive UTF-8 encoded', async () => {
+    const { sandbox } = await compareWithNative(sh('printf "%s" "$X" | od -An -tx1'), {
+      env: { X: 'ü日本' },
+    });
+    expect(sandbox.stdout.trim()).toBe('c3 bc e6 97 a5 e6 9c ac');
+    const args = await compareWithNative(['/bin/echo', 'é', 'naïve ß']);
+    expect(args.sandbox.stdout).toBe('é naïve ß\n');
+  });
+
   it('bash: loops, functions, command substitution, pipelines, arrays', async () => {
     await compareWithNative(
       bash(`

@@ -361,7 +361,7 @@ describe('vfs: /proc and /dev', () => {
     procs.length = 0;
     procs.push({
       pid: 7, ppid: 0, pgid: 7, sid: 7, comm: 'init', state: 'S', threads: [7], creds: Credentials.of(0, 0), mm: undefined,
-      fdTable, fs: ctx.fs, startTimeTicks: 0, utimeTicks: 0, stimeTicks: 0,
+      fdTable, fs: ctx.fs, startTimeTicks: 0, utimeTicks: 0, stimeTicks: 0, rlimit: () => ({ cur: 1024n, max: 4096n }),
     });
     fdTable.install(vfs.open(ctx, AT_FDCWD, '/etc/passwd', O_RDONLY, 0), false);
     expect(vfs.readlink(ctx, AT_FDCWD, '/proc/self')).toBe('7');

@@ -20,6 +20,9 @@ import {
 import { HostInode } from './host.js';
 import { TmpDir, TmpFile, TmpFs, type TmpInode } from './tmpfs.js';
 
+/** f_type of an overlay (statfs(2)). */
+export const OVERLAYFS_SUPER_MAGIC = 0x794c7630;
+
 export class OverlayFs implements Filesystem {
   readonly type = 'overlay';
   readonly dev = allocDev();
@@ -51,14 +54,19 @@ export class OverlayFs implements Filesystem {
     return true;
   }
 
+  /**
+   * As overlayfs (fs/overlayfs/super.c ovl_statfs): the numbers of the upper layer, where writes
+   * go, with f_type OVERLAYFS_SUPER_MAGIC and the longest name any layer allows.
+   */
   statfs(): Statfs {
-    return this.lower.statfs();
+    const namelen = Math.max(this.upper.statfs().namelen, this.lower.statfs().namelen);
+    return { ...this.upper.statfs(), type: OVERLAYFS_SUPER_MAGIC, namelen };
   }
 }
 
 /** Read the whole contents of a lower regular file. */
 function readAll(ino: Inode): Uint8Array {
-  if (ino instanceof TmpFile) return ino.data.slice(0, ino.size);
+  if (ino instanceof TmpFile) return ino.contents();
   if (ino instanceof HostInode) {
     const fd = ino.openHost(O_RDONLY);
     try {
@@ -111,6 +119,26 @@ export class OverlayInode extends Inode {
     const s = (this.upper ?? this.lower)!.stat();
     if (!this.stableIno) this.stableIno = this.lower ? this.lower.stat().ino : s.ino;
     return { ...s, dev: this.fs.dev, ino: this.stableIno };
+  }
+
+  /** Extended attributes: the upper layer's once copied up, else the lower layer's; changes copy up. */
+  override getxattr(name: string): Uint8Array {
+    return (this.upper ?? this.lower)!.getxattr(name);
+  }
+  override listxattr(): string[] {
+    return (this.upper ?? this.lower)!.listxattr();
+  }
+  override setxattr(name: string, value: Uint8Array, flags: number): void {
+    if (!this.upper) {
+      // Check the flags against the lower layer before copying up (EEXIST/ENODATA leave no trace).
+      const has = this.lower!.listxattr().includes(name);
+      if ((flags & 1 && has) || (flags & 2 && !has)) fail(flags & 1 ? Errno.EEXIST : Errno.ENODATA);
+    }
+    this.copyUp().setxattr(name, value, flags);
+  }
+  override removexattr(name: string): void {
+    if (!this.upper && !this.lower!.listxattr().includes(name)) fail(Errno.ENODATA);
+    this.copyUp().removexattr(name);
   }
 
   private get upperDir(): TmpDir | undefined {
@@ -196,6 +224,13 @@ export class OverlayInode extends Inode {
         u = pu.mknod(this.name, s.mode, s.rdev, owner);
     }
     u.setattr({ mode: s.mode & 0o7777, atime: s.atime, mtime: s.mtime });
+    for (const name of lower.listxattr()) {
+      try {
+        u.setxattr(name, lower.getxattr(name), 0);
+      } catch (e) {
+        if (!(e instanceof SysError)) throw e; // a namespace the upper layer does not keep
+      }
+    }
     this.upper = u;
     return u;
   }

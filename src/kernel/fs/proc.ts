@@ -187,7 +187,7 @@ export class ProcFs implements Filesystem {
       m.set('oom_score_adj', f(() => '0\n', 0o644));
       m.set('oom_score', f(() => '0\n'));
       m.set('loginuid', f(() => '4294967295'));
-      m.set('limits', f(() => limitsText()));
+      m.set('limits', f((p) => limitsText(p)));
       m.set('exe', link((p) => p.mm?.exePath || fail(Errno.ENOENT), (p) => {
         const e = p.mm?.exePath;
         if (!e) fail(Errno.ENOENT);
@@ -385,19 +385,25 @@ function statusText(p: ProcInfo, tid: number): string {
   return lines.map((l) => l.replace(/^(\w+):\t(\d+) kB$/, (_m, k: string, n: string) => `${k}:\t${n.padStart(8)} kB`)).join('\n') + '\n';
 }
 
-function limitsText(): string {
-  const row = (n: string, s: string, h: string, u: string) => `${n.padEnd(26)}${s.padEnd(21)}${h.padEnd(21)}${u.padEnd(10)}`.trimEnd();
-  return [
-    row('Limit', 'Soft Limit', 'Hard Limit', 'Units'),
-    row('Max cpu time', 'unlimited', 'unlimited', 'seconds'),
-    row('Max file size', 'unlimited', 'unlimited', 'bytes'),
-    row('Max data size', 'unlimited', 'unlimited', 'bytes'),
-    row('Max stack size', '8388608', 'unlimited', 'bytes'),
-    row('Max core file size', '0', 'unlimited', 'bytes'),
-    row('Max resident set', 'unlimited', 'unlimited', 'bytes'),
-    row('Max processes', '126000', '126000', 'processes'),
-    row('Max open files', '1024', '1048576', 'files'),
-  ].join('\n') + '\n';
+/** Names and units of the RLIMIT_* resources as fs/proc/base.c prints them (proc_pid_limits). */
+const LIMITS: Array<[string, string | undefined]> = [
+  ['Max cpu time', 'seconds'], ['Max file size', 'bytes'], ['Max data size', 'bytes'], ['Max stack size', 'bytes'],
+  ['Max core file size', 'bytes'], ['Max resident set', 'bytes'], ['Max processes', 'processes'],
+  ['Max open files', 'files'], ['Max locked memory', 'bytes'], ['Max address space', 'bytes'],
+  ['Max file locks', 'locks'], ['Max pending signals', 'signals'], ['Max msgqueue size', 'bytes'],
+  ['Max nice priority', undefined], ['Max realtime priority', undefined], ['Max realtime timeout', 'us'],
+];
+
+/** /proc/[pid]/limits: "%-25s %-20s %-20s %-10s" rows, "unlimited" for RLIM_INFINITY. */
+function limitsText(p: ProcInfo): string {
+  const INF = 0xffffffffffffffffn;
+  const v = (x: bigint) => (x === INF ? 'unlimited' : String(x)).padEnd(20);
+  const lines = [`${'Limit'.padEnd(25)} ${'Soft Limit'.padEnd(20)} ${'Hard Limit'.padEnd(20)} ${'Units'.padEnd(10)}`];
+  LIMITS.forEach(([name, unit], r) => {
+    const l = p.rlimit(r);
+    lines.push(`${name.padEnd(25)} ${v(l.cur)} ${v(l.max)} ${unit === undefined ? '' : unit.padEnd(10)}`);
+  });
+  return lines.join('\n') + '\n';
 }
 
 function meminfo(): string {

@@ -18,8 +18,13 @@ import {
 } from '../vfs/inode.js';
 import { openDevice } from './devices.js';
 import { openFifo } from './pipe.js';
+import { PAGE, PageStore } from './pagestore.js';
 
 export const TMPFS_MAGIC = 0x01021994;
+/** Size each directory entry adds to a tmpfs directory's st_size (Linux mm/shmem.c BOGO_DIRENT_SIZE). */
+const BOGO_DIRENT_SIZE = 20;
+/** Symlink targets shorter than this are stored in the inode, with no data block (mm/shmem.c). */
+const SHORT_SYMLINK_LEN = 128;
 
 export class TmpFs implements Filesystem {
   readonly dev = allocDev();
@@ -43,6 +48,13 @@ export class TmpFs implements Filesystem {
     const used = Math.ceil(this.used / 4096);
     return { ...memStatfs(TMPFS_MAGIC), blocks, bfree: blocks - used, bavail: blocks - used, files: 1 << 20, ffree: (1 << 20) - 1 };
   }
+}
+
+export const XATTR_CREATE = 1, XATTR_REPLACE = 2;
+
+/** The xattr namespaces tmpfs stores (mm/shmem.c handlers; system.* ACLs are not kept here). */
+function xattrStored(name: string): boolean {
+  return name.startsWith('user.') || name.startsWith('trusted.') || name.startsWith('security.');
 }
 
 /** Common inode state of tmpfs inodes. */
@@ -76,15 +88,43 @@ export abstract class TmpInode extends Inode {
     return this.mode & S_IFMT;
   }
 
+  /** Extended attributes: tmpfs keeps the user.*, trusted.* and security.* namespaces (no ACLs). */
+  private xattrs: Map<string, Uint8Array> | undefined;
+
+  override getxattr(name: string): Uint8Array {
+    return this.xattrs?.get(name) ?? fail(xattrStored(name) ? Errno.ENODATA : Errno.EOPNOTSUPP);
+  }
+  override listxattr(): string[] {
+    return [...(this.xattrs?.keys() ?? [])];
+  }
+  override setxattr(name: string, value: Uint8Array, flags: number): void {
+    if (!xattrStored(name)) fail(Errno.EOPNOTSUPP);
+    const has = this.xattrs?.has(name) ?? false;
+    if (flags & XATTR_CREATE && has) fail(Errno.EEXIST);
+    if (flags & XATTR_REPLACE && !has) fail(Errno.ENODATA);
+    (this.xattrs ??= new Map()).set(name, value.slice());
+    this.ctime = now();
+  }
+  override removexattr(name: string): void {
+    if (!xattrStored(name)) fail(Errno.EOPNOTSUPP);
+    if (!this.xattrs?.delete(name)) fail(Errno.ENODATA);
+    this.ctime = now();
+  }
+
   get sizeBytes(): number {
     return 0;
+  }
+
+  /** st_blocks (512-byte units): the pages holding the contents. */
+  protected get blocks(): number {
+    return Math.ceil(this.sizeBytes / 4096) * 8;
   }
 
   stat(): Stat {
     const size = this.sizeBytes;
     return {
       dev: this.fs.dev, ino: this.ino, mode: this.mode, nlink: this.nlink, uid: this.uid, gid: this.gid,
-      rdev: this.rdev, size, blksize: 4096, blocks: Math.ceil(size / 4096) * 8,
+      rdev: this.rdev, size, blksize: 4096, blocks: this.blocks,
       atime: this.atime, mtime: this.mtime, ctime: this.ctime,
     };
   }
@@ -126,8 +166,13 @@ export class TmpDir extends TmpInode {
     this.nlink = 2;
   }
 
+  /** As Linux tmpfs: BOGO_DIRENT_SIZE for ".", ".." and each entry; no data blocks. */
   override get sizeBytes(): number {
-    return 4096;
+    return (2 + this.entries.size) * BOGO_DIRENT_SIZE;
+  }
+
+  protected override get blocks(): number {
+    return 0;
   }
 
   override lookup(name: string): TmpInode {
@@ -241,9 +286,9 @@ export class TmpDir extends TmpInode {
   }
 }
 
-/** A regular file whose contents live in memory. */
+/** A regular file whose contents live in memory, as sparse pages (see pagestore.ts). */
 export class TmpFile extends TmpInode {
-  data = new Uint8Array(0);
+  private readonly pages = new PageStore();
   size = 0;
 
   constructor(fs: TmpFs, mode: number, owner: Owner) {
@@ -254,45 +299,114 @@ export class TmpFile extends TmpInode {
     return this.size;
   }
 
+  /** As Linux tmpfs: the pages present, holes cost nothing. */
+  protected override get blocks(): number {
+    return this.pages.count * 8;
+  }
+
   /** Read at `off` into dst; returns bytes read. */
   readAt(dst: Uint8Array, off: number): number {
     if (off >= this.size) return 0;
     const n = Math.min(dst.length, this.size - off);
-    dst.set(this.data.subarray(off, off + n));
+    this.pages.read(dst.subarray(0, n), off);
     return n;
+  }
+
+  /** The whole contents. */
+  contents(): Uint8Array {
+    const b = new Uint8Array(this.size);
+    this.pages.read(b, 0);
+    return b;
   }
 
   /** Write src at `off`, growing the file (ENOSPC past the filesystem limit, EFBIG past 2^53). */
   writeAt(src: Uint8Array, off: number): number {
     const end = off + src.length;
     if (!Number.isSafeInteger(end)) fail(Errno.EFBIG);
-    if (end > this.size) this.resize(end);
-    this.data.set(src, off);
+    this.charge(this.pages.missing(off, src.length));
+    this.pages.write(src, off);
+    if (end > this.size) this.size = end;
     const t = now();
     this.mtime = t;
     this.ctime = t;
     return src.length;
   }
 
+  /**
+   * Write-back from a shared mapping's pages: like writeAt, but zero pages over holes stay holes
+   * (Linux writes back only the pages that were stored to; reading a hole through a mapping does
+   * not fill it).
+   */
+  writeBackAt(src: Uint8Array, off: number): number {
+    for (let done = 0; done < src.length; ) {
+      const pos = off + done;
+      const n = Math.min(PAGE - (pos % PAGE), src.length - done);
+      const chunk = src.subarray(done, done + n);
+      if (this.pages.written(pos, n) || chunk.some((b) => b !== 0)) this.writeAt(chunk, pos);
+      else if (pos + n > this.size) this.size = pos + n;
+      done += n;
+    }
+    return src.length;
+  }
+
+  /**
+   * fallocate(2) as tmpfs does it: mode 0 reserves zeroed pages and extends the size,
+   * FALLOC_FL_KEEP_SIZE only reserves, FALLOC_FL_PUNCH_HOLE|FALLOC_FL_KEEP_SIZE frees pages (zeroing
+   * partial ones); EOPNOTSUPP for other modes (tmpfs has no ZERO_RANGE, COLLAPSE or INSERT), ENOSPC
+   * past the filesystem limit.
+   */
+  allocate(mode: number, off: number, len: number): void {
+    const KEEP_SIZE = 0x1, PUNCH_HOLE = 0x2;
+    if (mode === (PUNCH_HOLE | KEEP_SIZE)) {
+      const before = this.pages.count;
+      this.pages.punch(off, Math.min(len, Math.max(0, this.size - off)));
+      this.fs.used -= (before - this.pages.count) * PAGE;
+    } else if (mode === 0 || mode === KEEP_SIZE) {
+      const end = off + len;
+      if (!Number.isSafeInteger(end)) fail(Errno.EFBIG);
+      this.charge(this.pages.missing(off, len));
+      this.pages.reserve(off, len);
+      if (mode === 0 && end > this.size) this.size = end;
+    } else {
+      fail(Errno.EOPNOTSUPP);
+    }
+    this.ctime = now();
+    if (mode !== 0) return;
+    this.mtime = this.ctime;
+  }
+
+  /** The first offset ≥ off in a written page below the size, or -1 (only holes follow). */
+  nextData(off: number): number {
+    return off >= this.size ? -1 : this.pages.nextData(off, this.size);
+  }
+
+  /** SEEK_DATA / SEEK_HOLE (lseek(2)): ENXIO at or past the end, or when no data follows. */
+  seekData(off: number, hole: boolean): number {
+    if (off < 0 || off >= this.size) fail(Errno.ENXIO);
+    if (hole) return this.pages.nextHole(off, this.size);
+    const at = this.pages.nextData(off, this.size);
+    return at < 0 ? fail(Errno.ENXIO) : at;
+  }
+
   protected override resize(size: number): void {
     if (size < 0) fail(Errno.EINVAL);
-    const delta = size - this.size;
-    if (delta > 0 && this.fs.used + delta > this.fs.maxBytes) fail(Errno.ENOSPC);
-    if (size > this.data.length) {
-      let cap = Math.max(this.data.length * 2, 4096);
-      while (cap < size) cap *= 2;
-      const n = new Uint8Array(cap);
-      n.set(this.data.subarray(0, this.size));
-      this.data = n;
-    } else if (size < this.size) {
-      this.data.fill(0, size, this.size);
-      if (size < this.data.length / 4 && this.data.length > 65536) this.data = this.data.slice(0, Math.max(size, 4096));
+    if (!Number.isSafeInteger(size)) fail(Errno.EFBIG);
+    if (size < this.size) {
+      const before = this.pages.count;
+      this.pages.truncate(size);
+      this.fs.used -= (before - this.pages.count) * PAGE;
     }
-    this.fs.used += delta;
     this.size = size;
     const t = now();
     this.mtime = t;
     this.ctime = t;
+  }
+
+  /** Account `pages` new pages against the filesystem's limit (ENOSPC beyond it). */
+  private charge(pages: number): void {
+    const bytes = pages * PAGE;
+    if (bytes > 0 && this.fs.used + bytes > this.fs.maxBytes) fail(Errno.ENOSPC);
+    this.fs.used += bytes;
   }
 
   /** Replace the whole contents (overlay copy-up). */
@@ -336,15 +450,16 @@ export class TmpRegularFile extends FileDescription {
   }
   override seek(off: number, whence: number): number {
     if (whence === SEEK_DATA || whence === SEEK_HOLE) {
-      if (off < 0 || off >= this.file.size) fail(Errno.ENXIO);
-      this.offset = whence === SEEK_DATA ? off : this.file.size;
+      this.offset = this.file.seekData(off, whence === SEEK_HOLE);
       return this.offset;
     }
     return super.seek(off, whence);
   }
   override allocate(mode: number, off: number, len: number): void {
-    if (mode & ~0x1 /* FALLOC_FL_KEEP_SIZE */) fail(Errno.EOPNOTSUPP);
-    if (!(mode & 1) && off + len > this.file.size) this.file.setattr({ size: off + len });
+    this.file.allocate(mode, off, len);
+    const cache = FileCache.of(this.file);
+    if (cache && mode & 0x2 /* FALLOC_FL_PUNCH_HOLE */) cache.zero(off, len);
+    else if (cache && mode === 0 && off + len > cache.size) cache.size = off + len;
   }
   override mappable(): MappableFile {
     const f = this.file;
@@ -354,7 +469,8 @@ export class TmpRegularFile extends FileDescription {
       cacheKey: f,
       writable: this.writable,
       size: () => f.size,
-      pwrite: (src, off) => f.writeAt(src, off),
+      pwrite: (src, off) => f.writeBackAt(src, off),
+      nextData: (off) => f.nextData(off),
     };
   }
 }
@@ -376,6 +492,9 @@ export class TmpSymlink extends TmpInode {
   }
   override get sizeBytes(): number {
     return this.target.length;
+  }
+  protected override get blocks(): number {
+    return this.target.length < SHORT_SYMLINK_LEN ? 0 : 8;
   }
   override readlink(): string {
     return this.target;

@@ -11,7 +11,7 @@
 import { Errno, fail } from '../errno.js';
 import { PAGE_SIZE } from '../arch.js';
 import type { MemoryFile } from './memfile.js';
-import { Backing, type MappableFile } from './mm.js';
+import { Backing, copyFileRange, type MappableFile } from './mm.js';
 
 const MIN_CAPACITY = 16 * 1024 * 1024;
 const caches = new Map<object, FileCache>();
@@ -32,17 +32,11 @@ export class FileCache {
     const off = mf.allocate(capacity);
     this.backing = new Backing(mf, off, capacity, () => this.finalize());
     this.size = file.size?.() ?? 0;
-    // Fill from the file.
-    const CH = 1 << 20;
-    for (let done = 0; done < this.size; ) {
-      const n = Math.min(CH, this.size - done, capacity - done);
-      if (n <= 0) break;
-      const buf = new Uint8Array(n);
-      const got = file.pread(buf, done);
-      if (got <= 0) break;
-      mf.write(off + done, buf.subarray(0, got));
-      done += got;
-    }
+    // Fill from the file (holes of sparse files stay untouched zero pages).
+    copyFileRange(file, 0, Math.min(this.size, capacity), {
+      view: (at, n) => mf.view(off + at, n),
+      write: (at, b) => mf.write(off + at, b),
+    });
   }
 
   /** The live cache of the file with identity `key`, if it is mapped shared somewhere. */
@@ -81,6 +75,12 @@ export class FileCache {
     if (off + src.length > this.size) this.size = off + src.length;
   }
 
+  /** Bytes [off, off + len) became zeros in the file (FALLOC_FL_PUNCH_HOLE). */
+  zero(off: number, len: number): void {
+    const end = Math.min(off + len, this.capacity);
+    if (end > off) this.mf.zero(this.backing.offset + off, end - off);
+  }
+
   /** The file was truncated: pages beyond the new size read as zero. */
   truncate(size: number): void {
     if (size < this.size) {
@@ -100,6 +100,11 @@ export class FileCache {
     const CH = 1 << 20;
     for (let done = 0; done < size; ) {
       const n = Math.min(CH, size - done);
+      // Pages never touched hold what the file held there (zeros of a hole): nothing to write back.
+      if (this.mf.populated(this.backing.offset + done, n) === 0) {
+        done += n;
+        continue;
+      }
       const buf = new Uint8Array(n);
       this.mf.read(this.backing.offset + done, buf);
       w.call(this.file, buf, done);

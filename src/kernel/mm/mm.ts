@@ -8,6 +8,11 @@
  * mappings own their backing; MAP_SHARED|MAP_ANONYMOUS backings are shared by the mms that inherit
  * them across fork and are freed when the last VMA referencing them goes. fork() gives the child a
  * copy of each private VMA's populated pages (holes are skipped, so untouched memory costs nothing).
+ *
+ * Demand backing: a private anonymous VMA of DEMAND_MIN bytes or more (AddressSanitizer maps
+ * terabytes of shadow with MAP_NORESERVE) gets no backing up front. Its pages are unmapped in the
+ * address space; the first fault or kernel copy inside it gives the surrounding DEMAND_GRANULE its
+ * own zeroed backing (the VMA splits there), as Linux populates anonymous memory on fault.
  */
 import { Errno, SysError, fail } from '../errno.js';
 import { PAGE_SIZE, pageRoundUp } from '../arch.js';
@@ -36,6 +41,11 @@ export const MAP_HUGETLB = 0x40000;
 export const MAP_SYNC = 0x80000;
 export const MAP_FIXED_NOREPLACE = 0x100000;
 
+/** Private anonymous mappings at least this large are backed on demand (see the file comment). */
+export const DEMAND_MIN = 1n << 30n;
+/** The unit a demand-backed VMA is backed in (aligned in the address space). */
+export const DEMAND_GRANULE = 2n << 20n;
+
 /** A source of file data for file mappings (implemented by regular-file descriptions). */
 export interface MappableFile {
   /**
@@ -54,6 +64,45 @@ export interface MappableFile {
   readonly mapIno?: number;
   /** Read file data at `offset` into `dst` synchronously; returns bytes read (0 at EOF). */
   pread(dst: Uint8Array, offset: number): number;
+  /**
+   * For sparse files (with `size`): the first offset ≥ `offset` that holds data (SEEK_DATA), or -1
+   * when only holes follow. Holes read as zeros, so filling a mapping skips them.
+   */
+  nextData?(offset: number): number;
+}
+
+/**
+ * Copy the file's bytes [fileOff, fileOff + len) to a sink (a direct view of the destination when
+ * it has one, else written), skipping holes when the file can say where its data is (the
+ * destination is zero there already); returns how many bytes of the range lie below the end of file.
+ */
+export function copyFileRange(
+  file: MappableFile, fileOff: number, len: number,
+  sink: { view(at: number, n: number): Uint8Array | undefined; write(at: number, b: Uint8Array): void },
+): number {
+  const CH = 1 << 20;
+  const sparse = file.nextData !== undefined && file.size !== undefined;
+  const avail = sparse ? Math.max(0, Math.min(len, file.size!() - fileOff)) : len;
+  let done = 0;
+  while (done < avail) {
+    if (sparse) {
+      const d = file.nextData!(fileOff + done);
+      if (d < 0) break;
+      const skip = Math.floor((d - fileOff - done) / PAGE_SIZE) * PAGE_SIZE;
+      if (skip > 0) {
+        done += skip;
+        continue;
+      }
+    }
+    const n = Math.min(CH, avail - done);
+    const view = sink.view(done, n);
+    const buf = view ?? new Uint8Array(n);
+    const got = file.pread(buf, fileOff + done);
+    if (!view && got > 0) sink.write(done, buf.subarray(0, got));
+    done += got;
+    if (got < n) return sparse ? avail : done;
+  }
+  return sparse ? avail : done;
 }
 
 /** A refcounted range of the memory file behind one or more VMAs. */
@@ -268,7 +317,7 @@ export class MemoryManager {
       v.bOff = Number(req.offset);
       const eof = addr + pageRoundUp(BigInt(Math.max(0, cache.size - Number(req.offset))));
       if (eof < v.end) v.eof = eof;
-    } else if (req.file || prot !== 0 || shared) {
+    } else if (req.file || shared || (prot !== 0 && len < DEMAND_MIN)) {
       const off = this.mf.allocate(Number(len));
       v.backing = new Backing(this.mf, off, Number(len));
       v.backing.ref();
@@ -303,6 +352,31 @@ export class MemoryManager {
     if (split > start) this.as.protect(start, split - start, v.prot);
   }
 
+  /** An unbacked, accessible VMA that gets its pages granule by granule (see DEMAND_MIN). */
+  private onDemand(v: Vma): boolean {
+    return !v.backing && !v.shared && !v.file && v.end - v.start >= DEMAND_MIN;
+  }
+
+  /**
+   * Back the demand granule around `addr` if it lies in an unbacked accessible private anonymous VMA
+   * (a fault there, or the kernel copying to or from it). Returns false if there is nothing to do:
+   * the address is unmapped, PROT_NONE, or already backed.
+   */
+  demandFault(addr: bigint): boolean {
+    const v = this.find(addr);
+    if (!v || v.backing || v.prot === 0 || v.shared || v.file) return false;
+    const gs = addr & ~(DEMAND_GRANULE - 1n);
+    const start = gs > v.start ? gs : v.start;
+    const ge = gs + DEMAND_GRANULE;
+    const end = ge < v.end ? ge : v.end;
+    this.splitAt(start);
+    this.splitAt(end);
+    const g = this.find(addr)!;
+    this.materialize(g);
+    this.mapToAs(g, g.start, g.end);
+    return true;
+  }
+
   /** Give a lazy reservation its (zeroed) memory-file pages. */
   private materialize(v: Vma): void {
     if (v.backing) return;
@@ -328,18 +402,10 @@ export class MemoryManager {
 
   /** Copy file data into a fresh backing range (the rest stays zero); returns the bytes of file data. */
   private fill(off: number, len: number, file: MappableFile, fileOff: number): number {
-    const CH = 1 << 20;
-    let done = 0;
-    while (done < len) {
-      const n = Math.min(CH, len - done);
-      const view = this.mf.view(off + done, n);
-      const buf = view ?? new Uint8Array(n);
-      const got = file.pread(buf, fileOff + done);
-      if (!view && got > 0) this.mf.write(off + done, buf.subarray(0, got));
-      done += got;
-      if (got < n) break;
-    }
-    return done;
+    return copyFileRange(file, fileOff, len, {
+      view: (at, n) => this.mf.view(off + at, n),
+      write: (at, b) => this.mf.write(off + at, b),
+    });
   }
 
   /** Split the VMA containing `at` (strictly inside) into two. */
@@ -466,7 +532,7 @@ export class MemoryManager {
       if (v.start < addr || v.end > end) continue;
       v.prot = prot;
       if (!v.backing) {
-        if (prot !== 0) {
+        if (prot !== 0 && !this.onDemand(v)) {
           this.materialize(v);
           this.mapToAs(v, v.start, v.end);
         }
@@ -578,7 +644,7 @@ export class MemoryManager {
           this.fill(off + Number(oldLen), Number(newLen - oldLen), v.file, nv.fileOff + Number(oldLen));
         }
       }
-    } else if (nv.prot !== 0) {
+    } else if (nv.prot !== 0 && !this.onDemand(nv)) {
       this.materialize(nv);
     }
     if (nv.eof !== undefined && nv.eof >= nv.end) nv.eof = undefined;
@@ -726,7 +792,8 @@ export class MemoryManager {
     let done = 0;
     while (done < len) {
       const a = addr + BigInt(done);
-      const v = this.find(a);
+      let v = this.find(a);
+      if (v && !v.backing && (v.prot & prot) === prot && this.demandFault(a)) v = this.find(a);
       if (!v || (v.prot & prot) !== prot || !v.backing) throw new SysError(Errno.EFAULT);
       if (v.eof !== undefined && a >= v.eof && prot !== 0) throw new SysError(Errno.EFAULT);
       const inV = Number((v.eof !== undefined && a < v.eof && prot !== 0 ? v.eof : v.end) - a);
@@ -741,6 +808,7 @@ export class MemoryManager {
    * same physical word across mms that share it (futexes). Throws EFAULT.
    */
   offsetOf(addr: bigint): number {
+    if (!this.find(addr)?.backing) this.demandFault(addr);
     const v = this.find(addr);
     if (!v || !(v.prot & PROT_READ) || !v.backing) throw new SysError(Errno.EFAULT);
     return v.backing.offset + v.bOff + Number(addr - v.start);
@@ -775,6 +843,7 @@ export class MemoryManager {
    * (PROT_READ to read, PROT_WRITE to write), else undefined. Throws EFAULT if not mapped/permitted.
    */
   view(addr: bigint, len: number, prot: number): Uint8Array | undefined {
+    if (!this.find(addr)?.backing) this.demandFault(addr);
     const v = this.find(addr);
     if (!v || (v.prot & prot) !== prot || !v.backing) throw new SysError(Errno.EFAULT);
     if (addr + BigInt(len) > (v.eof ?? v.end)) return undefined;
@@ -833,6 +902,7 @@ export class MemoryManager {
     let out = '';
     let a = addr;
     while (out.length < max) {
+      if (!this.find(a)?.backing) this.demandFault(a);
       const v = this.find(a);
       if (!v || !(v.prot & PROT_READ) || !v.backing || (v.eof !== undefined && a >= v.eof)) throw new SysError(Errno.EFAULT);
       const n = Math.min(Number((v.eof ?? v.end) - a), max - out.length, PAGE_SIZE);

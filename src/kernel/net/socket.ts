@@ -19,6 +19,13 @@ export const POLLRDHUP = 0x2000;
 export const MSG_OOB = 1, MSG_PEEK = 2, MSG_CTRUNC = 8, MSG_TRUNC = 0x20, MSG_DONTWAIT = 0x40, MSG_EOR = 0x80,
   MSG_WAITALL = 0x100, MSG_NOSIGNAL = 0x4000, MSG_CMSG_CLOEXEC = 0x40000000;
 const BUF_SIZE = 212992;
+/**
+ * TCP buffers (net.ipv4.tcp_wmem / tcp_rmem defaults): a new TCP socket reports SO_SNDBUF 16384 and
+ * SO_RCVBUF 131072, and Linux then autotunes the send buffer up to 4 MiB, so a loopback connection
+ * takes megabytes before a writer blocks. Modelled as a 4 MiB capacity per direction until either
+ * end sets SO_SNDBUF/SO_RCVBUF (which turns autotuning off, SOCK_SNDBUF_LOCK/SOCK_RCVBUF_LOCK).
+ */
+const TCP_SNDBUF_DEFAULT = 16384, TCP_RCVBUF_DEFAULT = 131072, TCP_AUTOTUNED_CAPACITY = 4 << 20;
 
 class SockInode extends Inode {
   readonly ino = allocIno();
@@ -148,6 +155,9 @@ export class Socket extends FileDescription {
   pendingError = 0;
   sndbuf = BUF_SIZE;
   rcvbuf = BUF_SIZE;
+  /** SO_SNDBUF / SO_RCVBUF were set explicitly (no TCP autotuning). */
+  sndbufLocked = false;
+  rcvbufLocked = false;
   passcred = false;
 
   constructor(
@@ -159,6 +169,10 @@ export class Socket extends FileDescription {
   ) {
     super(sockFs.locationFor(new SockInode(sockFs, creds.uid, creds.gid), 'socket:'), (flags & ~3) | O_RDWR);
     this.creds = creds;
+    if (this.isInet && type === SOCK_STREAM) {
+      this.sndbuf = TCP_SNDBUF_DEFAULT;
+      this.rcvbuf = TCP_RCVBUF_DEFAULT;
+    }
   }
   override get path(): string {
     return `socket:[${this.inode.stat().ino}]`;
@@ -168,6 +182,12 @@ export class Socket extends FileDescription {
   }
   get isInet(): boolean {
     return this.family === AF_INET || this.family === AF_INET6;
+  }
+
+  /** Bytes a connected stream can hold in flight towards peer `p` before writers block. */
+  streamCapacity(p: Socket): number {
+    if (this.isInet && !this.sndbufLocked && !p.rcvbufLocked) return TCP_AUTOTUNED_CAPACITY;
+    return this.isInet ? p.rcvbuf + (this.sndbufLocked ? this.sndbuf : 0) : p.rcvbuf;
   }
 
   notifyAll(): void {
@@ -202,7 +222,7 @@ export class Socket extends FileDescription {
       const buf = p.rx!;
       if (buf.readShut || p.refCount <= 0) fail(Errno.EPIPE);
       if (data.length === 0) return 0;
-      const room = p.rcvbuf - buf.size;
+      const room = this.streamCapacity(p) - buf.size;
       if (room <= 0) wouldBlock();
       const n = Math.min(room, data.length);
       if (rights.length) buf.rights.push(rights);
@@ -286,7 +306,7 @@ export class Socket extends FileDescription {
       if (buf.size > 0) r |= POLLIN | POLLRDNORM;
       if (buf.writeShut || peerGone || this.shutRd) r |= POLLIN | POLLRDNORM | POLLRDHUP;
       const p = this.peer;
-      if (!this.shutWr && p && p.refCount > 0 && !p.rx!.readShut && p.rcvbuf - p.rx!.size > 0) r |= POLLOUT | POLLWRNORM;
+      if (!this.shutWr && p && p.refCount > 0 && !p.rx!.readShut && this.streamCapacity(p) - p.rx!.size > 0) r |= POLLOUT | POLLWRNORM;
       if ((this.shutWr && (buf.writeShut || this.shutRd)) || peerGone) r |= POLLHUP;
       if (this.shutWr && this.shutRd) r |= POLLHUP;
       if (peerGone || (p && p.rx!.readShut)) r |= POLLOUT | POLLWRNORM;

@@ -451,41 +451,6 @@ function umask(t: Task, mask: bigint): number {
   return old;
 }
 
-// ------------------------------------------------------------------ extended attributes
-
-/**
- * Extended attributes (xattr(7)): no filesystem of the Sentry stores any yet. get* → ENODATA,
- * list* → 0 (empty list), set* → EOPNOTSUPP, remove* → ENODATA, after resolving the path (ENOENT,
- * ENOTDIR, ELOOP, EACCES as usual) and validating the name (ERANGE if empty or > 255 bytes).
- */
-function xattrTarget(t: Task, how: 'path' | 'lpath' | 'fd', target: bigint): void {
-  if (how === 'fd') fileOf(t, target);
-  else t.kernel.vfs.resolve(t, AT_FDCWD, path(t, target), how === 'path');
-}
-function xattrName(t: Task, name: bigint): void {
-  const n = t.mm.copyInString(name, 256, Errno.ERANGE);
-  if (n.length === 0) fail(Errno.ERANGE);
-}
-const getxattrFor = (how: 'path' | 'lpath' | 'fd') => (t: Task, target: bigint, name: bigint): number => {
-  xattrTarget(t, how, target);
-  xattrName(t, name);
-  fail(Errno.ENODATA);
-};
-const listxattrFor = (how: 'path' | 'lpath' | 'fd') => (t: Task, target: bigint): number => {
-  xattrTarget(t, how, target);
-  return 0;
-};
-const setxattrFor = (how: 'path' | 'lpath' | 'fd') => (t: Task, target: bigint, name: bigint): number => {
-  xattrTarget(t, how, target);
-  xattrName(t, name);
-  fail(Errno.EOPNOTSUPP);
-};
-const removexattrFor = (how: 'path' | 'lpath' | 'fd') => (t: Task, target: bigint, name: bigint): number => {
-  xattrTarget(t, how, target);
-  xattrName(t, name);
-  fail(Errno.ENODATA);
-};
-
 /**
  * posix_fadvise(2) (fadvise64): advice is only a hint here; ESPIPE for pipes, EINVAL for an unknown
  * advice, EBADF.
@@ -537,18 +502,6 @@ function copyFileRange(t: Task, fdIn: bigint, offIn: bigint, fdOut: bigint, offO
 }
 
 export const fsSyscalls: SyscallDef[] = [
-  { nr: 188, name: 'setxattr', args: 'ssbnx', fn: setxattrFor('path') },
-  { nr: 189, name: 'lsetxattr', args: 'ssbnx', fn: setxattrFor('lpath') },
-  { nr: 190, name: 'fsetxattr', args: 'fsbnx', fn: setxattrFor('fd') },
-  { nr: 191, name: 'getxattr', args: 'sspn', fn: getxattrFor('path') },
-  { nr: 192, name: 'lgetxattr', args: 'sspn', fn: getxattrFor('lpath') },
-  { nr: 193, name: 'fgetxattr', args: 'fspn', fn: getxattrFor('fd') },
-  { nr: 194, name: 'listxattr', args: 'spn', fn: listxattrFor('path') },
-  { nr: 195, name: 'llistxattr', args: 'spn', fn: listxattrFor('lpath') },
-  { nr: 196, name: 'flistxattr', args: 'fpn', fn: listxattrFor('fd') },
-  { nr: 197, name: 'removexattr', args: 'ss', fn: removexattrFor('path') },
-  { nr: 198, name: 'lremovexattr', args: 'ss', fn: removexattrFor('lpath') },
-  { nr: 199, name: 'fremovexattr', args: 'fs', fn: removexattrFor('fd') },
   { nr: 221, name: 'fadvise64', args: 'fiii', fn: fadvise64 },
   { nr: 326, name: 'copy_file_range', args: 'fpfpnx', fn: copyFileRange },
   { nr: 4, name: 'stat', args: 'sp', fn: stat },

@@ -1,6 +1,7 @@
 /**
  * Miscellaneous syscalls: uname, sethostname, getrandom, sysinfo, sched_yield, sched_getaffinity,
- * sched_setaffinity (recorded only), getpriority/setpriority (nice recorded per process),
+ * sched_setaffinity (recorded only), getpriority/setpriority (nice recorded per task, inherited),
+ * ioprio_get/ioprio_set (recorded per task, inherited),
  * sched_{get,set}scheduler/param, sched_get_priority_{min,max}, sched_rr_get_interval (SCHED_OTHER only
  * in effect), getcpu, personality, restart_syscall (see the man page of each).
  */
@@ -110,49 +111,90 @@ function schedSetaffinity(t: Task, pid: bigint, size: bigint, addr: bigint): num
 
 const SCHED_OTHER = 0, SCHED_FIFO = 1, SCHED_RR = 2, SCHED_BATCH = 3, SCHED_IDLE = 5, SCHED_DEADLINE = 6;
 const PRIO_PROCESS = 0, PRIO_PGRP = 1, PRIO_USER = 2;
-/** Nice values by thread group id (getpriority/setpriority; no effect on scheduling). */
-const niceByTg = new Map<number, number>();
-
-function priorityTargets(t: Task, which: number, who: number): number[] {
+/**
+ * The tasks getpriority/setpriority and ioprio_get/ioprio_set address: PRIO_PROCESS a thread by id
+ * (0: the caller), PRIO_PGRP every thread of a process group (0: the caller's), PRIO_USER every
+ * thread whose real uid is `who` (0: the caller's). ESRCH when none, EINVAL for another `which`.
+ * `base` is the value PRIO_PROCESS has (getpriority's 0, ioprio's 1).
+ */
+function priorityTargets(t: Task, which: number, who: number, base: number): Task[] {
   const k = t.kernel;
-  if (which === PRIO_PROCESS) {
-    const pid = who === 0 ? t.tg.pid : who;
-    if (!k.threadGroups.has(pid) && !k.tasks.has(pid)) fail(Errno.ESRCH);
-    return [pid];
-  }
-  if (which === PRIO_PGRP) {
+  let r: Task[];
+  if (which === base + PRIO_PROCESS) {
+    const task = who === 0 ? t : k.tasks.get(who);
+    r = task && !task.tg.zombie ? [task] : [];
+  } else if (which === base + PRIO_PGRP) {
     const pg = who === 0 ? t.tg.pgid : who;
-    const r = [...k.threadGroups.values()].filter((g) => g.pgid === pg && !g.zombie).map((g) => g.pid);
-    if (r.length === 0) fail(Errno.ESRCH);
-    return r;
+    r = [...k.threadGroups.values()].filter((g) => g.pgid === pg && !g.zombie).flatMap((g) => [...g.tasks]);
+  } else if (which === base + PRIO_USER) {
+    const uid = who === 0 ? t.creds.ruid : who;
+    r = [...k.tasks.values()].filter((x) => !x.tg.zombie && x.creds.ruid === uid);
+  } else {
+    fail(Errno.EINVAL);
   }
-  if (which === PRIO_USER) {
-    const uid = who === 0 ? t.creds.euid : who;
-    const r = [...k.threadGroups.values()].filter((g) => !g.zombie && [...g.tasks][0]?.creds.euid === uid).map((g) => g.pid);
-    if (r.length === 0) fail(Errno.ESRCH);
-    return r;
-  }
-  fail(Errno.EINVAL);
+  if (r.length === 0) fail(Errno.ESRCH);
+  return r;
 }
 
-/** getpriority(2): the raw syscall returns 20 - nice (1..40). */
+/** May `t` change the priorities of `p`? (set_one_prio / set_task_ioprio: same user or CAP_SYS_NICE.) */
+function mayReprioritize(t: Task, p: Task): boolean {
+  return t.creds.has(CAP_SYS_NICE) || p.creds.ruid === t.creds.euid || p.creds.euid === t.creds.euid;
+}
+
+/** getpriority(2): the raw syscall returns 20 - nice (1..40) of the best (lowest) nice among the targets. */
 function getpriority(t: Task, which: bigint, who: bigint): number {
-  const pids = priorityTargets(t, s32(which), s32(who));
-  let best = 19;
-  for (const p of pids) best = Math.min(best, niceByTg.get(p) ?? 0);
-  return 20 - best;
+  const tasks = priorityTargets(t, s32(which), s32(who), 0);
+  return 20 - Math.min(...tasks.map((x) => x.nice));
 }
 
-/** setpriority(2): nice clamped to [-20, 19]; lowering it needs CAP_SYS_NICE (EACCES). */
+/**
+ * setpriority(2): nice clamped to [-20, 19] on every target; EPERM for another user's task without
+ * privilege, EACCES to lower a nice value without it. The nice value is inherited across fork.
+ */
 function setpriority(t: Task, which: bigint, who: bigint, prio: bigint): number {
-  const pids = priorityTargets(t, s32(which), s32(who));
+  const tasks = priorityTargets(t, s32(which), s32(who), 0);
   const nice = Math.max(-20, Math.min(19, s32(prio)));
-  for (const p of pids) {
-    const cur = niceByTg.get(p) ?? 0;
-    if (nice < cur && !t.creds.has(CAP_SYS_NICE)) fail(Errno.EACCES);
-    niceByTg.set(p, nice);
+  let err = 0;
+  for (const p of tasks) {
+    if (!mayReprioritize(t, p)) err = Errno.EPERM;
+    else if (nice < p.nice && !t.creds.has(CAP_SYS_NICE)) err = Errno.EACCES;
+    else p.nice = nice;
   }
-  return 0;
+  return err ? -err : 0;
+}
+
+const IOPRIO_CLASS_NONE = 0, IOPRIO_CLASS_RT = 1, IOPRIO_CLASS_BE = 2, IOPRIO_CLASS_IDLE = 3;
+/** What an unset I/O priority counts as when comparing (IOPRIO_DEFAULT: best effort, level 4). */
+const IOPRIO_DEFAULT = (IOPRIO_CLASS_BE << 13) | 4;
+
+/**
+ * ioprio_set(2): class in bits 13-15, hints in bits 3-12, level in bits 0-2 (block/ioprio.c
+ * ioprio_check_cap): the real-time class needs privilege (EPERM), class none takes no level and
+ * classes above idle are EINVAL. Recorded per task and inherited across fork; no effect on I/O.
+ */
+function ioprioSet(t: Task, which: bigint, who: bigint, ioprio: bigint): number {
+  const v = s32(ioprio);
+  const cls = (v >> 13) & 7;
+  if (cls === IOPRIO_CLASS_RT && !t.creds.has(CAP_SYS_NICE) && !t.creds.has(CAP_SYS_ADMIN)) fail(Errno.EPERM);
+  if (cls === IOPRIO_CLASS_NONE && v & 7) fail(Errno.EINVAL);
+  if (cls > IOPRIO_CLASS_IDLE) fail(Errno.EINVAL);
+  const tasks = priorityTargets(t, s32(which), s32(who), 1);
+  let err = 0;
+  for (const p of tasks) {
+    if (mayReprioritize(t, p)) p.ioprio = v & 0xffff;
+    else err = Errno.EPERM;
+  }
+  return err ? -err : 0;
+}
+
+/** ioprio_get(2): a thread's I/O priority (0 if never set); for groups and users the best one. */
+function ioprioGet(t: Task, which: bigint, who: bigint): number {
+  const tasks = priorityTargets(t, s32(which), s32(who), 1);
+  if (s32(which) === 1 + PRIO_PROCESS) return tasks[0]!.ioprio;
+  // ioprio_best, pairwise from the first: class none counts as IOPRIO_DEFAULT, then the lower value
+  // (RT before BE before IDLE, then the lower level) wins.
+  const valid = (p: number) => (((p >> 13) & 7) === IOPRIO_CLASS_NONE ? IOPRIO_DEFAULT : p);
+  return tasks.map((x) => x.ioprio).reduce((a, b) => Math.min(valid(a), valid(b)));
 }
 
 function validPolicy(p: number): boolean {
@@ -228,6 +270,8 @@ export const miscSyscalls: SyscallDef[] = [
   },
   { nr: 135, name: 'personality', args: 'x', fn: (t, p) => { const old = t.personality; if (p !== 0xffffffffn) t.personality = Number(p); return old; } },
   { nr: 219, name: 'restart_syscall', args: '', fn: restartSyscall },
+  { nr: 251, name: 'ioprio_set', args: 'iii', fn: ioprioSet },
+  { nr: 252, name: 'ioprio_get', args: 'ii', fn: ioprioGet },
   {
     // The sandbox never sets the host's clocks: CLOCK_REALTIME is EPERM (no CAP_SYS_TIME), other
     // clocks EINVAL, as for an unprivileged process.

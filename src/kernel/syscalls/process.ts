@@ -105,6 +105,7 @@ async function doClone(t: Task, a: CloneArgs): Promise<number> {
   child.seccomp = t.seccomp;
   child.noNewPrivs = t.noNewPrivs;
   child.nice = t.nice;
+  child.ioprio = t.ioprio;
   if (f & CLONE_PARENT_SETTID) t.mm.writeI32(a.parentTid, tid);
   if (f & CLONE_CHILD_SETTID) mm.writeI32(a.childTid, tid);
   if (f & CLONE_CHILD_CLEARTID) child.clearChildTid = a.childTid;

@@ -290,6 +290,11 @@ async function connect(t: Task, fd: bigint, addr: bigint, len: bigint): Promise<
   }
   if (s.isInet) autobindInet(s);
   const server = new Socket(target.family, target.type, target.protocol, 0, target.creds);
+  // The accepted socket is a clone of the listener (sk_clone_lock): its buffer settings carry over.
+  server.sndbuf = target.sndbuf;
+  server.rcvbuf = target.rcvbuf;
+  server.sndbufLocked = target.sndbufLocked;
+  server.rcvbufLocked = target.rcvbufLocked;
   Socket.pair(s, server);
   const dest = s.isInet ? { ...a, addr: isAny(a) ? loopback(s.family) : a.addr } : target.local;
   if (s.isInet && s.local && isAny(s.local)) s.local = { ...s.local, addr: dest!.addr!.slice() };
@@ -639,10 +644,12 @@ function setsockopt(t: Task, fd: bigint, levelArg: bigint, optArg: bigint, val: 
     if (opt === SO_TYPE || opt === SO_PROTOCOL || opt === SO_DOMAIN || opt === SO_ERROR || opt === SO_PEERCRED || opt === SO_ACCEPTCONN) fail(Errno.ENOPROTOOPT);
     if (opt === SO_SNDBUF || opt === SO_SNDBUFFORCE) {
       s.sndbuf = Math.max(4608, Math.min(v, 4 << 20) * 2);
+      s.sndbufLocked = true;
       return 0;
     }
     if (opt === SO_RCVBUF || opt === SO_RCVBUFFORCE) {
       s.rcvbuf = Math.max(2304, Math.min(v, 4 << 20) * 2);
+      s.rcvbufLocked = true;
       return 0;
     }
     if (opt === SO_PASSCRED) s.passcred = v !== 0;

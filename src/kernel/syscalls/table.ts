@@ -23,6 +23,7 @@ import { fdeventSyscalls } from './fdevents.js';
 import { spliceSyscalls } from './splice.js';
 import { sysvipcSyscalls } from './sysvipc.js';
 import { mqueueSyscalls } from './mqueue.js';
+import { xattrSyscalls } from './xattr.js';
 
 /** Syscall names by number ('' for holes). */
 export const SYSCALL_NAMES: readonly string[] = [
@@ -99,7 +100,7 @@ export function syscallNumber(name: string): number {
 /** All handlers by number. A number with no handler returns ENOSYS (logged once by name). */
 export function buildSyscallTable(): Array<SyscallDef | undefined> {
   const table: Array<SyscallDef | undefined> = [];
-  const families = [processSyscalls, signalSyscalls, mmapSyscalls, timeSyscalls, miscSyscalls, fileSyscalls, fsSyscalls, pipeSyscalls, pollSyscalls, futexSyscalls, timerSyscalls, eventSyscalls, socketSyscalls, seccompSyscalls, credSyscalls, ioSyscalls, fdeventSyscalls, spliceSyscalls, sysvipcSyscalls, mqueueSyscalls];
+  const families = [processSyscalls, signalSyscalls, mmapSyscalls, timeSyscalls, miscSyscalls, fileSyscalls, fsSyscalls, pipeSyscalls, pollSyscalls, futexSyscalls, timerSyscalls, eventSyscalls, socketSyscalls, seccompSyscalls, credSyscalls, ioSyscalls, fdeventSyscalls, spliceSyscalls, sysvipcSyscalls, mqueueSyscalls, xattrSyscalls];
   for (const fam of families) {
     for (const d of fam) {
       if (table[d.nr]) throw new Error(`syscall ${d.name} (${d.nr}) registered twice`);

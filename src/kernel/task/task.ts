@@ -128,6 +128,8 @@ const bugLogged = new Set<string>();
 export class Task {
   readonly regs = new BigUint64Array(NUM_REGS);
   ctx: Context;
+  /** Awaiting a blocking syscall (or a freeze): "S" rather than "R" in /proc/[pid]/stat. */
+  sleeping = false;
   creds: Credentials;
   sigmask = 0n;
   /** Mask to restore after a signal handler set up by sigsuspend/pselect/ppoll runs. */
@@ -160,6 +162,8 @@ export class Task {
   startTime = Date.now();
   /** Process-wide settings carried per task for simplicity. */
   nice = 0;
+  /** I/O priority (ioprio_set(2); 0: never set). Inherited across fork, no effect on I/O. */
+  ioprio = 0;
   personality = 0;
 
   constructor(
@@ -193,7 +197,9 @@ export class Task {
         if (this.kernel.frozen) {
           const w = this.kernel.thawQueue.wait();
           this.ctx.block();
+          this.sleeping = true;
           await w.promise;
+          this.sleeping = false;
           this.ctx.unblock();
           continue;
         }
@@ -228,6 +234,8 @@ export class Task {
         await this.syscall();
         return;
       case 'fault': {
+        // A first touch of demand-backed anonymous memory: back it and run the instruction again.
+        if (r.signo === 11 && this.mm.demandFault(r.addr)) return;
         const tr = this.mm.translateFault(r.signo, r.addr);
         this.forceSignal(SigInfo.fault(tr?.signo ?? r.signo, tr?.code ?? r.code, r.addr));
         return;
@@ -268,9 +276,11 @@ export class Task {
         const r = def.fn(this, a[0], a[1], a[2], a[3], a[4], a[5]);
         if (r instanceof Promise) {
           this.ctx.block();
+          this.sleeping = true;
           try {
             res = await r;
           } finally {
+            this.sleeping = false;
             this.ctx.unblock();
           }
         } else res = r;

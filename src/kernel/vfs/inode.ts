@@ -209,6 +209,24 @@ export abstract class Inode {
    * directly instead of re-resolving readlink's text. Undefined for ordinary symlinks.
    */
   magicLink?(ctx: PathCtx | undefined): Location | undefined;
+  /**
+   * Extended attributes (xattr(7)) by full name ("user.mime"), after the syscall layer checked the
+   * namespace rules and permissions. Filesystems that store none: get/remove ENODATA, list empty,
+   * set EOPNOTSUPP.
+   */
+  getxattr(_name: string): Uint8Array {
+    fail(Errno.ENODATA);
+  }
+  listxattr(): string[] {
+    return [];
+  }
+  /** `flags`: XATTR_CREATE (EEXIST if present), XATTR_REPLACE (ENODATA if absent). */
+  setxattr(_name: string, _value: Uint8Array, _flags: number): void {
+    fail(Errno.EOPNOTSUPP);
+  }
+  removexattr(_name: string): void {
+    fail(Errno.ENODATA);
+  }
   /** Change attributes (chmod/chown/truncate/utimes). The VFS has checked ownership/permissions. */
   setattr(_a: SetAttr): void {
     fail(Errno.EPERM);

@@ -39,6 +39,8 @@ export interface ProcInfo {
   readonly tty?: { nr: number; pgrp: number };
   /** The leader's signal and security state (/proc/[pid]/status); undefined for zombies. */
   readonly status?: ProcStatus;
+  /** The soft and hard limit of resource `r` (RLIMIT_*; /proc/[pid]/limits). */
+  rlimit(r: number): { cur: bigint; max: bigint };
 }
 
 /** Signal sets are bit masks (bit n−1 for signal n), as status prints them in hex. */

@@ -6,6 +6,8 @@
 #include <dirent.h>
 #include <limits.h>
 #include <sys/sysmacros.h>
+#include <sys/vfs.h>
+#include <sys/xattr.h>
 
 static void mode_of(const char *label, const char *path) {
   struct stat st;
@@ -624,6 +626,209 @@ static void t_names(void) {
   CHECK("dotdot_through_file", access("f/../f", F_OK));
 }
 
+/* Sizes on tmpfs (/dev/shm is a tmpfs both natively and in the sandbox): a directory's st_size is
+ * 20 bytes (BOGO_DIRENT_SIZE) for ".", ".." and each entry, with no blocks; a short symlink has no
+ * block, a long one a page; a file's blocks cover its pages. `du` and `ls -l` show these. */
+static void tmpfs_size(const char *label, const char *path) {
+  struct stat st;
+  if (lstat(path, &st) == -1) {
+    report(label, -1, errno);
+    return;
+  }
+  SAY("%s: size %ld blocks %ld", label, (long)st.st_size, (long)st.st_blocks);
+}
+
+static void t_tmpfs_sizes(void) {
+  char dir[] = "/dev/shm/conformance-XXXXXX";
+  struct statfs sf;
+  MUST(statfs("/dev/shm", &sf));
+  YES("dev_shm_is_tmpfs", sf.f_type == 0x01021994);
+  MUST(mkdtemp(dir) ? 0 : -1);
+  MUST(chdir(dir));
+  tmpfs_size("empty_dir", ".");
+  put_file("f", "abc", 0644);
+  MUST(mkdir("d", 0755));
+  MUST(symlink("f", "short"));
+  char target[200];
+  memset(target, 'x', sizeof target - 1);
+  target[sizeof target - 1] = 0;
+  MUST(symlink(target, "long"));
+  MUST(mkfifo("fifo", 0600));
+  MUST(link("f", "hard"));
+  tmpfs_size("dir_6_entries", ".");
+  tmpfs_size("subdir", "d");
+  tmpfs_size("file_3_bytes", "f");
+  tmpfs_size("short_symlink", "short");
+  tmpfs_size("long_symlink", "long");
+  MUST(unlink("hard"));
+  MUST(rename("fifo", "d/fifo"));
+  tmpfs_size("dir_after_unlink_and_rename", ".");
+  tmpfs_size("subdir_after_rename", "d");
+  MUST(rename("f", "f2"));
+  tmpfs_size("dir_after_rename_in_place", ".");
+  MUST(unlink("d/fifo"));
+  MUST(rmdir("d"));
+  MUST(unlink("f2"));
+  MUST(unlink("short"));
+  MUST(unlink("long"));
+  tmpfs_size("dir_emptied", ".");
+  MUST(chdir("/"));
+  MUST(rmdir(dir));
+}
+
+/* Sparse files on tmpfs: holes have no blocks and read as zeros; SEEK_DATA/SEEK_HOLE find them;
+ * fallocate reserves pages (KEEP_SIZE or extending) and PUNCH_HOLE frees them. */
+static void t_tmpfs_sparse(void) {
+  char dir[] = "/dev/shm/conformance-XXXXXX";
+  struct stat st;
+  MUST(mkdtemp(dir) ? 0 : -1);
+  MUST(chdir(dir));
+  int fd = MUST(open("sparse", O_RDWR | O_CREAT, 0644));
+  CHECK("ftruncate_1g", ftruncate(fd, 1L << 30));
+  MUST(fstat(fd, &st));
+  SAY("after_truncate: size %ld blocks %ld", (long)st.st_size, (long)st.st_blocks);
+  CHECK("pwrite_at_1m", pwrite(fd, "data", 4, 1 << 20));
+  CHECK("pwrite_at_8190", pwrite(fd, "xy", 2, 8190));
+  MUST(fstat(fd, &st));
+  SAY("after_writes: blocks %ld", (long)st.st_blocks);
+  CHECK("seek_data_0", lseek(fd, 0, SEEK_DATA));
+  CHECK("seek_hole_0", lseek(fd, 0, SEEK_HOLE));
+  CHECK("seek_hole_4096", lseek(fd, 4096, SEEK_HOLE));
+  CHECK("seek_hole_8000", lseek(fd, 8000, SEEK_HOLE));
+  CHECK("seek_data_12288", lseek(fd, 12288, SEEK_DATA));
+  CHECK("seek_data_past_data", lseek(fd, (1 << 20) + 4096, SEEK_DATA));
+  CHECK("seek_hole_at_end", lseek(fd, 1L << 30, SEEK_HOLE));
+  char buf[8] = "########";
+  CHECK("pread_hole", pread(fd, buf, 8, 500000));
+  SAY("hole_reads_zero: %s", memcmp(buf, "\0\0\0\0\0\0\0\0", 8) == 0 ? "yes" : "no");
+  CHECK("punch_whole_page", fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 1 << 20, 4096));
+  CHECK("punch_partial", fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 8191, 1));
+  CHECK("pread_punched", pread(fd, buf, 2, 8190));
+  SAY("punched: %d %d", buf[0], buf[1]);
+  MUST(fstat(fd, &st));
+  SAY("after_punch: size %ld blocks %ld", (long)st.st_size, (long)st.st_blocks);
+  CHECK("punch_without_keep_size", fallocate(fd, FALLOC_FL_PUNCH_HOLE, 0, 4096));
+  CHECK("zero_range", fallocate(fd, FALLOC_FL_ZERO_RANGE, 0, 4096));
+  CHECK("fallocate_keep_size", fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 3 * 4096));
+  MUST(fstat(fd, &st));
+  SAY("after_keep_size: size %ld blocks %ld", (long)st.st_size, (long)st.st_blocks);
+  CHECK("ftruncate_5000", ftruncate(fd, 5000));
+  MUST(fstat(fd, &st));
+  SAY("after_shrink: size %ld blocks %ld", (long)st.st_size, (long)st.st_blocks);
+  CHECK("seek_hole_after_shrink", lseek(fd, 0, SEEK_HOLE));
+  CHECK("fallocate_extend", fallocate(fd, 0, 4096, 3 * 4096));
+  MUST(fstat(fd, &st));
+  SAY("after_extend: size %ld blocks %ld", (long)st.st_size, (long)st.st_blocks);
+  CHECK("seek_data_end", lseek(fd, 4 * 4096, SEEK_DATA));
+  close(fd);
+  MUST(unlink("sparse"));
+  MUST(chdir("/"));
+  MUST(rmdir(dir));
+}
+
+/* Print a listxattr result as sorted names (the order is the filesystem's). */
+static void show_xattr_list(const char *label, const char *buf, long n) {
+  if (n < 0) {
+    report(label, -1, errno);
+    return;
+  }
+  const char *names[32];
+  int k = 0;
+  for (long i = 0; i < n && k < 32; i += (long)strlen(buf + i) + 1) names[k++] = buf + i;
+  for (int i = 0; i < k; i++)
+    for (int j = i + 1; j < k; j++)
+      if (strcmp(names[j], names[i]) < 0) {
+        const char *x = names[i];
+        names[i] = names[j];
+        names[j] = x;
+      }
+  printf("%s:", label);
+  for (int i = 0; i < k; i++) printf(" %s", names[i]);
+  printf("\n");
+}
+
+/* Extended attributes on tmpfs (/dev/shm): user.*, trusted.* and security.* names, create/replace
+ * flags, size queries, ERANGE/E2BIG/EINVAL/EOPNOTSUPP, user.* only on files and directories, and
+ * the rules for an unprivileged user (permission bits, trusted.* invisible). */
+static void t_xattr(void) {
+  char dir[] = "/dev/shm/conformance-XXXXXX";
+  char buf[256];
+  MUST(mkdtemp(dir) ? 0 : -1);
+  MUST(chmod(dir, 0755));
+  MUST(chdir(dir));
+  put_file("f", "x", 0644);
+  CHECK("set_user", setxattr("f", "user.mime", "text/plain", 10, 0));
+  CHECK("get_size", getxattr("f", "user.mime", NULL, 0));
+  memset(buf, 0, sizeof buf);
+  CHECK("get", getxattr("f", "user.mime", buf, sizeof buf));
+  SAY("value: %s", buf);
+  CHECK("get_small_buffer", getxattr("f", "user.mime", buf, 3));
+  CHECK("create_existing", setxattr("f", "user.mime", "x", 1, XATTR_CREATE));
+  CHECK("replace_missing", setxattr("f", "user.none", "x", 1, XATTR_REPLACE));
+  CHECK("replace_existing", setxattr("f", "user.mime", "abc", 3, XATTR_REPLACE));
+  CHECK("get_replaced", getxattr("f", "user.mime", buf, sizeof buf));
+  CHECK("set_empty_value", setxattr("f", "user.empty", "", 0, 0));
+  CHECK("get_empty_value", getxattr("f", "user.empty", buf, sizeof buf));
+  CHECK("set_trusted", setxattr("f", "trusted.t", "1", 1, 0));
+  CHECK("set_security", setxattr("f", "security.s", "1", 1, 0));
+  CHECK("list_size", listxattr("f", NULL, 0));
+  show_xattr_list("list", buf, listxattr("f", buf, sizeof buf));
+  CHECK("list_small_buffer", listxattr("f", buf, 4));
+  CHECK("get_missing", getxattr("f", "user.none", buf, sizeof buf));
+  CHECK("remove", removexattr("f", "user.empty"));
+  CHECK("remove_missing", removexattr("f", "user.empty"));
+  CHECK("name_empty", setxattr("f", "", "x", 1, 0));
+  char longname[300];
+  memcpy(longname, "user.", 5);
+  memset(longname + 5, 'n', 260);
+  longname[265] = 0;
+  CHECK("name_too_long", setxattr("f", longname, "x", 1, 0));
+  CHECK("unknown_namespace", setxattr("f", "foo.bar", "x", 1, 0));
+  CHECK("get_unknown_namespace", getxattr("f", "foo.bar", buf, sizeof buf));
+  CHECK("bad_flags", setxattr("f", "user.x", "x", 1, 4));
+  static char big[65537];
+  CHECK("value_too_big", setxattr("f", "user.big", big, sizeof big, 0));
+  CHECK("value_64k", setxattr("f", "user.big", big, 65536, 0));
+  CHECK("get_64k_size", getxattr("f", "user.big", NULL, 0));
+  MUST(symlink("f", "l"));
+  CHECK("lset_user_on_symlink", lsetxattr("l", "user.a", "1", 1, 0));
+  CHECK("lget_user_on_symlink", lgetxattr("l", "user.a", buf, sizeof buf));
+  CHECK("get_through_symlink", getxattr("l", "user.mime", buf, sizeof buf));
+  MUST(mkfifo("p", 0644));
+  CHECK("set_user_on_fifo", setxattr("p", "user.a", "1", 1, 0));
+  MUST(mkdir("d", 0755));
+  CHECK("set_user_on_dir", setxattr("d", "user.a", "1", 1, 0));
+  int fd = MUST(open("f", O_RDONLY));
+  CHECK("fget", fgetxattr(fd, "user.mime", buf, sizeof buf));
+  CHECK("fset_on_readonly_fd", fsetxattr(fd, "user.viafd", "1", 1, 0));
+  show_xattr_list("flist", buf, flistxattr(fd, buf, sizeof buf));
+  close(fd);
+  int pfd = MUST(open("f", O_PATH));
+  CHECK("fget_o_path", fgetxattr(pfd, "user.mime", buf, sizeof buf));
+  close(pfd);
+  CHECK("get_enoent", getxattr("nope", "user.a", buf, sizeof buf));
+  put_file("ro", "", 0444);
+  MUST(chown("ro", 1000, 1000));
+  MUST(chown("f", 1000, 1000));
+  pid_t pid = MUST(fork());
+  if (pid == 0) {
+    if (setgid(1000) || setuid(1000)) _exit(99);
+    CHECK("user_set_own_file", setxattr("f", "user.mine", "1", 1, 0));
+    CHECK("user_set_readonly_file", setxattr("ro", "user.a", "1", 1, 0));
+    CHECK("user_get_trusted", getxattr("f", "trusted.t", buf, sizeof buf));
+    CHECK("user_set_trusted", setxattr("f", "trusted.u", "1", 1, 0));
+    CHECK("user_set_security", setxattr("f", "security.u", "1", 1, 0));
+    show_xattr_list("user_list", buf, listxattr("f", buf, sizeof buf));
+    fflush(stdout);
+    _exit(0);
+  }
+  SAY("child: %s", wstatus(reap(pid)));
+  MUST(chdir("/"));
+  char cmd[128];
+  snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+  MUST(system(cmd) == 0 ? 0 : -1);
+}
+
 static const struct section sections[] = {
     {"mkdir_rmdir", t_mkdir_rmdir}, {"umask", t_umask},
     {"rename", t_rename},           {"symlink", t_symlink},
@@ -631,6 +836,8 @@ static const struct section sections[] = {
     {"utimens", t_utimens},         {"truncate", t_truncate},
     {"stat", t_stat},               {"access", t_access},
     {"getdents", t_getdents},       {"cwd", t_cwd},
-    {"names", t_names},             {0, 0}};
+    {"names", t_names},             {"tmpfs_sizes", t_tmpfs_sizes},
+    {"tmpfs_sparse", t_tmpfs_sparse}, {"xattr", t_xattr},
+    {0, 0}};
 
 int main(int argc, char **argv) { return check_main(argc, argv, sections); }

@@ -12,6 +12,8 @@
 #include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <sched.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 /* Raw syscall without libc (no errno, no TLS access): returns -errno. */
 static inline long raw2(long nr, long a, long b) {
@@ -433,6 +435,164 @@ static void t_stack_limit(void) {
   YES("stack_args_2m_in_8m_e2big", r == 91);
 }
 
+/* Fill a connected loopback TCP stream without reading: how many bytes fit before EAGAIN. */
+static long tcp_fill(int sndbuf, int rcvbuf) {
+  int l = MUST(socket(AF_INET, SOCK_STREAM, 0));
+  if (rcvbuf) MUST(setsockopt(l, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf));
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  socklen_t alen = sizeof a;
+  MUST(bind(l, (struct sockaddr *)&a, sizeof a));
+  MUST(listen(l, 1));
+  MUST(getsockname(l, (struct sockaddr *)&a, &alen));
+  int c = MUST(socket(AF_INET, SOCK_STREAM, 0));
+  if (sndbuf) MUST(setsockopt(c, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf));
+  MUST(connect(c, (struct sockaddr *)&a, sizeof a));
+  int s = MUST(accept(l, NULL, NULL));
+  static char chunk[65536];
+  long total = 0;
+  for (;;) {
+    ssize_t n = send(c, chunk, sizeof chunk, MSG_DONTWAIT);
+    if (n < 0) break;
+    total += n;
+    if (total > (64L << 20)) break;
+  }
+  close(c), close(s), close(l);
+  return total;
+}
+
+/* Socket buffers: a TCP socket's default SO_SNDBUF/SO_RCVBUF (net.ipv4.tcp_wmem/tcp_rmem, autotuned
+ * on Linux so a loopback connection takes megabytes before send blocks), a unix socket's, and the
+ * doubling of values set with setsockopt (socket(7)). */
+static void t_socket_buffers(void) {
+  int v;
+  socklen_t len = sizeof v;
+  int t = MUST(socket(AF_INET, SOCK_STREAM, 0));
+  MUST(getsockopt(t, SOL_SOCKET, SO_SNDBUF, &v, &len));
+  SAY("tcp_sndbuf_default: %d", v);
+  MUST(getsockopt(t, SOL_SOCKET, SO_RCVBUF, &v, &len));
+  SAY("tcp_rcvbuf_default: %d", v);
+  v = 100000;
+  CHECK("set_sndbuf", setsockopt(t, SOL_SOCKET, SO_SNDBUF, &v, sizeof v));
+  MUST(getsockopt(t, SOL_SOCKET, SO_SNDBUF, &v, &len));
+  SAY("tcp_sndbuf_set_100000: %d", v);
+  close(t);
+  int u = MUST(socket(AF_UNIX, SOCK_STREAM, 0));
+  MUST(getsockopt(u, SOL_SOCKET, SO_SNDBUF, &v, &len));
+  SAY("unix_sndbuf_default: %d", v);
+  close(u);
+  long autotuned = tcp_fill(0, 0);
+  YES("tcp_loopback_takes_1MiB_unread", autotuned >= (1L << 20));
+  long locked = tcp_fill(16384, 16384);
+  YES("tcp_locked_buffers_take_less", locked > 0 && locked < (1L << 20));
+}
+
+/* Field 3 (state) of /proc/PID/stat. */
+static char proc_state(pid_t pid) {
+  char path[64], buf[512];
+  snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+  int fd = open(path, O_RDONLY);
+  if (fd < 0) return '?';
+  ssize_t n = read(fd, buf, sizeof buf - 1);
+  close(fd);
+  if (n <= 0) return '?';
+  buf[n] = 0;
+  char *p = strrchr(buf, ')');
+  return p && p[1] == ' ' ? p[2] : '?';
+}
+
+/* Wait (bounded) until pid reaches `want`; returns the last state seen. */
+static char await_state(pid_t pid, char want) {
+  char st = '?';
+  for (int i = 0; i < 500 && (st = proc_state(pid)) != want; i++) usleep(10000);
+  return st;
+}
+
+/* /proc/PID/stat states (running, sleeping, stopped, zombie) and the /proc/PID/limits table. */
+static void t_proc_pid(void) {
+  SAY("self_running: %c", proc_state(getpid()));
+  pid_t sleeper = MUST(fork());
+  if (sleeper == 0) {
+    pause();
+    _exit(0);
+  }
+  SAY("sleeper: %c", await_state(sleeper, 'S'));
+  kill(sleeper, SIGSTOP);
+  SAY("stopped: %c", await_state(sleeper, 'T'));
+  kill(sleeper, SIGKILL);
+  SAY("zombie: %c", await_state(sleeper, 'Z'));
+  reap(sleeper);
+  pid_t spinner = MUST(fork());
+  if (spinner == 0)
+    for (;;) __asm__ volatile("" ::: "memory");
+  SAY("spinner: %c", await_state(spinner, 'R'));
+  kill(spinner, SIGKILL);
+  reap(spinner);
+  struct rlimit rl = {100, 200};
+  MUST(setrlimit(RLIMIT_NOFILE, &rl));
+  char buf[4096];
+  int fd = MUST(open("/proc/self/limits", O_RDONLY));
+  ssize_t n = MUST(read(fd, buf, sizeof buf - 1));
+  close(fd);
+  buf[n] = 0;
+  int rows = 0;
+  for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+    if (rows == 0 || strncmp(line, "Max open files", 14) == 0 || strncmp(line, "Max nice", 8) == 0)
+      printf("limits_line: \"%s\"\n", line);
+    rows++;
+  }
+  SAY("limits_rows: %d", rows);
+}
+
+/* Nice values and I/O priorities (getpriority(2), setpriority(2), ioprio_set(2)): validation,
+ * inheritance across fork, group queries, and the limits for an unprivileged user. */
+static void t_priorities(void) {
+#define IOPRIO(cls, data) (((cls) << 13) | (data))
+  CHECK("ioprio_get_default", syscall(SYS_ioprio_get, 1, 0));
+  CHECK("ioprio_set_be_7", syscall(SYS_ioprio_set, 1, 0, IOPRIO(2, 7)));
+  CHECK("ioprio_get_be_7", syscall(SYS_ioprio_get, 1, 0));
+  CHECK("ioprio_set_be_hint", syscall(SYS_ioprio_set, 1, 0, IOPRIO(2, 8)));
+  CHECK("ioprio_get_be_hint", syscall(SYS_ioprio_get, 1, 0));
+  CHECK("ioprio_set_none_level", syscall(SYS_ioprio_set, 1, 0, IOPRIO(0, 1)));
+  CHECK("ioprio_set_class_4", syscall(SYS_ioprio_set, 1, 0, IOPRIO(4, 0)));
+  CHECK("ioprio_bad_which", syscall(SYS_ioprio_get, 9, 0));
+  CHECK("ioprio_no_such_pid", syscall(SYS_ioprio_get, 1, 999999));
+  CHECK("ioprio_set_idle_5", syscall(SYS_ioprio_set, 1, 0, IOPRIO(3, 5)));
+  CHECK("ioprio_set_rt_as_root", syscall(SYS_ioprio_set, 1, 0, IOPRIO(1, 1)));
+  CHECK("ioprio_get_rt", syscall(SYS_ioprio_get, 1, 0));
+  CHECK("ioprio_set_idle", syscall(SYS_ioprio_set, 1, 0, IOPRIO(3, 5)));
+  CHECK("setpriority_3", setpriority(PRIO_PROCESS, 0, 3));
+  errno = 0;
+  SAY("getpriority: %d", getpriority(PRIO_PROCESS, 0));
+  pid_t pid = MUST(fork());
+  if (pid == 0) {
+    CHECK("child_ioprio_inherited", syscall(SYS_ioprio_get, 1, 0));
+    SAY("child_nice_inherited: %d", getpriority(PRIO_PROCESS, 0));
+    MUST(setpgid(0, 0));
+    CHECK("own_pgrp_ioprio", syscall(SYS_ioprio_get, 2, 0));
+    pid_t g = MUST(fork());
+    if (g == 0) {
+      pause();
+      _exit(0);
+    }
+    CHECK("set_pgrp_ioprio", syscall(SYS_ioprio_set, 2, 0, IOPRIO(2, 1)));
+    CHECK("grandchild_ioprio", syscall(SYS_ioprio_get, 1, g));
+    CHECK("set_pgrp_nice", setpriority(PRIO_PGRP, 0, 6));
+    SAY("grandchild_nice: %d", getpriority(PRIO_PROCESS, g));
+    kill(g, SIGKILL);
+    reap(g);
+    if (setgid(1000) || setuid(1000)) _exit(99);
+    CHECK("user_ioprio_rt", syscall(SYS_ioprio_set, 1, 0, IOPRIO(1, 0)));
+    CHECK("user_ioprio_parent", syscall(SYS_ioprio_set, 1, getppid(), IOPRIO(2, 0)));
+    CHECK("user_lower_nice", setpriority(PRIO_PROCESS, 0, 1));
+    CHECK("user_raise_nice", setpriority(PRIO_PROCESS, 0, 10));
+    CHECK("user_nice_parent", setpriority(PRIO_PROCESS, getppid(), 10));
+    fflush(stdout);
+    _exit(0);
+  }
+  SAY("child: %s", wstatus(reap(pid)));
+  SAY("parent_nice_unchanged: %d", getpriority(PRIO_PROCESS, 0));
+}
+
 static const struct section sections[] = {
     {"uname", t_uname},       {"getrandom", t_getrandom},
     {"arch_prctl", t_arch_prctl}, {"tid_address", t_tid_address},
@@ -441,6 +601,8 @@ static const struct section sections[] = {
     {"pipe", t_pipe},         {"ioctl", t_ioctl},
     {"prctl", t_prctl},       {"enosys", t_enosys},
     {"as_limit", t_as_limit}, {"stack_limit", t_stack_limit},
+    {"socket_buffers", t_socket_buffers}, {"proc_pid", t_proc_pid},
+    {"priorities", t_priorities},
     {0, 0}};
 
 int main(int argc, char **argv) {

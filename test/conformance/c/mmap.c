@@ -508,6 +508,88 @@ static void t_mlock(void) {
   YES("child_ok", WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* Terabytes of MAP_NORESERVE read-write anonymous memory (what AddressSanitizer maps for its shadow):
+ * pages read as zero until written, anywhere in the range, through faults and through syscalls that
+ * copy to or from it; a child sees the parent's stores; mprotect and munmap work on pieces. */
+static void t_noreserve_huge(void) {
+  size_t len = 4UL << 40;
+  char *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  SHOW_PTR("mmap_4t_rw", m);
+  if (m == MAP_FAILED) return;
+  size_t offs[] = {0, 4096, 3UL << 20, 1UL << 30, 1UL << 40, len - 1};
+  long sum = 0;
+  for (size_t i = 0; i < sizeof offs / sizeof *offs; i++) {
+    sum += m[offs[i]];
+    m[offs[i]] = (char)(i + 1);
+  }
+  SAY("zero_before_write: %ld", sum);
+  for (size_t i = 0; i < sizeof offs / sizeof *offs; i++) sum += m[offs[i]];
+  SAY("sum_after_write: %ld", sum);
+  SAY("neighbour_still_zero: %d", m[(1UL << 40) + 1]);
+  int p[2];
+  MUST(pipe(p));
+  CHECK("write_from_untouched", write(p[1], m + (2UL << 40), 8));
+  CHECK("read_into_untouched", read(p[0], m + (3UL << 40), 8));
+  SAY("copied_zeros: %d", m[3UL << 40]);
+  CHECK("write_abc", write(p[1], "abc", 3));
+  CHECK("read_into_untouched_2", read(p[0], m + (3UL << 40) + 12345, 3));
+  SAY("copied_bytes: %.3s", m + (3UL << 40) + 12345);
+  close(p[0]), close(p[1]);
+  pid_t pid = MUST(fork());
+  if (pid == 0) {
+    int ok = m[1UL << 30] == 4 && m[len - 1] == 6 && m[(1UL << 40) + 4096] == 0;
+    m[5UL << 20] = 9; /* the child's store stays the child's */
+    _exit(ok ? 0 : 1);
+  }
+  SAY("child_sees_parent: %s", wstatus(reap(pid)));
+  SAY("parent_unchanged: %d", m[5UL << 20]);
+  CHECK("mprotect_middle_ro", mprotect(m + (2UL << 30), 1UL << 30, PROT_READ));
+  SAY("read_ro_untouched: %d", m[(2UL << 30) + 100]);
+  in_child("write_ro_piece", write_byte, m + (2UL << 30) + 200);
+  CHECK("munmap_middle", munmap(m + (1UL << 40), 1UL << 30));
+  in_child("touch_unmapped_piece", write_byte, m + (1UL << 40) + 5);
+  SAY("after_hole: %d", m[(1UL << 40) + (1UL << 30)]);
+  CHECK("munmap_all", munmap(m, len));
+}
+
+/* Mapping a large sparse tmpfs file (/dev/shm): 6 GiB with data only at the end, mapped shared and
+ * private, read-only and writable; holes read as zero and a store through a shared mapping reaches
+ * the file without filling its holes. */
+static void t_sparse_file(void) {
+  char path[] = "/dev/shm/conformance-sparse-XXXXXX";
+  int fd = MUST(mkstemp(path));
+  off_t size = 6L << 30;
+  MUST(ftruncate(fd, size));
+  MUST(pwrite(fd, "tail", 4, size - 4) == 4 ? 0 : -1);
+  char *r = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+  SHOW_PTR("map_shared_ro", r);
+  if (r != MAP_FAILED) {
+    SAY("hole_zero: %d, tail: %.4s", r[3L << 30], r + size - 4);
+    munmap(r, size);
+  }
+  char *p = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, size - (1 << 20));
+  SHOW_PTR("map_private_last_mib", p);
+  if (p != MAP_FAILED) {
+    SAY("private_tail: %.4s", p + (1 << 20) - 4);
+    munmap(p, 1 << 20);
+  }
+  char *w = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  SHOW_PTR("map_shared_rw", w);
+  if (w != MAP_FAILED) {
+    memcpy(w + (2L << 30), "mid", 3);
+    CHECK("msync", msync(w, size, MS_SYNC));
+    munmap(w, size);
+  }
+  char buf[4] = {0};
+  CHECK("pread_mid", pread(fd, buf, 3, 2L << 30));
+  SAY("mid: %.3s", buf);
+  struct stat st;
+  MUST(fstat(fd, &st));
+  SAY("blocks_below_1mib: %s", st.st_blocks * 512 < (1 << 20) ? "yes" : "no");
+  close(fd);
+  unlink(path);
+}
+
 static const struct section sections[] = {
     {"anon", t_anon},         {"errors", t_errors},
     {"mprotect", t_mprotect}, {"shared_anon", t_shared_anon},
@@ -516,6 +598,7 @@ static const struct section sections[] = {
     {"brk", t_brk},           {"mremap", t_mremap},
     {"madvise", t_madvise},   {"large", t_large},
     {"mincore", t_mincore},   {"mlock", t_mlock},
+    {"noreserve_huge", t_noreserve_huge}, {"sparse_file", t_sparse_file},
     {0, 0}};
 
 int main(int argc, char **argv) {
