@@ -158,6 +158,8 @@ static void t_flock(void) {
   int c = dup(b);
   CHECK("ex_dup_same_description", flock(c, LOCK_EX | LOCK_NB));
   CHECK("bad_op", flock(a, 0));
+  int sync[2];
+  MUST(pipe(sync) == 0);
   pid_t pid = fork();
   if (pid == 0) {
     close(b);
@@ -166,11 +168,15 @@ static void t_flock(void) {
     int r = flock(d, LOCK_EX | LOCK_NB);
     printf("child_nb: %d %s\n", r, r < 0 ? errname(errno) : "0");
     fflush(stdout);
+    write(sync[1], "x", 1);
     r = flock(d, LOCK_EX); /* waits for the parent's close */
     printf("child_blocking: %d\n", r);
     fflush(stdout);
     _exit(0);
   }
+  /* Close only once the child has tried its non-blocking lock (no sleep-based ordering). */
+  char x;
+  MUST(read(sync[0], &x, 1) == 1);
   usleep(100000);
   close(b);
   close(c);
@@ -214,8 +220,12 @@ static void t_record_locks(void) {
   MUST(read(p[0], &c, 1) == 1);
   usleep(100000);
   fl.l_type = F_UNLCK; fl.l_start = 0; fl.l_len = 0;
-  CHECK("unlock_all", fcntl(fd, F_SETLK, &fl));
+  /* Report after the child (which prints once it gets the lock) has finished: a fixed order. */
+  errno = 0;
+  long unlocked = fcntl(fd, F_SETLK, &fl);
+  int unlock_errno = errno;
   waitpid(pid, NULL, 0);
+  report("unlock_all", unlocked, unlock_errno);
   fl.l_type = F_WRLCK; fl.l_start = 0; fl.l_len = 0;
   CHECK("getlk_own", fcntl(fd, F_GETLK, &fl));
   printf("getlk_own_type: %d\n", fl.l_type);
