@@ -10,7 +10,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compile } from '../helpers/compile.ts';
-import { runSandbox } from '../helpers/run.ts';
+import { containerId, makeBundle } from '../helpers/bundle.ts';
+import { copyRootfs, removeTree } from '../helpers/rootfs.ts';
+import { runCli, runSandbox } from '../helpers/run.ts';
 
 const SRC = new URL('./c/attempts.c', import.meta.url).pathname;
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsv-attempts-'));
@@ -65,5 +67,39 @@ describe('security: escape attempts', () => {
     const ra = await a;
     expect(ra.stdout).toBe('ready\nSECRET\n');
     expect(fs.existsSync(`/tmp/${marker}`)).toBe(false);
+  });
+
+  it('mount destinations that are symlinks out of the rootfs stay inside (CVE-2021-30465 style)', async () => {
+    // Mounts are made by the Sentry in its own mount tree, resolving the destination inside the
+    // container's root: no host mount(2) ever follows a path the container controls.
+    const target = path.join(dir, 'host-target');
+    fs.mkdirSync(target);
+    fs.writeFileSync(path.join(target, 'precious'), 'host\n');
+    const rootfs = copyRootfs();
+    try {
+      fs.symlinkSync(`../../../../../../../../${target}`, path.join(rootfs, 'rel'));
+      fs.symlinkSync(target, path.join(rootfs, 'abs'));
+      const b = makeBundle({
+        rootfs,
+        readonly: false,
+        args: ['/bin/sh', '-c', 'for d in /rel /abs; do ls $d; touch $d/planted; done; echo done'],
+        mounts: [
+          { destination: '/proc', type: 'proc', source: 'proc' },
+          { destination: '/rel', type: 'tmpfs', source: 'tmpfs' },
+          { destination: '/abs', type: 'tmpfs', source: 'tmpfs' },
+        ],
+      });
+      try {
+        const before = read('/proc/self/mountinfo');
+        const r = await runCli(['run', '--bundle', b, containerId()]);
+        expect(r.stdout, r.stderr).toMatch(/done\n$/);
+        expect(fs.readdirSync(target)).toEqual(['precious']);
+        expect(read('/proc/self/mountinfo')).toBe(before);
+      } finally {
+        removeTree(b);
+      }
+    } finally {
+      removeTree(rootfs);
+    }
   });
 });

@@ -185,19 +185,38 @@ function normalize(p: string): string {
   return '/' + parts.join('/');
 }
 
-/** mkdir -p for mount points (as root), the last component a file when `lastIsFile`. */
+/**
+ * mkdir -p for mount points (as root), the last component a file when `lastIsFile`. Symlinks met on
+ * the way are followed inside the sandbox's root (absolute targets from the root, `..` stopping at
+ * it), as runc's securejoin does since CVE-2021-30465: the mount point is created where the path
+ * leads inside the container, never outside it. ELOOP after 40 links.
+ */
 function mkdirs(vfs: Vfs, ctx: { fs: ReturnType<Vfs['initialFsContext']>; creds: Credentials; fdTable: FdTable }, path: string, lastIsFile: boolean): void {
-  const parts = normalize(path).split('/').filter(Boolean);
-  let cur = '';
-  parts.forEach((p, i) => {
-    cur += '/' + p;
-    const last = i === parts.length - 1;
+  let pending = normalize(path).split('/').filter(Boolean);
+  let cur: string[] = [];
+  let links = 0;
+  while (pending.length > 0) {
+    const p = pending.shift()!;
+    if (p === '..') {
+      cur.pop();
+      continue;
+    }
+    const next = '/' + [...cur, p].join('/');
+    let isLink = false;
     try {
-      vfs.resolve(ctx, AT_FDCWD, cur, true);
+      isLink = vfs.resolve(ctx, AT_FDCWD, next, false).dentry.inode.isSymlink;
     } catch (e) {
       if (!(e instanceof SysError) || e.errno !== Errno.ENOENT) throw e;
-      if (last && lastIsFile) vfs.mknod(ctx, AT_FDCWD, cur, 0o100644, 0);
-      else vfs.mkdir(ctx, AT_FDCWD, cur, 0o755);
+      if (pending.length === 0 && lastIsFile) vfs.mknod(ctx, AT_FDCWD, next, 0o100644, 0);
+      else vfs.mkdir(ctx, AT_FDCWD, next, 0o755);
     }
-  });
+    if (isLink) {
+      if (++links > 40) throw new SysError(Errno.ELOOP);
+      const target = vfs.readlink(ctx, AT_FDCWD, next);
+      if (target.startsWith('/')) cur = [];
+      pending = [...target.split('/').filter((c) => c !== '' && c !== '.'), ...pending];
+      continue;
+    }
+    cur.push(p);
+  }
 }
