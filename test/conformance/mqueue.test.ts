@@ -17,17 +17,20 @@ describe('mqueue filesystem', () => {
   it('mqueue_fs: an OCI mount of type mqueue at /dev/mqueue behaves as a native mqueue mount', async (ctx) => {
     const bin = compile('mqueue');
     const mnt = tempDir('tsvisor-mqfs-');
-    const m = spawnSync('mount', ['-t', 'mqueue', 'mqueue', mnt], { encoding: 'utf8' });
-    if (m.status !== 0) {
+    // Natively in a new IPC and mount namespace: the mqueue filesystem shows the queues of its IPC
+    // namespace, so a run beside another (the kvm project's) must not see the other's queues; the
+    // mount vanishes with the namespace.
+    const probe = spawnSync('unshare', ['--ipc', '--mount', '--propagation', 'private', 'mount', '-t', 'mqueue', 'mqueue', mnt], { encoding: 'utf8' });
+    if (probe.status !== 0) {
       fs.rmdirSync(mnt);
-      ctx.skip(`cannot mount an mqueue filesystem on the host: ${m.stderr.trim()}`);
+      ctx.skip(`cannot mount an mqueue filesystem in a new IPC namespace: ${probe.stderr.trim()}`);
       return;
     }
     let native;
     try {
-      native = await runNative([bin, 'mqueue_fs'], { env: { MQ_DIR: mnt } });
+      native = await runNative(['unshare', '--ipc', '--mount', '--propagation', 'private', '/bin/sh', '-c',
+        `mount -t mqueue mqueue '${mnt}' && exec '${bin}' mqueue_fs`], { env: { MQ_DIR: mnt } });
     } finally {
-      spawnSync('umount', [mnt]);
       fs.rmdirSync(mnt);
     }
     expect(native.stdout).toContain('statfs bsize');
