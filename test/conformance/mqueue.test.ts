@@ -4,6 +4,7 @@
 // native mount on a temporary directory and an OCI bundle that mounts mqueue at /dev/mqueue.
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { conformanceFamily } from './family.ts';
 import { compile } from '../helpers/compile.ts';
@@ -37,7 +38,9 @@ describe('mqueue filesystem', () => {
     const bundle = makeBundle({
       rootfs: '/',
       readonly: true,
-      args: [bin, 'mqueue_fs'],
+      // The binary through a bind mount on /mnt (which the host root has): the tmpfs on /tmp would
+      // hide a checkout under /tmp.
+      args: ['/mnt/mqueue', 'mqueue_fs'],
       env: ['PATH=/usr/sbin:/usr/bin:/sbin:/bin', 'MQ_DIR=/dev/mqueue'],
       noNewPrivileges: false,
       mounts: [
@@ -45,6 +48,7 @@ describe('mqueue filesystem', () => {
         { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'mode=755'] },
         { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
         { destination: '/tmp', type: 'tmpfs', source: 'tmpfs', options: ['mode=1777'] },
+        { destination: '/mnt', type: 'bind', source: path.dirname(bin), options: ['bind', 'ro'] },
       ],
     });
     try {
