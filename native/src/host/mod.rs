@@ -13,8 +13,13 @@
 //! * [`fileops`]: openat family, stat, directory listing, metadata changes, data I/O.
 //! * [`stream`]: host-backed stdio: the terminal ioctl whitelist and off-thread readiness polling.
 //! * [`info`]: read-only host facts (auxv words, the sandbox process's rlimits, cpuinfo, thread CPU use).
+//! * [`net`], [`net_poll`], [`net_link`]: host sockets of the host-backed network modes (allowlisted
+//!   socket calls, readiness on Node's event loop, read-only rtnetlink dumps).
 pub mod fileops;
 pub mod info;
+pub mod net;
+pub mod net_link;
+pub mod net_poll;
 pub mod scm;
 pub mod stream;
 
