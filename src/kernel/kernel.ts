@@ -28,6 +28,7 @@ import { stdioTerminal } from './fs/hoststream.js';
 import { exitCtty, openedBy } from './tty/terminal.js';
 import { signalfdNotify } from './ipc/signalfd.js';
 import { IpcNamespace } from './ipc/sysv/ns.js';
+import { NetStack, type NetworkMode } from './net/stack.js';
 
 export interface KernelOptions {
   platform: Platform;
@@ -42,6 +43,8 @@ export interface KernelOptions {
   audit?: AuditLog;
   /** OCI linux.resources.pids.limit: most tasks (threads) the sandbox may hold; undefined or ≤ 0: no limit. */
   pidsLimit?: number;
+  /** Network mode (net/stack.ts): 'none' (default), 'sandbox' or 'host'. */
+  network?: NetworkMode;
 }
 
 /** The longest delay Node's setTimeout accepts (ms). */
@@ -102,6 +105,8 @@ export class Kernel implements KernelInfo {
   readonly tasks = new Map<number, Task>();
   readonly threadGroups = new Map<number, ThreadGroup>();
   readonly signals: SignalService;
+  /** The network stack (sockets, network mode, interfaces). */
+  readonly net: NetStack;
   hostname: string;
   domainname = '(none)';
   readonly bootTime = Date.now();
@@ -138,6 +143,7 @@ export class Kernel implements KernelInfo {
     this.pidsLimit = opts.pidsLimit;
     this.mf = new MemoryFile();
     this.ipc = new IpcNamespace(this.mf);
+    this.net = new NetStack(opts.network ?? 'none');
     this.vfs = createVfs(this, opts.vfs);
     this.syscalls = buildSyscallTable();
     this.signals = new SignalService(this);
