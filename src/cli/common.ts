@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { RuntimeLog, type LogFormat } from '../runtime/log.js';
 import { StateStore } from '../runtime/state.js';
 import type { RuntimeContext } from '../runtime/lifecycle.js';
+import { networkMode } from './flags.js';
 
 export interface GlobalFlags {
   root?: string;
@@ -24,6 +25,7 @@ export function runtimeContext(program: Command): RuntimeContext {
     store: new StateStore(g.root),
     log: new RuntimeLog(g.log, fmt, g.debug ?? false),
     platform: g.platform ?? 'ptrace',
+    network: networkMode(g.network, 'sandbox'),
     strace: g.strace ?? false,
     debug: g.debug ?? false,
     debugLog: g.debugLog,

@@ -1,7 +1,7 @@
 /** `tsvisor do [--root DIR] [--cwd DIR] [--platform P] [--strace] -- CMD ARGS…` */
 import type { Command } from 'commander';
 import { debugLogger, runSandbox } from '../sandbox/sandbox.js';
-import { pickDefined, type SandboxFlags } from './flags.js';
+import { networkMode, pickDefined, type SandboxFlags } from './flags.js';
 import { defaultMounts } from '../runtime/mounts.js';
 
 export function register(program: Command): void {
@@ -12,6 +12,7 @@ export function register(program: Command): void {
     .option('--cwd <dir>', 'working directory inside the sandbox')
     .option('--hostname <name>', 'hostname inside the sandbox', 'tsvisor')
     .option('--platform <name>', 'platform: ptrace (overrides the global flag)')
+    .option('--network <mode>', 'network: none (default: a loopback inside the sandbox only), sandbox or host (host sockets in the current network namespace)')
     .option('--strace', 'print every syscall of the sandboxed application to stderr')
     .option('--debug', 'print kernel diagnostics to stderr')
     .option('--debug-log <file>', 'append kernel diagnostics to this file')
@@ -25,6 +26,7 @@ export function register(program: Command): void {
       const cwd = opts.cwd ?? (opts.root === '/' ? process.cwd() : '/');
       const { code } = await runSandbox({
         platform: (g.platform ?? 'ptrace') as 'ptrace' | 'kvm',
+        network: networkMode(g.network, 'none'),
         root: opts.root,
         readonlyRoot: true,
         overlay: true,

@@ -37,7 +37,7 @@ export async function main(argv: string[]): Promise<void> {
     .option('--debug', 'print kernel diagnostics (unimplemented syscalls, bugs) to stderr')
     .option('--debug-log <file>', 'append kernel diagnostics to this file (a directory ending in / gets one file per command)')
     .option('--audit-log <file>', 'append a JSON line for every refused (seccomp) or unimplemented syscall to this file')
-    .option('--network <mode>', 'network: sandbox, host or none (accepted; networking is the Sentry\'s)')
+    .option('--network <mode>', 'network: none (only a loopback inside the sandbox), sandbox (host sockets in the container\'s network namespace; default for OCI commands) or host (host sockets in the host\'s); `do` defaults to none')
     .option('--systemd-cgroup', 'linux.cgroupsPath is systemd\'s "slice:prefix:name" (mapped to cgroupfs directories)')
     .option('--criu <path>', 'accepted for runc compatibility')
     .option('--rootless <value>', 'accepted for runc compatibility')

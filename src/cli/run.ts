@@ -4,7 +4,7 @@
  */
 import type { Command } from 'commander';
 import { debugLogger, runSandbox } from '../sandbox/sandbox.js';
-import { pickDefined, type SandboxFlags } from './flags.js';
+import { networkMode, pickDefined, type SandboxFlags } from './flags.js';
 import { bundleProcess, bundleRoot, loadConfig } from '../runtime/config.js';
 import { ociAction } from './common.js';
 
@@ -14,6 +14,7 @@ export function register(program: Command): void {
     .description('create and run a container from an OCI bundle, in the foreground')
     .option('-b, --bundle <dir>', 'path to the bundle directory', '.')
     .option('--platform <name>', 'platform: ptrace (overrides the global flag)')
+    .option('--network <mode>', 'network: sandbox (default), host or none (overrides the global flag)')
     .option('--strace', 'print every syscall of the sandboxed application to stderr')
     .option('--debug', 'print kernel diagnostics to stderr')
     .option('--debug-log <file>', 'append kernel diagnostics to this file')
@@ -25,6 +26,7 @@ export function register(program: Command): void {
       for (const w of cfg.warnings) ctx.log.warn(w);
       const { code } = await runSandbox({
         platform: (g.platform ?? 'ptrace') as 'ptrace' | 'kvm',
+        network: networkMode(g.network, 'sandbox'),
         ...bundleRoot(cfg),
         ...bundleProcess(cfg),
         strace: g.strace ?? false,

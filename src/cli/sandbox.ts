@@ -22,6 +22,7 @@ export function register(program: Command): void {
         bundle: o.bundle,
         stateDir: ctx.store.dir(id),
         platform: ctx.platform as 'ptrace' | 'kvm',
+        network: ctx.network,
         strace: ctx.strace,
         debug: ctx.debug,
         debugLog: ctx.debugLog,

@@ -18,11 +18,14 @@ import { writePidFile } from './pidfile.js';
 import { request, socketPath as ctlSocketPath, type ControlReply, type ControlRequest } from '../sandbox/control.js';
 import { native } from '../native.js';
 import type { ProcessSpec } from '../sandbox/spawn.js';
+import type { NetworkMode } from '../kernel/net/stack.js';
 
 export interface RuntimeContext {
   store: StateStore;
   log: RuntimeLog;
   platform: string;
+  /** --network: none, sandbox or host. */
+  network: NetworkMode;
   strace: boolean;
   debug: boolean;
   /** --debug-log: a file, or a directory (ending in '/') getting one file per command. */
@@ -98,7 +101,7 @@ export function debugLogFile(ctx: RuntimeContext, id: string, command: string): 
 /** The command line that re-runs this CLI (node + bin/tsvisor.js) with the context's global flags. */
 function selfArgv(ctx: RuntimeContext, debugFile: string | undefined): string[] {
   const bin = path.resolve(process.argv[1] ?? 'bin/tsvisor.js');
-  const a = [...process.execArgv, bin, '--root', ctx.store.root, '--platform', ctx.platform];
+  const a = [...process.execArgv, bin, '--root', ctx.store.root, '--platform', ctx.platform, '--network', ctx.network];
   if (ctx.strace) a.push('--strace');
   if (debugFile) a.push('--debug-log', debugFile);
   if (ctx.auditLog) a.push('--audit-log', path.resolve(ctx.auditLog));

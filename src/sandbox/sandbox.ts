@@ -15,6 +15,7 @@ import type { SeccompProfile } from '../kernel/policy/seccomp.js';
 import { SigInfo, SI_USER } from '../kernel/signal/signal.js';
 import { signalHostForeground } from '../kernel/fs/hoststream.js';
 import { appendFileSync } from 'node:fs';
+import type { NetworkMode } from '../kernel/net/stack.js';
 
 /** Where the sandbox's files come from and what it enforces (the kernel side of a spec). */
 export interface SandboxRoot {
@@ -35,6 +36,8 @@ export interface SandboxRoot {
 /** A whole sandbox: its root, its init process (stdio is always the sandbox process's 0-2), flags. */
 export interface SandboxSpec extends SandboxRoot, Omit<InitSpec, 'stdio'> {
   platform: 'ptrace' | 'kvm';
+  /** Network mode (see kernel/net/stack.ts): none, sandbox (host sockets in the container's netns), host. */
+  network: NetworkMode;
   strace: boolean;
   /** Where kernel diagnostics go (default: discarded; see debugLogger). */
   log?: (msg: string) => void;
@@ -105,6 +108,7 @@ export function createKernel(spec: Omit<SandboxSpec, 'argv' | 'env' | 'cwd' | 'u
     seccomp: spec.seccomp,
     pidsLimit: spec.pidsLimit,
     audit: spec.auditLog ? auditLogTo(spec.auditLog, log) : undefined,
+    network: spec.network,
   });
 }
 

@@ -19,6 +19,7 @@ import { loadProcess, type LoadedProcess } from './spawn.js';
 import { readFirstRequest, lineReader, socketPath, type ControlRequest } from './control.js';
 import { native } from '../native.js';
 import type { Kernel } from '../kernel/kernel.js';
+import type { NetworkMode } from '../kernel/net/stack.js';
 import type { ThreadGroup } from '../kernel/task/task.js';
 import { shellStatus } from '../kernel/task/task.js';
 import { SysError, errnoName } from '../kernel/errno.js';
@@ -30,6 +31,7 @@ export interface SandboxServerOptions {
   /** The container's directory in the state store. */
   stateDir: string;
   platform: 'ptrace' | 'kvm';
+  network: NetworkMode;
   strace: boolean;
   debug: boolean;
   debugLog?: string;
@@ -77,6 +79,7 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
     if (cg) joinCgroups(cg, process.pid);
     kernel = createKernel({
       platform: o.platform,
+      network: o.network,
       ...bundleRoot(cfg),
       strace: o.strace,
       log,
