@@ -374,6 +374,99 @@ export declare function memfileInit(): number
  */
 export declare function memfilePopulated(offset: number, length: number): number
 
+/**
+ * `accept4(fd, addr, &len, SOCK_NONBLOCK|SOCK_CLOEXEC)`: the new host fd or -errno (-EAGAIN when
+ * nothing is pending). The peer's address is written to `addr_out` (truncated to its length); its
+ * full length is in the first 4 bytes of `len_out`.
+ */
+export declare function netAccept(fd: number, addrOut: Uint8Array, lenOut: Uint8Array): number
+
+/** `bind(fd, addr)` with an inet address (-EAFNOSUPPORT for any other). 0 or -errno. */
+export declare function netBind(fd: number, addr: Uint8Array): number
+
+/**
+ * `connect(fd, addr)` (non-blocking: -EINPROGRESS for a TCP connection under way) with an inet
+ * address or AF_UNSPEC. 0 or -errno.
+ */
+export declare function netConnect(fd: number, addr: Uint8Array): number
+
+/**
+ * Move the calling thread (the JS thread, which makes every host socket) into a network namespace:
+ * the one at `path` (setns; e.g. /proc/PID/ns/net or /var/run/netns/NAME) or, with an empty path, a
+ * new empty one (unshare(CLONE_NEWNET)). Used once at sandbox start when the OCI config asks for a
+ * network namespace; /proc/<pid>/ns/net then names it for the runtime's hooks. 0 or -errno.
+ */
+export declare function netEnterNetns(path: string): number
+
+/**
+ * `getsockopt(fd, level, opt)` into `out` (its length is the buffer size offered). Returns the
+ * option's length or -errno; -ENOPROTOOPT outside [`sockopt_allowed`].
+ */
+export declare function netGetsockopt(fd: number, level: number, opt: number, out: Uint8Array): number
+
+/**
+ * An int-valued read-only socket ioctl: FIONREAD/SIOCINQ, SIOCOUTQ, SIOCOUTQNSD, SIOCATMARK.
+ * Returns the value (≥ 0) or -errno; -ENOTTY for any other request.
+ */
+export declare function netIoctlInt(fd: number, req: number): number
+
+/** `listen(fd, backlog)`. 0 or -errno. */
+export declare function netListen(fd: number, backlog: number): number
+
+/**
+ * Register host socket `fd` for edge-triggered readiness reports (until it is closed: closing the
+ * only fd of a socket removes it from the epoll set). 0 or -errno; -EBADFD before init.
+ */
+export declare function netPollAdd(fd: number): number
+
+/**
+ * Start host-socket readiness delivery (once; later calls replace the callback). `callback` gets
+ * one array `[fd, epollEvents, …]` per batch. Returns 0 or -errno.
+ */
+export declare function netPollInit(callback: (arg: unknown) => unknown): number
+
+/** Keep the event loop alive while host sockets exist (`on` true) or not. No-op before init. */
+export declare function netPollRef(on: boolean): void
+
+/**
+ * `recvfrom(fd, buf, flags)` without blocking. Returns the byte count (the full datagram length
+ * with MSG_TRUNC, as the host reports) or -errno. `meta` (≥ 8 bytes) receives msg_flags and the
+ * source address length (native-endian u32 each); the source address goes to `addr_out`.
+ */
+export declare function netRecvfrom(fd: number, buf: Uint8Array, flags: number, addrOut: Uint8Array, meta: Uint8Array): number
+
+/**
+ * Dump `kind` (18 RTM_GETLINK, 22 RTM_GETADDR, 26 RTM_GETROUTE) for address family `family`
+ * (AF_UNSPEC for all). Returns every reply message up to and including NLMSG_DONE, concatenated
+ * (each starts with its `nlmsghdr`), or -errno (-EINVAL for any other kind; the errno of an
+ * NLMSG_ERROR reply).
+ */
+export declare function netRouteDump(kind: number, family: number): number | Buffer
+
+/**
+ * `sendto(fd, data, flags, addr)` without blocking; `addr` empty for none. Returns bytes sent or
+ * -errno (-EAGAIN when the send buffer is full).
+ */
+export declare function netSendto(fd: number, data: Uint8Array, flags: number, addr: Uint8Array): number
+
+/** `setsockopt(fd, level, opt, val)`. 0 or -errno; -ENOPROTOOPT outside [`sockopt_allowed`]. */
+export declare function netSetsockopt(fd: number, level: number, opt: number, val: Uint8Array): number
+
+/** `shutdown(fd, how)`. 0 or -errno. */
+export declare function netShutdown(fd: number, how: number): number
+
+/**
+ * `socket(family, type|SOCK_NONBLOCK|SOCK_CLOEXEC, protocol)` for the allowlist above (type without
+ * flags); -EPERM for anything else. Returns the host fd or -errno.
+ */
+export declare function netSocket(family: number, ty: number, protocol: number): number
+
+/**
+ * `getsockname` (peer false) or `getpeername` (peer true) into `addr_out`; returns the address's full
+ * length or -errno.
+ */
+export declare function netSockname(fd: number, peer: boolean, addrOut: Uint8Array): number
+
 /** Open a new host pty: the master for the console socket, the slave as the process's stdio. */
 export declare function openPty(): PtyPair
 
