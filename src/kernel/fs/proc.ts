@@ -20,6 +20,7 @@ import {
 import type { KernelInfo, ProcInfo } from '../vfs/kernelinfo.js';
 import type { Vfs } from '../vfs/vfs.js';
 import { kernelIpcSysctls, mqueueSysctls, sysvipcFiles } from './procipc.js';
+import { procNetTree, procSysNetTree, type ProcTree } from './procnet.js';
 
 const PROC_SUPER_MAGIC = 0x9fa0;
 export const OS_RELEASE = '6.1.0-tsvisor';
@@ -88,6 +89,7 @@ export class ProcFs implements Filesystem {
     m.set('sys', () => this.sysDir());
     const ipc = this.kernel.ipc;
     if (ipc) m.set('sysvipc', () => this.genDir(sysvipcFiles(ipc)));
+    m.set('net', () => this.treeDir(this.kernel.net ? procNetTree(this.kernel.net) : {}));
     return m;
   }
 
@@ -144,13 +146,21 @@ export class ProcFs implements Filesystem {
         max_map_count: f(() => '65530\n'),
         mmap_min_addr: f(() => '65536\n'),
       }),
-      net: () => dir({ core: () => dir({ somaxconn: f(() => '4096\n') }) }),
+      net: () => this.treeDir(this.kernel.net ? procSysNetTree(this.kernel.net) : {}),
     });
   }
 
   /** A directory of generated read-only files. */
   private genDir(files: Record<string, () => string>): ProcDir {
     return new ProcDir(this, 0o555, 0, 0, () => new Map(Object.entries(files).map(([k, g]) => [k, () => new ProcFile(this, 0o444, 0, 0, g)])));
+  }
+
+  /** A read-only directory over a ProcTree (procnet.ts). */
+  private treeDir(tree: ProcTree): ProcDir {
+    return new ProcDir(this, 0o555, 0, 0, () => new Map(Object.entries(tree).map(([name, v]) => [
+      name,
+      typeof v === 'function' ? () => new ProcFile(this, 0o444, 0, 0, v) : () => this.treeDir(v),
+    ])));
   }
 
   /** /proc/[pid] (or /proc/[pid]/task/[tid] when `thread`). */

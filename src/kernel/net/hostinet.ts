@@ -63,6 +63,16 @@ export class HostSocket extends SocketFile implements HostReady {
     return s;
   }
 
+  private inoCache: number | undefined;
+  /** The host socket's inode (to find it in the host's /proc/net files); 0 if unknown. */
+  get hostIno(): number {
+    if (this.inoCache === undefined) {
+      const st = native.hostFstat(this.hostFd);
+      this.inoCache = typeof st === 'number' ? 0 : st.ino;
+    }
+    return this.inoCache;
+  }
+
   /** Called with the host's epoll events when the socket's readiness may have changed. */
   onHostEvents(): void {
     this.queue.notify();

@@ -8,6 +8,7 @@ import type { Credentials } from '../task/creds.js';
 import type { FdTable } from './fdtable.js';
 import type { FsContext } from './vfs.js';
 import type { IpcNamespace } from '../ipc/sysv/ns.js';
+import type { NetStack } from '../net/stack.js';
 
 /** One process (thread group) as /proc shows it. Pids are the sandbox's virtual pids. */
 export interface ProcInfo {
@@ -69,4 +70,6 @@ export interface KernelInfo {
   readonly cpuCount?: number;
   /** The IPC namespace (/proc/sysvipc, IPC sysctls, the mqueue filesystem); absent in bare VFS tests. */
   readonly ipc?: IpcNamespace;
+  /** The network stack (/proc/net, /proc/sys/net); absent: those directories are empty. */
+  readonly net?: NetStack;
 }
