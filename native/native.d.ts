@@ -420,6 +420,13 @@ export declare function netListen(fd: number, backlog: number): number
 export declare function netPollAdd(fd: number): number
 
 /**
+ * The events pending right now, `[fd, events, …]` (empty before init or when none): lets the Sentry
+ * consume edges that happened before it checks a socket's readiness, so that they are not taken
+ * later for new ones.
+ */
+export declare function netPollDrain(): Array<number>
+
+/**
  * Start host-socket readiness delivery (once; later calls replace the callback). `callback` gets
  * one array `[fd, epollEvents, …]` per batch. Returns 0 or -errno.
  */

@@ -44,12 +44,8 @@ thread_local! {
 
 const BATCH: usize = 128;
 
-extern "C" fn on_ready(_handle: *mut libc::c_void, _status: libc::c_int, _events: libc::c_int) {
-    let Some((epfd, env, callback, async_ctx, resource)) =
-        POLLER.with(|p| p.borrow().as_ref().map(|p| (p.epfd, p.env, p.callback, p.async_ctx, p.resource)))
-    else {
-        return;
-    };
+/// Every event pending on the epoll instance, as `[fd, events, …]` (never blocks).
+fn collect(epfd: i32) -> Vec<i32> {
     let mut batch: Vec<i32> = Vec::new();
     loop {
         // SAFETY: epoll_event is plain old data.
@@ -67,6 +63,16 @@ extern "C" fn on_ready(_handle: *mut libc::c_void, _status: libc::c_int, _events
             break;
         }
     }
+    batch
+}
+
+extern "C" fn on_ready(_handle: *mut libc::c_void, _status: libc::c_int, _events: libc::c_int) {
+    let Some((epfd, env, callback, async_ctx, resource)) =
+        POLLER.with(|p| p.borrow().as_ref().map(|p| (p.epfd, p.env, p.callback, p.async_ctx, p.resource)))
+    else {
+        return;
+    };
+    let batch = collect(epfd);
     if batch.is_empty() {
         return;
     }
@@ -166,6 +172,17 @@ pub fn net_poll_init(env: Env, callback: Function<'_, Unknown<'_>, Unknown<'_>>)
         *p.borrow_mut() = Some(Poller { epfd, handle, env: raw_env, callback: cb_ref, async_ctx, resource: res_ref });
     });
     Ok(0)
+}
+
+/// The events pending right now, `[fd, events, …]` (empty before init or when none): lets the Sentry
+/// consume edges that happened before it checks a socket's readiness, so that they are not taken
+/// later for new ones.
+#[napi]
+pub fn net_poll_drain() -> Vec<i32> {
+    match POLLER.with(|p| p.borrow().as_ref().map(|p| p.epfd)) {
+        Some(epfd) => collect(epfd),
+        None => Vec::new(),
+    }
 }
 
 /// Keep the event loop alive while host sockets exist (`on` true) or not. No-op before init.

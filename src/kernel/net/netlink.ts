@@ -28,6 +28,8 @@ import type { NetStack } from './stack.js';
 
 export const NETLINK_ROUTE = 0;
 const SOL_NETLINK = 270;
+/** The highest rtnetlink message type (RTM_MAX in Linux 6.x). */
+const RTM_MAX = 123;
 /** SOL_NETLINK options kept as flags: ADD/DROP_MEMBERSHIP, PKTINFO, BROADCAST_ERROR, NO_ENOBUFS,
  * LISTEN_ALL_NSID, CAP_ACK, EXT_ACK, GET_STRICT_CHK. */
 const NETLINK_OPTS = new Set([1, 2, 3, 4, 5, 8, 10, 11, 12]);
@@ -112,12 +114,14 @@ export class NetlinkSocket extends SocketFile {
   }
 
   private handle(req: NlMsg): void {
-    if (!(req.flags & NLM_F_REQUEST) || req.type < 16) return;
+    // Not requests, control messages, and messages too short for a family byte are ignored.
+    if (!(req.flags & NLM_F_REQUEST) || req.type < 16 || req.body.length < 1) return;
     const out: NlMsg[] = [];
     const reply = (type: number, flags: number, body: Uint8Array) => out.push({ type, flags, seq: req.seq, pid: this.portId, body });
     const isDump = (req.flags & NLM_F_DUMP) !== 0;
     const family = req.body.length >= 1 ? req.body[0]! : 0;
     try {
+      if (req.type > RTM_MAX) fail(Errno.EOPNOTSUPP);
       const op = req.type & 3; // 0 NEW, 1 DEL, 2 GET, 3 SET
       if (op !== 2) fail(this.stack.hostBacked || this.creds.uid !== 0 ? Errno.EPERM : Errno.EOPNOTSUPP);
       if (isDump && (req.type === RTM_GETLINK || req.type === RTM_GETADDR || req.type === RTM_GETROUTE)) {

@@ -99,6 +99,13 @@ export class SentrySocket extends SocketFile {
   passcred = false;
   reuseAddr = false;
   reusePort = false;
+  /** A non-blocking connect reported EINPROGRESS and no connect has collected it yet. */
+  private connectPending = false;
+  /**
+   * TCP only: data was written after the peer closed, so the peer "answered with a reset": later
+   * writes fail EPIPE (tcp_reset in CLOSE_WAIT), and poll reports POLLHUP.
+   */
+  private reset = false;
   private linger = new Uint8Array(8);
   private readonly intOpts = new Map<string, number>();
 
@@ -184,7 +191,14 @@ export class SentrySocket extends SocketFile {
     }
     if (this.family !== AF_UNIX && a.family === AF_UNSPEC) fail(Errno.EAFNOSUPPORT);
     if (this.listening) fail(Errno.EINVAL);
-    if (this.connected) fail(Errno.EISCONN);
+    if (this.connected) {
+      // The first connect after a non-blocking one reports its completion (inet_stream_connect).
+      if (this.connectPending) {
+        this.connectPending = false;
+        return;
+      }
+      fail(Errno.EISCONN);
+    }
     const target = this.findTarget(t, a);
     if (!target || !target.listening || target.refCount <= 0) fail(Errno.ECONNREFUSED);
     if (target.type !== this.type) fail(Errno.EPROTOTYPE);
@@ -205,10 +219,14 @@ export class SentrySocket extends SocketFile {
     target.queue.notify();
     // A non-blocking TCP connect reports EINPROGRESS even on loopback (completion is then seen as
     // writability and SO_ERROR 0), as Linux does.
-    if (this.isInet && nonblock) fail(Errno.EINPROGRESS);
+    if (this.isInet && nonblock) {
+      this.connectPending = true;
+      fail(Errno.EINPROGRESS);
+    }
   }
 
   accept(_t: Task, flags: number): SocketFile {
+    if (this.type === SOCK_DGRAM) fail(Errno.EOPNOTSUPP);
     if (!this.listening) fail(Errno.EINVAL);
     const c = this.acceptQueue.shift() ?? wouldBlock();
     this.queue.notify();
@@ -247,7 +265,7 @@ export class SentrySocket extends SocketFile {
       fail(Errno.EDESTADDRREQ);
     } else if (this.isInet && !this.isStream) autobindInet(this.stack, this);
     if (this.isInet && !this.isStream && this.local) fromAddr = isAnyAddr(this.local) ? { ...this.local, addr: loopbackAddr(this.family) } : this.local;
-    if (this.isStream && !this.connected) fail(Errno.ENOTCONN);
+    if (this.isStream && !this.connected) fail(this.isInet ? Errno.EPIPE : Errno.ENOTCONN);
     return this.count(this.deliver(m.data, to, m.rights, m.creds, fromAddr));
   }
 
@@ -273,8 +291,14 @@ export class SentrySocket extends SocketFile {
     }
     if (this.isStream) {
       const p = this.peer;
-      if (!p) fail(this.connected ? Errno.EPIPE : Errno.ENOTCONN);
+      if (!p) fail(this.connected || this.isInet ? Errno.EPIPE : Errno.ENOTCONN);
       const buf = p.rx!;
+      if (this.isInet && p.refCount <= 0) {
+        // The first write to a closed TCP peer succeeds (the peer answers with a reset).
+        if (this.reset) fail(Errno.EPIPE);
+        this.reset = true;
+        return data.length;
+      }
       if (buf.readShut || p.refCount <= 0) fail(Errno.EPIPE);
       if (data.length === 0) return 0;
       const room = p.rcvbuf - buf.size;
@@ -373,7 +397,7 @@ export class SentrySocket extends SocketFile {
       if (buf.writeShut || peerGone || this.shutRd) r |= POLLIN | POLLRDNORM | POLLRDHUP;
       const p = this.peer;
       if (!this.shutWr && p && p.refCount > 0 && !p.rx!.readShut && p.rcvbuf - p.rx!.size > 0) r |= POLLOUT | POLLWRNORM;
-      if ((this.shutWr && (buf.writeShut || this.shutRd)) || peerGone) r |= POLLHUP;
+      if ((this.shutWr && (buf.writeShut || this.shutRd)) || (peerGone && (!this.isInet || this.reset))) r |= POLLHUP;
       if (this.shutWr && this.shutRd) r |= POLLHUP;
       if (peerGone || (p && p.rx!.readShut)) r |= POLLOUT | POLLWRNORM;
     } else {
@@ -464,8 +488,6 @@ export class SentrySocket extends SocketFile {
     }
     if (level === IPPROTO_TCP || level === IPPROTO_IP || level === IPPROTO_IPV6) {
       if (this.family === AF_UNIX) fail(Errno.EOPNOTSUPP);
-      if (level === IPPROTO_TCP && !this.isStream) fail(Errno.EOPNOTSUPP);
-      if (level === IPPROTO_IPV6 && this.family !== AF_INET6) fail(Errno.ENOPROTOOPT);
       if (level === IPPROTO_TCP && opt === 2 /* TCP_MAXSEG */) return int32(this.connected ? 65483 : 536);
       if (key in INET_OPTS) return int32(this.intOpts.get(key) ?? INET_OPTS[key]!);
       fail(Errno.ENOPROTOOPT);
@@ -504,8 +526,6 @@ export class SentrySocket extends SocketFile {
     }
     if (level === IPPROTO_TCP || level === IPPROTO_IP || level === IPPROTO_IPV6) {
       if (this.family === AF_UNIX) fail(Errno.EOPNOTSUPP);
-      if (level === IPPROTO_TCP && !this.isStream) fail(Errno.EOPNOTSUPP);
-      if (level === IPPROTO_IPV6 && this.family !== AF_INET6) fail(Errno.ENOPROTOOPT);
       if (level === IPPROTO_TCP && val.length < 4) fail(Errno.EINVAL);
       if (val.length === 0) fail(Errno.EINVAL);
       if (!(key in INET_OPTS)) fail(Errno.ENOPROTOOPT);

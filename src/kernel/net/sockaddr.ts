@@ -51,14 +51,15 @@ export function decodeAddr(sockFamily: number, b: Uint8Array): SockAddr {
     return { family, pid: dv.getUint32(4, true), groups: dv.getUint32(8, true) };
   }
   if (family === AF_UNSPEC) return { family: AF_UNSPEC };
+  // The length is checked before the family (inet_bind, tcp_v4_connect, inet6_bind).
   if (sockFamily === AF_INET) {
-    if (family !== AF_INET) fail(Errno.EAFNOSUPPORT);
     if (len < 16) fail(Errno.EINVAL);
+    if (family !== AF_INET) fail(Errno.EAFNOSUPPORT);
     return { family, port: dv.getUint16(2, false), addr: b.slice(4, 8) };
   }
+  if (len < 24) fail(Errno.EINVAL);
   // An IPv4 address on an IPv6 socket is not accepted by Linux for bind/connect.
   if (family !== AF_INET6) fail(Errno.EAFNOSUPPORT);
-  if (len < 24) fail(Errno.EINVAL);
   return { family, port: dv.getUint16(2, false), addr: b.slice(8, 24), scope: len >= 28 ? dv.getUint32(24, true) : 0 };
 }
 

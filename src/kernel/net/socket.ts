@@ -18,7 +18,7 @@ import { FileDescription, type Waiter } from '../vfs/file.js';
 import { Inode, allocIno, now, type Stat, type Timespec } from '../vfs/inode.js';
 import {
   SIOC_SETTERS, SIOCATMARK, SIOCGIFCONF, SIOCINQ, SIOCOUTQ, SIOCOUTQNSD, SOCK_STREAM, SOL_SOCKET, SO_DOMAIN,
-  SO_PROTOCOL, SO_RCVTIMEO, SO_SNDTIMEO, SO_TYPE, AF_INET, AF_INET6,
+  SO_PROTOCOL, SO_RCVTIMEO, SO_SNDTIMEO, SO_TYPE, AF_INET, AF_INET6, IPPROTO_IP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP,
 } from './constants.js';
 import type { NetStack } from './stack.js';
 import { ifconf, ifreqIoctl, isIfreqIoctl } from './ifaces.js';
@@ -142,8 +142,21 @@ export abstract class SocketFile extends FileDescription {
     return 0;
   }
 
+  /**
+   * An inet socket's levels: SOL_SOCKET, IPPROTO_IP, IPPROTO_IPV6 (IPv6 sockets), IPPROTO_TCP (TCP),
+   * IPPROTO_UDP (UDP). Others fail as Linux's ip_getsockopt (EOPNOTSUPP) or ip_setsockopt /
+   * ipv6_{get,set}sockopt (ENOPROTOOPT) do.
+   */
+  private checkInetLevel(level: number, get: boolean): void {
+    if (!this.isInet || level === SOL_SOCKET) return;
+    const own = level === IPPROTO_IP || (level === IPPROTO_IPV6 && this.family === AF_INET6)
+      || (level === IPPROTO_TCP && this.isStream) || (level === IPPROTO_UDP && !this.isStream);
+    if (!own) fail(this.family === AF_INET && get ? Errno.EOPNOTSUPP : Errno.ENOPROTOOPT);
+  }
+
   /** getsockopt(2): common options here, the rest by the family. */
   getsockopt(t: Task, level: number, opt: number, buflen: number): Uint8Array {
+    this.checkInetLevel(level, true);
     if (level === SOL_SOCKET) {
       switch (opt) {
         case SO_TYPE: return int32(this.type);
@@ -159,6 +172,7 @@ export abstract class SocketFile extends FileDescription {
 
   /** setsockopt(2): common options here, the rest by the family. */
   setsockopt(t: Task, level: number, opt: number, val: Uint8Array): void {
+    this.checkInetLevel(level, false);
     if (level === SOL_SOCKET) {
       switch (opt) {
         case SO_TYPE:

@@ -101,6 +101,13 @@ export class NetStack {
   unwatchHost(fd: number): void {
     if (this.hostSockets.delete(fd) && this.hostSockets.size === 0) native.netPollRef(false);
   }
+  /**
+   * Deliver the host edges pending now (called before a readiness check, so that an edge which
+   * happened before the check is not taken afterwards for a new one by edge-triggered epoll).
+   */
+  drainHost(): void {
+    if (this.pollerStarted) this.dispatch(native.netPollDrain());
+  }
   private dispatch(batch: number[]): void {
     for (let i = 0; i + 1 < batch.length; i += 2) this.hostSockets.get(batch[i]!)?.onHostEvents(batch[i + 1]!);
   }

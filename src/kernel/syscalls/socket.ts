@@ -98,12 +98,12 @@ function newSocket(t: Task, family: number, type: number, protocol: number, flag
   fail(Errno.EAFNOSUPPORT);
 }
 
-/** The type argument's flags: EINVAL for unknown bits or a type outside 1…10. */
+/** The type argument's flags: EINVAL for unknown bits or a type ≥ SOCK_MAX (11). */
 function splitType(typeArg: bigint): { type: number; flags: number; cloexec: boolean } {
   const tf = s32(typeArg);
   if (tf & ~(0xf | SOCK_NONBLOCK | SOCK_CLOEXEC)) fail(Errno.EINVAL);
   const type = tf & 0xf;
-  if (type < 1 || type > 10) fail(Errno.EINVAL);
+  if (type > 10) fail(Errno.EINVAL);
   return { type, flags: tf & SOCK_NONBLOCK, cloexec: (tf & SOCK_CLOEXEC) !== 0 };
 }
 
