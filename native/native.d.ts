@@ -436,11 +436,13 @@ export declare function netPollInit(callback: (arg: unknown) => unknown): number
 export declare function netPollRef(on: boolean): void
 
 /**
- * `recvfrom(fd, buf, flags)` without blocking. Returns the byte count (the full datagram length
- * with MSG_TRUNC, as the host reports) or -errno. `meta` (≥ 8 bytes) receives msg_flags and the
- * source address length (native-endian u32 each); the source address goes to `addr_out`.
+ * `recvmsg(fd, buf, flags)` without blocking. Returns the byte count (the full datagram length
+ * with MSG_TRUNC, as the host reports) or -errno. `meta` (≥ 12 bytes) receives msg_flags, the
+ * source address length and the control length (native-endian u32 each); the source address goes
+ * to `addr_out`, control messages to `control` (its length is the buffer offered, at most 4096; the
+ * host truncates them and sets MSG_CTRUNC as for the application).
  */
-export declare function netRecvfrom(fd: number, buf: Uint8Array, flags: number, addrOut: Uint8Array, meta: Uint8Array): number
+export declare function netRecvfrom(fd: number, buf: Uint8Array, flags: number, addrOut: Uint8Array, meta: Uint8Array, control: Uint8Array): number
 
 /**
  * Dump `kind` (18 RTM_GETLINK, 22 RTM_GETADDR, 26 RTM_GETROUTE) for address family `family`
@@ -451,10 +453,11 @@ export declare function netRecvfrom(fd: number, buf: Uint8Array, flags: number, 
 export declare function netRouteDump(kind: number, family: number): number | Buffer
 
 /**
- * `sendto(fd, data, flags, addr)` without blocking; `addr` empty for none. Returns bytes sent or
- * -errno (-EAGAIN when the send buffer is full).
+ * `sendmsg(fd, data, flags, addr, control)` without blocking; `addr` and `control` empty for none.
+ * Returns bytes sent or -errno (-EAGAIN when the send buffer is full; -EINVAL for a control message
+ * outside [`control_allowed`]).
  */
-export declare function netSendto(fd: number, data: Uint8Array, flags: number, addr: Uint8Array): number
+export declare function netSendto(fd: number, data: Uint8Array, flags: number, addr: Uint8Array, control: Uint8Array): number
 
 /** `setsockopt(fd, level, opt, val)`. 0 or -errno; -ENOPROTOOPT outside [`sockopt_allowed`]. */
 export declare function netSetsockopt(fd: number, level: number, opt: number, val: Uint8Array): number

@@ -8,12 +8,13 @@
 //! what the Sentry asks for:
 //!
 //! * [`net_socket`]: only `AF_INET`/`AF_INET6` × `SOCK_STREAM` (protocol 0 or IPPROTO_TCP) /
-//!   `SOCK_DGRAM` (0 or IPPROTO_UDP), always `SOCK_NONBLOCK|SOCK_CLOEXEC`.
+//!   `SOCK_DGRAM` (0, IPPROTO_UDP or IPPROTO_UDPLITE), always `SOCK_NONBLOCK|SOCK_CLOEXEC`.
 //! * [`net_bind`], [`net_connect`], [`net_sendto`]: only `sockaddr_in` / `sockaddr_in6` (or
 //!   `AF_UNSPEC` to dissolve a datagram association), never another family.
 //! * [`net_accept`]: `accept4(…, SOCK_NONBLOCK|SOCK_CLOEXEC)`.
 //! * [`net_sendto`] / [`net_recvfrom`]: `MSG_DONTWAIT|MSG_NOSIGNAL` always added; other flags filtered
-//!   to a small set; no control messages (no fd passing, no ancillary data).
+//!   to a small set; outgoing control messages only IP_TOS, IP_TTL, IPV6_HOPLIMIT and IPV6_TCLASS
+//!   (never SCM_RIGHTS/SCM_CREDENTIALS); incoming ones are whatever the allowlisted options enabled.
 //! * [`net_getsockopt`] / [`net_setsockopt`]: the (level, option) pairs of [`sockopt_allowed`].
 //! * [`net_ioctl_int`]: FIONREAD/SIOCINQ, SIOCOUTQ, SIOCOUTQNSD, SIOCATMARK (read-only counters).
 //! * [`net_listen`], [`net_shutdown`], [`net_sockname`].
@@ -39,7 +40,7 @@ fn socket_allowed(family: i32, ty: i32, protocol: i32) -> bool {
     let fam = family == libc::AF_INET || family == libc::AF_INET6;
     let kind = match ty {
         libc::SOCK_STREAM => protocol == 0 || protocol == IPPROTO_TCP,
-        libc::SOCK_DGRAM => protocol == 0 || protocol == IPPROTO_UDP,
+        libc::SOCK_DGRAM => protocol == 0 || protocol == IPPROTO_UDP || protocol == libc::IPPROTO_UDPLITE,
         _ => false,
     };
     fam && kind
@@ -158,11 +159,33 @@ const SEND_FLAGS: i32 = libc::MSG_OOB | libc::MSG_DONTROUTE | libc::MSG_EOR | li
 /// Flags an application may pass to recv (MSG_OOB, MSG_PEEK, MSG_TRUNC); MSG_DONTWAIT always added.
 const RECV_FLAGS: i32 = libc::MSG_OOB | libc::MSG_PEEK | libc::MSG_TRUNC;
 
-/// `sendto(fd, data, flags, addr)` without blocking; `addr` empty for none. Returns bytes sent or
-/// -errno (-EAGAIN when the send buffer is full).
+/// Is every control message in `c` (struct cmsghdr records, 8-aligned) one an application may send
+/// on a host socket: IP_TOS/IP_TTL or IPV6_HOPLIMIT/IPV6_TCLASS?
+fn control_allowed(c: &[u8]) -> bool {
+    let mut off = 0;
+    while off + 16 <= c.len() {
+        let len = u64::from_ne_bytes(c[off..off + 8].try_into().unwrap()) as usize;
+        let level = i32::from_ne_bytes(c[off + 8..off + 12].try_into().unwrap());
+        let ty = i32::from_ne_bytes(c[off + 12..off + 16].try_into().unwrap());
+        let ok = matches!((level, ty), (IPPROTO_IP, libc::IP_TOS) | (IPPROTO_IP, libc::IP_TTL)
+            | (IPPROTO_IPV6, libc::IPV6_HOPLIMIT) | (IPPROTO_IPV6, libc::IPV6_TCLASS));
+        if !ok || len < 16 || off + len > c.len() {
+            return false;
+        }
+        off += (len + 7) & !7;
+    }
+    off >= c.len()
+}
+
+/// `sendmsg(fd, data, flags, addr, control)` without blocking; `addr` and `control` empty for none.
+/// Returns bytes sent or -errno (-EAGAIN when the send buffer is full; -EINVAL for a control message
+/// outside [`control_allowed`]).
 #[napi]
-pub fn net_sendto(fd: i32, data: Uint8Array, flags: i32, addr: Uint8Array) -> i64 {
+pub fn net_sendto(fd: i32, data: Uint8Array, flags: i32, addr: Uint8Array, control: Uint8Array) -> i64 {
     let fl = (flags & SEND_FLAGS) | libc::MSG_DONTWAIT | libc::MSG_NOSIGNAL;
+    if control.len() > 4096 || !control_allowed(&control) {
+        return neg(libc::EINVAL);
+    }
     let (ss, len) = if addr.is_empty() {
         // SAFETY: sockaddr_storage is plain old data.
         (unsafe { std::mem::zeroed::<libc::sockaddr_storage>() }, 0)
@@ -172,16 +195,33 @@ pub fn net_sendto(fd: i32, data: Uint8Array, flags: i32, addr: Uint8Array) -> i6
             None => return neg(libc::EAFNOSUPPORT),
         }
     };
-    let p: *const libc::sockaddr = if len == 0 { std::ptr::null() } else { (&ss as *const libc::sockaddr_storage).cast() };
-    // SAFETY: `data` is a live buffer of data.len() bytes; `p` is null or a sockaddr of `len` bytes.
-    ret(unsafe { libc::sendto(fd, data.as_ptr().cast(), data.len(), fl, p, len) } as i64)
+    let mut cbuf = [0u64; 512]; // aligned copy of the control messages
+    // SAFETY: `control` ≤ 4096 bytes fits `cbuf`; no overlap.
+    unsafe { std::ptr::copy_nonoverlapping(control.as_ptr(), cbuf.as_mut_ptr().cast::<u8>(), control.len()) };
+    let mut iov = libc::iovec { iov_base: data.as_ptr() as *mut libc::c_void, iov_len: data.len() };
+    // SAFETY: msghdr is plain old data.
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    if len != 0 {
+        msg.msg_name = (&ss as *const libc::sockaddr_storage) as *mut libc::c_void;
+        msg.msg_namelen = len;
+    }
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    if !control.is_empty() {
+        msg.msg_control = cbuf.as_mut_ptr().cast();
+        msg.msg_controllen = control.len();
+    }
+    // SAFETY: every pointer in `msg` is valid for the length it states; the data is only read.
+    ret(unsafe { libc::sendmsg(fd, &msg, fl) } as i64)
 }
 
-/// `recvfrom(fd, buf, flags)` without blocking. Returns the byte count (the full datagram length
-/// with MSG_TRUNC, as the host reports) or -errno. `meta` (≥ 8 bytes) receives msg_flags and the
-/// source address length (native-endian u32 each); the source address goes to `addr_out`.
+/// `recvmsg(fd, buf, flags)` without blocking. Returns the byte count (the full datagram length
+/// with MSG_TRUNC, as the host reports) or -errno. `meta` (≥ 12 bytes) receives msg_flags, the
+/// source address length and the control length (native-endian u32 each); the source address goes
+/// to `addr_out`, control messages to `control` (its length is the buffer offered, at most 4096; the
+/// host truncates them and sets MSG_CTRUNC as for the application).
 #[napi]
-pub fn net_recvfrom(fd: i32, mut buf: Uint8Array, flags: i32, mut addr_out: Uint8Array, mut meta: Uint8Array) -> i64 {
+pub fn net_recvfrom(fd: i32, mut buf: Uint8Array, flags: i32, mut addr_out: Uint8Array, mut meta: Uint8Array, mut control: Uint8Array) -> i64 {
     let fl = (flags & RECV_FLAGS) | libc::MSG_DONTWAIT;
     // SAFETY: sockaddr_storage is plain old data.
     let mut ss: libc::sockaddr_storage = unsafe { std::mem::zeroed() };
@@ -194,7 +234,13 @@ pub fn net_recvfrom(fd: i32, mut buf: Uint8Array, flags: i32, mut addr_out: Uint
     msg.msg_namelen = std::mem::size_of::<libc::sockaddr_storage>() as libc::socklen_t;
     msg.msg_iov = &mut iov;
     msg.msg_iovlen = 1;
-    // SAFETY: every pointer in `msg` is valid for the sizes it states; no control buffer.
+    let mut cbuf = [0u64; 512];
+    let clen = control.len().min(4096);
+    if clen > 0 {
+        msg.msg_control = cbuf.as_mut_ptr().cast();
+        msg.msg_controllen = clen;
+    }
+    // SAFETY: every pointer in `msg` is valid for the sizes it states.
     let r = unsafe { libc::recvmsg(fd, &mut msg, fl) };
     if r < 0 {
         return crate::neg_errno();
@@ -203,9 +249,18 @@ pub fn net_recvfrom(fd: i32, mut buf: Uint8Array, flags: i32, mut addr_out: Uint
     copy_addr(&ss, msg.msg_namelen, unsafe { addr_out.as_mut() });
     // SAFETY: JS buffer, exclusively ours.
     let m = unsafe { meta.as_mut() };
-    if m.len() >= 8 {
+    let used = if clen > 0 { msg.msg_controllen.min(clen) } else { 0 };
+    if m.len() >= 12 {
         m[..4].copy_from_slice(&(msg.msg_flags as u32).to_ne_bytes());
         m[4..8].copy_from_slice(&msg.msg_namelen.to_ne_bytes());
+        m[8..12].copy_from_slice(&(used as u32).to_ne_bytes());
+    }
+    if used > 0 {
+        // SAFETY: `cbuf` holds `used` ≤ 4096 initialised bytes; JS buffer exclusively ours.
+        let src = unsafe { std::slice::from_raw_parts(cbuf.as_ptr().cast::<u8>(), used) };
+        // SAFETY: as above.
+        let dst = unsafe { control.as_mut() };
+        dst[..used].copy_from_slice(src);
     }
     r as i64
 }
@@ -242,13 +297,14 @@ pub fn sockopt_allowed(level: i32, opt: i32, set: bool) -> bool {
         IPPROTO_IP => match opt {
             libc::IP_MTU => !set,
             libc::IP_TOS | libc::IP_TTL | libc::IP_MTU_DISCOVER | libc::IP_RECVTOS | libc::IP_RECVTTL
-            | libc::IP_BIND_ADDRESS_NO_PORT | libc::IP_FREEBIND => true,
+            | libc::IP_PKTINFO | libc::IP_BIND_ADDRESS_NO_PORT | libc::IP_FREEBIND => true,
             _ => false,
         },
+        libc::IPPROTO_UDP | libc::IPPROTO_UDPLITE => matches!(opt, libc::UDP_CORK | 10 /* UDPLITE_SEND_CSCOV */ | 11 /* UDPLITE_RECV_CSCOV */),
         IPPROTO_IPV6 => match opt {
             libc::IPV6_MTU => !set,
             libc::IPV6_V6ONLY | libc::IPV6_UNICAST_HOPS | libc::IPV6_TCLASS | libc::IPV6_MTU_DISCOVER
-            | libc::IPV6_RECVTCLASS => true,
+            | libc::IPV6_RECVTCLASS | libc::IPV6_RECVHOPLIMIT | libc::IPV6_RECVPKTINFO => true,
             _ => false,
         },
         _ => false,

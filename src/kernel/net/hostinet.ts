@@ -38,6 +38,8 @@ import { MAX_ADDR_LEN as MAX_ADDR, rawFamily } from './sockaddr.js';
 import { SocketFile, type RecvResult, type SendArgs, type SockCreds } from './socket.js';
 import type { HostReady, NetStack } from './stack.js';
 
+const NONE = new Uint8Array(0);
+
 function check(r: number): number {
   if (r < 0) throw new SysError(-r);
   return r;
@@ -141,28 +143,31 @@ export class HostSocket extends SocketFile implements HostReady {
   }
 
   send(_t: Task, m: SendArgs, flags: number): number {
-    return this.sendData(m.data, flags, m.to);
+    return this.sendData(m.data, flags, m.to, m.control);
   }
-  private sendData(data: Uint8Array, flags: number, to?: Uint8Array): number {
-    const r = native.netSendto(this.hostFd, data, flags, to ?? new Uint8Array(0));
+  private sendData(data: Uint8Array, flags: number, to?: Uint8Array, control?: Uint8Array): number {
+    const r = native.netSendto(this.hostFd, data, flags, to ?? NONE, control ?? NONE);
     if (r === -Errno.EAGAIN) wouldBlock();
     return check(r);
   }
 
-  recv(_t: Task, dst: Uint8Array, flags: number): RecvResult {
-    return this.recvData(dst, flags);
+  recv(_t: Task, dst: Uint8Array, flags: number, controlLen = 0): RecvResult {
+    return this.recvData(dst, flags, controlLen);
   }
-  private recvData(dst: Uint8Array, flags: number): RecvResult {
+  private recvData(dst: Uint8Array, flags: number, controlLen = 0): RecvResult {
     const addr = new Uint8Array(MAX_ADDR);
-    const meta = new Uint8Array(8);
-    const r = native.netRecvfrom(this.hostFd, dst, flags, addr, meta);
+    const meta = new Uint8Array(12);
+    const control = controlLen > 0 ? new Uint8Array(Math.min(controlLen, 4096)) : NONE;
+    const r = native.netRecvfrom(this.hostFd, dst, flags, addr, meta, control);
     if (r === -Errno.EAGAIN) wouldBlock();
     check(r);
     const mv = new DataView(meta.buffer);
     const alen = mv.getUint32(4, true);
+    const clen = mv.getUint32(8, true);
     return {
       n: Math.min(r, dst.length), full: r, rights: [], msgFlags: mv.getUint32(0, true),
       from: alen ? addr.slice(0, Math.min(alen, MAX_ADDR)) : undefined,
+      control: controlLen > 0 ? control.slice(0, clen) : undefined,
     };
   }
 

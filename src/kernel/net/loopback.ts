@@ -25,9 +25,9 @@ export function bindInet(t: Task, stack: NetStack, s: PortUser, a: SockAddr): So
   if (a.family !== s.family) fail(Errno.EAFNOSUPPORT);
   if (!isLoopbackOrAny(a)) fail(Errno.EADDRNOTAVAIL);
   let port = a.port ?? 0;
-  if (port === 0) port = stack.allocPort(s.type);
+  if (port === 0) port = stack.allocPort(s.protocol);
   else {
-    const users = (stack.ports.get(stack.portKey(s.type, port)) ?? []) as PortUser[];
+    const users = (stack.ports.get(stack.portKey(s.protocol, port)) ?? []) as PortUser[];
     if (!users.every((u) => mayShare(s, u))) fail(Errno.EADDRINUSE);
     if (port < 1024 && !t.creds.isRoot) fail(Errno.EACCES);
   }
@@ -46,14 +46,14 @@ export function mayShare(s: PortUser, u: PortUser): boolean {
 }
 
 function addPort(stack: NetStack, s: PortUser, port: number): void {
-  const k = stack.portKey(s.type, port);
+  const k = stack.portKey(s.protocol, port);
   stack.ports.set(k, [...(stack.ports.get(k) ?? []), s]);
 }
 
 /** Give an unbound `s` the wildcard address and an ephemeral port (implicit bind on connect/send). */
 export function autobindInet(stack: NetStack, s: PortUser): void {
   if (s.local) return;
-  const port = stack.allocPort(s.type);
+  const port = stack.allocPort(s.protocol);
   addPort(stack, s, port);
   s.local = { family: s.family, addr: new Uint8Array(s.family === AF_INET ? 4 : 16), port };
 }
@@ -61,7 +61,7 @@ export function autobindInet(stack: NetStack, s: PortUser): void {
 /** The socket that receives traffic for `a` (listening for streams), or undefined. */
 export function findInet(stack: NetStack, s: PortUser, a: SockAddr): PortUser | undefined {
   if (!isLoopbackOrAny(a)) fail(Errno.ENETUNREACH);
-  const cands = (stack.ports.get(stack.portKey(s.type, a.port ?? 0)) ?? []) as PortUser[];
+  const cands = (stack.ports.get(stack.portKey(s.protocol, a.port ?? 0)) ?? []) as PortUser[];
   return cands.find((c) => c.refCount > 0 && (c.family === s.family || (c.family === AF_INET6 && isAnyAddr(c.local!) && !c.v6only))
     && (s.type !== SOCK_STREAM || c.listening));
 }
@@ -70,7 +70,7 @@ export function findInet(stack: NetStack, s: PortUser, a: SockAddr): PortUser | 
 export function unbindInet(stack: NetStack, s: PortUser): void {
   const port = s.local?.port;
   if (!port) return;
-  const k = stack.portKey(s.type, port);
+  const k = stack.portKey(s.protocol, port);
   const l = stack.ports.get(k)?.filter((x) => x !== s);
   if (l && l.length) stack.ports.set(k, l);
   else stack.ports.delete(k);

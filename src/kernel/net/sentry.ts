@@ -153,7 +153,7 @@ export class SentrySocket extends SocketFile {
       if (this.family === AF_UNIX) fail(Errno.EINVAL);
       autobindInet(this.stack, this);
     } else if (this.isInet && !this.listening) {
-      const users = this.stack.ports.get(this.stack.portKey(this.type, this.local.port!)) ?? [];
+      const users = this.stack.ports.get(this.stack.portKey(this.protocol, this.local.port!)) ?? [];
       for (const u of users as SentrySocket[]) if (u !== this && u.listening && !mayShare(this, u)) fail(Errno.EADDRINUSE);
     }
     this.listening = true;

@@ -19,6 +19,7 @@ import { Inode, allocIno, now, type Stat, type Timespec } from '../vfs/inode.js'
 import {
   SIOC_SETTERS, SIOCATMARK, SIOCGIFCONF, SIOCINQ, SIOCOUTQ, SIOCOUTQNSD, SOCK_STREAM, SOL_SOCKET, SO_DOMAIN,
   SO_PROTOCOL, SO_RCVTIMEO, SO_SNDTIMEO, SO_TYPE, AF_INET, AF_INET6, IPPROTO_IP, IPPROTO_IPV6, IPPROTO_TCP, IPPROTO_UDP,
+  IPPROTO_UDPLITE,
 } from './constants.js';
 import type { NetStack } from './stack.js';
 import { ifconf, ifreqIoctl, isIfreqIoctl } from './ifaces.js';
@@ -36,6 +37,8 @@ export interface SendArgs {
   to?: Uint8Array;
   rights: FileDescription[];
   creds: SockCreds;
+  /** Ancillary data of other levels (raw cmsghdr records) for host-backed datagram sockets. */
+  control?: Uint8Array;
 }
 
 /** What one receive produced: bytes placed in the caller's buffer, the message's full length. */
@@ -47,8 +50,10 @@ export interface RecvResult {
   from?: Uint8Array;
   rights: FileDescription[];
   creds?: SockCreds;
-  /** msg_flags reported by recvmsg (MSG_TRUNC, MSG_EOR, MSG_OOB…) beyond what the caller computes. */
+  /** msg_flags reported by recvmsg (MSG_TRUNC, MSG_EOR, MSG_OOB, MSG_CTRUNC…) beyond what the caller computes. */
   msgFlags: number;
+  /** Ancillary data as received (raw cmsghdr records, already fitted to the caller's buffer). */
+  control?: Uint8Array;
 }
 
 class SockInode extends Inode {
@@ -125,8 +130,11 @@ export abstract class SocketFile extends FileDescription {
   abstract connect(t: Task, addr: Uint8Array, nonblock: boolean): Promise<void>;
   /** One send attempt: bytes accepted (streams may take part), EAGAIN when nothing fits. */
   abstract send(t: Task, m: SendArgs, flags: number): number;
-  /** One receive attempt into `dst`; EAGAIN when nothing is there. */
-  abstract recv(t: Task, dst: Uint8Array, flags: number): RecvResult;
+  /**
+   * One receive attempt into `dst`; EAGAIN when nothing is there. `controlLen`: room the caller has
+   * for ancillary data that the family produces itself (host sockets), 0 for none.
+   */
+  abstract recv(t: Task, dst: Uint8Array, flags: number, controlLen?: number): RecvResult;
   /** getsockname(2) (raw address). */
   abstract sockname(): Uint8Array;
   /** getpeername(2) (raw address); ENOTCONN when not connected. */
@@ -150,7 +158,7 @@ export abstract class SocketFile extends FileDescription {
   private checkInetLevel(level: number, get: boolean): void {
     if (!this.isInet || level === SOL_SOCKET) return;
     const own = level === IPPROTO_IP || (level === IPPROTO_IPV6 && this.family === AF_INET6)
-      || (level === IPPROTO_TCP && this.isStream) || (level === IPPROTO_UDP && !this.isStream);
+      || (level === IPPROTO_TCP && this.isStream) || ((level === IPPROTO_UDP || level === IPPROTO_UDPLITE) && !this.isStream);
     if (!own) fail(this.family === AF_INET && get ? Errno.EOPNOTSUPP : Errno.ENOPROTOOPT);
   }
 

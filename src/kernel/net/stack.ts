@@ -13,7 +13,6 @@
  */
 import { Errno, fail } from '../errno.js';
 import { native } from '../../native.js';
-import { SOCK_STREAM } from './constants.js';
 import type { SocketFile } from './socket.js';
 import { ifacesFromMessages, type NetIface } from './ifaces.js';
 import {
@@ -39,7 +38,7 @@ export class NetStack {
   /** AF_UNIX abstract names ('\0name') and path sockets (by the socket inode's "dev:ino"). */
   readonly unixAbstract = new Map<string, Bindable>();
   readonly unixPaths = new Map<string, Bindable>();
-  /** Sentry inet sockets by "tcp/PORT" or "udp/PORT". */
+  /** Sentry inet sockets by "PROTOCOL/PORT" (TCP, UDP and UDP-Lite have separate port spaces). */
   readonly ports = new Map<string, Bindable[]>();
   /** Netlink port ids in use. */
   readonly netlinkPorts = new Set<number>();
@@ -64,15 +63,15 @@ export class NetStack {
     this.sockets.delete(s);
   }
 
-  portKey(type: number, port: number): string {
-    return `${type === SOCK_STREAM ? 'tcp' : 'udp'}/${port}`;
+  portKey(protocol: number, port: number): string {
+    return `${protocol}/${port}`;
   }
-  /** A free ephemeral port (net.ipv4.ip_local_port_range 32768–60999) for `type`. */
-  allocPort(type: number): number {
+  /** A free ephemeral port (net.ipv4.ip_local_port_range 32768–60999) for `protocol`. */
+  allocPort(protocol: number): number {
     for (let i = 0; i < 28232; i++) {
       const p = this.nextEphemeral++;
       if (this.nextEphemeral > 60999) this.nextEphemeral = 32768;
-      if (!this.ports.has(this.portKey(type, p))) return p;
+      if (!this.ports.has(this.portKey(protocol, p))) return p;
     }
     fail(Errno.EADDRINUSE);
   }

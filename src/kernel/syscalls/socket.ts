@@ -12,7 +12,7 @@ import type { Task } from '../task/task.js';
 import { O_CLOEXEC, O_NONBLOCK, POLLIN } from '../vfs/constants.js';
 import type { FileDescription } from '../vfs/file.js';
 import {
-  AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_UNIX, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, SOCK_DGRAM, SOCK_RAW,
+  AF_INET, AF_INET6, AF_NETLINK, AF_PACKET, AF_UNIX, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_UDPLITE, SOCK_DGRAM, SOCK_RAW,
   SOCK_SEQPACKET, SOCK_STREAM,
 } from '../net/constants.js';
 import { HostSocket } from '../net/hostinet.js';
@@ -82,7 +82,8 @@ function newSocket(t: Task, family: number, type: number, protocol: number, flag
       if (type === SOCK_RAW) fail(Errno.EPERM);
       if (type !== SOCK_STREAM && type !== SOCK_DGRAM) fail(Errno.ESOCKTNOSUPPORT);
       if (type === SOCK_DGRAM && protocol === IPPROTO_ICMP) fail(Errno.EACCES); // ping sockets: net.ipv4.ping_group_range is empty
-      const ok = protocol === 0 || (type === SOCK_STREAM && protocol === IPPROTO_TCP) || (type === SOCK_DGRAM && protocol === IPPROTO_UDP);
+      const ok = protocol === 0 || (type === SOCK_STREAM && protocol === IPPROTO_TCP)
+        || (type === SOCK_DGRAM && (protocol === IPPROTO_UDP || protocol === IPPROTO_UDPLITE));
       if (!ok) fail(Errno.EPROTONOSUPPORT);
       const proto = protocol || (type === SOCK_STREAM ? IPPROTO_TCP : IPPROTO_UDP);
       if (stack.hostBacked) return HostSocket.create(stack, family, type, proto, flags, creds);

@@ -20,6 +20,7 @@ import {
   MSG_WAITFORONE, SCM_CREDENTIALS, SCM_RIGHTS, SOL_SOCKET,
 } from '../net/constants.js';
 import { SentrySocket } from '../net/sentry.js';
+import { HostSocket } from '../net/hostinet.js';
 import type { RecvResult, SocketFile, SockCreds } from '../net/socket.js';
 import { credsOf, readRawAddr, sockOf } from './socket.js';
 import type { SyscallDef } from './types.js';
@@ -73,7 +74,7 @@ function scatter(t: Task, iovs: Array<[bigint, number]>, data: Uint8Array): void
  * Send `data` on `s` (see the module docs). `rights` belong to this call until a send takes them
  * (released here on failure).
  */
-async function sendCommon(t: Task, s: SocketFile, data: Uint8Array, flags: number, to: Uint8Array | undefined, rights: FileDescription[]): Promise<number> {
+async function sendCommon(t: Task, s: SocketFile, data: Uint8Array, flags: number, to: Uint8Array | undefined, rights: FileDescription[], control?: Uint8Array): Promise<number> {
   const nonblock = s.nonblocking || (flags & MSG_DONTWAIT) !== 0;
   const deadline = deadlineOf(s.sndTimeoMs);
   const creds = credsOf(t);
@@ -87,7 +88,7 @@ async function sendCommon(t: Task, s: SocketFile, data: Uint8Array, flags: numbe
   for (;;) {
     try {
       if (!s.isStream || data.length === 0) {
-        const n = s.send(t, { data, to, rights: pending, creds }, flags);
+        const n = s.send(t, { data, to, rights: pending, creds, control }, flags);
         pending = [];
         return n;
       }
@@ -121,7 +122,7 @@ interface Received extends RecvResult {
  * Receive up to `len` bytes (see the module docs). With `out`, bytes go straight to application
  * memory at `out` (a view of it taken at each attempt, never across a wait); otherwise into `data`.
  */
-async function recvCommon(t: Task, s: SocketFile, len: number, flags: number, out?: bigint): Promise<Received> {
+async function recvCommon(t: Task, s: SocketFile, len: number, flags: number, out?: bigint, controlLen = 0): Promise<Received> {
   if (flags & MSG_ERRQUEUE) fail(Errno.EAGAIN);
   const nonblock = s.nonblocking || (flags & MSG_DONTWAIT) !== 0;
   const deadline = deadlineOf(s.rcvTimeoMs);
@@ -141,7 +142,7 @@ async function recvCommon(t: Task, s: SocketFile, len: number, flags: number, ou
         direct = v !== undefined;
         dst = v ?? new Uint8Array(Math.min(cap - got, MAX_RECV_BUF));
       }
-      const r = s.recv(t, dst, flags);
+      const r = s.recv(t, dst, flags, controlLen);
       if (!direct && r.n) t.mm.copyOut(out! + BigInt(got), dst.subarray(0, r.n));
       if (!s.isStream) return { ...r, data: tmp ? tmp.subarray(0, r.n) : new Uint8Array(0) };
       last = r;
@@ -188,10 +189,15 @@ async function recvfrom(t: Task, fd: bigint, buf: bigint, len: bigint, flagsArg:
   return flags & MSG_TRUNC && !s.isStream ? r.full : r.n;
 }
 
-/** SCM_RIGHTS file descriptions of a sendmsg control buffer (references taken). */
-function parseControl(t: Task, s: SocketFile, control: bigint, controllen: number): FileDescription[] {
+/**
+ * A sendmsg control buffer: SCM_RIGHTS file descriptions (references taken), and for host-backed
+ * datagram sockets the other levels' records, passed to the host (which allows IP_TOS, IP_TTL,
+ * IPV6_HOPLIMIT, IPV6_TCLASS).
+ */
+function parseControl(t: Task, s: SocketFile, control: bigint, controllen: number): { rights: FileDescription[]; raw?: Uint8Array } {
   const rights: FileDescription[] = [];
-  if (control === 0n || controllen < 16) return rights;
+  const raw: Uint8Array[] = [];
+  if (control === 0n || controllen < 16) return { rights };
   if (controllen > 20480) fail(Errno.ENOBUFS); // net.core.optmem_max
   const c = t.mm.copyIn(control, controllen);
   const cv = new DataView(c.buffer, c.byteOffset, c.length);
@@ -212,6 +218,8 @@ function parseControl(t: Task, s: SocketFile, control: bigint, controllen: numbe
         if (rights.length > 253) fail(Errno.EINVAL); // SCM_MAX_FD
       } else if (level === SOL_SOCKET && type === SCM_CREDENTIALS) {
         if (s.family !== AF_UNIX || clen !== 28) fail(Errno.EINVAL);
+      } else if (s instanceof HostSocket && !s.isStream) {
+        raw.push(c.slice(off, Math.min(off + ((clen + 7) & ~7), c.length)));
       } else if (!(s.isInet && s.isStream)) fail(Errno.EINVAL);
       off += (clen + 7) & ~7;
     }
@@ -219,7 +227,14 @@ function parseControl(t: Task, s: SocketFile, control: bigint, controllen: numbe
     for (const f of rights) f.release();
     throw e;
   }
-  return rights;
+  if (!raw.length) return { rights };
+  const all = new Uint8Array(raw.reduce((a, r) => a + r.length, 0));
+  let p = 0;
+  for (const r of raw) {
+    all.set(r, p);
+    p += r.length;
+  }
+  return { rights, raw: all };
 }
 
 async function sendmsgOne(t: Task, s: SocketFile, msg: bigint, flags: number): Promise<number> {
@@ -231,7 +246,7 @@ async function sendmsgOne(t: Task, s: SocketFile, msg: bigint, flags: number): P
   const control = dv.getBigUint64(32, true);
   const controllen = Number(dv.getBigUint64(40, true));
   const to = name !== 0n && namelen ? readRawAddr(t, name, namelen) : undefined;
-  const rights = parseControl(t, s, control, controllen);
+  const { rights, raw } = parseControl(t, s, control, controllen);
   let data: Uint8Array;
   try {
     data = gather(t, iovs);
@@ -239,7 +254,7 @@ async function sendmsgOne(t: Task, s: SocketFile, msg: bigint, flags: number): P
     for (const f of rights) f.release();
     throw e;
   }
-  return sendCommon(t, s, data, flags, to, rights);
+  return sendCommon(t, s, data, flags, to, rights, raw);
 }
 
 /** Writes cmsgs into a recvmsg control buffer as put_cmsg does (MSG_CTRUNC when one does not fit). */
@@ -277,7 +292,7 @@ async function recvmsgOne(t: Task, s: SocketFile, msg: bigint, flags: number): P
   const control = dv.getBigUint64(32, true);
   const controllen = Number(dv.getBigUint64(40, true));
   const total = iovs.reduce((a, [, l]) => a + l, 0);
-  const r = await recvCommon(t, s, total, flags);
+  const r = await recvCommon(t, s, total, flags, undefined, control === 0n ? 0 : controllen);
   scatter(t, iovs, r.data);
   let outFlags = r.msgFlags;
   if (!s.isStream && r.full > r.n) outFlags |= MSG_TRUNC;
@@ -286,6 +301,10 @@ async function recvmsgOne(t: Task, s: SocketFile, msg: bigint, flags: number): P
     t.mm.writeI32(msg + 8n, r.from.length);
   } else t.mm.writeI32(msg + 8n, 0);
   const cw = new CmsgWriter(t, control, control === 0n ? 0 : controllen);
+  if (r.control?.length) {
+    t.mm.copyOut(control, r.control);
+    cw.used = r.control.length;
+  }
   if (s instanceof SentrySocket && s.passcred && s.family === AF_UNIX) {
     const c: SockCreds = r.creds ?? { pid: 0, uid: 65534, gid: 65534 };
     const p = new Uint8Array(12);
