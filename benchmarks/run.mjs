@@ -31,6 +31,7 @@ import { capture, describeFailure, run, which } from './lib/proc.mjs';
 import { markdown, svgChart } from './lib/report.mjs';
 import { prepareWorkdir, REPO_ROOT, snapshotTsvisor } from './lib/setup.mjs';
 import { opsFor, PENDING, WORKLOADS } from './lib/workloads.mjs';
+import { runServerOnce, SERVER_PACKAGES, serverToolsMissing } from './lib/servers.mjs';
 
 // --- options -----------------------------------------------------------------------------------
 function parseArgs(argv) {
@@ -126,7 +127,7 @@ if (!which('taskset') && opts.placements.includes('pinned')) {
   opts.placements = opts.placements.filter((p) => p !== 'pinned');
 }
 if (opts.install) {
-  const pkgs = missingPackages(opts.backends);
+  const pkgs = missingPackages(opts.backends, workloads.some((w) => w.kind === 'server') ? SERVER_PACKAGES : {});
   if (pkgs.length) log(await installPackages(pkgs, log));
 }
 
@@ -145,6 +146,7 @@ const pinPrefix = (p) => (p === 'pinned' ? ['taskset', '-c', '0'] : []);
 
 /** One invocation of a workload on a backend. Returns { value, ms } or { error }. */
 async function runOnce(w, b, placement, n) {
+  if (w.kind === 'server') return runServerOnce(w, b, placement, n, { work, env, timeoutMs });
   const cmd = w.cmd(work, b, n);
   const argv = [...pinPrefix(placement), ...b.argv(cmd)];
   const r = await run(argv, { cwd: work.dir, env, timeoutMs });
@@ -183,7 +185,12 @@ const results = [];
 for (const placement of opts.placements) {
   for (const w of workloads) {
     const n = w.iters ? (opts.quick ? w.iters.quick : w.iters.full) : undefined;
-    const applicable = okBackends.filter((b) => !b.applies || b.applies(w));
+    // Server workloads need the tools on the host and a backend that can run a server on the host's network.
+    if (w.kind === 'server' && serverToolsMissing()) {
+      log(`${placement} ${w.id}: skipped (${serverToolsMissing()})`);
+      continue;
+    }
+    const applicable = okBackends.filter((b) => (!b.applies || b.applies(w)) && (w.kind !== 'server' || b.netArgv));
     const cells = new Map(applicable.map((b) => [b.id, { workload: w.id, backend: b.id, placement, iterations: n, values: [], wallMs: [], errors: [] }]));
     // A failed run is recorded and the next one tried; a time-out ends the cell (it would cost minutes).
     const alive = (b) => !cells.get(b.id).errors.some((e) => /timed out/.test(e));

@@ -34,14 +34,15 @@ export async function installPackages(pkgs, log) {
   return r.code === 0 ? `installed ${pkgs.join(' ')}` : `apt-get install ${pkgs.join(' ')} failed: ${describeFailure(r)}`;
 }
 
-/** Packages to install for the selected backends whose tools are missing. */
-export function missingPackages(ids) {
+/** Packages to install for the selected backends whose tools are missing (and `extra`: tool → package). */
+export function missingPackages(ids, extra = {}) {
   const tools = { runc: 'runc', runsc: 'runsc', proot: 'proot' };
   const pkgs = new Set();
   for (const id of ids) {
     const pkg = PACKAGES[id];
     if (pkg && !which(tools[pkg])) pkgs.add(pkg);
   }
+  for (const [tool, pkg] of Object.entries(extra)) if (!which(tool)) pkgs.add(pkg);
   return [...pkgs];
 }
 
@@ -58,12 +59,14 @@ export function makeBackends(ids, work, { tsvisorRoot = REPO_ROOT } = {}) {
       label: 'native',
       tmp: work.hostTmp,
       argv: (cmd) => cmd,
+      netArgv: (cmd) => cmd,
     }),
     runc: () => {
       const runc = which('runc');
       if (!runc) return { unavailable: 'runc not found (Debian package runc)' };
       const state = path.join(work.dir, 'runc-state');
       const { bundle, writeConfig } = makeRuncBundle(work);
+      const net = makeRuncBundle(work, { hostNetwork: true });
       return {
         label: 'runc',
         tool: runc,
@@ -73,6 +76,11 @@ export function makeBackends(ids, work, { tsvisorRoot = REPO_ROOT } = {}) {
           writeConfig(cmd, work.dir);
           const id = `tsvbench-${process.pid}-${containerSeq++}`;
           return [runc, '--root', state, 'run', '--bundle', bundle, id];
+        },
+        // Servers: a bundle without a network namespace (the host's network).
+        netArgv: (cmd) => {
+          net.writeConfig(cmd, work.dir);
+          return [runc, '--root', state, 'run', '--bundle', net.bundle, `tsvbench-${process.pid}-${containerSeq++}`];
         },
         async cleanup() {
           const ids = capture([runc, '--root', state, 'list', '-q']) ?? '';
@@ -113,7 +121,8 @@ export function makeBackends(ids, work, { tsvisorRoot = REPO_ROOT } = {}) {
     proot: () => {
       const proot = which('proot');
       if (!proot) return { unavailable: 'proot not found (Debian package proot)' };
-      return { label: 'proot', tool: proot, tmp: work.hostTmp, argv: (cmd) => [proot, '-w', work.dir, ...cmd] };
+      const argv = (cmd) => [proot, '-w', work.dir, ...cmd];
+      return { label: 'proot', tool: proot, tmp: work.hostTmp, argv, netArgv: argv };
     },
   };
   return ids.map((id) => {
@@ -128,12 +137,19 @@ function runscBackend(platform, work) {
   if (!runsc) return { unavailable: 'runsc not found (Debian package runsc)' };
   const state = path.join(work.dir, `runsc-state-${platform}`);
   fs.mkdirSync(state, { recursive: true });
+  const net = makeRuncBundle(work, { hostNetwork: true });
   return {
     label: `runsc ${platform}`,
     tool: runsc,
     tmp: '/tmp',
     // `runsc do`: the host root read-only with a writable in-memory overlay, like `tsvisor do`.
     argv: (cmd) => [runsc, '--root', state, `--platform=${platform}`, '--network=none', 'do', '--cwd', work.dir, ...cmd],
+    // Servers: `runsc do` always makes its own network namespace, so they run from a bundle without
+    // one (the host's network) with the host's network stack (hostinet), as `tsvisor do --network=host`.
+    netArgv: (cmd) => {
+      net.writeConfig(cmd, work.dir);
+      return [runsc, '--root', state, `--platform=${platform}`, '--network=host', 'run', '--bundle', net.bundle, `tsvbench-${process.pid}-${containerSeq++}`];
+    },
     // gVisor's KVM platform is known to hang at start on this kind of host (PVM-based KVM).
     probeTimeoutMs: platform === 'kvm' ? 15_000 : 60_000,
     async cleanup() {
@@ -150,6 +166,7 @@ function tsvisorBackend(platform, root) {
     label: `tsvisor ${platform}`,
     tmp: '/tmp',
     argv: (cmd) => [process.execPath, bin, 'do', '--platform', platform, '--', ...cmd],
+    netArgv: (cmd) => [process.execPath, bin, 'do', '--platform', platform, '--network', 'host', '--', ...cmd],
     /** The same command through a wrapper that writes the native platform counters to `statsFile` at exit. */
     argvWithStats: (cmd, statsFile) => [process.execPath, STATS_WRAPPER, root, statsFile, 'do', '--platform', platform, '--', ...cmd],
   };

@@ -95,7 +95,7 @@ export function prepareWorkdir({ quick }) {
  * symlinks), /tmp a tmpfs, and the work directory bound read-only at its own path.
  * Returns { bundle, writeConfig(args, cwd) }.
  */
-export function makeRuncBundle(work) {
+export function makeRuncBundle(work, { hostNetwork = false } = {}) {
   const bundle = fs.mkdtempSync(path.join(os.tmpdir(), 'tsvisor-bench-bundle-'));
   work.own(bundle);
   const rootfs = path.join(bundle, 'rootfs');
@@ -153,7 +153,8 @@ export function makeRuncBundle(work) {
         { destination: work.dir, type: 'bind', source: work.dir, options: ['rbind', 'ro'] },
       ],
       linux: {
-        namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, { type: 'network' }],
+        // hostNetwork (server workloads): no network namespace, as `docker run --network=host`.
+        namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }, ...(hostNetwork ? [] : [{ type: 'network' }])],
         maskedPaths: ['/proc/kcore', '/proc/keys', '/proc/timer_list', '/sys/firmware'],
         readonlyPaths: ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'],
       },

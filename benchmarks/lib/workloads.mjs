@@ -1,10 +1,13 @@
 // The workloads. "micro" ones are benchmarks/c/micro.c (or the sqlite script): the program times its
 // own inner loop and prints `<name> <ns per op> <ops>`, so process and sandbox start-up are excluded.
 // "command" ones are timed from outside: the wall time of the whole command through the backend's CLI
-// (start-up included — that is the point of them). Every value is "lower is better".
+// (start-up included — that is the point of them). "server" ones (servers.mjs) run nginx or redis in
+// the backend and a client on the host over loopback. Every value is "lower is better".
 //
 // iters: iterations passed to the program (full run / --quick). Sized so that one run under the
 // slowest backend (tsvisor kvm on a nested host) takes around a second.
+
+import { SERVER_WORKLOADS } from './servers.mjs';
 
 const microCmd = (name, arg) => (w, b, n) => [w.micro, name, String(n), ...(arg ? [arg(w, b)] : [])];
 
@@ -158,13 +161,11 @@ export const WORKLOADS = [
     unit: 'ms',
     cmd: (w, b) => ['tar', '-czf', `${b.tmp}/tree-${process.pid}.tgz`, '-C', w.tree, '.'],
   },
+  ...SERVER_WORKLOADS,
 ];
 
 /** Not run yet: listed in the results so the table shows what is missing. */
-export const PENDING = [
-  { id: 'nginx', title: 'nginx requests/s with wrk', reason: 'pending networking issue' },
-  { id: 'redis', title: 'redis-benchmark', reason: 'pending networking issue' },
-];
+export const PENDING = [];
 
 /** Syscalls (or ops) a micro run of n iterations performs in its loops, warm-up included. */
 export function opsFor(w, n) {

@@ -47,6 +47,7 @@ function check(r: number): number {
 
 export class HostSocket extends SocketFile implements HostReady {
   private closed = false;
+  observedSeq = 0;
 
   private constructor(stack: NetStack, family: number, type: number, protocol: number, flags: number, creds: SockCreds, readonly hostFd: number) {
     super(stack, family, type, protocol, flags, creds);
@@ -200,7 +201,7 @@ export class HostSocket extends SocketFile implements HostReady {
   }
 
   override readiness(mask: number): number {
-    this.stack.drainHost();
+    this.observedSeq = this.stack.drainHost();
     const r = native.hostPollNow(this.hostFd, mask);
     return r < 0 ? 0 : r;
   }

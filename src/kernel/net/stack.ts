@@ -31,6 +31,8 @@ export interface Bindable extends SocketFile {
 /** Readiness receiver of a host socket (hostinet.ts). */
 export interface HostReady {
   onHostEvents(events: number): void;
+  /** The edge sequence number at this socket's latest readiness check (see NetStack.drainHost). */
+  observedSeq: number;
 }
 
 export class NetStack {
@@ -50,6 +52,10 @@ export class NetStack {
   readonly sockets = new Set<SocketFile>();
   private readonly hostSockets = new Map<number, HostReady>();
   private pollerStarted = false;
+  /** Edges taken by drainHost, numbered, delivered in a microtask (see drainHost). */
+  private edgeSeq = 0;
+  private deferred: Array<[fd: number, events: number, seq: number]> = [];
+  private flushScheduled = false;
 
   constructor(readonly mode: NetworkMode) {
     if (!NETWORK_MODES.includes(mode)) throw new Error(`unknown network mode ${JSON.stringify(mode)} (use none, sandbox or host)`);
@@ -101,11 +107,34 @@ export class NetStack {
     if (this.hostSockets.delete(fd) && this.hostSockets.size === 0) native.netPollRef(false);
   }
   /**
-   * Deliver the host edges pending now (called before a readiness check, so that an edge which
-   * happened before the check is not taken afterwards for a new one by edge-triggered epoll).
+   * Take the host edges pending now; called by a host socket right before it checks its readiness.
+   * Returns the latest edge number, which the caller records as its `observedSeq`: an edge taken here
+   * happened before that check, so it is not news for that socket. The edges are delivered in a
+   * microtask, after the caller's readiness sweep (an epoll harvest must not see a wait queue notified
+   * in its middle: its edge-triggered entries re-arm asynchronously), and only to sockets whose latest
+   * check is older than the edge. Edges the event loop delivers (dispatch) are always news: every
+   * check drains first, so they happened after it.
    */
-  drainHost(): void {
-    if (this.pollerStarted) this.dispatch(native.netPollDrain());
+  drainHost(): number {
+    if (!this.pollerStarted) return this.edgeSeq;
+    const batch = native.netPollDrain();
+    if (batch.length) {
+      for (let i = 0; i + 1 < batch.length; i += 2) this.deferred.push([batch[i]!, batch[i + 1]!, ++this.edgeSeq]);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        queueMicrotask(() => this.flushDeferred());
+      }
+    }
+    return this.edgeSeq;
+  }
+  private flushDeferred(): void {
+    this.flushScheduled = false;
+    const d = this.deferred;
+    this.deferred = [];
+    for (const [fd, events, seq] of d) {
+      const s = this.hostSockets.get(fd);
+      if (s && s.observedSeq < seq) s.onHostEvents(events);
+    }
   }
   private dispatch(batch: number[]): void {
     for (let i = 0; i + 1 < batch.length; i += 2) this.hostSockets.get(batch[i]!)?.onHostEvents(batch[i + 1]!);
