@@ -44,12 +44,16 @@ const ASYNCIO = ['base_events', 'buffered_proto', 'context', 'events', 'futures'
   'queues', 'runners', 'selector_events', 'sendfile', 'server', 'sock_lowlevel', 'streams', 'subprocess',
   'taskgroups', 'tasks', 'threads', 'timeouts', 'transports', 'unix_events', 'waitfor'];
 
-/** name → regrtest arguments. test_socketserver needs the "network" resource (it uses localhost only). */
+/**
+ * name → regrtest arguments. test_socketserver needs the "network" resource (it uses localhost only).
+ * test_asyncio.test_events leaves out its pseudo-terminal tests (/dev/ptmx is another issue's).
+ */
 export const NET_TESTS = {
   test_socket: ['test_socket', ...SOCKET_CLASSES.flatMap((c) => ['-m', c])],
   test_socketserver: ['-u', 'network', 'test_socketserver'],
   test_selectors: ['test_selectors'],
   ...Object.fromEntries(ASYNCIO.map((m) => [`test_asyncio.test_${m}`, [`test.test_asyncio.test_${m}`]])),
+  'test_asyncio.test_events': ['-i', '*_pty*', 'test.test_asyncio.test_events'],
 };
 
 /**
