@@ -11,21 +11,27 @@ import type { Task } from '../task/task.js';
 import { POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM } from '../vfs/constants.js';
 import { wouldBlock, type FileDescription } from '../vfs/file.js';
 import {
-  AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, IPPROTO_IP, IPPROTO_IPV6, IPPROTO_TCP, IPV6_V6ONLY, MSG_OOB, MSG_PEEK, POLLRDHUP,
+  AF_INET, AF_INET6, AF_UNIX, AF_UNSPEC, IPPROTO_IP, IPPROTO_IPV6, IPPROTO_TCP, IPV6_V6ONLY, MSG_CTRUNC, MSG_OOB, MSG_PEEK, POLLRDHUP,
   SOCK_BUF_DEFAULT, SOCK_DGRAM, SOCK_SEQPACKET, SOCK_STREAM, SOL_SOCKET, SO_ACCEPTCONN, SO_ERROR, SO_LINGER, SO_PASSCRED,
   SO_PEERCRED, SO_RCVBUF, SO_RCVBUFFORCE, SO_REUSEADDR, SO_REUSEPORT, SO_SNDBUF, SO_SNDBUFFORCE,
 } from './constants.js';
 import { decodeAddr, encodeAddr, isAnyAddr, loopbackAddr, type SockAddr } from './sockaddr.js';
 import { int32, optInt, SocketFile, type RecvResult, type SendArgs, type SockCreds } from './socket.js';
 import type { NetStack } from './stack.js';
-import { autobindInet, bindInet, findInet, mayShare, unbindInet } from './loopback.js';
+import { asFamily, autobindInet, bindInet, findInet, mayShare, overlaps, unbindInet } from './loopback.js';
 import { bindUnix, findUnix, unbindUnix } from './unix.js';
+import {
+  CmsgBuilder, IP_PKTINFO, IP_RECVTOS, IP_RECVTTL, IPV6_RECVHOPLIMIT, IPV6_RECVPKTINFO, IPV6_RECVTCLASS, parseIpControl, putIpControl,
+  type IpMeta,
+} from './ancillary.js';
 
 interface Message {
   data: Uint8Array;
   from: SockAddr | undefined;
   rights: FileDescription[];
   creds: SockCreds;
+  /** Inet datagrams: TTL/hop limit, TOS/traffic class and destination, for IP_RECV… and IPV6_RECV…. */
+  ip?: IpMeta;
 }
 
 /** One direction of a connected stream: bytes plus rights attached at write positions. */
@@ -75,7 +81,14 @@ const INET_OPTS: Record<string, number> = {
   [`${IPPROTO_TCP}/6`]: 9, [`${IPPROTO_TCP}/12`]: 1,
   [`${IPPROTO_IP}/1`]: 0, [`${IPPROTO_IP}/2`]: 64, [`${IPPROTO_IP}/10`]: 0,
   [`${IPPROTO_IPV6}/16`]: 64, [`${IPPROTO_IPV6}/26`]: 0, [`${IPPROTO_IPV6}/67`]: 0,
+  // Flags: IP_PKTINFO, IP_RECVTTL, IP_RECVTOS; IPV6_RECVPKTINFO, IPV6_RECVHOPLIMIT, IPV6_RECVTCLASS.
+  [`${IPPROTO_IP}/${IP_PKTINFO}`]: 0, [`${IPPROTO_IP}/${IP_RECVTTL}`]: 0, [`${IPPROTO_IP}/${IP_RECVTOS}`]: 0,
+  [`${IPPROTO_IPV6}/${IPV6_RECVPKTINFO}`]: 0, [`${IPPROTO_IPV6}/${IPV6_RECVHOPLIMIT}`]: 0, [`${IPPROTO_IPV6}/${IPV6_RECVTCLASS}`]: 0,
 };
+/** Options stored as 0/1 whatever value was set. */
+const FLAG_OPTS = new Set([`${IPPROTO_TCP}/1`, `${IPPROTO_TCP}/3`, `${IPPROTO_IPV6}/26`, `${IPPROTO_IP}/${IP_PKTINFO}`,
+  `${IPPROTO_IP}/${IP_RECVTTL}`, `${IPPROTO_IP}/${IP_RECVTOS}`, `${IPPROTO_IPV6}/${IPV6_RECVPKTINFO}`,
+  `${IPPROTO_IPV6}/${IPV6_RECVHOPLIMIT}`, `${IPPROTO_IPV6}/${IPV6_RECVTCLASS}`]);
 
 export class SentrySocket extends SocketFile {
   local: SockAddr | undefined;
@@ -154,7 +167,8 @@ export class SentrySocket extends SocketFile {
       autobindInet(this.stack, this);
     } else if (this.isInet && !this.listening) {
       const users = this.stack.ports.get(this.stack.portKey(this.protocol, this.local.port!)) ?? [];
-      for (const u of users as SentrySocket[]) if (u !== this && u.listening && !mayShare(this, u)) fail(Errno.EADDRINUSE);
+      const mine = { family: this.family, addr: this.local.addr!, v6only: this.v6only };
+      for (const u of users as SentrySocket[]) if (u !== this && u.listening && overlaps(mine, u) && !mayShare(this, u)) fail(Errno.EADDRINUSE);
     }
     this.listening = true;
     this.backlog = Math.max(0, Math.min(backlog, 4096));
@@ -209,11 +223,12 @@ export class SentrySocket extends SocketFile {
     }
     if (this.isInet) autobindInet(this.stack, this);
     const server = new SentrySocket(this.stack, target.family, target.type, target.protocol, 0, target.creds);
+    target.inheritTo(server);
     SentrySocket.pair(this, server);
     const dest = this.isInet ? this.destAddr(a) : target.local;
     if (this.isInet && this.local && isAnyAddr(this.local)) this.local = { ...this.local, addr: dest!.addr!.slice() };
-    server.local = this.isInet ? { family: target.family, addr: dest!.addr!.slice(), port: target.local!.port } : target.local;
-    server.peerAddr = this.isInet ? this.local : (this.local ?? { family: AF_UNIX, path: '' });
+    server.local = this.isInet ? asFamily({ family: this.family, addr: dest!.addr!.slice(), port: target.local!.port }, target.family) : target.local;
+    server.peerAddr = this.isInet ? asFamily(this.local!, target.family) : (this.local ?? { family: AF_UNIX, path: '' });
     this.peerAddr = dest;
     target.acceptQueue.push(server);
     target.queue.notify();
@@ -223,6 +238,15 @@ export class SentrySocket extends SocketFile {
       this.connectPending = true;
       fail(Errno.EINPROGRESS);
     }
+  }
+
+  /** A connection accepted from this listener starts with its options (sk_clone_lock copies them). */
+  private inheritTo(c: SentrySocket): void {
+    c.rcvbuf = this.rcvbuf;
+    c.sndbuf = this.sndbuf;
+    c.passcred = this.passcred;
+    c.linger = this.linger.slice();
+    for (const [k, v] of this.intOpts) c.intOpts.set(k, v);
   }
 
   accept(_t: Task, flags: number): SocketFile {
@@ -266,7 +290,20 @@ export class SentrySocket extends SocketFile {
     } else if (this.isInet && !this.isStream) autobindInet(this.stack, this);
     if (this.isInet && !this.isStream && this.local) fromAddr = isAnyAddr(this.local) ? { ...this.local, addr: loopbackAddr(this.family) } : this.local;
     if (this.isStream && !this.connected) fail(this.isInet ? Errno.EPIPE : Errno.ENOTCONN);
-    return this.count(this.deliver(m.data, to, m.rights, m.creds, fromAddr));
+    let ip: IpMeta | undefined;
+    if (this.isInet && !this.isStream) {
+      const ctl = m.control ? parseIpControl(this.family, m.control) : {};
+      const v6 = this.family === AF_INET6;
+      const opt = (k: string) => this.intOpts.get(k) ?? INET_OPTS[k]!;
+      const hopsOpt = opt(v6 ? `${IPPROTO_IPV6}/16` : `${IPPROTO_IP}/2`);
+      const dstAddr = m.to ? this.decode(m.to) : this.peerAddr;
+      ip = {
+        hops: ctl.hops ?? (hopsOpt < 0 ? 64 : hopsOpt),
+        tclass: ctl.tclass ?? opt(v6 ? `${IPPROTO_IPV6}/67` : `${IPPROTO_IP}/1`),
+        dst: dstAddr?.addr && !isAnyAddr(dstAddr) ? dstAddr.addr : loopbackAddr(this.family),
+      };
+    }
+    return this.count(this.deliver(m.data, to, m.rights, m.creds, fromAddr, ip));
   }
 
   /** Count `n` bytes sent over the Sentry loopback (inet only). */
@@ -282,7 +319,7 @@ export class SentrySocket extends SocketFile {
   }
 
   /** Queue `data` for the peer (or `to`): bytes accepted (partial for streams when full), EAGAIN if none fit. */
-  private deliver(data: Uint8Array, to: SentrySocket | undefined, rights: FileDescription[], creds: SockCreds, fromAddr?: SockAddr): number {
+  private deliver(data: Uint8Array, to: SentrySocket | undefined, rights: FileDescription[], creds: SockCreds, fromAddr?: SockAddr, ip?: IpMeta): number {
     if (this.shutWr) fail(Errno.EPIPE);
     if (this.pendingError) {
       const e = this.pendingError;
@@ -321,17 +358,19 @@ export class SentrySocket extends SocketFile {
       if (this.isInet) return data.length; // UDP drops when the receiver is full
       wouldBlock();
     }
-    dest.msgs.push({ data: data.slice(), from: fromAddr ?? this.local ?? { family: this.family, path: '' }, rights, creds });
+    const from = fromAddr ?? this.local ?? { family: this.family, path: '' };
+    const dst = ip && dest.family !== this.family ? { ...ip, dst: asFamily({ family: this.family, addr: ip.dst }, dest.family).addr! } : ip;
+    dest.msgs.push({ data: data.slice(), from: this.isInet ? asFamily(from, dest.family) : from, rights, creds, ip: dst });
     dest.rxBytes += data.length;
     dest.queue.notify();
     return data.length;
   }
 
-  recv(_t: Task, dst: Uint8Array, flags: number): RecvResult {
-    return this.recvData(dst, flags);
+  recv(_t: Task, dst: Uint8Array, flags: number, controlLen = 0): RecvResult {
+    return this.recvData(dst, flags, controlLen);
   }
 
-  private recvData(dst: Uint8Array, flags: number): RecvResult {
+  private recvData(dst: Uint8Array, flags: number, controlLen = 0): RecvResult {
     if (flags & MSG_OOB) fail(Errno.EINVAL);
     const peek = (flags & MSG_PEEK) !== 0;
     const none = (): RecvResult => ({ n: 0, full: 0, rights: [], msgFlags: 0, from: this.streamFrom() });
@@ -342,6 +381,11 @@ export class SentrySocket extends SocketFile {
         return none();
       }
       if (buf.size === 0) {
+        if (this.pendingError) {
+          const e = this.pendingError;
+          this.pendingError = 0;
+          fail(e);
+        }
         if (buf.writeShut || this.shutRd || !this.peer || this.peer.refCount <= 0) return none();
         if (dst.length === 0) return none();
         wouldBlock();
@@ -364,7 +408,16 @@ export class SentrySocket extends SocketFile {
       this.rxBytes -= m.data.length;
       this.queue.notify();
     }
-    return { n, full: m.data.length, from: encodeAddr(m.from ?? this.peerAddr, this.family), rights: peek ? [] : m.rights, creds: m.creds, msgFlags: 0 };
+    const r: RecvResult = { n, full: m.data.length, from: encodeAddr(m.from ?? this.peerAddr, this.family), rights: peek ? [] : m.rights, creds: m.creds, msgFlags: 0 };
+    if (m.ip) {
+      const b = new CmsgBuilder(controlLen);
+      putIpControl(b, this.family, m.ip, (o) => (this.intOpts.get(`${this.family === AF_INET ? IPPROTO_IP : IPPROTO_IPV6}/${o}`) ?? 0) !== 0);
+      if (b.used || b.truncated) {
+        r.control = b.bytes();
+        if (b.truncated) r.msgFlags |= MSG_CTRUNC;
+      }
+    }
+    return r;
   }
 
   /** recvfrom's address on a stream: the peer's name for unix (unix_copy_addr), none for TCP. */
@@ -439,6 +492,14 @@ export class SentrySocket extends SocketFile {
 
   protected override onRelease(): void {
     super.onRelease();
+    // TCP: closing with unread data, or with SO_LINGER {1, 0}, resets the connection (tcp_close):
+    // the peer's next call fails ECONNRESET, later writes EPIPE.
+    const p = this.peer;
+    const lingerZero = this.linger[0] !== 0 && new DataView(this.linger.buffer).getInt32(4, true) === 0;
+    if (this.isInet && this.isStream && p && p.refCount > 0 && ((this.rx?.size ?? 0) > 0 || lingerZero)) {
+      p.pendingError = Errno.ECONNRESET;
+      p.reset = true;
+    }
     this.shutRd = this.shutWr = true;
     if (this.rx) this.rx.readShut = true;
     if (this.peer?.rx) this.peer.rx.writeShut = true;
@@ -531,7 +592,7 @@ export class SentrySocket extends SocketFile {
       if (!(key in INET_OPTS)) fail(Errno.ENOPROTOOPT);
       if (level === IPPROTO_IPV6 && opt === IPV6_V6ONLY && this.local) fail(Errno.EINVAL);
       const v = optInt(val);
-      this.intOpts.set(key, v);
+      this.intOpts.set(key, FLAG_OPTS.has(key) ? (v ? 1 : 0) : v);
       return;
     }
     fail(Errno.ENOPROTOOPT);

@@ -20,7 +20,7 @@ import {
   MSG_WAITFORONE, SCM_CREDENTIALS, SCM_RIGHTS, SOL_SOCKET,
 } from '../net/constants.js';
 import { SentrySocket } from '../net/sentry.js';
-import { HostSocket } from '../net/hostinet.js';
+import { CmsgBuilder } from '../net/ancillary.js';
 import type { RecvResult, SocketFile, SockCreds } from '../net/socket.js';
 import { credsOf, readRawAddr, sockOf } from './socket.js';
 import type { SyscallDef } from './types.js';
@@ -218,7 +218,7 @@ function parseControl(t: Task, s: SocketFile, control: bigint, controllen: numbe
         if (rights.length > 253) fail(Errno.EINVAL); // SCM_MAX_FD
       } else if (level === SOL_SOCKET && type === SCM_CREDENTIALS) {
         if (s.family !== AF_UNIX || clen !== 28) fail(Errno.EINVAL);
-      } else if (s instanceof HostSocket && !s.isStream) {
+      } else if (s.isInet && !s.isStream) {
         raw.push(c.slice(off, Math.min(off + ((clen + 7) & ~7), c.length)));
       } else if (!(s.isInet && s.isStream)) fail(Errno.EINVAL);
       off += (clen + 7) & ~7;
@@ -257,32 +257,6 @@ async function sendmsgOne(t: Task, s: SocketFile, msg: bigint, flags: number): P
   return sendCommon(t, s, data, flags, to, rights, raw);
 }
 
-/** Writes cmsgs into a recvmsg control buffer as put_cmsg does (MSG_CTRUNC when one does not fit). */
-class CmsgWriter {
-  used = 0;
-  truncated = false;
-  constructor(private readonly t: Task, private readonly addr: bigint, private readonly len: number) {}
-  /** Room for `n` payload bytes after a header, in whole units of `unit` bytes. */
-  room(unit: number): number {
-    return Math.max(0, Math.floor((this.len - this.used - 16) / unit));
-  }
-  put(level: number, type: number, payload: Uint8Array): void {
-    const clen = 16 + payload.length;
-    if (this.len - this.used < clen) {
-      this.truncated = true;
-      return;
-    }
-    const c = new Uint8Array(clen);
-    const cv = new DataView(c.buffer);
-    cv.setBigUint64(0, BigInt(clen), true);
-    cv.setInt32(8, level, true);
-    cv.setInt32(12, type, true);
-    c.set(payload, 16);
-    this.t.mm.copyOut(this.addr + BigInt(this.used), c);
-    this.used += Math.min((clen + 7) & ~7, this.len - this.used);
-  }
-}
-
 async function recvmsgOne(t: Task, s: SocketFile, msg: bigint, flags: number): Promise<number> {
   const b = t.mm.copyIn(msg, 56);
   const dv = new DataView(b.buffer, b.byteOffset, 56);
@@ -300,11 +274,10 @@ async function recvmsgOne(t: Task, s: SocketFile, msg: bigint, flags: number): P
     t.mm.copyOut(name, r.from.subarray(0, Math.min(namelen, r.from.length)));
     t.mm.writeI32(msg + 8n, r.from.length);
   } else t.mm.writeI32(msg + 8n, 0);
-  const cw = new CmsgWriter(t, control, control === 0n ? 0 : controllen);
-  if (r.control?.length) {
-    t.mm.copyOut(control, r.control);
-    cw.used = r.control.length;
-  }
+  // put_cmsg semantics: what the socket produced (IP-level records, the host's), then credentials
+  // and passed fds (scm_recv: SCM_CREDENTIALS first; SCM_RIGHTS takes whole fds only).
+  const cb = new CmsgBuilder(control === 0n ? 0 : Math.min(controllen, 1 << 20));
+  if (r.control?.length) cb.appendRaw(r.control);
   if (s instanceof SentrySocket && s.passcred && s.family === AF_UNIX) {
     const c: SockCreds = r.creds ?? { pid: 0, uid: 65534, gid: 65534 };
     const p = new Uint8Array(12);
@@ -312,21 +285,22 @@ async function recvmsgOne(t: Task, s: SocketFile, msg: bigint, flags: number): P
     pv.setInt32(0, c.pid, true);
     pv.setInt32(4, c.uid, true);
     pv.setInt32(8, c.gid, true);
-    cw.put(SOL_SOCKET, SCM_CREDENTIALS, p);
+    cb.put(SOL_SOCKET, SCM_CREDENTIALS, p);
   }
   if (r.rights.length) {
-    const fit = Math.min(r.rights.length, cw.room(4));
-    if (fit < r.rights.length) cw.truncated = true;
+    const fit = Math.min(r.rights.length, cb.room(4));
+    if (fit < r.rights.length) cb.truncated = true;
     if (fit > 0) {
       const p = new Uint8Array(4 * fit);
       const pv = new DataView(p.buffer);
       for (let i = 0; i < fit; i++) pv.setInt32(4 * i, t.fdTable.install(r.rights[i]!, (flags & MSG_CMSG_CLOEXEC) !== 0), true);
-      cw.put(SOL_SOCKET, SCM_RIGHTS, p);
+      cb.put(SOL_SOCKET, SCM_RIGHTS, p);
     }
     for (let i = fit; i < r.rights.length; i++) r.rights[i]!.release();
   }
-  if (cw.truncated) outFlags |= MSG_CTRUNC;
-  t.mm.writeU64(msg + 40n, BigInt(cw.used));
+  if (cb.truncated) outFlags |= MSG_CTRUNC;
+  if (cb.used) t.mm.copyOut(control, cb.bytes());
+  t.mm.writeU64(msg + 40n, BigInt(cb.used));
   t.mm.writeI32(msg + 48n, outFlags);
   return flags & MSG_TRUNC && !s.isStream ? r.full : r.n;
 }
