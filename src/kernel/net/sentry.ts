@@ -68,6 +68,14 @@ class StreamBuf {
   }
 }
 
+/**
+ * TCP buffers (net.ipv4.tcp_wmem / tcp_rmem defaults): a new TCP socket reports SO_SNDBUF 16384 and
+ * SO_RCVBUF 131072, and Linux then autotunes the send buffer up to 4 MiB, so a loopback connection
+ * takes megabytes before a writer blocks. Modelled as a 4 MiB capacity per direction until either
+ * end sets SO_SNDBUF/SO_RCVBUF (which turns autotuning off, SOCK_SNDBUF_LOCK/SOCK_RCVBUF_LOCK).
+ */
+const TCP_SNDBUF_DEFAULT = 16384, TCP_RCVBUF_DEFAULT = 131072, TCP_AUTOTUNED_CAPACITY = 4 << 20;
+
 /** Int options stored per socket with their Linux defaults (level/opt → value). */
 const INT_OPTS: Record<string, number> = {
   [`${SOL_SOCKET}/5`]: 0, [`${SOL_SOCKET}/6`]: 0, [`${SOL_SOCKET}/9`]: 0, [`${SOL_SOCKET}/10`]: 0, [`${SOL_SOCKET}/11`]: 0,
@@ -109,6 +117,9 @@ export class SentrySocket extends SocketFile {
   pendingError = 0;
   sndbuf = SOCK_BUF_DEFAULT;
   rcvbuf = SOCK_BUF_DEFAULT;
+  /** SO_SNDBUF / SO_RCVBUF were set explicitly (no TCP autotuning). */
+  sndbufLocked = false;
+  rcvbufLocked = false;
   passcred = false;
   reuseAddr = false;
   reusePort = false;
@@ -124,6 +135,16 @@ export class SentrySocket extends SocketFile {
 
   constructor(stack: NetStack, family: number, type: number, protocol: number, flags: number, creds: SockCreds) {
     super(stack, family, type, protocol, flags, creds);
+    if (this.isInet && type === SOCK_STREAM) {
+      this.sndbuf = TCP_SNDBUF_DEFAULT;
+      this.rcvbuf = TCP_RCVBUF_DEFAULT;
+    }
+  }
+
+  /** Bytes a connected stream can hold in flight towards peer `p` before writers block. */
+  streamCapacity(p: SentrySocket): number {
+    if (this.isInet && !this.sndbufLocked && !p.rcvbufLocked) return TCP_AUTOTUNED_CAPACITY;
+    return this.isInet ? p.rcvbuf + (this.sndbufLocked ? this.sndbuf : 0) : p.rcvbuf;
   }
 
   get v6only(): boolean {
@@ -244,6 +265,8 @@ export class SentrySocket extends SocketFile {
   private inheritTo(c: SentrySocket): void {
     c.rcvbuf = this.rcvbuf;
     c.sndbuf = this.sndbuf;
+    c.rcvbufLocked = this.rcvbufLocked;
+    c.sndbufLocked = this.sndbufLocked;
     c.passcred = this.passcred;
     c.linger = this.linger.slice();
     for (const [k, v] of this.intOpts) c.intOpts.set(k, v);
@@ -338,7 +361,7 @@ export class SentrySocket extends SocketFile {
       }
       if (buf.readShut || p.refCount <= 0) fail(Errno.EPIPE);
       if (data.length === 0) return 0;
-      const room = p.rcvbuf - buf.size;
+      const room = this.streamCapacity(p) - buf.size;
       if (room <= 0) wouldBlock();
       const n = Math.min(room, data.length);
       if (rights.length) buf.rights.push(rights);
@@ -449,7 +472,7 @@ export class SentrySocket extends SocketFile {
       if (buf.size > 0) r |= POLLIN | POLLRDNORM;
       if (buf.writeShut || peerGone || this.shutRd) r |= POLLIN | POLLRDNORM | POLLRDHUP;
       const p = this.peer;
-      if (!this.shutWr && p && p.refCount > 0 && !p.rx!.readShut && p.rcvbuf - p.rx!.size > 0) r |= POLLOUT | POLLWRNORM;
+      if (!this.shutWr && p && p.refCount > 0 && !p.rx!.readShut && this.streamCapacity(p) - p.rx!.size > 0) r |= POLLOUT | POLLWRNORM;
       if ((this.shutWr && (buf.writeShut || this.shutRd)) || (peerGone && (!this.isInet || this.reset))) r |= POLLHUP;
       if (this.shutWr && this.shutRd) r |= POLLHUP;
       if (peerGone || (p && p.rx!.readShut)) r |= POLLOUT | POLLWRNORM;
@@ -571,10 +594,12 @@ export class SentrySocket extends SocketFile {
         case SO_SNDBUF:
         case SO_SNDBUFFORCE:
           this.sndbuf = Math.max(4608, Math.min(v, 4 << 20) * 2);
+          this.sndbufLocked = true;
           return;
         case SO_RCVBUF:
         case SO_RCVBUFFORCE:
           this.rcvbuf = Math.max(2304, Math.min(v, 4 << 20) * 2);
+          this.rcvbufLocked = true;
           return;
         case SO_REUSEADDR: this.reuseAddr = v !== 0; return;
         case SO_REUSEPORT: this.reusePort = v !== 0; return;
