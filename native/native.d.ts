@@ -391,14 +391,6 @@ export declare function netBind(fd: number, addr: Uint8Array): number
 export declare function netConnect(fd: number, addr: Uint8Array): number
 
 /**
- * Move the calling thread (the JS thread, which makes every host socket) into a network namespace:
- * the one at `path` (setns; e.g. /proc/PID/ns/net or /var/run/netns/NAME) or, with an empty path, a
- * new empty one (unshare(CLONE_NEWNET)). Used once at sandbox start when the OCI config asks for a
- * network namespace; /proc/<pid>/ns/net then names it for the runtime's hooks. 0 or -errno.
- */
-export declare function netEnterNetns(path: string): number
-
-/**
  * `getsockopt(fd, level, opt)` into `out` (its length is the buffer size offered). Returns the
  * option's length or -errno; -ENOPROTOOPT outside [`sockopt_allowed`].
  */

@@ -18,7 +18,6 @@
 //! * [`net_getsockopt`] / [`net_setsockopt`]: the (level, option) pairs of [`sockopt_allowed`].
 //! * [`net_ioctl_int`]: FIONREAD/SIOCINQ, SIOCOUTQ, SIOCOUTQNSD, SIOCATMARK (read-only counters).
 //! * [`net_listen`], [`net_shutdown`], [`net_sockname`].
-//! * [`net_enter_netns`]: once at start, the network namespace an OCI config asks for.
 //!
 //! Readiness goes through [`super::net_poll`]; interface and route information through
 //! [`super::net_link`]. Results are `-errno` on failure, as everywhere in [`super`].
@@ -369,27 +368,4 @@ pub fn net_ioctl_int(fd: i32, req: u32) -> i64 {
         return crate::neg_errno();
     }
     v as i64
-}
-
-/// Move the calling thread (the JS thread, which makes every host socket) into a network namespace:
-/// the one at `path` (setns; e.g. /proc/PID/ns/net or /var/run/netns/NAME) or, with an empty path, a
-/// new empty one (unshare(CLONE_NEWNET)). Used once at sandbox start when the OCI config asks for a
-/// network namespace; /proc/<pid>/ns/net then names it for the runtime's hooks. 0 or -errno.
-#[napi]
-pub fn net_enter_netns(path: String) -> i64 {
-    if path.is_empty() {
-        // SAFETY: unshare(2) takes no pointers.
-        return ret(unsafe { libc::unshare(libc::CLONE_NEWNET) } as i64);
-    }
-    let Some(c) = super::cstr(path.as_bytes()) else { return neg(libc::EINVAL) };
-    // SAFETY: `c` is a NUL-terminated path.
-    let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
-    if fd < 0 {
-        return crate::neg_errno();
-    }
-    // SAFETY: `fd` is the namespace file we just opened.
-    let r = ret(unsafe { libc::setns(fd, libc::CLONE_NEWNET) } as i64);
-    // SAFETY: our own fd.
-    unsafe { libc::close(fd) };
-    r
 }

@@ -17,7 +17,8 @@ import type { SyscallDef } from './types.js';
 import { O_ACCMODE, O_CREAT, O_EXCL, O_LARGEFILE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY } from '../vfs/constants.js';
 import { checkAccess, checkSticky } from '../vfs/perm.js';
 import { MQ_PRIO_MAX, MqueueFile, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD } from '../ipc/mqueue.js';
-import { AF_NETLINK, Socket } from '../net/socket.js';
+import { AF_NETLINK } from '../net/constants.js';
+import { SocketFile } from '../net/socket.js';
 import { NSIG } from '../signal/signal.js';
 
 const NAME_MAX = 255;
@@ -131,7 +132,7 @@ function mqNotify(t: Task, fd: bigint, sevAddr: bigint): number {
     if (sev.notify === SIGEV_THREAD) {
       t.mm.copyIn(sev.value, NOTIFY_COOKIE_LEN);
       const s = t.fdTable.get(sev.signo) ?? fail(Errno.EBADF);
-      if (!(s instanceof Socket)) fail(Errno.ENOTSOCK);
+      if (!(s instanceof SocketFile)) fail(Errno.ENOTSOCK);
       if (s.family !== AF_NETLINK) fail(Errno.EINVAL);
       t.kernel.log('mq_notify: SIGEV_THREAD notification over netlink is not supported (ENOSYS)');
       fail(Errno.ENOSYS);
