@@ -66,8 +66,18 @@ beforeAll(() => {
     ip('-n', NS_A, 'addr', 'add', `${ADDR_A}/24`, 'dev', DEV_A);
     ip('-n', NS_B, 'addr', 'add', `${ADDR_B}/24`, 'dev', DEV_B);
     for (const [ns, dev] of [[NS_A, DEV_A], [NS_B, DEV_B]] as const) {
+      // No IPv6 link-local address: it would appear (and leave "tentative") while the test compares.
+      ip('-n', ns, 'link', 'set', dev, 'addrgenmode', 'none');
       ip('-n', ns, 'link', 'set', dev, 'up');
       ip('-n', ns, 'link', 'set', 'lo', 'up');
+    }
+    // Wait until both ends report the carrier (operstate UP), so the namespaces stop changing.
+    const end = Date.now() + 20_000;
+    while (Date.now() < end) {
+      const up = [[NS_A, DEV_A], [NS_B, DEV_B]].every(([ns, dev]) =>
+        spawnSync('ip', ['-n', ns!, '-o', 'link', 'show', dev!], { encoding: 'utf8' }).stdout.includes('state UP'));
+      if (up) break;
+      spawnSync('sleep', ['0.1']);
     }
   } catch (e) {
     setupError = String(e);
