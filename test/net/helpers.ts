@@ -5,6 +5,11 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import { TSVISOR_BIN } from '../helpers/paths.ts';
 
+/** `--platform NAME` when the test run names one (TSVISOR_TEST_PLATFORM, see vitest.config.ts). */
+export function platformArgs(): string[] {
+  return process.env.TSVISOR_TEST_PLATFORM ? ['--platform', process.env.TSVISOR_TEST_PLATFORM] : [];
+}
+
 /**
  * Install the Debian packages whose `bins` are missing (apt-get, as root; CI lists them in
  * .ci/run). Where no policy-rc.d refuses it, Debian's scripts may start the packaged services; the
@@ -64,7 +69,7 @@ export class Background {
   }
   /** `tsvisor do ARGS… -- CMD…` in the background. */
   static sandbox(doArgs: string[], cmd: string[], prefix: string[] = []): Background {
-    return new Background([...prefix, process.execPath, TSVISOR_BIN, 'do', ...doArgs, '--', ...cmd]);
+    return new Background([...prefix, process.execPath, TSVISOR_BIN, 'do', ...platformArgs(), ...doArgs, '--', ...cmd]);
   }
   /** SIGTERM the group (the sandbox forwards it to its init), SIGKILL after `graceMs`. */
   async stop(graceMs = 5000): Promise<void> {

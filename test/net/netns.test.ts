@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HOST_PYTHON, TSVISOR_BIN } from '../helpers/paths.ts';
 import { run } from '../helpers/run.ts';
-import { Background } from './helpers.ts';
+import { Background, platformArgs } from './helpers.ts';
 
 const tag = `${process.pid % 100000}`;
 const NS_A = `tsvn-a-${tag}`, NS_B = `tsvn-b-${tag}`;
@@ -27,7 +27,7 @@ function cleanup(): void {
 
 /** `tsvisor do --network=sandbox -- argv` inside namespace `ns`. */
 function inNs(ns: string, argv: string[], mode = 'sandbox'): string[] {
-  return ['ip', 'netns', 'exec', ns, process.execPath, TSVISOR_BIN, 'do', '--network', mode, '--', ...argv];
+  return ['ip', 'netns', 'exec', ns, process.execPath, TSVISOR_BIN, 'do', ...platformArgs(), '--network', mode, '--', ...argv];
 }
 async function runInNs(ns: string, argv: string[], mode = 'sandbox') {
   const cmd = inNs(ns, argv, mode);

@@ -9,6 +9,7 @@ import * as net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { compareWithNative, runSandbox } from '../helpers/run.ts';
 import { HOST_PYTHON, REPO_ROOT, TSVISOR_BIN } from '../helpers/paths.ts';
+import { platformArgs } from './helpers.ts';
 
 const script = path.join(REPO_ROOT, 'test/net/py/loopback.py');
 
@@ -32,7 +33,7 @@ describe('--network=host reaches across the sandbox boundary over loopback', () 
       'print(s.getsockname()[1], flush=True)',
       'c,_=s.accept(); d=c.recv(100); c.sendall(b"sandbox says " + d); c.close()',
     ].join('\n');
-    const child = spawn(process.execPath, [TSVISOR_BIN, 'do', '--network', 'host', '--', HOST_PYTHON, '-c', server], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [TSVISOR_BIN, 'do', ...platformArgs(), '--network', 'host', '--', HOST_PYTHON, '-c', server], { stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       const port = await new Promise<number>((resolve, reject) => {
         let out = '';

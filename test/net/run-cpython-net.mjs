@@ -18,7 +18,7 @@ import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureTestsuite, failureSummary, PYTHON } from '../compat/run-cpython-tests.mjs';
+import { ensureTestsuite, failureSummary, PYTHON, platformArgs } from '../compat/run-cpython-tests.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '../..');
@@ -62,7 +62,7 @@ export const NET_TESTS = {
  */
 export function runNetTest(name, side, { timeout = 600, mode = 'host', tsvisorArgs = [] } = {}) {
   const py = [PYTHON, '-m', 'test', '-v', ...NET_TESTS[name]];
-  const inner = side === 'native' ? py : [process.execPath, join(repo, 'bin/tsvisor.js'), ...tsvisorArgs, 'do', '--network', mode, '--', ...py];
+  const inner = side === 'native' ? py : [process.execPath, join(repo, 'bin/tsvisor.js'), ...platformArgs(), ...tsvisorArgs, 'do', '--network', mode, '--', ...py];
   const cmd = ['unshare', '-n', '/bin/sh', '-c', 'ip link set lo up && exec "$0" "$@"', ...inner];
   const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' };
   delete env.PYTHONPATH;
