@@ -242,7 +242,6 @@ export function loadConfig(bundle: string): OciConfig {
   };
 }
 
-
 function parseHooks(h: unknown): Record<HookKind, OciHook[]> {
   const out = Object.fromEntries(HOOK_KINDS.map((k) => [k, [] as OciHook[]])) as Record<HookKind, OciHook[]>;
   if (h === undefined || h === null) return out;
