@@ -563,4 +563,3 @@ export function socketPair(stack: NetStack, type: number, flags: number, creds: 
   return [a, b];
 }
 
-void AF_INET6; void AF_INET;
