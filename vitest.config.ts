@@ -14,7 +14,8 @@ import { defineConfig } from 'vitest/config';
 // runs a file on KVM only.
 
 /** The test files whose programs run sandboxed, compared with native runs or with expectations. */
-const SANDBOXED = ['test/conformance/**/*.test.ts', 'test/programs/**/*.test.ts', 'test/security/**/*.test.ts', 'test/compat/cpython.test.ts', 'test/compat/debian.test.ts'];
+const SANDBOXED = ['test/conformance/**/*.test.ts', 'test/programs/**/*.test.ts', 'test/security/**/*.test.ts', 'test/compat/cpython.test.ts', 'test/compat/debian.test.ts',
+  'test/net/conformance.test.ts', 'test/net/python.test.ts', 'test/net/servers.test.ts', 'test/net/netns.test.ts'];
 
 /** "" if this host can run the KVM platform (the same probe as native kvmProbe), else why not. */
 function kvmUnusable(): string {
