@@ -55,18 +55,25 @@ describe('security: syscall fuzzer', () => {
     const id = containerId();
     const pidFile = path.join(b, 'init.pid');
     const out = path.join(b, 'out.txt');
-    const c = await s.tsvisor(['create', '--bundle', b, '--pid-file', pidFile, id], { stdout: out });
-    expect(c.code, JSON.stringify(s.logLines())).toBe(0);
-    const pid = Number(fs.readFileSync(pidFile, 'utf8'));
-    expect((await s.tsvisor(['start', id])).code).toBe(0);
-    const end = Date.now() + 180_000;
-    while (!fs.readFileSync(out, 'utf8').includes('done:') && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
-    expect(fs.readFileSync(out, 'utf8')).toMatch(/^done: 20000 syscalls/);
-    expect(JSON.parse((await s.tsvisor(['state', id])).stdout).status).toBe('running');
-    expect((await s.tsvisor(['kill', id, 'KILL'])).code).toBe(0);
-    expect(await s.wait(pid)).toBe(137);
-    expect((await s.tsvisor(['delete', id])).code).toBe(0);
-    expect((await s.tsvisor(['state', id])).code).not.toBe(0);
-    expect(fs.existsSync(`/proc/${pid}`)).toBe(false);
+    let deleted = false;
+    try {
+      const c = await s.tsvisor(['create', '--bundle', b, '--pid-file', pidFile, id], { stdout: out });
+      expect(c.code, JSON.stringify(s.logLines())).toBe(0);
+      const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+      expect((await s.tsvisor(['start', id])).code).toBe(0);
+      const end = Date.now() + 180_000;
+      while (!fs.readFileSync(out, 'utf8').includes('done:') && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+      expect(fs.readFileSync(out, 'utf8')).toMatch(/^done: 20000 syscalls/);
+      expect(JSON.parse((await s.tsvisor(['state', id])).stdout).status).toBe('running');
+      expect((await s.tsvisor(['kill', id, 'KILL'])).code).toBe(0);
+      expect(await s.wait(pid)).toBe(137);
+      expect((await s.tsvisor(['delete', id])).code).toBe(0);
+      expect((await s.tsvisor(['state', id])).code).not.toBe(0);
+      expect(fs.existsSync(`/proc/${pid}`)).toBe(false);
+      deleted = true;
+    } finally {
+      // A failed expectation must not leave the container running.
+      if (!deleted) await s.tsvisor(['delete', '--force', id]);
+    }
   });
 });
