@@ -464,11 +464,7 @@ export class MemoryManager {
    * unlocking) for the caller's RLIMIT_MEMLOCK accounting.
    */
   setLocked(addr: bigint, end: bigint, locked: boolean): bigint {
-    for (let a = addr; a < end; ) {
-      const v = this.find(a);
-      if (!v) fail(Errno.ENOMEM);
-      a = v.end;
-    }
+    this.requireMapped(addr, end);
     this.splitAt(addr);
     this.splitAt(end);
     let delta = 0n;
@@ -478,6 +474,11 @@ export class MemoryManager {
       delta += locked ? v.end - v.start : v.start - v.end;
     }
     return delta;
+  }
+
+  /** ENOMEM unless every page of [start, end) belongs to a VMA (mlock, mincore). */
+  requireMapped(start: bigint, end: bigint): void {
+    for (let a = start; a < end; ) a = (this.find(a) ?? fail(Errno.ENOMEM)).end;
   }
 
   /** Bytes of locked VMAs (VmLck). */
@@ -495,6 +496,7 @@ export class MemoryManager {
    * resident when its memory-file page holds data (populated), as in the kernel's page tables.
    */
   residency(addr: bigint, pages: number): Uint8Array {
+    this.requireMapped(addr, addr + BigInt(pages) * 4096n);
     const out = new Uint8Array(pages);
     for (let i = 0; i < pages; ) {
       const a = addr + BigInt(i) * 4096n;
