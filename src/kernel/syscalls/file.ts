@@ -15,7 +15,8 @@ import { PROT_READ, PROT_WRITE } from '../mm/mm.js';
 import type { Task } from '../task/task.js';
 import {
   AT_FDCWD, FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, FIONREAD, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_NONBLOCK,
-  O_PATH, O_TRUNC, O_WRONLY, POLLIN, POLLOUT, SETFL_MASK, S_IFMT, S_IFREG,
+  O_DIRECTORY, O_NOFOLLOW, O_PATH, O_TMPFILE, O_TRUNC, O_WRONLY, POLLIN, POLLOUT, RESOLVE_BENEATH, RESOLVE_CACHED,
+  RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV, SETFL_MASK, S_IFMT, S_IFREG,
 } from '../vfs/constants.js';
 import type { FileDescription } from '../vfs/file.js';
 import { PipeFile } from '../fs/pipe.js';
@@ -288,10 +289,14 @@ function lseek(t: Task, fd: bigint, off: bigint, whence: bigint): number {
   return f.seek(Number(BigInt.asIntN(64, off)), w);
 }
 
-/** The open flags the kernel accepts (unknown bits are ignored by open, as Linux does). */
-async function doOpen(t: Task, dirfd: number, pathAddr: bigint, flags: number, mode: number): Promise<number> {
+/**
+ * The open itself, shared by open/openat/creat/openat2: resolve (with openat2's RESOLVE_* bits in
+ * `resolve`), wait for a FIFO's peer, give a session leader its terminal, install the fd.
+ */
+async function doOpen(t: Task, dirfd: number, pathAddr: bigint, flags: number, mode: number, resolve = 0): Promise<number> {
   const path = t.mm.copyInString(pathAddr);
-  const f = t.kernel.vfs.open(t, dirfd, path, flags, mode);
+  const vfs = t.kernel.vfs;
+  const f = resolve ? vfs.openResolve(t, dirfd, path, flags, mode, resolve) : vfs.open(t, dirfd, path, flags, mode);
   try {
     if (f instanceof PipeFile && !(flags & O_PATH)) await f.openWait(t);
     // A session leader opening a terminal without O_NOCTTY may acquire it (tty_open()).
@@ -312,24 +317,39 @@ function openat(t: Task, dirfd: bigint, path: bigint, flags: bigint, mode: bigin
 function creat(t: Task, path: bigint, mode: bigint): Promise<number> {
   return doOpen(t, AT_FDCWD, path, O_CREAT | O_WRONLY | O_TRUNC, u32(mode));
 }
+
+/** openat2(2)'s struct open_how: {u64 flags, u64 mode, u64 resolve}; later versions only append. */
+const OPEN_HOW_SIZE_VER0 = 24;
+/** Every O_* bit open(2) knows (the kernel's VALID_OPEN_FLAGS); openat2 refuses the rest. */
+const VALID_OPEN_FLAGS = 0o37777777n;
+/** The only flags allowed with O_PATH (the kernel's O_PATH_FLAGS). */
+const O_PATH_FLAGS = O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC;
+const VALID_RESOLVE = RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_IN_ROOT | RESOLVE_CACHED;
+
 /**
- * openat2(2): struct open_how {flags, mode, resolve}. Unknown flag bits → EINVAL; mode without
- * O_CREAT/O_TMPFILE → EINVAL; RESOLVE_* flags are not supported yet (EINVAL), so callers fall back.
+ * openat2(2): struct open_how {flags, mode, resolve} of `size` bytes (EINVAL below 24, E2BIG above a
+ * page or with non-zero bytes past the known fields). Stricter than openat: unknown flag or resolve
+ * bits, a mode without O_CREAT/O_TMPFILE, mode bits beyond 07777, O_PATH with other flags,
+ * RESOLVE_BENEATH with RESOLVE_IN_ROOT → EINVAL. RESOLVE_* semantics: see Vfs.openResolve.
  */
 function openat2(t: Task, dirfd: bigint, path: bigint, how: bigint, size: bigint): Promise<number> {
-  if (size < 24n || size > 4096n) fail(Errno.EINVAL);
+  if (size < BigInt(OPEN_HOW_SIZE_VER0)) fail(Errno.EINVAL);
+  if (size > 4096n) fail(Errno.E2BIG);
   const raw = t.mm.copyIn(how, Number(size));
-  for (let i = 24; i < raw.length; i++) if (raw[i] !== 0) fail(Errno.E2BIG);
+  for (let i = OPEN_HOW_SIZE_VER0; i < raw.length; i++) if (raw[i] !== 0) fail(Errno.E2BIG);
   const dv = new DataView(raw.buffer, raw.byteOffset, raw.length);
-  const flags = dv.getBigUint64(0, true);
+  const flags64 = dv.getBigUint64(0, true);
   const mode = dv.getBigUint64(8, true);
-  const resolve = dv.getBigUint64(16, true);
-  const VALID = 0o37777777n;
-  if (flags & ~VALID) fail(Errno.EINVAL);
-  if (mode & ~0o7777n) fail(Errno.EINVAL);
-  if (mode !== 0n && !(Number(flags) & (O_CREAT | 0o20000000))) fail(Errno.EINVAL);
-  if (resolve !== 0n) fail(Errno.EINVAL);
-  return doOpen(t, s32(dirfd), path, Number(flags), Number(mode));
+  const resolve64 = dv.getBigUint64(16, true);
+  if (flags64 & ~VALID_OPEN_FLAGS) fail(Errno.EINVAL);
+  if (resolve64 & ~BigInt(VALID_RESOLVE)) fail(Errno.EINVAL);
+  const flags = Number(flags64);
+  const resolve = Number(resolve64);
+  if (resolve & RESOLVE_BENEATH && resolve & RESOLVE_IN_ROOT) fail(Errno.EINVAL);
+  const willCreate = (flags & O_CREAT) !== 0 || (flags & O_TMPFILE) === O_TMPFILE;
+  if (willCreate ? mode & ~0o7777n : mode !== 0n) fail(Errno.EINVAL);
+  if (flags & O_PATH && flags & ~O_PATH_FLAGS) fail(Errno.EINVAL);
+  return doOpen(t, s32(dirfd), path, flags, Number(mode), resolve);
 }
 
 function close(t: Task, fd: bigint): number {
@@ -612,6 +632,6 @@ export const fileSyscalls: SyscallDef[] = [
   { nr: 327, name: 'preadv2', args: 'fpiiix', fn: preadv2, support: 'partial' },
   { nr: 328, name: 'pwritev2', args: 'fpiiix', fn: pwritev2, support: 'partial' },
   { nr: 436, name: 'close_range', args: 'uux', fn: closeRange },
-  { nr: 437, name: 'openat2', args: 'Fspn', fn: openat2, support: 'partial' },
+  { nr: 437, name: 'openat2', args: 'Fspn', fn: openat2 },
 ];
 

@@ -129,3 +129,11 @@ export const ST_RDONLY = 1;
 export const ST_NOSUID = 2;
 export const ST_NODEV = 4;
 export const ST_NOEXEC = 8;
+
+/** openat2(2)'s `resolve` bits (struct open_how; see openat2(2), "The resolve field"). */
+export const RESOLVE_NO_XDEV = 0x01;
+export const RESOLVE_NO_MAGICLINKS = 0x02;
+export const RESOLVE_NO_SYMLINKS = 0x04;
+export const RESOLVE_BENEATH = 0x08;
+export const RESOLVE_IN_ROOT = 0x10;
+export const RESOLVE_CACHED = 0x20;

@@ -15,7 +15,8 @@ import type { MappableFile } from '../mm/mm.js';
 import type { KernelInfo } from './kernelinfo.js';
 import {
   AT_EMPTY_PATH, AT_FDCWD, MAXSYMLINKS, NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH,
-  O_RDONLY, O_RDWR, O_TMPFILE, O_TRUNC, O_WRONLY, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, R_OK,
+  O_RDONLY, O_RDWR, O_TMPFILE, O_TRUNC, O_WRONLY, RENAME_EXCHANGE, RESOLVE_BENEATH, RESOLVE_CACHED,
+  RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV, RENAME_NOREPLACE, RENAME_WHITEOUT, R_OK,
   S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, UTIME_NOW, UTIME_OMIT,
   W_OK, X_OK, dtype,
 } from './constants.js';
@@ -57,9 +58,16 @@ export interface ExecFile {
   nosuid: boolean;
 }
 
-/** Resolution state shared across symlink hops (the ELOOP counter). */
+/** Resolution state shared across symlink hops (the ELOOP counter) and openat2's restrictions. */
 interface WalkState {
   links: number;
+  /** RESOLVE_* bits (0 or absent outside openat2). */
+  resolve?: number;
+  /**
+   * The root of a scoped lookup (RESOLVE_BENEATH, RESOLVE_IN_ROOT): the start directory, which ".."
+   * and absolute paths cannot leave. Absent: the task's root.
+   */
+  root?: Location;
 }
 
 /** The result of resolving all but the last component (for create/unlink/rename). */
@@ -122,8 +130,12 @@ export class Vfs {
 
   // ------------------------------------------------------------------ resolution
 
-  /** The child dentry `name` of directory dentry `dir` (cached, revalidated for volatile filesystems). */
-  lookupChild(ctx: PathCtx | undefined, dir: Dentry, name: string): Dentry {
+  /**
+   * The child dentry `name` of directory dentry `dir` (cached, revalidated for volatile filesystems).
+   * `cachedOnly` (RESOLVE_CACHED): EAGAIN instead of asking the filesystem on a cache miss (a cached
+   * entry of a volatile filesystem is still revalidated: that is a stat, never a blocking read).
+   */
+  lookupChild(ctx: PathCtx | undefined, dir: Dentry, name: string, cachedOnly = false): Dentry {
     let c = dir.children.get(name);
     const fs = dir.inode.fs;
     if (c && c.mounts === 0 && fs.revalidate && !fs.revalidate(dir.inode, name, c.inode)) {
@@ -131,6 +143,7 @@ export class Vfs {
       c = undefined;
     }
     if (!c) {
+      if (cachedOnly) fail(Errno.EAGAIN);
       // A removed directory has no entries and gets no new ones (IS_DEADDIR: ENOENT).
       if (dir.dead) fail(Errno.ENOENT);
       const ino = dir.inode.lookup(name, ctx);
@@ -140,11 +153,10 @@ export class Vfs {
     return c;
   }
 
-  /** ".." of `loc`, clamped at the context's root and crossing mount roots upwards. */
-  parentOf(ctx: PathCtx, loc: Location): Location {
+  /** ".." of `loc`, clamped at `root` (default: the context's root) and crossing mount roots upwards. */
+  parentOf(ctx: PathCtx, loc: Location, root: Location = ctx.fs.root): Location {
     let m = loc.mount;
     let d = loc.dentry;
-    const root = ctx.fs.root;
     for (;;) {
       if (m === root.mount && d === root.dentry) return { mount: m, dentry: d };
       if (d === m.root) {
@@ -173,7 +185,8 @@ export class Vfs {
    * ELOOP, ENAMETOOLONG (component > 255 bytes).
    */
   walk(ctx: PathCtx, start: Location, path: string, followLast: boolean, st: WalkState = { links: 0 }): Location {
-    let cur = path.startsWith('/') ? ctx.fs.root : start;
+    let cur = path.startsWith('/') ? this.jumpRoot(ctx, start, st) : start;
+    const resolve = st.resolve ?? 0;
     const comps = path.split('/').filter((c) => c !== '');
     const trailing = path.endsWith('/');
     for (let i = 0; i < comps.length; i++) {
@@ -184,12 +197,13 @@ export class Vfs {
       checkAccess(ctx.creds, dir, X_OK);
       if (name === '.') continue;
       if (name === '..') {
-        cur = this.parentOf(ctx, cur);
+        cur = this.dotDot(ctx, cur, st);
         continue;
       }
       if (name.length > NAME_MAX) fail(Errno.ENAMETOOLONG);
-      const d = this.lookupChild(ctx, cur.dentry, name);
+      const d = this.lookupChild(ctx, cur.dentry, name, (resolve & RESOLVE_CACHED) !== 0);
       let next = this.crossMounts({ mount: cur.mount, dentry: d });
+      if (resolve & RESOLVE_NO_XDEV && next.mount !== cur.mount) fail(Errno.EXDEV);
       if (next.dentry.inode.isSymlink && (!last || followLast || trailing)) next = this.followLink(ctx, cur, next, st);
       cur = next;
     }
@@ -199,13 +213,60 @@ export class Vfs {
 
   /** Follow symlink `link` found in directory `dir` (counts toward the 40-link limit). */
   private followLink(ctx: PathCtx, dir: Location, link: Location, st: WalkState): Location {
+    const target = this.linkTarget(ctx, dir, link, st);
+    return typeof target === 'string' ? this.walk(ctx, dir, target, true, st) : target;
+  }
+
+  /**
+   * What following symlink `link` (in directory `dir`) leads to: a magic link's location, or the text
+   * to walk from `dir`. ELOOP past 40 links or under RESOLVE_NO_SYMLINKS; for magic links ELOOP under
+   * RESOLVE_NO_MAGICLINKS, EXDEV under RESOLVE_NO_XDEV (another mount) and scoped lookups (the
+   * kernel's nd_jump_link()). ENOENT for an empty target.
+   */
+  private linkTarget(ctx: PathCtx, dir: Location, link: Location, st: WalkState): Location | string {
+    const resolve = st.resolve ?? 0;
+    if (resolve & RESOLVE_NO_SYMLINKS) fail(Errno.ELOOP);
     if (++st.links > MAXSYMLINKS) fail(Errno.ELOOP);
     const ino = link.dentry.inode;
     const magic = ino.magicLink?.(ctx);
-    if (magic) return magic;
+    if (magic) {
+      if (resolve & RESOLVE_NO_MAGICLINKS) fail(Errno.ELOOP);
+      if (resolve & RESOLVE_NO_XDEV && magic.mount !== dir.mount) fail(Errno.EXDEV);
+      if (resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) fail(Errno.EXDEV);
+      return magic;
+    }
     const target = ino.readlink(ctx);
     if (target === '') fail(Errno.ENOENT);
-    return this.walk(ctx, dir, target, true, st);
+    return target;
+  }
+
+  /**
+   * Where an absolute path (or absolute symlink) seen at `cur` starts: the task's root, or a scoped
+   * lookup's root (RESOLVE_IN_ROOT). EXDEV under RESOLVE_BENEATH, and under RESOLVE_NO_XDEV when the
+   * root is on another mount (the kernel's nd_jump_root()).
+   */
+  private jumpRoot(ctx: PathCtx, cur: Location, st: WalkState): Location {
+    const resolve = st.resolve ?? 0;
+    if (resolve & RESOLVE_BENEATH) fail(Errno.EXDEV);
+    const root = st.root ?? ctx.fs.root;
+    if (resolve & RESOLVE_NO_XDEV && cur.mount !== root.mount) fail(Errno.EXDEV);
+    return root;
+  }
+
+  /**
+   * ".." from `cur`: clamped at the (scoped) root, where RESOLVE_BENEATH makes it EXDEV; EXDEV under
+   * RESOLVE_NO_XDEV when it leaves the mount (the kernel's follow_dotdot()).
+   */
+  private dotDot(ctx: PathCtx, cur: Location, st: WalkState): Location {
+    const resolve = st.resolve ?? 0;
+    const root = st.root ?? ctx.fs.root;
+    if (cur.mount === root.mount && cur.dentry === root.dentry) {
+      if (resolve & RESOLVE_BENEATH) fail(Errno.EXDEV);
+      return cur;
+    }
+    const up = this.parentOf(ctx, cur, root);
+    if (resolve & RESOLVE_NO_XDEV && up.mount !== cur.mount) fail(Errno.EXDEV);
+    return up;
   }
 
   /**
@@ -236,7 +297,7 @@ export class Vfs {
       p = p.slice(0, -1);
       trailingSlash = true;
     }
-    if (p === '/' || /^\/+$/.test(p)) return { parent: ctx.fs.root, name: '/', trailingSlash };
+    if (p === '/' || /^\/+$/.test(p)) return { parent: this.jumpRoot(ctx, start, st), name: '/', trailingSlash };
     const idx = p.lastIndexOf('/');
     const name = p.slice(idx + 1);
     const dirPart = idx < 0 ? '' : p.slice(0, idx) || '/';
@@ -247,10 +308,12 @@ export class Vfs {
   }
 
   /** The existing child `name` of `parent` (crossing mounts) or undefined. Needs search permission. */
-  private peek(ctx: PathCtx, parent: Location, name: string): Location | undefined {
+  private peek(ctx: PathCtx, parent: Location, name: string, st?: WalkState): Location | undefined {
     checkAccess(ctx.creds, parent.dentry.inode, X_OK);
     try {
-      return this.crossMounts({ mount: parent.mount, dentry: this.lookupChild(ctx, parent.dentry, name) });
+      const loc = this.crossMounts({ mount: parent.mount, dentry: this.lookupChild(ctx, parent.dentry, name) });
+      if ((st?.resolve ?? 0) & RESOLVE_NO_XDEV && loc.mount !== parent.mount) fail(Errno.EXDEV);
+      return loc;
     } catch (e) {
       if (e instanceof SysError && e.errno === Errno.ENOENT) return undefined;
       throw e;
@@ -300,6 +363,26 @@ export class Vfs {
     return this.openFrom(ctx, this.startAt(ctx, dirfd, path), path, flags, mode, { links: 0 });
   }
 
+  /**
+   * openat2(2): open() with `resolve` restrictions (RESOLVE_*, already validated by the caller).
+   * RESOLVE_BENEATH / RESOLVE_IN_ROOT scope the lookup to `dirfd` (which must then be valid even for
+   * absolute paths); RESOLVE_CACHED fails with EAGAIN where the dentry cache cannot answer and for
+   * O_CREAT/O_TRUNC/O_TMPFILE. Errors as open() plus EXDEV (escape, mount crossing), ELOOP
+   * (forbidden symlink), EAGAIN.
+   */
+  openResolve(ctx: PathCtx, dirfd: number, path: string, flags: number, mode: number, resolve: number): FileDescription {
+    if (path === '') fail(Errno.ENOENT);
+    if (resolve & RESOLVE_CACHED && flags & (O_CREAT | O_TRUNC | O_TMPFILE)) fail(Errno.EAGAIN);
+    const st: WalkState = { links: 0, resolve };
+    if (resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) {
+      const base = dirfd === AT_FDCWD ? ctx.fs.cwd : (ctx.fdTable.get(dirfd) ?? fail(Errno.EBADF)).location;
+      if (!base.dentry.inode.isDir) fail(Errno.ENOTDIR);
+      st.root = base;
+      return this.openFrom(ctx, base, path, flags, mode, st);
+    }
+    return this.openFrom(ctx, this.startAt(ctx, dirfd, path), path, flags, mode, st);
+  }
+
   /** open() of `path` relative to `start` (absolute paths from the root). */
   private openFrom(ctx: PathCtx, start: Location, path: string, flags: number, mode: number, st: WalkState): FileDescription {
     if ((flags & O_TMPFILE) === O_TMPFILE) fail(Errno.EOPNOTSUPP);
@@ -313,21 +396,17 @@ export class Vfs {
     if (flags & O_CREAT) {
       if (flags & O_DIRECTORY) fail(Errno.EINVAL);
       const pl = this.resolveParentFrom(ctx, start, path, st);
+      if (pl.name === '..') this.dotDot(ctx, pl.parent, st);
       if (pl.name === '.' || pl.name === '..' || pl.name === '/' || pl.trailingSlash) fail(Errno.EISDIR);
-      const existing = this.peek(ctx, pl.parent, pl.name);
+      const existing = this.peek(ctx, pl.parent, pl.name, st);
       if (existing) {
         if (flags & O_EXCL) fail(Errno.EEXIST);
         if (existing.dentry.inode.isSymlink) {
           if (flags & O_NOFOLLOW) fail(Errno.ELOOP);
-          if (++st.links > MAXSYMLINKS) fail(Errno.ELOOP);
-          const magic = existing.dentry.inode.magicLink?.(ctx);
-          if (magic) loc = magic;
-          else {
-            const target = existing.dentry.inode.readlink(ctx);
-            if (target === '') fail(Errno.ENOENT);
-            // Re-open the target relative to the link's directory (creating it if dangling).
-            return this.openFrom(ctx, pl.parent, target, flags, mode, st);
-          }
+          const target = this.linkTarget(ctx, pl.parent, existing, st);
+          // Re-open a link's text relative to the link's directory (creating it if dangling).
+          if (typeof target === 'string') return this.openFrom(ctx, pl.parent, target, flags, mode, st);
+          loc = target;
         } else loc = existing;
       } else {
         this.mayModifyDir(ctx, pl.parent);

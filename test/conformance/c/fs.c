@@ -1,7 +1,7 @@
 /* fs.c — filesystem namespace and metadata: mkdir/unlink/rmdir/rename,
  * symlinks, hard links, chmod/chown, utimensat, truncate, fsync, the stat
  * family (stat, lstat, fstat, newfstatat, statx), access, getdents64,
- * getcwd/chdir/fchdir, umask, ELOOP, ENAMETOOLONG. */
+ * getcwd/chdir/fchdir, umask, ELOOP, ENAMETOOLONG, openat2's RESOLVE_* flags. */
 #include "check.h"
 #include <dirent.h>
 #include <limits.h>
@@ -829,6 +829,123 @@ static void t_xattr(void) {
   MUST(system(cmd) == 0 ? 0 : -1);
 }
 
+/* openat2(2): struct open_how validation and the RESOLVE_* restrictions. */
+#ifndef RESOLVE_NO_XDEV
+#define RESOLVE_NO_XDEV 0x01
+#define RESOLVE_NO_MAGICLINKS 0x02
+#define RESOLVE_NO_SYMLINKS 0x04
+#define RESOLVE_BENEATH 0x08
+#define RESOLVE_IN_ROOT 0x10
+#define RESOLVE_CACHED 0x20
+#endif
+struct how { unsigned long long flags, mode, resolve, extra; };
+static long oa2(int dfd, const char *path, unsigned long long flags, unsigned long long mode,
+                unsigned long long resolve) {
+  struct how h = {flags, mode, resolve, 0};
+  return syscall(SYS_openat2, dfd, path, &h, 24);
+}
+/* Open and report the file's first bytes, or the errno. */
+static void oa2_read(const char *label, int dfd, const char *path, unsigned long long resolve) {
+  errno = 0;
+  long fd = oa2(dfd, path, O_RDONLY, 0, resolve);
+  if (fd < 0) {
+    printf("%s: -1 %s\n", label, errname(errno));
+    return;
+  }
+  char buf[16] = {0};
+  long n = read((int)fd, buf, 5);
+  printf("%s: read %ld '%s'\n", label, n, n > 0 ? buf : "");
+  close((int)fd);
+}
+static void t_openat2(void) {
+  struct how h = {O_RDONLY, 0, 0, 0};
+  put_file("f", "top-f", 0644);
+  MUST(mkdir("sub", 0755));
+  put_file("sub/inner", "inner", 0644);
+  MUST(symlink("inner", "sub/rel"));
+  MUST(symlink("../f", "sub/up"));
+  MUST(symlink("/inner", "sub/absin"));
+  MUST(symlink(check_tmpdir, "sub/abs"));
+  MUST(symlink("sub", "sublink"));
+  /* struct validation */
+  CHECK("size_small", syscall(SYS_openat2, AT_FDCWD, "f", &h, 16));
+  CHECK("size_huge", syscall(SYS_openat2, AT_FDCWD, "f", &h, 8192));
+  h.extra = 1;
+  CHECK("extra_nonzero", syscall(SYS_openat2, AT_FDCWD, "f", &h, sizeof h));
+  h.extra = 0;
+  CHECK_OK("extra_zero", syscall(SYS_openat2, AT_FDCWD, "f", &h, sizeof h));
+  CHECK("unknown_flag", oa2(AT_FDCWD, "f", 1ULL << 40, 0, 0));
+  CHECK("unknown_resolve", oa2(AT_FDCWD, "f", O_RDONLY, 0, 0x40));
+  CHECK("mode_without_creat", oa2(AT_FDCWD, "f", O_RDONLY, 0644, 0));
+  CHECK("mode_bad_bits", oa2(AT_FDCWD, "new", O_CREAT | O_WRONLY, 010000, 0));
+  CHECK("path_extra_flags", oa2(AT_FDCWD, "f", O_PATH | O_RDWR, 0, 0));
+  CHECK("beneath_and_in_root", oa2(AT_FDCWD, "f", O_RDONLY, 0, RESOLVE_BENEATH | RESOLVE_IN_ROOT));
+  CHECK_OK("creat_ok", oa2(AT_FDCWD, "made", O_CREAT | O_WRONLY, 0600, 0));
+  struct stat st;
+  MUST(stat("made", &st));
+  SAY("creat_mode: %o", st.st_mode & 07777);
+  int sub = MUST(open("sub", O_RDONLY | O_DIRECTORY));
+  /* RESOLVE_BENEATH: nothing may leave the starting directory */
+  oa2_read("beneath_plain", sub, "inner", RESOLVE_BENEATH);
+  oa2_read("beneath_rel_link", sub, "rel", RESOLVE_BENEATH);
+  oa2_read("beneath_dotdot", sub, "../f", RESOLVE_BENEATH);
+  oa2_read("beneath_dotdot_back", sub, "../sub/inner", RESOLVE_BENEATH);
+  oa2_read("beneath_inner_dotdot", AT_FDCWD, "sub/../f", RESOLVE_BENEATH);
+  oa2_read("beneath_absolute", sub, "/etc/passwd", RESOLVE_BENEATH);
+  oa2_read("beneath_up_link", sub, "up", RESOLVE_BENEATH);
+  oa2_read("beneath_abs_link", sub, "abs/f", RESOLVE_BENEATH);
+  oa2_read("beneath_dir_link", AT_FDCWD, "sublink/inner", RESOLVE_BENEATH);
+  CHECK("beneath_creat_dotdot", oa2(sub, "..", O_CREAT | O_WRONLY, 0600, RESOLVE_BENEATH));
+  CHECK("beneath_bad_dirfd", oa2(99, "inner", O_RDONLY, 0, RESOLVE_BENEATH));
+  int ffd = MUST(open("f", O_RDONLY));
+  CHECK("beneath_dirfd_not_dir", oa2(ffd, "x", O_RDONLY, 0, RESOLVE_BENEATH));
+  close(ffd);
+  /* RESOLVE_IN_ROOT: the starting directory is the root */
+  oa2_read("in_root_absolute", sub, "/inner", RESOLVE_IN_ROOT);
+  oa2_read("in_root_dotdot", sub, "../../inner", RESOLVE_IN_ROOT);
+  oa2_read("in_root_abs_link", sub, "absin", RESOLVE_IN_ROOT);
+  oa2_read("in_root_up_link", sub, "up", RESOLVE_IN_ROOT);
+  CHECK_OK("in_root_creat", oa2(sub, "/made-in-root", O_CREAT | O_WRONLY, 0600, RESOLVE_IN_ROOT));
+  CHECK("in_root_created_there", access("sub/made-in-root", F_OK));
+  /* RESOLVE_NO_SYMLINKS / RESOLVE_NO_MAGICLINKS */
+  oa2_read("no_symlinks_plain", AT_FDCWD, "sub/inner", RESOLVE_NO_SYMLINKS);
+  oa2_read("no_symlinks_last", AT_FDCWD, "sub/rel", RESOLVE_NO_SYMLINKS);
+  oa2_read("no_symlinks_middle", AT_FDCWD, "sublink/inner", RESOLVE_NO_SYMLINKS);
+  CHECK_OK("no_symlinks_opath_nofollow", oa2(AT_FDCWD, "sub/rel", O_PATH | O_NOFOLLOW, 0, RESOLVE_NO_SYMLINKS));
+  CHECK("no_symlinks_creat", oa2(AT_FDCWD, "sub/rel", O_CREAT | O_WRONLY, 0600, RESOLVE_NO_SYMLINKS));
+  oa2_read("no_symlinks_proc_self", AT_FDCWD, "/proc/self/comm", RESOLVE_NO_SYMLINKS);
+  int fd = MUST(open("f", O_RDONLY));
+  char p[64];
+  snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
+  oa2_read("magic_allowed", AT_FDCWD, p, 0);
+  oa2_read("no_magic_fd_link", AT_FDCWD, p, RESOLVE_NO_MAGICLINKS);
+  oa2_read("no_magic_plain_link", AT_FDCWD, "sub/rel", RESOLVE_NO_MAGICLINKS);
+  oa2_read("no_magic_proc_self", AT_FDCWD, "/proc/self/comm", RESOLVE_NO_MAGICLINKS);
+  CHECK_OK("no_magic_opath_nofollow", oa2(AT_FDCWD, p, O_PATH | O_NOFOLLOW, 0, RESOLVE_NO_MAGICLINKS));
+  int self = MUST(open("/proc/self", O_PATH | O_DIRECTORY));
+  snprintf(p, sizeof p, "fd/%d", fd);
+  oa2_read("beneath_magic", self, p, RESOLVE_BENEATH);
+  oa2_read("in_root_magic", self, p, RESOLVE_IN_ROOT);
+  oa2_read("beneath_no_magic", self, p, RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+  close(self);
+  close(fd);
+  /* RESOLVE_NO_XDEV: / and /proc are different mounts */
+  oa2_read("no_xdev_same_mount", AT_FDCWD, "sub/inner", RESOLVE_NO_XDEV);
+  oa2_read("no_xdev_into_proc", AT_FDCWD, "/proc/self/comm", RESOLVE_NO_XDEV);
+  int proc = MUST(open("/proc", O_PATH | O_DIRECTORY));
+  oa2_read("no_xdev_within_proc", proc, "self/comm", RESOLVE_NO_XDEV);
+  oa2_read("no_xdev_out_of_proc", proc, "../etc/hostname", RESOLVE_NO_XDEV);
+  CHECK_OK("no_xdev_absolute_from_proc", oa2(proc, "/", O_PATH, 0, RESOLVE_NO_XDEV));
+  close(proc);
+  /* RESOLVE_CACHED: only what the dentry cache holds; never creates or truncates */
+  MUST(stat("sub/inner", &st));
+  oa2_read("cached_hit", AT_FDCWD, "sub/inner", RESOLVE_CACHED);
+  oa2_read("cached_never_seen", AT_FDCWD, "sub/never-looked-up-before", RESOLVE_CACHED);
+  CHECK("cached_creat", oa2(AT_FDCWD, "sub/inner", O_CREAT | O_WRONLY, 0600, RESOLVE_CACHED));
+  CHECK("cached_trunc", oa2(AT_FDCWD, "sub/inner", O_WRONLY | O_TRUNC, 0, RESOLVE_CACHED));
+  close(sub);
+}
+
 static const struct section sections[] = {
     {"mkdir_rmdir", t_mkdir_rmdir}, {"umask", t_umask},
     {"rename", t_rename},           {"symlink", t_symlink},
@@ -838,6 +955,7 @@ static const struct section sections[] = {
     {"getdents", t_getdents},       {"cwd", t_cwd},
     {"names", t_names},             {"tmpfs_sizes", t_tmpfs_sizes},
     {"tmpfs_sparse", t_tmpfs_sparse}, {"xattr", t_xattr},
+    {"openat2", t_openat2},
     {0, 0}};
 
 int main(int argc, char **argv) { return check_main(argc, argv, sections); }
