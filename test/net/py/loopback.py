@@ -187,6 +187,24 @@ async def asyncio_sock_api():
         x.close()
 
 
+def source_address():
+    """What CPython's testSourceAddress checks (without its cleanup race): create_connection binds first."""
+    srv = socket.socket()
+    srv.bind(('127.0.0.1', 0))
+    srv.listen()
+    with socket.socket() as probe:
+        probe.bind(('127.0.0.1', 0))
+        src = probe.getsockname()[1]
+    ok = []
+    for _ in range(20):
+        with socket.create_connection(srv.getsockname(), timeout=10, source_address=('', src)) as c:
+            conn, peer = srv.accept()
+            ok.append(c.getsockname()[1] == src and peer[1] == src)
+            conn.close()  # the server closes first: its side, not the source port, waits in TIME_WAIT
+    print('create_connection source_address:', all(ok))
+    srv.close()
+
+
 def misc():
     print('getaddrinfo localhost:', sorted({ai[4][0] for ai in socket.getaddrinfo('localhost', 80, socket.AF_INET, socket.SOCK_STREAM)}))
     print('gethostbyname:', socket.gethostbyname('127.0.0.1'))
@@ -210,6 +228,7 @@ def main():
     asyncio.run(asyncio_streams())
     asyncio.run(asyncio_udp())
     asyncio.run(asyncio_sock_api())
+    source_address()
     misc()
     print('done')
     sys.stdout.flush()
