@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { debugLogger, runSandbox } from '../sandbox/sandbox.js';
 import { networkMode, pickDefined, type SandboxFlags } from './flags.js';
 import { defaultMounts } from '../runtime/mounts.js';
+import { reexecConfined } from '../sandbox/confine.js';
+import { CALLER_CAPS_ENV } from '../kernel/task/creds.js';
 
 export function register(program: Command): void {
   program
@@ -19,9 +21,10 @@ export function register(program: Command): void {
     .option('--audit-log <file>', 'append a JSON line for every refused or unimplemented syscall to this file')
     .argument('<cmd...>', 'command and arguments')
     .action(async (cmd: string[], opts: { root: string; cwd?: string; hostname: string } & SandboxFlags) => {
+      reexecConfined();
       const g = { ...program.opts<SandboxFlags>(), ...pickDefined(opts) };
       const env = Object.entries(process.env)
-        .filter(([k]) => !k.startsWith('npm_') && k !== 'NODE_OPTIONS')
+        .filter(([k]) => !k.startsWith('npm_') && k !== 'NODE_OPTIONS' && k !== CALLER_CAPS_ENV)
         .map(([k, v]) => `${k}=${v ?? ''}`);
       const cwd = opts.cwd ?? (opts.root === '/' ? process.cwd() : '/');
       const { code } = await runSandbox({

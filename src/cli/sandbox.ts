@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import { runtimeContext } from './common.js';
 import { serveSandbox } from '../sandbox/server.js';
 import { runExecProxy } from '../sandbox/execproxy.js';
+import { reexecConfined } from '../sandbox/confine.js';
 
 export function register(program: Command): void {
   program
@@ -16,6 +17,8 @@ export function register(program: Command): void {
     .option('--preserve-fds <n>', '', '0')
     .argument('<id>')
     .action(async (id: string, o: { bundle: string; readyFd: string; preserveFds: string }) => {
+      const preserved = Array.from({ length: Number(o.preserveFds) }, (_, i) => 3 + i);
+      reexecConfined([Number(o.readyFd), ...preserved]);
       const ctx = runtimeContext(program);
       await serveSandbox({
         id,

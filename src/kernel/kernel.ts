@@ -8,7 +8,7 @@ import { MemoryFile } from './mm/memfile.js';
 import { MemoryManager } from './mm/mm.js';
 import { RLIM_INFINITY, Task, ThreadGroup, type ExitStatus, waitStatus } from './task/task.js';
 import { RLIMIT_NAMES } from './task/rlimit.js';
-import { CAP_LAST_CAP, Credentials, capSetsFromNames, type CapNames, type CapSets } from './task/creds.js';
+import { CALLER_CAPS_ENV, CAP_LAST_CAP, Credentials, capSetsFromNames, type CapNames, type CapSets } from './task/creds.js';
 import { native } from '../native.js';
 import {
   SigInfo, SIG_DFL, SIGCHLD, SIGKILL, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIG_IGN, SA_NOCLDWAIT, SA_NOCLDSTOP,
@@ -50,8 +50,20 @@ export interface KernelOptions {
 /** The longest delay Node's setTimeout accepts (ms). */
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
-/** The sandbox process's capabilities, read once at startup (before the sandbox confines itself). */
-const hostCaps: CapSets = native.hostCaps(CAP_LAST_CAP);
+/**
+ * The caller's capabilities: read once at startup, or — in a sandbox process that confined itself
+ * (src/sandbox/confine.ts), whose own capabilities no longer match the caller's — as handed over in
+ * CALLER_CAPS_ENV (hex numbers).
+ */
+const hostCaps: CapSets = callerCapsHandedOver() ?? native.hostCaps(CAP_LAST_CAP);
+
+function callerCapsHandedOver(): CapSets | undefined {
+  const v = process.env[CALLER_CAPS_ENV];
+  if (!v) return undefined;
+  const o = JSON.parse(v) as Record<string, string | undefined>;
+  const b = (k: string) => BigInt(`0x${o[k] ?? '0'}`);
+  return { effective: b('effective'), permitted: b('permitted'), inheritable: b('inheritable'), bounding: b('bounding'), ambient: b('ambient') };
+}
 
 /**
  * Capabilities of a process started without an OCI capabilities list (`tsvisor do`): those a child of

@@ -14,8 +14,9 @@ import type { MountSpec } from '../kernel/vfs/index.js';
 import type { SeccompProfile } from '../kernel/policy/seccomp.js';
 import { SigInfo, SI_USER } from '../kernel/signal/signal.js';
 import { signalHostForeground } from '../kernel/fs/hoststream.js';
-import { appendFileSync } from 'node:fs';
+import { openSync, writeSync } from 'node:fs';
 import type { NetworkMode } from '../kernel/net/stack.js';
+import { enterEmptyRoot } from './confine.js';
 
 /** Where the sandbox's files come from and what it enforces (the kernel side of a spec). */
 export interface SandboxRoot {
@@ -64,11 +65,12 @@ export function createPlatform(name: string): Platform {
  * `--debug`; discarded otherwise so that the application's stderr stays its own.
  */
 export function debugLogger(file: string | undefined, toStderr: boolean): (msg: string) => void {
+  const fd = file ? openAppend(file) : undefined;
   return (msg: string) => {
     if (toStderr) process.stderr.write(`tsvisor: ${msg}\n`);
-    if (file) {
+    if (fd !== undefined) {
       try {
-        appendFileSync(file, `${new Date().toISOString()} ${msg}\n`);
+        writeSync(fd, `${new Date().toISOString()} ${msg}\n`);
       } catch {
         /* an unwritable debug log must not break the sandbox */
       }
@@ -76,12 +78,27 @@ export function debugLogger(file: string | undefined, toStderr: boolean): (msg: 
   };
 }
 
+/**
+ * `file` opened for appending (created 0644), or undefined if it cannot be. Logs are opened once, up
+ * front: a confined sandbox process (confine.ts) no longer reaches host paths.
+ */
+function openAppend(file: string): number | undefined {
+  try {
+    return openSync(file, 'a', 0o644);
+  } catch {
+    return undefined;
+  }
+}
+
 /** An audit log appending to `file`; a failed write is reported once to the debug log, never fatal. */
 function auditLogTo(file: string, log: (msg: string) => void): AuditLog {
   let failed = false;
+  const fd = openAppend(file);
+  if (fd === undefined) log(`audit log ${file}: cannot open it for appending`);
   return new AuditLog((line) => {
+    if (fd === undefined) return;
     try {
-      appendFileSync(file, line);
+      writeSync(fd, line);
     } catch (e) {
       if (!failed) log(`audit log ${file}: ${e instanceof Error ? e.message : String(e)}`);
       failed = true;
@@ -117,10 +134,13 @@ export async function runSandbox(spec: SandboxSpec): Promise<{ status: ExitStatu
   const log = spec.log ?? debugLogger(undefined, false);
   const kernel = createKernel(spec);
   try {
-    await kernel.startInit({
+    const init = await kernel.loadProcess({
       argv: spec.argv, env: spec.env, cwd: spec.cwd, uid: spec.uid, gid: spec.gid, groups: spec.groups,
       capabilities: spec.capabilities, noNewPrivs: spec.noNewPrivs, rlimits: spec.rlimits, stdio: [0, 1, 2],
-    });
+    }, { init: true });
+    // Everything the Sentry needs from the host is open now: confine before the first instruction.
+    enterEmptyRoot();
+    init.start();
   } catch (e) {
     if (e instanceof SysError) {
       const msg = `cannot execute ${spec.argv[0]}: ${errnoName(e.errno)}`;

@@ -15,6 +15,7 @@ import { joinCgroups, type ContainerCgroups } from '../runtime/cgroups.js';
 import { runStartContainerHooks } from './starthooks.js';
 import { defaultKills } from '../runtime/signals.js';
 import { createKernel, debugLogger, FORWARDED } from './sandbox.js';
+import { enterEmptyRoot } from './confine.js';
 import { loadProcess, type LoadedProcess } from './spawn.js';
 import { readFirstRequest, lineReader, socketPath, type ControlRequest } from './control.js';
 import { native } from '../native.js';
@@ -188,7 +189,9 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
         setStatus('running');
         return done();
       case 'ps':
-        return done({ pids: [process.pid, ...[...execProxies].filter((p) => procStat(p) !== undefined)] });
+        // Exec proxies leave the set when their control connection closes (a confined sandbox
+        // process cannot see them in /proc: hidepid).
+        return done({ pids: [process.pid, ...execProxies] });
       case 'exec': {
         let proc: LoadedProcess;
         try {
@@ -235,6 +238,16 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
   });
   fs.chmodSync(ctlPath, 0o600);
   setStatus('created');
+  try {
+    // Everything else the Sentry needs is open: confine the sandbox process (see confine.ts); the
+    // state directory stays reachable at its path for the record, the control socket and hooks.
+    enterEmptyRoot({ keep: [path.resolve(o.stateDir)] });
+  } catch (e) {
+    const msg = `confining the sandbox process: ${e instanceof Error ? e.message : String(e)}`;
+    log(msg);
+    ready({ error: msg });
+    process.exit(1);
+  }
 
   // Host signals to the sandbox process go to the container's init (runc forwards them the same way).
   for (const [name, signo] of FORWARDED) {

@@ -10,11 +10,14 @@
 //! Results are plain numbers (`-errno` on failure) or small objects; what a result *means* for the
 //! application is decided in TypeScript.
 //!
+//! * [`confine`]: host-side confinement of the sandbox process (namespaces, empty root, capabilities,
+//!   the seccomp allowlist).
 //! * [`fileops`]: openat family, stat, directory listing, metadata changes, data I/O.
 //! * [`stream`]: host-backed stdio: the terminal ioctl whitelist and off-thread readiness polling.
 //! * [`info`]: read-only host facts (auxv words, the sandbox process's rlimits, cpuinfo, thread CPU use).
 //! * [`net`], [`net_poll`], [`net_link`]: host sockets of the host-backed network modes (allowlisted
 //!   socket calls, readiness on Node's event loop, read-only rtnetlink dumps).
+pub mod confine;
 pub mod fileops;
 pub mod info;
 pub mod net;

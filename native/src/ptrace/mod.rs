@@ -170,6 +170,13 @@ fn spawn_master(memfd: i32) -> Result<i32> {
             }
             libc::syscall(libc::SYS_close_range, 0u32, (STUB_MEMFD - 1) as u32, 0u32);
             libc::syscall(libc::SYS_close_range, (STUB_ELF_FD + 1) as u32, u32::MAX, 0u32);
+            // No capabilities for the stub: empty bounding set and inheritable set, so the exec
+            // leaves it none even as uid 0 (and ptrace/procfs access from the Sentry never needs
+            // more than the Sentry has).
+            for cap in 0..=63 {
+                libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0);
+            }
+            libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0);
             // Reset signal dispositions and mask inherited from Node.
             let mut set: libc::sigset_t = std::mem::zeroed();
             libc::sigemptyset(&mut set);

@@ -184,3 +184,10 @@ export class Credentials {
     return idChanged || gained;
   }
 }
+
+/**
+ * Environment variable through which a confined sandbox process receives its caller's capability
+ * sets (JSON of hex strings: effective, permitted, inheritable, bounding, ambient); see
+ * src/sandbox/confine.ts.
+ */
+export const CALLER_CAPS_ENV = 'TSVISOR_CALLER_CAPS';

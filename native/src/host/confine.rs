@@ -1,0 +1,391 @@
+//! Host-side confinement of the sandbox process: the Sentry is itself contained, as runsc's sandbox
+//! process is, so that a bug in the Sentry (or in Node) gives an attacker far less than the host.
+//!
+//! Three steps, in this order (TypeScript decides when; see src/sandbox/confine.ts):
+//!
+//! 1. [`host_confine_exec`], first thing in the process, while Node has loaded nothing of ours: new
+//!    mount, IPC and UTS namespaces (mounts made private so nothing propagates back to the host), the
+//!    capability bounding set cut down to what the Sentry needs, no inheritable or ambient
+//!    capabilities, `no_new_privs`, then `execve` of the same Node with the same arguments. Namespaces,
+//!    the bounding set and `no_new_privs` are per *thread* on Linux and Node already runs several
+//!    threads, so they are set on the calling thread and made whole-process by the exec (which leaves
+//!    that thread alone); every thread Node starts afterwards inherits them.
+//! 2. [`host_enter_empty_root`], once the Sentry has loaded its code and the native addon, opened its
+//!    root filesystem and mount sources (all later host file access is relative to those fds), and
+//!    started the platform: a fresh tmpfs becomes the root (`pivot_root`), holding only bind mounts of
+//!    what the process still names by path (the container's state directory, `/dev/kvm`, `/dev/null`)
+//!    and a read-only procfs with `hidepid=ptraceable` (only the sandbox's own processes are visible);
+//!    the old root is detached and the new one remounted read-only. `pivot_root` moves every thread
+//!    of the mount namespace, not just the caller.
+//! 3. [`host_seccomp_allowlist`]: a seccomp filter synchronised to every thread (TSYNC) that allows
+//!    only the host syscalls Node, libuv, V8 and this addon make once the sandbox runs (the list below,
+//!    measured with `strace -f` and a log-mode run of the whole test suite) and kills the process on
+//!    anything else. It is what closes the gap step 2 leaves: threads started before the pivot still
+//!    hold CAP_SYS_ADMIN in their permitted set (capabilities are per thread; only the caller drops
+//!    it, in [`host_drop_capabilities`]), but mount, umount2, pivot_root, chroot, unshare, setns,
+//!    execve and every other call that capability would enable are outside the allowlist.
+//!
+//! What is deliberately not done, and why: a user namespace (the Sentry must keep real
+//! CAP_NET_BIND_SERVICE in the container's network namespace, owned by the host's user namespace, and
+//! real CAP_DAC_OVERRIDE/CAP_CHOWN on the container's files); a pid namespace (the ptrace platform
+//! clones stubs from a master stub with CLONE_PARENT, which a namespace's init may not use, and would
+//! read the clone's pid in the wrong namespace). Stubs get their own seccomp filter and die with the
+//! sandbox (PR_SET_PDEATHSIG, PTRACE_O_EXITKILL).
+use napi::bindgen_prelude::*;
+use napi_derive::napi;
+use seccompiler::{
+    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule, TargetArch,
+};
+use std::collections::BTreeMap;
+use std::ffi::CString;
+
+/// The last capability number this addon knows (CAP_CHECKPOINT_RESTORE).
+const CAP_LAST: u32 = 40;
+
+/// `err` with the host's errno text.
+fn os_err(what: &str) -> Error {
+    Error::from_reason(format!("{what}: {}", std::io::Error::last_os_error()))
+}
+
+fn cstring(s: &str) -> Result<CString> {
+    CString::new(s).map_err(|_| Error::from_reason(format!("NUL byte in {s:?}")))
+}
+
+/// Read the calling thread's capability sets (version 3: two 32-bit words per set).
+fn capget() -> Result<[libc::c_uint; 6]> {
+    let mut hdr = [0x2008_0522u32, 0]; // _LINUX_CAPABILITY_VERSION_3, this thread
+    let mut data = [0 as libc::c_uint; 6]; // {effective, permitted, inheritable} × 2
+    // SAFETY: `hdr` is a valid __user_cap_header_struct and `data` two __user_cap_data_structs, both
+    // live and writable for the duration of the call.
+    if unsafe { libc::syscall(libc::SYS_capget, hdr.as_mut_ptr(), data.as_mut_ptr()) } != 0 {
+        return Err(os_err("capget"));
+    }
+    Ok(data)
+}
+
+fn capset(data: &[libc::c_uint; 6]) -> Result<()> {
+    let mut hdr = [0x2008_0522u32, 0];
+    // SAFETY: as in capget; the kernel only reads `data`.
+    if unsafe { libc::syscall(libc::SYS_capset, hdr.as_mut_ptr(), data.as_ptr()) } != 0 {
+        return Err(os_err("capset"));
+    }
+    Ok(())
+}
+
+/// Drop every capability not in `keep` from the calling thread's bounding set.
+fn drop_bounding(keep: u64) -> Result<()> {
+    for cap in 0..=CAP_LAST {
+        if keep & (1 << cap) != 0 {
+            continue;
+        }
+        // SAFETY: prctl with integer arguments; EINVAL for a capability this kernel lacks is ignored.
+        if unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) } != 0
+            && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINVAL)
+        {
+            return Err(os_err("PR_CAPBSET_DROP"));
+        }
+    }
+    Ok(())
+}
+
+fn mask_of(caps: &[u32]) -> u64 {
+    caps.iter().filter(|&&c| c <= CAP_LAST).fold(0u64, |m, &c| m | 1 << c)
+}
+
+/// Step 1 (see the module docs): new mount/IPC/UTS namespaces with private mounts, the bounding set
+/// cut to `keep_caps` (capability numbers), no inheritable/ambient capabilities, no_new_privs, then
+/// `execve("/proc/self/exe", argv, env)`, keeping `keep_fds` open across it (Node marks every fd it
+/// inherited close-on-exec at startup, stdio included). Returns only on failure, with the reason; the
+/// namespaces may then already be half set up, so the caller must exit rather than go on. Needs
+/// CAP_SYS_ADMIN.
+#[napi]
+pub fn host_confine_exec(argv: Vec<String>, env: Vec<String>, keep_caps: Vec<u32>, keep_fds: Vec<i32>) -> Result<()> {
+    let argv_c = argv.iter().map(|a| cstring(a)).collect::<Result<Vec<_>>>()?;
+    let env_c = env.iter().map(|a| cstring(a)).collect::<Result<Vec<_>>>()?;
+    let mut argv_p: Vec<*const libc::c_char> = argv_c.iter().map(|c| c.as_ptr()).collect();
+    argv_p.push(std::ptr::null());
+    let mut env_p: Vec<*const libc::c_char> = env_c.iter().map(|c| c.as_ptr()).collect();
+    env_p.push(std::ptr::null());
+    // SAFETY: unshare with constant flags; affects only the calling thread, which then execs.
+    if unsafe { libc::unshare(libc::CLONE_NEWNS | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS) } != 0 {
+        return Err(os_err("unshare(CLONE_NEWNS|CLONE_NEWIPC|CLONE_NEWUTS)"));
+    }
+    let root = cstring("/")?;
+    // SAFETY: `root` is a valid C string; NULL source/type/data are allowed for a propagation change.
+    let r = unsafe {
+        libc::mount(std::ptr::null(), root.as_ptr(), std::ptr::null(), libc::MS_REC | libc::MS_PRIVATE, std::ptr::null())
+    };
+    if r != 0 {
+        return Err(os_err("make mounts private"));
+    }
+    drop_bounding(mask_of(&keep_caps))?;
+    // SAFETY: prctl with integer arguments.
+    if unsafe { libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) } != 0 {
+        return Err(os_err("PR_CAP_AMBIENT_CLEAR_ALL"));
+    }
+    let mut data = capget()?;
+    data[2] = 0;
+    data[5] = 0;
+    capset(&data)?;
+    // SAFETY: prctl with integer arguments.
+    if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
+        return Err(os_err("PR_SET_NO_NEW_PRIVS"));
+    }
+    for &fd in &keep_fds {
+        // SAFETY: fcntl on an integer fd; a closed one fails with EBADF, which is ignored.
+        unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
+    }
+    let exe = cstring("/proc/self/exe")?;
+    // SAFETY: `exe`, `argv_p` and `env_p` are NUL-terminated arrays of valid C strings that outlive
+    // the call; on success execve does not return.
+    unsafe { libc::execve(exe.as_ptr(), argv_p.as_ptr(), env_p.as_ptr()) };
+    Err(os_err("execve /proc/self/exe"))
+}
+
+/// An O_PATH fd of `path` (following symlinks: these are trusted configuration paths).
+fn open_path(path: &str) -> Result<i32> {
+    let p = cstring(path)?;
+    // SAFETY: `p` is a valid C string.
+    let fd = unsafe { libc::open(p.as_ptr(), libc::O_PATH | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(os_err(&format!("open {path}")));
+    }
+    Ok(fd)
+}
+
+fn mount_raw(src: Option<&str>, target: &str, fstype: Option<&str>, flags: libc::c_ulong, data: Option<&str>) -> Result<()> {
+    let src_c = src.map(cstring).transpose()?;
+    let target_c = cstring(target)?;
+    let type_c = fstype.map(cstring).transpose()?;
+    let data_c = data.map(cstring).transpose()?;
+    let p = |c: &Option<CString>| c.as_ref().map_or(std::ptr::null(), |c| c.as_ptr());
+    // SAFETY: every pointer is NULL or a valid C string alive across the call.
+    let r = unsafe { libc::mount(p(&src_c), target_c.as_ptr(), p(&type_c), flags, p(&data_c).cast()) };
+    if r != 0 {
+        return Err(os_err(&format!("mount {target}")));
+    }
+    Ok(())
+}
+
+/// Create `path` (and its parents) as directories, or as an empty file when `file` is set.
+fn make_target(path: &str, file: bool) -> Result<()> {
+    let p = std::path::Path::new(path);
+    let dir = if file { p.parent().unwrap_or(p) } else { p };
+    std::fs::create_dir_all(dir).map_err(|e| Error::from_reason(format!("mkdir {}: {e}", dir.display())))?;
+    if file {
+        std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(p)
+            .map_err(|e| Error::from_reason(format!("create {path}: {e}")))?;
+    }
+    Ok(())
+}
+
+/// Step 2 (see the module docs): make an empty tmpfs the root of this mount namespace, holding only
+/// bind mounts of `binds` (absolute host paths, kept at the same path and writable: the state
+/// directory, device nodes) and, when `proc` is set, a read-only procfs with hidepid=ptraceable; the
+/// old root is detached and the new root remounted read-only, nosuid, nodev, noexec. `staging` is an
+/// existing host directory the tmpfs is first mounted on (hidden from the host: mounts are private).
+/// Afterwards only already-open fds reach the old tree. Needs CAP_SYS_ADMIN and a private mount
+/// namespace (step 1).
+#[napi]
+pub fn host_enter_empty_root(staging: String, binds: Vec<String>, proc: bool) -> Result<()> {
+    // Open every bind source before the tmpfs hides anything: a source under `staging` stays
+    // reachable through its fd (/proc/self/fd/N).
+    let mut sources = Vec::new();
+    for b in &binds {
+        let fd = open_path(b)?;
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: `fd` is open and `st` writable.
+        if unsafe { libc::fstat(fd, &mut st) } != 0 {
+            return Err(os_err(&format!("fstat {b}")));
+        }
+        sources.push((b.clone(), fd, st.st_mode & libc::S_IFMT == libc::S_IFDIR));
+    }
+    let nosuid = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+    mount_raw(Some("tsvisor-root"), &staging, Some("tmpfs"), nosuid, Some("mode=0755,size=1m,nr_inodes=256"))?;
+    let under = |p: &str| format!("{}/{}", staging.trim_end_matches('/'), p.trim_start_matches('/'));
+    for (path, fd, is_dir) in &sources {
+        let target = under(path);
+        make_target(&target, !is_dir)?;
+        mount_raw(Some(&format!("/proc/self/fd/{fd}")), &target, None, libc::MS_BIND | libc::MS_REC, None)?;
+        // SAFETY: closing an fd this function opened.
+        unsafe { libc::close(*fd) };
+    }
+    if proc {
+        let target = under("proc");
+        make_target(&target, false)?;
+        mount_raw(Some("proc"), &target, Some("proc"), nosuid | libc::MS_RDONLY, Some("hidepid=ptraceable"))?;
+    }
+    let st = cstring(&staging)?;
+    let dot = cstring(".")?;
+    // SAFETY: valid C strings; the documented pivot_root(".", ".") sequence: the old root ends up
+    // stacked on "." and is then detached.
+    unsafe {
+        if libc::chdir(st.as_ptr()) != 0 {
+            return Err(os_err("chdir to the new root"));
+        }
+        if libc::syscall(libc::SYS_pivot_root, dot.as_ptr(), dot.as_ptr()) != 0 {
+            return Err(os_err("pivot_root"));
+        }
+        if libc::umount2(dot.as_ptr(), libc::MNT_DETACH) != 0 {
+            return Err(os_err("detach the old root"));
+        }
+    }
+    let slash = cstring("/")?;
+    // SAFETY: a valid C string.
+    if unsafe { libc::chdir(slash.as_ptr()) } != 0 {
+        return Err(os_err("chdir /"));
+    }
+    mount_raw(None, "/", None, libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY | nosuid, None)?;
+    Ok(())
+}
+
+/// Reduce the calling thread's capabilities to `keep` (numbers): bounding set, then effective and
+/// permitted (inheritable stays empty). Capabilities are per thread: see the module docs for the
+/// other threads.
+#[napi]
+pub fn host_drop_capabilities(keep: Vec<u32>) -> Result<()> {
+    let m = mask_of(&keep);
+    drop_bounding(m)?;
+    let mut data = capget()?;
+    let (lo, hi) = (m as u32 as libc::c_uint, (m >> 32) as u32 as libc::c_uint);
+    data[0] &= lo;
+    data[1] &= lo;
+    data[2] = 0;
+    data[3] &= hi;
+    data[4] &= hi;
+    data[5] = 0;
+    capset(&data)
+}
+
+/// The host syscalls the sandbox process may make once confined (x86-64 numbers). Grouped by what
+/// needs them; measured with `strace -f` of Node running the Sentry and a log-mode run of the test
+/// suite (TSVISOR_HOST_SECCOMP=log; see src/sandbox/confine.ts).
+const ALLOWED: &[i64] = &[
+    // memory (V8 heap, the memory file, guest memory, thread stacks)
+    libc::SYS_mmap, libc::SYS_munmap, libc::SYS_mprotect, libc::SYS_mremap, libc::SYS_madvise, libc::SYS_brk,
+    libc::SYS_msync, libc::SYS_mincore, libc::SYS_mlock, libc::SYS_munlock, libc::SYS_memfd_create,
+    libc::SYS_membarrier, libc::SYS_pkey_alloc, libc::SYS_pkey_free, libc::SYS_pkey_mprotect,
+    // fd I/O and file operations on the fds the Sentry holds (host filesystem, stdio, logs, sockets)
+    libc::SYS_read, libc::SYS_write, libc::SYS_pread64, libc::SYS_pwrite64, libc::SYS_readv, libc::SYS_writev,
+    libc::SYS_preadv, libc::SYS_pwritev, libc::SYS_preadv2, libc::SYS_pwritev2, libc::SYS_lseek, libc::SYS_close,
+    libc::SYS_close_range, libc::SYS_dup, libc::SYS_dup2, libc::SYS_dup3, libc::SYS_fcntl, libc::SYS_flock,
+    libc::SYS_fsync, libc::SYS_fdatasync, libc::SYS_sync_file_range, libc::SYS_ftruncate, libc::SYS_fallocate,
+    libc::SYS_fadvise64, libc::SYS_readahead, libc::SYS_sendfile, libc::SYS_copy_file_range, libc::SYS_splice,
+    libc::SYS_tee, libc::SYS_pipe, libc::SYS_pipe2, libc::SYS_ioctl, libc::SYS_fstat, libc::SYS_newfstatat,
+    libc::SYS_statx, libc::SYS_fstatfs, libc::SYS_statfs, libc::SYS_stat, libc::SYS_lstat, libc::SYS_access,
+    libc::SYS_faccessat, libc::SYS_faccessat2, libc::SYS_open, libc::SYS_openat, libc::SYS_openat2,
+    libc::SYS_getdents64, libc::SYS_mkdirat, libc::SYS_mknodat, libc::SYS_unlinkat, libc::SYS_renameat,
+    libc::SYS_renameat2, libc::SYS_linkat, libc::SYS_symlinkat, libc::SYS_readlinkat, libc::SYS_readlink,
+    libc::SYS_fchmod, libc::SYS_fchmodat, 452 /* fchmodat2 */, libc::SYS_fchown, libc::SYS_fchownat,
+    libc::SYS_utimensat, libc::SYS_fgetxattr, libc::SYS_fsetxattr, libc::SYS_flistxattr, libc::SYS_fremovexattr,
+    libc::SYS_getxattr, libc::SYS_lgetxattr, libc::SYS_getcwd, libc::SYS_chdir, libc::SYS_fchdir, libc::SYS_umask,
+    // Node's fs on paths (libuv uses the path forms): only the state directory is writable by then
+    libc::SYS_rename, libc::SYS_unlink, libc::SYS_mkdir, libc::SYS_rmdir, libc::SYS_link, libc::SYS_symlink,
+    libc::SYS_chmod, libc::SYS_chown, libc::SYS_lchown, libc::SYS_truncate, libc::SYS_utimes, libc::SYS_getdents,
+    // readiness and Node's event loop
+    libc::SYS_epoll_create1, libc::SYS_epoll_ctl, libc::SYS_epoll_wait, libc::SYS_epoll_pwait,
+    libc::SYS_epoll_pwait2, libc::SYS_poll, libc::SYS_ppoll, libc::SYS_select, libc::SYS_pselect6,
+    libc::SYS_eventfd2, libc::SYS_timerfd_create, libc::SYS_timerfd_settime, libc::SYS_timerfd_gettime,
+    libc::SYS_signalfd4,
+    // sockets: the control socket, AF_UNIX stdio/console, the host-backed network modes
+    libc::SYS_socket, libc::SYS_socketpair, libc::SYS_bind, libc::SYS_listen, libc::SYS_accept,
+    libc::SYS_accept4, libc::SYS_connect, libc::SYS_shutdown, libc::SYS_getsockname, libc::SYS_getpeername,
+    libc::SYS_getsockopt, libc::SYS_setsockopt, libc::SYS_sendto, libc::SYS_recvfrom, libc::SYS_sendmsg,
+    libc::SYS_recvmsg, libc::SYS_sendmmsg, libc::SYS_recvmmsg,
+    // threads, futexes, signals, time
+    libc::SYS_clone, libc::SYS_futex, libc::SYS_set_robust_list, libc::SYS_get_robust_list,
+    libc::SYS_set_tid_address, libc::SYS_rseq, libc::SYS_gettid, libc::SYS_getpid, libc::SYS_getppid,
+    libc::SYS_exit, libc::SYS_exit_group, libc::SYS_sched_yield, libc::SYS_sched_getaffinity,
+    libc::SYS_sched_setaffinity, libc::SYS_sched_getparam, libc::SYS_sched_getscheduler,
+    libc::SYS_sched_get_priority_max, libc::SYS_sched_get_priority_min, libc::SYS_getpriority,
+    libc::SYS_setpriority, libc::SYS_getcpu, libc::SYS_rt_sigaction, libc::SYS_rt_sigprocmask,
+    libc::SYS_rt_sigreturn, libc::SYS_rt_sigpending, libc::SYS_rt_sigtimedwait, libc::SYS_rt_sigsuspend,
+    libc::SYS_sigaltstack, libc::SYS_kill, libc::SYS_tkill, libc::SYS_tgkill, libc::SYS_restart_syscall,
+    libc::SYS_nanosleep, libc::SYS_clock_nanosleep, libc::SYS_clock_gettime, libc::SYS_clock_getres,
+    libc::SYS_gettimeofday, libc::SYS_time, libc::SYS_times, libc::SYS_getitimer, libc::SYS_setitimer,
+    libc::SYS_timer_create, libc::SYS_timer_settime, libc::SYS_timer_gettime, libc::SYS_timer_delete,
+    // the platforms: stubs under ptrace (spawned before confinement), their memory, waits
+    libc::SYS_ptrace, libc::SYS_wait4, libc::SYS_waitid, libc::SYS_process_vm_readv,
+    libc::SYS_process_vm_writev, libc::SYS_pidfd_open, libc::SYS_pidfd_send_signal,
+    // identity and limits (read), the caller's own restrictions (only ever tighter), host facts
+    libc::SYS_getuid, libc::SYS_geteuid, libc::SYS_getgid, libc::SYS_getegid, libc::SYS_getgroups,
+    libc::SYS_getresuid, libc::SYS_getresgid, libc::SYS_capget, libc::SYS_capset, libc::SYS_getrlimit,
+    libc::SYS_setrlimit, libc::SYS_prlimit64, libc::SYS_getrusage, libc::SYS_sysinfo, libc::SYS_uname,
+    libc::SYS_prctl, libc::SYS_arch_prctl, libc::SYS_seccomp, libc::SYS_getrandom,
+];
+
+/// Namespace flags clone(2) may not carry (new namespaces are never the sandbox process's business
+/// once confined; threads and the stubs' clones carry none of them).
+const CLONE_NS_FLAGS: u64 = (libc::CLONE_NEWNS
+    | libc::CLONE_NEWUTS
+    | libc::CLONE_NEWIPC
+    | libc::CLONE_NEWUSER
+    | libc::CLONE_NEWPID
+    | libc::CLONE_NEWNET
+    | libc::CLONE_NEWCGROUP) as u64;
+
+/// ioctl requests never allowed: TIOCSTI (type into a terminal) and TIOCLINUX (console control).
+const IOCTL_DENIED: &[u64] = &[0x5412, 0x541C];
+
+fn cond(arg: u8, len: SeccompCmpArgLen, op: SeccompCmpOp, val: u64) -> Result<SeccompCondition> {
+    SeccompCondition::new(arg, len, op, val).map_err(|e| Error::from_reason(format!("seccomp rule: {e}")))
+}
+
+/// The filter of step 3 as a BPF program: ALLOWED plus clone without namespace flags and ioctl
+/// without IOCTL_DENIED; clone3 fails with ENOSYS (its flags live in memory a filter cannot read, and
+/// glibc falls back to clone). Anything else: kill the process, or (`log_only`) allow and log it to
+/// the kernel log (a measurement mode, never the default).
+fn build_filter(log_only: bool) -> Result<BpfProgram> {
+    let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    for &nr in ALLOWED {
+        if nr == libc::SYS_clone || nr == libc::SYS_ioctl {
+            continue;
+        }
+        rules.insert(nr, vec![]);
+    }
+    let clone = SeccompRule::new(vec![cond(0, SeccompCmpArgLen::Qword, SeccompCmpOp::MaskedEq(CLONE_NS_FLAGS), 0)?])
+        .map_err(|e| Error::from_reason(format!("seccomp rule: {e}")))?;
+    rules.insert(libc::SYS_clone, vec![clone]);
+    let ioctl = SeccompRule::new(
+        IOCTL_DENIED
+            .iter()
+            .map(|&req| cond(1, SeccompCmpArgLen::Dword, SeccompCmpOp::Ne, req))
+            .collect::<Result<Vec<_>>>()?,
+    )
+    .map_err(|e| Error::from_reason(format!("seccomp rule: {e}")))?;
+    rules.insert(libc::SYS_ioctl, vec![ioctl]);
+    let mismatch = if log_only { SeccompAction::Log } else { SeccompAction::KillProcess };
+    let filter = SeccompFilter::new(rules, mismatch, SeccompAction::Allow, TargetArch::x86_64)
+        .map_err(|e| Error::from_reason(format!("seccomp filter: {e}")))?;
+    let prog: BpfProgram = filter.try_into().map_err(|e| Error::from_reason(format!("seccomp compile: {e:?}")))?;
+    Ok(with_clone3_enosys(prog))
+}
+
+/// Prepend "clone3 → ERRNO(ENOSYS)" to `prog` (after its architecture check, which seccompiler emits
+/// as the first three instructions: load arch, compare, kill).
+fn with_clone3_enosys(prog: BpfProgram) -> BpfProgram {
+    use seccompiler::sock_filter;
+    const LD_W_ABS: u16 = 0x20;
+    const JEQ_K: u16 = 0x15;
+    const RET_K: u16 = 0x06;
+    let head = 3.min(prog.len());
+    let mut out: BpfProgram = prog[..head].to_vec();
+    out.push(sock_filter { code: LD_W_ABS, jt: 0, jf: 0, k: 0 }); // seccomp_data.nr
+    out.push(sock_filter { code: JEQ_K, jt: 0, jf: 1, k: libc::SYS_clone3 as u32 });
+    out.push(sock_filter { code: RET_K, jt: 0, jf: 0, k: 0x0005_0000 | libc::ENOSYS as u32 }); // SECCOMP_RET_ERRNO
+    out.extend_from_slice(&prog[head..]);
+    out
+}
+
+/// Step 3 (see the module docs): install the allowlist filter on every thread of the process
+/// (SECCOMP_FILTER_FLAG_TSYNC; also sets no_new_privs on each). `log_only` allows and logs instead of
+/// killing (measurement only). Irreversible.
+#[napi]
+pub fn host_seccomp_allowlist(log_only: bool) -> Result<()> {
+    let prog = build_filter(log_only)?;
+    seccompiler::apply_filter_all_threads(&prog).map_err(|e| Error::from_reason(format!("seccomp: {e}")))
+}
