@@ -29,6 +29,16 @@ export interface HostCaps {
 /** `close(fd)`: 0 or -errno. */
 export declare function hostClose(fd: number): number
 
+/**
+ * Step 1 (see the module docs): new mount/IPC/UTS namespaces with private mounts, the bounding set
+ * cut to `keep_caps` (capability numbers), no inheritable/ambient capabilities, no_new_privs, then
+ * `execve("/proc/self/exe", argv, env)`, keeping `keep_fds` open across it (Node marks every fd it
+ * inherited close-on-exec at startup, stdio included). Returns only on failure, with the reason; the
+ * namespaces may then already be half set up, so the caller must exit rather than go on. Needs
+ * CAP_SYS_ADMIN.
+ */
+export declare function hostConfineExec(argv: Array<string>, env: Array<string>, keepCaps: Array<number>, keepFds: Array<number>): void
+
 /** The host's /proc/cpuinfo text ("" when unreadable). */
 export declare function hostCpuinfo(): string
 
@@ -42,8 +52,26 @@ export interface HostDirent {
   off: number
 }
 
+/**
+ * Reduce the calling thread's capabilities to `keep` (numbers): bounding set, then effective and
+ * permitted (inheritable stays empty). Capabilities are per thread: see the module docs for the
+ * other threads.
+ */
+export declare function hostDropCapabilities(keep: Array<number>): void
+
 /** `fcntl(fd, F_DUPFD_CLOEXEC, 3)`: a close-on-exec duplicate of a host fd, or -errno. */
 export declare function hostDup(fd: number): number
+
+/**
+ * Step 2 (see the module docs): make an empty tmpfs the root of this mount namespace, holding only
+ * bind mounts of `binds` (absolute host paths, kept at the same path and writable: the state
+ * directory, device nodes) and, when `proc` is set, a read-only procfs with hidepid=ptraceable; the
+ * old root is detached and the new root remounted read-only, nosuid, nodev, noexec. `staging` is an
+ * existing host directory the tmpfs is first mounted on (hidden from the host: mounts are private).
+ * Afterwards only already-open fds reach the old tree. Needs CAP_SYS_ADMIN and a private mount
+ * namespace (step 1).
+ */
+export declare function hostEnterEmptyRoot(staging: string, binds: Array<string>, proc: boolean): void
 
 /**
  * A non-blocking, close-on-exec eventfd used to cancel a [`host_poll_async`] wait. Returns the fd or
@@ -172,6 +200,13 @@ export interface HostRlimit {
  * the host rejects reads as unlimited.
  */
 export declare function hostRlimits(count: number): Array<HostRlimit>
+
+/**
+ * Step 3 (see the module docs): install the allowlist filter on every thread of the process
+ * (SECCOMP_FILTER_FLAG_TSYNC; also sets no_new_privs on each). `log_only` allows and logs instead of
+ * killing (measurement only). Irreversible.
+ */
+export declare function hostSeccompAllowlist(logOnly: boolean): void
 
 /** The fields of the host's `struct stat` (see stat(2)); times split into seconds and nanoseconds. */
 export interface HostStat {
