@@ -253,6 +253,10 @@ export class OverlayInode extends Inode {
     const { u } = this.prepareCreate(name);
     return this.newChild(name, u.create(name, mode, owner));
   }
+  override createTmpfile(mode: number, owner: Owner): OverlayInode {
+    const u = this.copyUp() as TmpDir;
+    return new OverlayInode(this.fs, this, '', u.createTmpfile(mode, owner), undefined);
+  }
   override mkdir(name: string, mode: number, owner: Owner): OverlayInode {
     const { u, hadWhiteout } = this.prepareCreate(name);
     const d = u.mkdir(name, mode, owner);
@@ -272,6 +276,7 @@ export class OverlayInode extends Inode {
     const tu = target.copyUp();
     const { u } = this.prepareCreate(name);
     u.link(name, tu);
+    target.tmpfileLinkable = false;
   }
   override unlink(name: string): void {
     const child = this.lookup(name);

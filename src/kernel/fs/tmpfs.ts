@@ -199,6 +199,11 @@ export class TmpDir extends TmpInode {
   override create(name: string, mode: number, owner: Owner): TmpInode {
     return this.add(name, new TmpFile(this.fs, mode, owner));
   }
+  override createTmpfile(mode: number, owner: Owner): TmpInode {
+    const f = new TmpFile(this.fs, mode, owner);
+    f.nlink = 0;
+    return f;
+  }
   override mkdir(name: string, mode: number, owner: Owner): TmpDir {
     const d = new TmpDir(this.fs, mode, owner, this);
     this.add(name, d);
@@ -220,6 +225,7 @@ export class TmpDir extends TmpInode {
     if (!(target instanceof TmpInode) || target.fs !== this.fs) fail(Errno.EXDEV);
     this.add(name, target);
     target.nlink++;
+    target.tmpfileLinkable = false;
     target.ctime = now();
   }
   override unlink(name: string): void {

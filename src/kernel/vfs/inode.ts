@@ -162,6 +162,14 @@ export abstract class Inode {
   readdir(_ctx?: PathCtx): DirEntry[] {
     fail(Errno.ENOTDIR);
   }
+  /**
+   * An O_TMPFILE file (open(2), "O_TMPFILE"): a regular file created in this directory's filesystem
+   * with no name (nlink 0) that linkat(2) may give one later (see `tmpfileLinkable`). Absent where
+   * the filesystem has no such files (open fails with EOPNOTSUPP).
+   */
+  createTmpfile?(mode: number, owner: Owner): Inode;
+  /** An unnamed O_TMPFILE file opened without O_EXCL: linkat(2) may give it a first name (I_LINKABLE). */
+  tmpfileLinkable = false;
   /** Create a regular file (mode includes permission bits only). EEXIST if the name exists. */
   create(_name: string, _mode: number, _owner: Owner): Inode {
     fail(this.isDir ? Errno.EPERM : Errno.ENOTDIR);

@@ -385,7 +385,7 @@ export class Vfs {
 
   /** open() of `path` relative to `start` (absolute paths from the root). */
   private openFrom(ctx: PathCtx, start: Location, path: string, flags: number, mode: number, st: WalkState): FileDescription {
-    if ((flags & O_TMPFILE) === O_TMPFILE) fail(Errno.EOPNOTSUPP);
+    if ((flags & O_TMPFILE) === O_TMPFILE) return this.openTmpfile(ctx, this.walk(ctx, start, path, true, st), flags, mode);
     if (flags & O_PATH) {
       const loc = this.walk(ctx, start, path, !(flags & O_NOFOLLOW), st);
       if (flags & O_DIRECTORY && !loc.dentry.inode.isDir) fail(Errno.ENOTDIR);
@@ -424,6 +424,30 @@ export class Vfs {
       loc = this.walk(ctx, start, path, !(flags & O_NOFOLLOW), st);
     }
     return this.openLocation(ctx, loc, flags, created);
+  }
+
+  /**
+   * open(2) with O_TMPFILE in directory `dir`: an unnamed regular file (nlink 0) of the directory's
+   * filesystem that linkat(2) can name later unless O_EXCL was given. Errors: EINVAL (no write
+   * access, or O_CREAT), ENOTDIR, EACCES (write+search on the directory), EROFS, EOPNOTSUPP (the
+   * filesystem has no unnamed files: the host filesystem, procfs…).
+   */
+  private openTmpfile(ctx: PathCtx, dir: Location, flags: number, mode: number): FileDescription {
+    const acc = flags & O_ACCMODE;
+    if (acc !== O_WRONLY && acc !== O_RDWR) fail(Errno.EINVAL);
+    if (flags & O_CREAT) fail(Errno.EINVAL);
+    const d = dir.dentry.inode;
+    if (!d.isDir) fail(Errno.ENOTDIR);
+    this.mayModifyDir(ctx, dir);
+    if (!d.createTmpfile) fail(Errno.EOPNOTSUPP);
+    const { owner, sgid } = this.newOwner(ctx.creds, d);
+    let m = mode & 0o7777 & ~ctx.fs.umask;
+    if (sgid && !inGroup(ctx.creds, owner.gid) && !ctx.creds.has(CAP_FSETID)) m &= ~S_ISGID;
+    const ino = d.createTmpfile(m, owner);
+    ino.tmpfileLinkable = !(flags & O_EXCL);
+    const dentry = new Dentry(`#${ino.stat().ino}`, dir.dentry, ino);
+    dentry.dead = true; // no name: /proc/self/fd shows "…/#ino (deleted)", as Linux does
+    return this.openLocation(ctx, { mount: dir.mount, dentry }, flags & ~O_TMPFILE, true);
   }
 
   /** The permission/type checks of open(2) on a resolved location, then the open itself. */
@@ -536,6 +560,8 @@ export class Vfs {
     if (old.mount !== pl.parent.mount) fail(Errno.EXDEV);
     if (old.dentry.inode.isDir) fail(Errno.EPERM);
     this.mayModifyDir(ctx, pl.parent);
+    // An unlinked file cannot get a name again, except an O_TMPFILE one opened without O_EXCL.
+    if (old.dentry.inode.stat().nlink === 0 && !old.dentry.inode.tmpfileLinkable) fail(Errno.ENOENT);
     pl.parent.dentry.inode.link(pl.name, old.dentry.inode);
     fsnotifyLink(pl.parent.dentry.inode, pl.name, old.dentry.inode);
   }

@@ -946,6 +946,57 @@ static void t_openat2(void) {
   close(sub);
 }
 
+/* open(2) O_TMPFILE: unnamed files, linkat to give them a name, O_EXCL, errors. */
+#ifndef O_TMPFILE
+#define O_TMPFILE (020000000 | O_DIRECTORY)
+#endif
+static void t_tmpfile(void) {
+  struct stat st;
+  char buf[64], link[256], proc[64];
+  int fd = open(".", O_TMPFILE | O_RDWR, 0640);
+  SAY("tmpfile: %s", fd >= 0 ? "ok" : errname(errno));
+  if (fd < 0) return;
+  MUST(write(fd, "unnamed", 7));
+  MUST(fstat(fd, &st));
+  SAY("tmpfile_stat: %s nlink %ld mode %o size %ld", ftype(st.st_mode), (long)st.st_nlink, st.st_mode & 07777, (long)st.st_size);
+  snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
+  long n = readlink(proc, link, sizeof link - 1);
+  link[n > 0 ? n : 0] = 0;
+  SAY("tmpfile_link: in_dir %d deleted %d", strncmp(link, check_tmpdir, strlen(check_tmpdir)) == 0,
+      n > 10 && strcmp(link + n - 10, " (deleted)") == 0);
+  CHECK("tmpfile_not_listed", access("unnamed", F_OK));
+  CHECK("linkat_empty_path", linkat(fd, "", AT_FDCWD, "named", AT_EMPTY_PATH));
+  MUST(stat("named", &st));
+  SAY("named_stat: nlink %ld size %ld", (long)st.st_nlink, (long)st.st_size);
+  get_file("named", buf, sizeof buf);
+  SAY("named_content: %s", buf);
+  CHECK("linkat_proc_follow", linkat(AT_FDCWD, proc, AT_FDCWD, "named2", AT_SYMLINK_FOLLOW));
+  MUST(fstat(fd, &st));
+  SAY("nlink_after_links: %ld", (long)st.st_nlink);
+  close(fd);
+  fd = MUST(open(".", O_TMPFILE | O_WRONLY | O_EXCL, 0600));
+  CHECK("excl_linkat", linkat(fd, "", AT_FDCWD, "excl", AT_EMPTY_PATH));
+  close(fd);
+  CHECK("rdonly", open(".", O_TMPFILE | O_RDONLY, 0600));
+  CHECK("with_creat", open(".", O_TMPFILE | O_CREAT | O_RDWR, 0600));
+  put_file("plain", "x", 0644);
+  CHECK("on_file", open("plain", O_TMPFILE | O_RDWR, 0600));
+  CHECK("missing_dir", open("nodir", O_TMPFILE | O_RDWR, 0600));
+  /* an ordinary unlinked file cannot be linked back */
+  fd = MUST(open("plain", O_RDONLY));
+  MUST(unlink("plain"));
+  CHECK("relink_unlinked", linkat(fd, "", AT_FDCWD, "back", AT_EMPTY_PATH));
+  close(fd);
+  MUST(mkdir("ro", 0500));
+  if (fork() == 0) {
+    if (setuid(65534) != 0) _exit(1);
+    CHECK("no_write_permission", open("ro", O_TMPFILE | O_RDWR, 0600));
+    fflush(stdout);
+    _exit(0);
+  }
+  wait(NULL);
+}
+
 static const struct section sections[] = {
     {"mkdir_rmdir", t_mkdir_rmdir}, {"umask", t_umask},
     {"rename", t_rename},           {"symlink", t_symlink},
@@ -955,7 +1006,7 @@ static const struct section sections[] = {
     {"getdents", t_getdents},       {"cwd", t_cwd},
     {"names", t_names},             {"tmpfs_sizes", t_tmpfs_sizes},
     {"tmpfs_sparse", t_tmpfs_sparse}, {"xattr", t_xattr},
-    {"openat2", t_openat2},
+    {"openat2", t_openat2},         {"tmpfile", t_tmpfile},
     {0, 0}};
 
 int main(int argc, char **argv) { return check_main(argc, argv, sections); }
