@@ -6,8 +6,7 @@
  * attempt, EPIPE raises SIGPIPE unless MSG_NOSIGNAL. Control messages: SCM_RIGHTS on AF_UNIX both ways,
  * SCM_CREDENTIALS delivered to receivers with SO_PASSCRED (accepted and not checked on send);
  * control messages of other levels are ignored on TCP sockets (as tcp_sendmsg does) and EINVAL
- * elsewhere. Partial: recvmmsg's timeout is ignored; MSG_ERRQUEUE always reports EAGAIN (no error
- * queue is kept).
+ * elsewhere. Partial: MSG_ERRQUEUE always reports EAGAIN (no error queue is kept).
  */
 import { Errno, SysError, fail } from '../errno.js';
 import { s32, u32 } from '../arch.js';
@@ -329,12 +328,25 @@ async function sendmmsg(t: Task, fd: bigint, vec: bigint, vlen: bigint, flags: b
   return i;
 }
 
-/** recvmmsg(2): MSG_WAITFORONE makes every receive after the first non-blocking. */
-async function recvmmsg(t: Task, fd: bigint, vec: bigint, vlen: bigint, flags: bigint): Promise<number> {
+/**
+ * recvmmsg(2): MSG_WAITFORONE makes every receive after the first non-blocking. `timeout` (struct
+ * timespec, EINVAL if malformed) is checked as Linux does, only after each message: once it has run
+ * out no further message is taken (a receive still blocks for the first one — see BUGS in recvmmsg(2)),
+ * and the time left is written back when messages were received.
+ */
+async function recvmmsg(t: Task, fd: bigint, vec: bigint, vlen: bigint, flags: bigint, timeout: bigint): Promise<number> {
   const s = sockOf(t, fd);
+  let endNs: bigint | undefined;
+  if (timeout !== 0n) {
+    const sec = t.mm.readU64(timeout);
+    const nsec = t.mm.readU64(timeout + 8n);
+    if (BigInt.asIntN(64, sec) < 0n || nsec >= 1_000_000_000n) fail(Errno.EINVAL);
+    endNs = process.hrtime.bigint() + sec * 1_000_000_000n + nsec;
+  }
   const n = Math.min(u32(vlen), 1024);
   let i = 0;
   let fl = s32(flags) & ~MSG_WAITFORONE;
+  let leftNs = 0n;
   for (; i < n; i++) {
     try {
       const r = await recvmsgOne(t, s, vec + BigInt(i * 64), fl);
@@ -344,6 +356,18 @@ async function recvmmsg(t: Task, fd: bigint, vec: bigint, vlen: bigint, flags: b
       if (i > 0) break;
       throw e;
     }
+    if (endNs !== undefined) {
+      leftNs = endNs - process.hrtime.bigint();
+      if (leftNs <= 0n) {
+        leftNs = 0n;
+        i++;
+        break;
+      }
+    }
+  }
+  if (endNs !== undefined && i > 0) {
+    t.mm.writeU64(timeout, leftNs / 1_000_000_000n);
+    t.mm.writeU64(timeout + 8n, leftNs % 1_000_000_000n);
   }
   return i;
 }
@@ -354,5 +378,5 @@ export const socketMsgSyscalls: SyscallDef[] = [
   { nr: 46, name: 'sendmsg', args: 'fpx', fn: sendmsg },
   { nr: 47, name: 'recvmsg', args: 'fpx', fn: recvmsg },
   { nr: 307, name: 'sendmmsg', args: 'fpux', fn: sendmmsg },
-  { nr: 299, name: 'recvmmsg', args: 'fpuxp', fn: recvmmsg, support: 'partial' },
+  { nr: 299, name: 'recvmmsg', args: 'fpuxp', fn: recvmmsg },
 ];

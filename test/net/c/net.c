@@ -251,6 +251,21 @@ static void t_mmsg(void) {
   CHECK("recvmmsg", recvmmsg(u1, in, 4, MSG_WAITFORONE, NULL));
   for (int i = 0; i < 3; i++) show_buf("msg", in[i].msg_len, bufs[i]);
   CHECK("recvmmsg_empty", recvmmsg(u1, in, 4, MSG_DONTWAIT, NULL));
+  /* the timeout is checked after each message: a spent one stops after the first */
+  CHECK("sendmmsg_again", sendmmsg(u2, out, 3, 0));
+  usleep(20000);
+  struct timespec ts = {0, 0};
+  CHECK("recvmmsg_zero_timeout", recvmmsg(u1, in, 4, 0, &ts));
+  printf("zero_timeout_left: %ld %ld\n", (long)ts.tv_sec, ts.tv_nsec);
+  ts.tv_sec = 5;
+  ts.tv_nsec = 0;
+  CHECK("recvmmsg_timeout_two", recvmmsg(u1, in, 2, 0, &ts));
+  printf("timeout_left_written: %d\n", ts.tv_sec <= 5 && ts.tv_sec >= 3);
+  ts.tv_nsec = 2000000000;
+  CHECK("recvmmsg_bad_timeout", recvmmsg(u1, in, 2, MSG_DONTWAIT, &ts));
+  ts.tv_sec = -1;
+  ts.tv_nsec = 0;
+  CHECK("recvmmsg_negative_timeout", recvmmsg(u1, in, 2, MSG_DONTWAIT, &ts));
 }
 
 static void getint(const char *label, int fd, int level, int opt) {
