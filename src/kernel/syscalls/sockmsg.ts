@@ -4,7 +4,9 @@
  * call waits on the socket (bounded by SO_SNDTIMEO/SO_RCVTIMEO: EAGAIN, or the partial count), streams
  * send everything unless interrupted, MSG_WAITALL fills the buffer on streams, MSG_DONTWAIT makes one
  * attempt, EPIPE raises SIGPIPE unless MSG_NOSIGNAL. Control messages: SCM_RIGHTS on AF_UNIX both ways,
- * SCM_CREDENTIALS delivered to receivers with SO_PASSCRED (accepted and not checked on send);
+ * SCM_CREDENTIALS delivered to receivers with SO_PASSCRED (the sender's own, or those it sends once
+ * checked as scm_check_creds does: its pid unless CAP_SYS_ADMIN, one of its uids/gids unless
+ * CAP_SETUID/CAP_SETGID — EPERM — and never -1: EINVAL);
  * control messages of other levels are ignored on TCP sockets (as tcp_sendmsg does) and EINVAL
  * elsewhere. Partial: MSG_ERRQUEUE always reports EAGAIN (no error queue is kept).
  */
@@ -21,8 +23,9 @@ import {
 import { SentrySocket } from '../net/sentry.js';
 import { CmsgBuilder } from '../net/ancillary.js';
 import type { RecvResult, SocketFile, SockCreds } from '../net/socket.js';
-import { credsOf, readRawAddr, sockOf } from './socket.js';
+import { readRawAddr, sockOf } from './socket.js';
 import type { SyscallDef } from './types.js';
+import { CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN } from '../task/creds.js';
 
 const SIGPIPE = 13;
 /** Largest buffer one call moves (MAX_RW_COUNT), and the bounce buffer cap for a receive. */
@@ -73,10 +76,11 @@ function scatter(t: Task, iovs: Array<[bigint, number]>, data: Uint8Array): void
  * Send `data` on `s` (see the module docs). `rights` belong to this call until a send takes them
  * (released here on failure).
  */
-async function sendCommon(t: Task, s: SocketFile, data: Uint8Array, flags: number, to: Uint8Array | undefined, rights: FileDescription[], control?: Uint8Array): Promise<number> {
+async function sendCommon(t: Task, s: SocketFile, data: Uint8Array, flags: number, to: Uint8Array | undefined, rights: FileDescription[], control?: Uint8Array, claimed?: SockCreds): Promise<number> {
   const nonblock = s.nonblocking || (flags & MSG_DONTWAIT) !== 0;
   const deadline = deadlineOf(s.sndTimeoMs);
-  const creds = credsOf(t);
+  // Unclaimed credentials are the real ids (maybe_add_creds: current_uid_gid), unlike SO_PEERCRED's.
+  const creds = claimed ?? { pid: t.tg.pid, uid: t.creds.ruid, gid: t.creds.rgid };
   let done = 0;
   let pending = rights;
   const giveUp = (e: unknown): number => {
@@ -193,9 +197,10 @@ async function recvfrom(t: Task, fd: bigint, buf: bigint, len: bigint, flagsArg:
  * datagram sockets the other levels' records, passed to the host (which allows IP_TOS, IP_TTL,
  * IPV6_HOPLIMIT, IPV6_TCLASS).
  */
-function parseControl(t: Task, s: SocketFile, control: bigint, controllen: number): { rights: FileDescription[]; raw?: Uint8Array } {
+function parseControl(t: Task, s: SocketFile, control: bigint, controllen: number): { rights: FileDescription[]; raw?: Uint8Array; creds?: SockCreds } {
   const rights: FileDescription[] = [];
   const raw: Uint8Array[] = [];
+  let creds: SockCreds | undefined;
   if (control === 0n || controllen < 16) return { rights };
   if (controllen > 20480) fail(Errno.ENOBUFS); // net.core.optmem_max
   const c = t.mm.copyIn(control, controllen);
@@ -217,6 +222,7 @@ function parseControl(t: Task, s: SocketFile, control: bigint, controllen: numbe
         if (rights.length > 253) fail(Errno.EINVAL); // SCM_MAX_FD
       } else if (level === SOL_SOCKET && type === SCM_CREDENTIALS) {
         if (s.family !== AF_UNIX || clen !== 28) fail(Errno.EINVAL);
+        creds = checkedCreds(t, { pid: cv.getInt32(off + 16, true), uid: cv.getUint32(off + 20, true), gid: cv.getUint32(off + 24, true) });
       } else if (s.isInet && !s.isStream) {
         raw.push(c.slice(off, Math.min(off + ((clen + 7) & ~7), c.length)));
       } else if (!(s.isInet && s.isStream)) fail(Errno.EINVAL);
@@ -226,14 +232,30 @@ function parseControl(t: Task, s: SocketFile, control: bigint, controllen: numbe
     for (const f of rights) f.release();
     throw e;
   }
-  if (!raw.length) return { rights };
+  if (!raw.length) return { rights, creds };
   const all = new Uint8Array(raw.reduce((a, r) => a + r.length, 0));
   let p = 0;
   for (const r of raw) {
     all.set(r, p);
     p += r.length;
   }
-  return { rights, raw: all };
+  return { rights, raw: all, creds };
+}
+
+/**
+ * SCM_CREDENTIALS a sender may claim (the kernel's scm_check_creds): uid/gid -1 → EINVAL; its own
+ * thread-group id unless CAP_SYS_ADMIN, one of its real/effective/saved uids unless CAP_SETUID, one of
+ * its gids unless CAP_SETGID → EPERM; a pid no process has → ESRCH.
+ */
+function checkedCreds(t: Task, c: SockCreds): SockCreds {
+  const k = t.creds;
+  if (c.uid === 0xffffffff || c.gid === 0xffffffff) fail(Errno.EINVAL);
+  const pidOk = c.pid === t.tg.pid || k.has(CAP_SYS_ADMIN);
+  const uidOk = c.uid === k.ruid || c.uid === k.euid || c.uid === k.suid || k.has(CAP_SETUID);
+  const gidOk = c.gid === k.rgid || c.gid === k.egid || c.gid === k.sgid || k.has(CAP_SETGID);
+  if (!pidOk || !uidOk || !gidOk) fail(Errno.EPERM);
+  if (!t.kernel.threadGroups.has(c.pid)) fail(Errno.ESRCH); // __scm_send: find_get_pid
+  return c;
 }
 
 async function sendmsgOne(t: Task, s: SocketFile, msg: bigint, flags: number): Promise<number> {
@@ -245,7 +267,7 @@ async function sendmsgOne(t: Task, s: SocketFile, msg: bigint, flags: number): P
   const control = dv.getBigUint64(32, true);
   const controllen = Number(dv.getBigUint64(40, true));
   const to = name !== 0n && namelen ? readRawAddr(t, name, namelen) : undefined;
-  const { rights, raw } = parseControl(t, s, control, controllen);
+  const { rights, raw, creds } = parseControl(t, s, control, controllen);
   let data: Uint8Array;
   try {
     data = gather(t, iovs);
@@ -253,7 +275,7 @@ async function sendmsgOne(t: Task, s: SocketFile, msg: bigint, flags: number): P
     for (const f of rights) f.release();
     throw e;
   }
-  return sendCommon(t, s, data, flags, to, rights, raw);
+  return sendCommon(t, s, data, flags, to, rights, raw, creds);
 }
 
 async function recvmsgOne(t: Task, s: SocketFile, msg: bigint, flags: number): Promise<number> {

@@ -624,11 +624,90 @@ static void t_errors(void) {
   close(s);
 }
 
+/* SCM_CREDENTIALS over AF_UNIX: what the receiver sees (SO_PASSCRED), and what a sender may claim. */
+static int send_creds(int fd, pid_t pid, uid_t uid, gid_t gid) {
+  char cbuf[CMSG_SPACE(sizeof(struct ucred))];
+  struct iovec iov = {"c", 1};
+  struct msghdr m = {0};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = cbuf;
+  m.msg_controllen = sizeof cbuf;
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_CREDENTIALS;
+  c->cmsg_len = CMSG_LEN(sizeof(struct ucred));
+  struct ucred u = {pid, uid, gid};
+  memcpy(CMSG_DATA(c), &u, sizeof u);
+  return (int)sendmsg(fd, &m, 0);
+}
+static pid_t creds_kid;
+static void show_recv_creds(const char *label, int fd, pid_t self) {
+  char cbuf[CMSG_SPACE(sizeof(struct ucred))], b[4];
+  struct iovec iov = {b, sizeof b};
+  struct msghdr m = {0};
+  m.msg_iov = &iov;
+  m.msg_iovlen = 1;
+  m.msg_control = cbuf;
+  m.msg_controllen = sizeof cbuf;
+  if (recvmsg(fd, &m, MSG_DONTWAIT) < 0) {
+    printf("%s: -1 %s\n", label, errname(errno));
+    return;
+  }
+  struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+  if (!c || c->cmsg_type != SCM_CREDENTIALS) {
+    printf("%s: no credentials\n", label);
+    return;
+  }
+  struct ucred u;
+  memcpy(&u, CMSG_DATA(c), sizeof u);
+  printf("%s: pid %s uid %u gid %u\n", label, u.pid == self ? "self" : u.pid == creds_kid ? "kid" : "other", u.uid, u.gid);
+}
+static void t_unix_creds(void) {
+  int sv[2];
+  MUST(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv));
+  int on = 1;
+  MUST(setsockopt(sv[1], SOL_SOCKET, SO_PASSCRED, &on, sizeof on));
+  MUST(send(sv[0], "p", 1, 0));
+  show_recv_creds("implicit", sv[1], getpid());
+  CHECK("claim_own", send_creds(sv[0], getpid(), getuid(), getgid()));
+  show_recv_creds("own", sv[1], getpid());
+  creds_kid = fork();
+  if (creds_kid == 0) {
+    pause();
+    _exit(0);
+  }
+  CHECK("claim_other_as_root", send_creds(sv[0], creds_kid, 4321, 8765));
+  show_recv_creds("other_as_root", sv[1], getpid());
+  CHECK("claim_uid_minus_one", send_creds(sv[0], getpid(), (uid_t)-1, getgid()));
+  pid_t pid = fork();
+  if (pid == 0) {
+    /* real 1000, effective 2000: implicit credentials are the real ids */
+    if (setresgid(1000, 2000, 2000) != 0 || setresuid(1000, 2000, 2000) != 0) _exit(1);
+    MUST(send(sv[0], "q", 1, 0));
+    show_recv_creds("implicit_real_ids", sv[1], getpid());
+    CHECK("claim_effective", send_creds(sv[0], getpid(), 2000, 2000));
+    show_recv_creds("effective", sv[1], getpid());
+    CHECK("claim_kid_pid", send_creds(sv[0], creds_kid, 2000, 2000));
+    CHECK("claim_uid_0", send_creds(sv[0], getpid(), 0, 2000));
+    CHECK("claim_gid_0", send_creds(sv[0], getpid(), 2000, 0));
+    fflush(stdout);
+    _exit(0);
+  }
+  int st;
+  waitpid(pid, &st, 0);
+  printf("child: %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+  kill(creds_kid, SIGKILL);
+  waitpid(creds_kid, &st, 0);
+  close(sv[0]);
+  close(sv[1]);
+}
+
 static const struct section sections[] = {
   {"tcp_stream", t_tcp_stream}, {"tcp_waitall", t_tcp_waitall}, {"tcp_sigpipe", t_tcp_sigpipe},
   {"tcp_connect", t_tcp_connect}, {"udp", t_udp}, {"mmsg", t_mmsg}, {"sockopts", t_sockopts},
   {"rcvtimeo", t_rcvtimeo}, {"ipv6", t_ipv6}, {"epoll", t_epoll}, {"sendfile", t_sendfile},
-  {"ifaces", t_ifaces}, {"netlink", t_netlink}, {"proc_net", t_proc_net}, {"errors", t_errors},
+  {"ifaces", t_ifaces}, {"netlink", t_netlink}, {"proc_net", t_proc_net}, {"errors", t_errors}, {"unix_creds", t_unix_creds},
   {0, 0},
 };
 
