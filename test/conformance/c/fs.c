@@ -913,14 +913,14 @@ static void t_openat2(void) {
   oa2_read("no_symlinks_middle", AT_FDCWD, "sublink/inner", RESOLVE_NO_SYMLINKS);
   CHECK_OK("no_symlinks_opath_nofollow", oa2(AT_FDCWD, "sub/rel", O_PATH | O_NOFOLLOW, 0, RESOLVE_NO_SYMLINKS));
   CHECK("no_symlinks_creat", oa2(AT_FDCWD, "sub/rel", O_CREAT | O_WRONLY, 0600, RESOLVE_NO_SYMLINKS));
-  oa2_read("no_symlinks_proc_self", AT_FDCWD, "/proc/self/comm", RESOLVE_NO_SYMLINKS);
+  oa2_read("no_symlinks_proc_self", AT_FDCWD, "/proc/self/oom_score_adj", RESOLVE_NO_SYMLINKS);
   int fd = MUST(open("f", O_RDONLY));
   char p[64];
   snprintf(p, sizeof p, "/proc/self/fd/%d", fd);
   oa2_read("magic_allowed", AT_FDCWD, p, 0);
   oa2_read("no_magic_fd_link", AT_FDCWD, p, RESOLVE_NO_MAGICLINKS);
   oa2_read("no_magic_plain_link", AT_FDCWD, "sub/rel", RESOLVE_NO_MAGICLINKS);
-  oa2_read("no_magic_proc_self", AT_FDCWD, "/proc/self/comm", RESOLVE_NO_MAGICLINKS);
+  oa2_read("no_magic_proc_self", AT_FDCWD, "/proc/self/oom_score_adj", RESOLVE_NO_MAGICLINKS);
   CHECK_OK("no_magic_opath_nofollow", oa2(AT_FDCWD, p, O_PATH | O_NOFOLLOW, 0, RESOLVE_NO_MAGICLINKS));
   int self = MUST(open("/proc/self", O_PATH | O_DIRECTORY));
   snprintf(p, sizeof p, "fd/%d", fd);
@@ -931,9 +931,9 @@ static void t_openat2(void) {
   close(fd);
   /* RESOLVE_NO_XDEV: / and /proc are different mounts */
   oa2_read("no_xdev_same_mount", AT_FDCWD, "sub/inner", RESOLVE_NO_XDEV);
-  oa2_read("no_xdev_into_proc", AT_FDCWD, "/proc/self/comm", RESOLVE_NO_XDEV);
+  oa2_read("no_xdev_into_proc", AT_FDCWD, "/proc/self/oom_score_adj", RESOLVE_NO_XDEV);
   int proc = MUST(open("/proc", O_PATH | O_DIRECTORY));
-  oa2_read("no_xdev_within_proc", proc, "self/comm", RESOLVE_NO_XDEV);
+  oa2_read("no_xdev_within_proc", proc, "self/oom_score_adj", RESOLVE_NO_XDEV);
   oa2_read("no_xdev_out_of_proc", proc, "../etc/hostname", RESOLVE_NO_XDEV);
   CHECK_OK("no_xdev_absolute_from_proc", oa2(proc, "/", O_PATH, 0, RESOLVE_NO_XDEV));
   close(proc);
