@@ -16,7 +16,7 @@ import {
 } from './signal/signal.js';
 import type { SyscallDef } from './syscalls/types.js';
 import { buildSyscallTable, syscallName } from './syscalls/table.js';
-import { getRlimit } from './syscalls/process.js';
+import { getRlimit } from './task/limits.js';
 import { createVfs, FdTable, type Vfs, type VfsOptions, type KernelInfo, type ProcInfo, type ProcStatus } from './vfs/index.js';
 import { execve } from './loader/exec.js';
 import type { Strace } from './policy/strace.js';

@@ -20,7 +20,7 @@ import {
 } from '../vfs/constants.js';
 import type { FileDescription } from '../vfs/file.js';
 import { PipeFile } from '../fs/pipe.js';
-import { getRlimit } from './process.js';
+import { getRlimit } from '../task/limits.js';
 import { F_RDLCK, F_UNLCK, F_WRLCK, getRecordLock, lockRange, ownedByDescription, setRecordLock } from '../vfs/locks.js';
 import { addSeals, getSeals } from './events.js';
 import { fsnotifyAccess, fsnotifyModify } from '../ipc/fsnotify.js';

@@ -3,11 +3,11 @@
  * credentials, resource limits (see fork(2), clone(2), execve(2), wait4(2), waitid(2), kill(2),
  * setpgid(2), setsid(2), getrlimit(2), credentials(7)).
  */
-import { native } from '../../native.js';
 import { Errno, SysError, fail } from '../errno.js';
 import { Reg, s32, u32 } from '../arch.js';
 import type { SyscallDef } from './types.js';
 import { Task, ThreadGroup, RLIM_INFINITY, type RLimit } from '../task/task.js';
+import { RLIMIT_NLIMITS, getRlimit } from '../task/limits.js';
 import {
   SigInfo, SI_USER, SI_TKILL, NSIG, CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED, SIGCHLD,
 } from '../signal/signal.js';
@@ -418,19 +418,6 @@ function setsid(t: Task): number {
 }
 
 // ---------------------------------------------------------------- resource limits
-
-const RLIMIT_NLIMITS = 16;
-/** The sandbox process's own limits (getrlimit(2)), inherited by the sandbox's init like a child would. */
-const hostLimits: RLimit[] = (() => {
-  const out: RLimit[] = native.hostRlimits(RLIMIT_NLIMITS).map((l) => ({ cur: l.cur, max: l.max }));
-  // The sandbox's own fd table limit.
-  out[7] = { cur: 1024n, max: out[7]!.max < 1024n ? 1024n : out[7]!.max };
-  return out;
-})();
-
-export function getRlimit(tg: ThreadGroup, r: number): RLimit {
-  return tg.rlimits.get(r) ?? hostLimits[r] ?? { cur: RLIM_INFINITY, max: RLIM_INFINITY };
-}
 
 function prlimit64(t: Task, pidArg: bigint, resArg: bigint, newAddr: bigint, oldAddr: bigint): number {
   const pid = s32(pidArg);
