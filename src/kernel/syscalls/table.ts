@@ -4,6 +4,8 @@
  */
 import type { SyscallDef } from './types.js';
 import { processSyscalls } from './process.js';
+import { prctlSyscalls } from './prctl.js';
+import { resourceSyscalls } from './resource.js';
 import { signalSyscalls } from './signal.js';
 import { mmapSyscalls } from './mmap.js';
 import { timeSyscalls } from './time.js';
@@ -100,7 +102,7 @@ export function syscallNumber(name: string): number {
 /** All handlers by number. A number with no handler returns ENOSYS (logged once by name). */
 export function buildSyscallTable(): Array<SyscallDef | undefined> {
   const table: Array<SyscallDef | undefined> = [];
-  const families = [processSyscalls, signalSyscalls, mmapSyscalls, timeSyscalls, miscSyscalls, fileSyscalls, fsSyscalls, pipeSyscalls, pollSyscalls, futexSyscalls, timerSyscalls, eventSyscalls, socketSyscalls, seccompSyscalls, credSyscalls, ioSyscalls, fdeventSyscalls, spliceSyscalls, sysvipcSyscalls, mqueueSyscalls, xattrSyscalls];
+  const families = [processSyscalls, prctlSyscalls, resourceSyscalls, signalSyscalls, mmapSyscalls, timeSyscalls, miscSyscalls, fileSyscalls, fsSyscalls, pipeSyscalls, pollSyscalls, futexSyscalls, timerSyscalls, eventSyscalls, socketSyscalls, seccompSyscalls, credSyscalls, ioSyscalls, fdeventSyscalls, spliceSyscalls, sysvipcSyscalls, mqueueSyscalls, xattrSyscalls];
   for (const fam of families) {
     for (const d of fam) {
       if (table[d.nr]) throw new Error(`syscall ${d.name} (${d.nr}) registered twice`);
