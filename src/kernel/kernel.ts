@@ -363,6 +363,7 @@ export class Kernel implements KernelInfo {
     const [u, s] = t.ctx.cpuTicks();
     t.tg.deadTicks = [t.tg.deadTicks[0] + u, t.tg.deadTicks[1] + s];
     t.tg.deadNs += t.ctx.cpuNs();
+    t.tg.deadUsage.add(t.usage);
     t.tg.lastComm = t.comm;
     t.tg.lastCreds = t.creds;
     this.tasks.delete(t.tid);
@@ -448,6 +449,7 @@ export class Kernel implements KernelInfo {
       p.childTicks[1] += tg.deadTicks[1] + tg.childTicks[1];
       p.childNs += tg.deadNs + tg.childNs;
       p.childMaxRssKb = Math.max(p.childMaxRssKb, tg.maxRssKb, tg.childMaxRssKb);
+      p.childUsage.add(tg.deadUsage).add(tg.childUsage);
     }
     tg.parent?.children.delete(tg);
     this.threadGroups.delete(tg.pid);

@@ -20,6 +20,7 @@ import {
 } from '../vfs/constants.js';
 import type { FileDescription } from '../vfs/file.js';
 import { PipeFile } from '../fs/pipe.js';
+import { HostRegularFile } from '../fs/host.js';
 import { getRlimit } from '../task/limits.js';
 import { F_RDLCK, F_UNLCK, F_WRLCK, getRecordLock, lockRange, ownedByDescription, setRecordLock } from '../vfs/locks.js';
 import { addSeals, getSeals } from './events.js';
@@ -93,6 +94,7 @@ export async function readTo(t: Task, f: FileDescription, addr: bigint, count: n
       if (len === 0) return f.read(new Uint8Array(0), off);
       const n = readOnce(t, f, addr, len, off);
       if (n > 0) fsnotifyAccess(f);
+      accountHostIo(t, f, n, false);
       return n;
     } catch (e) {
       if (!isAgain(e) || f.nonblocking || !mayBlock) throw e;
@@ -121,6 +123,7 @@ export async function writeFrom(t: Task, f: FileDescription, addr: bigint, count
         const n = Math.min(len - done, BOUNCE);
         const src = t.mm.view(addr + BigInt(done), len - done, PROT_READ) ?? t.mm.copyIn(addr + BigInt(done), n);
         const w = f.write(src, off === undefined ? undefined : off + done);
+        accountHostIo(t, f, w, true);
         done += w;
         if (w < src.length && f.seekable) return done;
       }
@@ -147,6 +150,13 @@ export async function writeFrom(t: Task, f: FileDescription, addr: bigint, count
       throw e;
     }
   }
+}
+
+/** Bytes moved to or from a host-backed regular file count for getrusage(2)'s ru_inblock/ru_oublock. */
+function accountHostIo(t: Task, f: FileDescription, n: number, write: boolean): void {
+  if (n <= 0 || !(f instanceof HostRegularFile)) return;
+  if (write) t.usage.writeBytes += n;
+  else t.usage.readBytes += n;
 }
 
 /**

@@ -110,7 +110,10 @@ async function doClone(t: Task, a: CloneArgs): Promise<number> {
   let vforkWait: Promise<void> | undefined;
   if (f & CLONE_VFORK) vforkWait = new Promise<void>((r) => (tg.vforkDone = r));
   k.startTask(child);
-  if (vforkWait) await vforkWait; // not interruptible, as in Linux (TASK_KILLABLE aside)
+  if (vforkWait) {
+    t.usage.nvcsw++;
+    await vforkWait; // not interruptible, as in Linux (TASK_KILLABLE aside)
+  }
   return tid;
 }
 

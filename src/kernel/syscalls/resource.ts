@@ -8,6 +8,9 @@ import { RLIM_INFINITY, type RLimit, type Task, type ThreadGroup } from '../task
 import { RLIMIT_NLIMITS, getRlimit } from '../task/limits.js';
 import { CAP_SYS_RESOURCE } from '../task/creds.js';
 import { groupCpuNs, groupCpuTicks } from '../kernel.js';
+import { UsageCounters } from '../task/rusage.js';
+
+const RUSAGE_SELF = 0, RUSAGE_CHILDREN = -1, RUSAGE_THREAD = 1;
 
 function prlimit64(t: Task, pidArg: bigint, resArg: bigint, newAddr: bigint, oldAddr: bigint): number {
   const pid = s32(pidArg);
@@ -44,10 +47,14 @@ function setrlimit(t: Task, res: bigint, addr: bigint): number {
 }
 
 /**
- * struct rusage: CPU time `ns` split between ru_utime and ru_stime in the ratio of the user/system
- * `ticks` (all user when no tick was counted yet), and ru_maxrss in KiB.
+ * struct rusage (144 bytes): CPU time `ns` split between ru_utime and ru_stime in the ratio of the
+ * user/system `ticks` (all user when no tick was counted yet), ru_maxrss in KiB, and the event
+ * counters of `u` (see task/rusage.ts for what each counts): ru_minflt, ru_nvcsw, ru_nivcsw,
+ * ru_inblock/ru_oublock in 512-byte blocks. ru_majflt is 0 (no Sentry fault reads file data); the
+ * fields Linux leaves 0 (ru_ixrss, ru_idrss, ru_isrss, ru_nswap, ru_msgsnd, ru_msgrcv,
+ * ru_nsignals) are 0.
  */
-function rusage(ticks: [number, number], ns: bigint, maxRssKb: number): Uint8Array {
+function rusage(ticks: [number, number], ns: bigint, maxRssKb: number, u: UsageCounters): Uint8Array {
   const b = new Uint8Array(144);
   const dv = new DataView(b.buffer);
   const total = ticks[0] + ticks[1];
@@ -59,27 +66,44 @@ function rusage(ticks: [number, number], ns: bigint, maxRssKb: number): Uint8Arr
   };
   tv(0, ns - sysNs);
   tv(16, sysNs);
-  dv.setBigInt64(32, BigInt(maxRssKb), true);
+  const long = (off: number, v: number) => dv.setBigInt64(off, BigInt(v), true);
+  long(32, maxRssKb);
+  long(64, u.minflt);
+  long(88, Math.floor(u.readBytes / 512));
+  long(96, Math.floor(u.writeBytes / 512));
+  long(128, u.nvcsw);
+  long(136, u.nivcsw);
   return b;
 }
 
 /** What wait4(2)/waitid(2) report for a child: its own and its waited-for children's usage. */
 export function childRusage(c: ThreadGroup): Uint8Array {
   const ticks: [number, number] = [c.deadTicks[0] + c.childTicks[0], c.deadTicks[1] + c.childTicks[1]];
-  return rusage(ticks, c.deadNs + c.childNs, Math.max(c.maxRssKb, c.childMaxRssKb));
+  return rusage(ticks, c.deadNs + c.childNs, Math.max(c.maxRssKb, c.childMaxRssKb), UsageCounters.sum(c.deadUsage, c.childUsage));
 }
 
-/** getrusage(2): CPU times and peak RSS; the remaining counters are not tracked (0). */
+/** The counters of a thread group: its exited tasks' and its live tasks'. */
+function groupUsage(g: ThreadGroup): UsageCounters {
+  const u = UsageCounters.sum(g.deadUsage);
+  for (const t of g.tasks) u.add(t.usage);
+  return u;
+}
+
+/**
+ * getrusage(2): RUSAGE_SELF (0: the thread group's live and exited tasks), RUSAGE_CHILDREN (-1:
+ * waited-for descendants), RUSAGE_THREAD (1: the calling task); EINVAL for anything else, EFAULT for
+ * a bad `addr`. Partial: the event counters count what the Sentry sees (see rusage() above).
+ */
 function getrusage(t: Task, who: bigint, addr: bigint): number {
   const w = s32(who);
   let b: Uint8Array;
-  if (w === 0) {
+  if (w === RUSAGE_SELF) {
     t.mm.noteRss(t.tg);
-    b = rusage(groupCpuTicks(t.tg), groupCpuNs(t.tg), t.tg.maxRssKb);
-  } else if (w === -1) {
-    b = rusage(t.tg.childTicks, t.tg.childNs, t.tg.childMaxRssKb);
-  } else if (w === 1) {
-    b = rusage(t.ctx.cpuTicks(), t.ctx.cpuNs(), Math.max(t.tg.maxRssKb, t.mm.rssKb()));
+    b = rusage(groupCpuTicks(t.tg), groupCpuNs(t.tg), t.tg.maxRssKb, groupUsage(t.tg));
+  } else if (w === RUSAGE_CHILDREN) {
+    b = rusage(t.tg.childTicks, t.tg.childNs, t.tg.childMaxRssKb, t.tg.childUsage);
+  } else if (w === RUSAGE_THREAD) {
+    b = rusage(t.ctx.cpuTicks(), t.ctx.cpuNs(), Math.max(t.tg.maxRssKb, t.mm.rssKb()), t.usage);
   } else fail(Errno.EINVAL);
   t.mm.copyOut(addr, b);
   return 0;
