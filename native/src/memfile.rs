@@ -35,11 +35,14 @@ pub fn memfile_init() -> Result<i32> {
         return Ok(s.fd);
     }
     let name = std::ffi::CString::new("tsvisor-memory").unwrap();
+    // SAFETY: `name` is a NUL-terminated CString alive for the call.
     let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
     if fd < 0 {
         return Err(Error::from_reason(format!("memfd_create: {}", std::io::Error::last_os_error())));
     }
     let len = (CHUNK_SIZE * MAX_CHUNKS) as usize;
+    // SAFETY: an anonymous PROT_NONE reservation at an address of the kernel's choosing: it replaces no
+    // existing mapping and passes no memory.
     let base = unsafe {
         libc::mmap(
             std::ptr::null_mut(),
@@ -82,10 +85,15 @@ pub fn memfile_chunk(env: &Env, index: u32) -> Result<ArrayBuffer<'_>> {
     while st.mapped_chunks <= index {
         let c = st.mapped_chunks;
         let new_size = (c + 1) * CHUNK_SIZE;
+        // SAFETY: `st.fd` is the memory file created by memfile_init, owned by STATE for the life of the
+        // process; ftruncate takes no pointer.
         if unsafe { libc::ftruncate(st.fd, new_size as i64) } != 0 {
             return Err(Error::from_reason(format!("ftruncate memory file: {}", std::io::Error::last_os_error())));
         }
         let addr = st.base + (c * CHUNK_SIZE) as usize;
+        // SAFETY: MAP_FIXED replaces only chunk `c` of our own PROT_NONE reservation ([base, base +
+        // CHUNK_SIZE * MAX_CHUNKS), reserved in memfile_init and never unmapped; c < MAX_CHUNKS), which no
+        // Rust or JS reference points into yet (chunks are handed out only once mapped).
         let p = unsafe {
             libc::mmap(
                 addr as *mut libc::c_void,
@@ -104,6 +112,9 @@ pub fn memfile_chunk(env: &Env, index: u32) -> Result<ArrayBuffer<'_>> {
     let ptr = (st.base + (index * CHUNK_SIZE) as usize) as *mut u8;
     let mut value = std::ptr::null_mut();
     // The mapping lives for the life of the process, so the finalizer has nothing to free.
+    // SAFETY: `ptr` is the start of chunk `index`, mapped read/write just above (or before) for CHUNK_SIZE
+    // bytes and never unmapped, so the ArrayBuffer may outlive this call; no finalizer is needed; `value` is
+    // a valid out-pointer; we are on the JS thread with its `env`.
     let status = unsafe {
         napi::sys::napi_create_external_arraybuffer(
             env.raw(),
@@ -117,6 +128,7 @@ pub fn memfile_chunk(env: &Env, index: u32) -> Result<ArrayBuffer<'_>> {
     if status != napi::sys::Status::napi_ok {
         return Err(Error::from_reason(format!("napi_create_external_arraybuffer failed: {status}")));
     }
+    // SAFETY: `value` is the ArrayBuffer napi_create_external_arraybuffer just returned in this `env`.
     unsafe { ArrayBuffer::from_napi_value(env.raw(), value) }
 }
 
@@ -125,6 +137,8 @@ pub fn memfile_chunk(env: &Env, index: u32) -> Result<ArrayBuffer<'_>> {
 #[napi]
 pub fn memfile_decommit(offset: f64, length: f64) -> i64 {
     let fd = memfile_fd();
+    // SAFETY: `fd` is our own memory file and fallocate takes no pointer; punching a hole never unmaps, so JS
+    // views over those pages stay valid (the pages read as zeros).
     let r = unsafe {
         libc::fallocate(
             fd,
@@ -151,12 +165,19 @@ pub fn memfile_copy(dst: f64, src: f64, length: f64) -> i64 {
     let end = src + len;
     let mut pos = src;
     while pos < end {
+        // SAFETY: lseek on our own memory file takes no pointer.
         let data = unsafe { libc::lseek(st.fd, pos, libc::SEEK_DATA) };
         if data < 0 || data >= end {
             break;
         }
+        // SAFETY: lseek on our own memory file takes no pointer.
         let hole = unsafe { libc::lseek(st.fd, data, libc::SEEK_HOLE) };
         let hole = if hole < 0 { end } else { hole.min(end) };
+        // SAFETY: the caller contract, which is not checked here: the TS MemoryFile passes ranges it
+        // allocated, [src, src+length) and [dst, dst+length), both inside chunks already mapped by
+        // memfile_chunk (so inside [base, base + mapped_chunks * CHUNK_SIZE)) and disjoint (fork copies into
+        // a fresh allocation). [data, hole) lies within [src, src+length) and its image at dst + (data - src)
+        // within the destination, so both pointers are valid for `hole - data` bytes and do not overlap.
         unsafe {
             std::ptr::copy_nonoverlapping(
                 (st.base as i64 + data) as *const u8,
@@ -178,10 +199,12 @@ pub fn memfile_populated(offset: f64, length: f64) -> f64 {
     let mut pos = start;
     let mut total = 0i64;
     while pos < end {
+        // SAFETY: lseek on the memory file takes no pointer (a bad fd before memfile_init fails with EBADF).
         let data = unsafe { libc::lseek(fd, pos, libc::SEEK_DATA) };
         if data < 0 || data >= end {
             break;
         }
+        // SAFETY: lseek on the memory file takes no pointer.
         let hole = unsafe { libc::lseek(fd, data, libc::SEEK_HOLE) };
         let hole = if hole < 0 { end } else { hole.min(end) };
         total += hole - data;

@@ -16,7 +16,7 @@ import {
 } from './signal/signal.js';
 import type { SyscallDef } from './syscalls/types.js';
 import { buildSyscallTable, syscallName } from './syscalls/table.js';
-import { getRlimit } from './syscalls/process.js';
+import { getRlimit } from './task/limits.js';
 import { createVfs, FdTable, type Vfs, type VfsOptions, type KernelInfo, type ProcInfo, type ProcStatus } from './vfs/index.js';
 import { execve } from './loader/exec.js';
 import type { Strace } from './policy/strace.js';
@@ -375,6 +375,7 @@ export class Kernel implements KernelInfo {
     const [u, s] = t.ctx.cpuTicks();
     t.tg.deadTicks = [t.tg.deadTicks[0] + u, t.tg.deadTicks[1] + s];
     t.tg.deadNs += t.ctx.cpuNs();
+    t.tg.deadUsage.add(t.usage);
     t.tg.lastComm = t.comm;
     t.tg.lastCreds = t.creds;
     this.tasks.delete(t.tid);
@@ -460,6 +461,7 @@ export class Kernel implements KernelInfo {
       p.childTicks[1] += tg.deadTicks[1] + tg.childTicks[1];
       p.childNs += tg.deadNs + tg.childNs;
       p.childMaxRssKb = Math.max(p.childMaxRssKb, tg.maxRssKb, tg.childMaxRssKb);
+      p.childUsage.add(tg.deadUsage).add(tg.childUsage);
     }
     tg.parent?.children.delete(tg);
     this.threadGroups.delete(tg.pid);

@@ -3,50 +3,36 @@
 // driven with Debian's `ctr`; containers run through the runc shim (io.containerd.runc.v2) with
 // `--runc-binary` set to a wrapper running `node <repo>/bin/tsvisor.js`. Images are OCI image-layout
 // tarballs built from a rootfs directory (ociImageTarball) and `ctr image import`ed. Stopped by pid.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TSVISOR_BIN } from './paths.ts';
+import { TestDaemon, ensurePackage, runCommand, writeRuntimeWrapper, type CmdResult } from './daemon.ts';
 
 export const CONTAINERD = '/usr/bin/containerd';
 export const CTR = '/usr/bin/ctr';
 
 /** Install containerd if needed (root only). Returns why it is unavailable, or undefined. */
 export function ensureContainerd(): string | undefined {
-  if (fs.existsSync(CONTAINERD) && fs.existsSync(CTR) && fs.existsSync('/usr/bin/containerd-shim-runc-v2')) return undefined;
-  if (process.getuid?.() !== 0) return 'containerd is not installed and we are not root';
-  const r = spawnSync('apt-get', ['install', '-y', '--no-install-recommends', 'containerd'], {
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-    encoding: 'utf8',
-    timeout: 600_000,
-  });
-  if (r.status !== 0 || !fs.existsSync(CONTAINERD)) return `apt-get install containerd failed: ${(r.stderr ?? '').slice(-500)}`;
-  return undefined;
+  return ensurePackage('containerd', [CONTAINERD, CTR, '/usr/bin/containerd-shim-runc-v2']);
 }
 
-export interface CmdResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type { CmdResult };
 
-export class Containerd {
+export class Containerd extends TestDaemon {
   readonly sock: string;
-  readonly logFile: string;
   /** The runtime binary the shim runs (a wrapper script). */
   readonly runtime: string;
   readonly namespace = 'tsvtest';
-  private proc: ChildProcess | undefined;
 
-  constructor(readonly dir: string) {
+  constructor(dir: string) {
+    super(dir, path.join(dir, 'containerd.log'));
     this.sock = path.join(dir, 'c.sock');
-    this.logFile = path.join(dir, 'containerd.log');
     this.runtime = path.join(dir, 'tsvisor');
   }
 
   async start(timeoutMs = 60_000): Promise<void> {
-    fs.writeFileSync(this.runtime, `#!/bin/sh\nexec ${JSON.stringify(process.execPath)} ${JSON.stringify(TSVISOR_BIN)} --debug-log ${path.join(this.dir, 'tsvisor-logs')}/ "$@"\n`, { mode: 0o755 });
+    writeRuntimeWrapper(this.runtime, `${path.join(this.dir, 'tsvisor-logs')}/`);
     const config = path.join(this.dir, 'config.toml');
     fs.writeFileSync(config, [
       'version = 2',
@@ -61,57 +47,12 @@ export class Containerd {
       `  address = ${JSON.stringify(path.join(this.dir, 'debug.sock'))}`,
       '',
     ].join('\n'));
-    const log = fs.openSync(this.logFile, 'a');
-    this.proc = spawn(CONTAINERD, ['--config', config], { stdio: ['ignore', log, log], detached: true });
-    fs.closeSync(log);
-    const end = Date.now() + timeoutMs;
-    while (Date.now() < end) {
-      if (this.proc.exitCode !== null) throw new Error(`containerd exited: ${this.tail()}`);
-      if (fs.existsSync(this.sock) && (await this.ctr(['version'])).code === 0) return;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-    throw new Error(`containerd did not come up: ${this.tail()}`);
-  }
-
-  tail(n = 3000): string {
-    try {
-      return fs.readFileSync(this.logFile, 'utf8').slice(-n);
-    } catch {
-      return '';
-    }
+    await this.launch('containerd', CONTAINERD, ['--config', config], async () => fs.existsSync(this.sock) && (await this.ctr(['version'])).code === 0, timeoutMs);
   }
 
   /** `ctr -a SOCK -n NAMESPACE args…` */
   ctr(args: string[], o: { input?: string; timeoutMs?: number } = {}): Promise<CmdResult> {
-    return new Promise((resolve) => {
-      const child = spawn(CTR, ['-a', this.sock, '-n', this.namespace, ...args], { stdio: [o.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-      if (o.input !== undefined) child.stdin!.end(o.input);
-      const timer = setTimeout(() => child.kill('SIGKILL'), o.timeoutMs ?? 60_000);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        resolve({ code: code ?? 137, stdout, stderr });
-      });
-    });
-  }
-
-  async stop(): Promise<void> {
-    const p = this.proc;
-    if (!p || p.exitCode !== null || !p.pid) return;
-    const done = new Promise<void>((r) => p.once('exit', () => r()));
-    process.kill(p.pid, 'SIGTERM');
-    const t = setTimeout(() => {
-      try {
-        process.kill(p.pid!, 'SIGKILL');
-      } catch {
-        /* gone */
-      }
-    }, 20_000);
-    await done;
-    clearTimeout(t);
+    return runCommand(CTR, ['-a', this.sock, '-n', this.namespace, ...args], o);
   }
 }
 

@@ -14,14 +14,11 @@
 //        [--timeout S] [--jobs N] [--logs DIR] [NAME…]
 //
 // Exit status 0 when everything that passes natively also passes under tsvisor.
-import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ensureTestsuite, failureSummary, PYTHON, platformArgs } from '../compat/run-cpython-tests.mjs';
-
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, '../..');
+import {
+  ensureTestsuite, fmtSeconds, parseRunnerArgs, platformArgs, PYTHON, runAll, runCounts, runRegrtest, tsvisorDo,
+} from '../compat/run-cpython-tests.mjs';
 
 /** test_socket classes that finish natively (all but ThreadedVSOCKSocketStreamTest). */
 export const SOCKET_CLASSES = `BasicBluetoothTest BasicCANTest BasicQIPCRTRTest BasicRDSTest BasicSocketPairTest BasicTCPTest
@@ -68,76 +65,24 @@ export const NET_TESTS = {
  */
 export function runNetTest(name, side, { timeout = 600, mode = 'host', tsvisorArgs = [] } = {}) {
   const py = [PYTHON, '-m', 'test', '-v', ...NET_TESTS[name]];
-  const inner = side === 'native' ? py : [process.execPath, join(repo, 'bin/tsvisor.js'), ...platformArgs(), ...tsvisorArgs, 'do', '--network', mode, '--', ...py];
+  const inner = side === 'native' ? py : [...tsvisorDo([...platformArgs(), ...tsvisorArgs]), '--network', mode, '--', ...py];
   const cmd = ['unshare', '-n', '/bin/sh', '-c', 'ip link set lo up && exec "$0" "$@"', ...inner];
-  const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1', LANG: 'C.UTF-8', LC_ALL: 'C.UTF-8' };
-  delete env.PYTHONPATH;
-  delete env.PYENV_VERSION;
-  const start = Date.now();
-  return new Promise((res) => {
-    const child = spawn(cmd[0], cmd.slice(1), { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true, cwd: '/tmp' });
-    let out = '';
-    child.stdout.on('data', (d) => { out += d; });
-    child.stderr.on('data', (d) => { out += d; });
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      try { process.kill(-child.pid, 'SIGKILL'); } catch { /* gone */ }
-    }, timeout * 1000);
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      const seconds = (Date.now() - start) / 1000;
-      const skipped = code === 0 && /^\d+ tests? skipped:/m.test(out) && !/^\d+ tests? OK\./m.test(out);
-      const status = timedOut ? 'TIMEOUT' : code === 0 ? (skipped ? 'SKIP' : 'pass') : 'FAIL';
-      const ran = /^Ran (\d+) tests?/m.exec(out);
-      const sk = /skipped=(\d+)/.exec(out.slice(out.lastIndexOf('\nRan ')));
-      res({ status, code: code ?? signal, seconds, output: out, ran: ran ? Number(ran[1]) : undefined, skippedTests: sk ? Number(sk[1]) : 0 });
-    });
-  });
-}
-
-async function pool(items, n, fn) {
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.max(1, n) }, async () => {
-    while (next < items.length) { const i = next++; await fn(items[i], i); }
-  }));
+  return runRegrtest(cmd, timeout);
 }
 
 async function main() {
-  const args = process.argv.slice(2);
-  let only, timeout = 600, jobs = 1, logs, mode = 'host', tsvisorArgs = [];
-  const names = [];
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--only') only = args[++i];
-    else if (a === '--timeout') timeout = Number(args[++i]);
-    else if (a === '--jobs' || a === '-j') jobs = Number(args[++i]);
-    else if (a === '--logs') logs = args[++i];
-    else if (a === '--mode') mode = args[++i];
-    else if (a === '--tsvisor-args') tsvisorArgs = args[++i].split(/\s+/).filter(Boolean);
-    else if (a.startsWith('-')) throw new Error(`unknown option ${a}`);
-    else if (!NET_TESTS[a]) throw new Error(`unknown test ${a} (one of ${Object.keys(NET_TESTS).join(' ')})`);
-    else names.push(a);
-  }
+  const { only, timeout, jobs, logs, tsvisorArgs, names, mode = 'host' } = parseRunnerArgs(process.argv.slice(2), { '--mode': 'mode' });
+  for (const a of names) if (!NET_TESTS[a]) throw new Error(`unknown test ${a} (one of ${Object.keys(NET_TESTS).join(' ')})`);
   ensureTestsuite();
   const list = names.length ? names : Object.keys(NET_TESTS);
   const sides = only ? [only] : ['native', 'tsvisor'];
-  if (logs) mkdirSync(logs, { recursive: true });
-  const byKey = {};
-  await pool(list.flatMap((m) => sides.map((s) => ({ m, s }))), jobs, async ({ m, s }) => {
-    const r = await runNetTest(m, s, { timeout, mode, tsvisorArgs });
-    byKey[`${m}/${s}`] = r;
-    if (logs) writeFileSync(join(logs, `${m}.${s}.log`), r.output);
-    process.stderr.write(`${m} ${s}: ${r.status} (${r.seconds.toFixed(1)} s)${r.status === 'FAIL' ? '\n' + failureSummary(r.output) : ''}\n`);
-  });
-  const counts = (r) => (r?.ran === undefined ? '-' : `${r.ran - r.skippedTests}/${r.ran}`);
-  const fmt = (x) => (x === undefined ? '-' : x.toFixed(1));
+  const byKey = await runAll(list, sides, { jobs, logs, showFailures: true }, (m, s) => runNetTest(m, s, { timeout, mode, tsvisorArgs }));
   console.log(`--network=${mode}\n\n| test | native | tsvisor | native s | tsvisor s | native run/total | tsvisor run/total |`);
   console.log('|---|---|---|---|---|---|---|');
   let regress = 0;
   for (const m of list) {
     const n = byKey[`${m}/native`], t = byKey[`${m}/tsvisor`];
-    console.log(`| ${m} | ${n?.status ?? '-'} | ${t?.status ?? '-'} | ${fmt(n?.seconds)} | ${fmt(t?.seconds)} | ${counts(n)} | ${counts(t)} |`);
+    console.log(`| ${m} | ${n?.status ?? '-'} | ${t?.status ?? '-'} | ${fmtSeconds(n?.seconds)} | ${fmtSeconds(t?.seconds)} | ${runCounts(n)} | ${runCounts(t)} |`);
     if (n?.status === 'pass' && t && t.status !== 'pass') regress++;
   }
   process.exitCode = regress ? 1 : 0;

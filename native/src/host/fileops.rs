@@ -62,6 +62,8 @@ fn to_stat(s: &libc::stat) -> HostStat {
 pub fn host_openat(dirfd: i32, name: Buffer, flags: i32, mode: u32) -> i64 {
     let n = name!(name);
     let fl = flags | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    // SAFETY: `n` is a NUL-terminated CString alive for the whole call; openat copies it and returns a new fd
+    // or -1.
     ret(unsafe { libc::openat(dirfd, n.as_ptr(), fl, mode as libc::c_uint) } as i64)
 }
 
@@ -86,6 +88,8 @@ pub fn host_openat2(dirfd: i32, name: Buffer, flags: i32, mode: u32, resolve: u3
         mode: if creat { mode as u64 } else { 0 },
         resolve: resolve as u64 | RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
     };
+    // SAFETY: `n` is a NUL-terminated CString alive for the whole call; `how` is a live OpenHow (the kernel's
+    // struct open_how layout) of exactly the size passed.
     ret(unsafe {
         libc::syscall(libc::SYS_openat2, dirfd, n.as_ptr(), &how as *const OpenHow, std::mem::size_of::<OpenHow>())
     })
@@ -94,18 +98,24 @@ pub fn host_openat2(dirfd: i32, name: Buffer, flags: i32, mode: u32, resolve: u3
 /// `close(fd)`: 0 or -errno.
 #[napi]
 pub fn host_close(fd: i32) -> i64 {
+    // SAFETY: closes one of the Sentry's own host fds (the TS side owns each fd it closes once); no memory is
+    // passed.
     ret(unsafe { libc::close(fd) } as i64)
 }
 
 /// `fcntl(fd, F_DUPFD_CLOEXEC, 3)`: a close-on-exec duplicate of a host fd, or -errno.
 #[napi]
 pub fn host_dup(fd: i32) -> i64 {
+    // SAFETY: F_DUPFD_CLOEXEC takes no pointer; the fd is only a number to the kernel (a stale or foreign one
+    // fails with EBADF, the Sentry closes only fds it opened).
     ret(unsafe { libc::fcntl(fd, libc::F_DUPFD_CLOEXEC, 3) } as i64)
 }
 
 /// `fcntl(fd, F_GETFL)`: the host file status flags (access mode, O_APPEND, O_NONBLOCK…) or -errno.
 #[napi]
 pub fn host_getfl(fd: i32) -> i64 {
+    // SAFETY: F_GETFL takes no pointer; the fd is only a number to the kernel (a stale or foreign one fails
+    // with EBADF, the Sentry closes only fds it opened).
     ret(unsafe { libc::fcntl(fd, libc::F_GETFL) } as i64)
 }
 
@@ -116,8 +126,11 @@ pub fn host_fstatat(dirfd: i32, name: Buffer, flags: i32) -> Either<i64, HostSta
         Some(c) => c,
         None => return Either::A(EINVAL),
     };
+    // SAFETY: `libc::stat` is plain old data, for which all-zero bytes are a valid value.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     let fl = libc::AT_SYMLINK_NOFOLLOW | (flags & libc::AT_EMPTY_PATH);
+    // SAFETY: `n` is a NUL-terminated CString alive for the whole call; `st` is a writable stat of the right
+    // type for the call.
     if unsafe { libc::fstatat(dirfd, n.as_ptr(), &mut st, fl) } != 0 {
         return Either::A(crate::neg_errno());
     }
@@ -127,7 +140,10 @@ pub fn host_fstatat(dirfd: i32, name: Buffer, flags: i32) -> Either<i64, HostSta
 /// `fstat(fd)`: the stat or -errno.
 #[napi]
 pub fn host_fstat(fd: i32) -> Either<i64, HostStat> {
+    // SAFETY: `libc::stat` is plain old data, for which all-zero bytes are a valid value.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `st` is a writable stat of the right type; the fd is only a number to the kernel (a stale or
+    // foreign one fails with EBADF, the Sentry closes only fds it opened).
     if unsafe { libc::fstat(fd, &mut st) } != 0 {
         return Either::A(crate::neg_errno());
     }
@@ -153,11 +169,16 @@ pub struct HostStatfs {
 /// `fstatfs(fd)` (works on O_PATH fds): the statfs or -errno.
 #[napi]
 pub fn host_fstatfs(fd: i32) -> Either<i64, HostStatfs> {
+    // SAFETY: `libc::statfs` is plain old data, for which all-zero bytes are a valid value.
     let mut s: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `s` is a writable statfs of the right type; the fd is only a number to the kernel (a stale or
+    // foreign one fails with EBADF, the Sentry closes only fds it opened).
     if unsafe { libc::fstatfs(fd, &mut s) } != 0 {
         return Either::A(crate::neg_errno());
     }
+    // SAFETY: `libc::statvfs` is plain old data, for which all-zero bytes are a valid value.
     let mut v: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `v` is a writable statvfs of the right type; the same fd as above.
     let vflags = if unsafe { libc::fstatvfs(fd, &mut v) } == 0 { v.f_flag as f64 } else { 0.0 };
     Either::B(HostStatfs {
         type_: s.f_type as f64,
@@ -182,6 +203,8 @@ pub fn host_readlinkat(dirfd: i32, name: Buffer) -> Either<i64, Buffer> {
         None => return Either::A(EINVAL),
     };
     let mut buf = vec![0u8; 4096];
+    // SAFETY: `n` is a NUL-terminated CString alive for the whole call; `buf` is an owned, writable buffer of
+    // `buf.len()` bytes and readlinkat writes at most that.
     let r = unsafe { libc::readlinkat(dirfd, n.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
     if r < 0 {
         return Either::A(crate::neg_errno());
@@ -207,6 +230,8 @@ pub struct HostDirent {
 pub fn host_getdents(fd: i32, max_bytes: u32) -> Either<i64, Vec<HostDirent>> {
     let len = (max_bytes.max(512)) as usize;
     let mut buf = vec![0u8; len];
+    // SAFETY: `buf` is an owned, writable buffer of `len` bytes and getdents64 writes at most `len`; the
+    // records it returns are parsed with bounds-checked slices below.
     let n = unsafe { libc::syscall(libc::SYS_getdents64, fd, buf.as_mut_ptr(), len) };
     if n < 0 {
         return Either::A(crate::neg_errno());
@@ -234,6 +259,8 @@ pub fn host_getdents(fd: i32, max_bytes: u32) -> Either<i64, Vec<HostDirent>> {
 /// `lseek(fd, offset, whence)`: the new offset or -errno (SEEK_DATA/SEEK_HOLE supported).
 #[napi]
 pub fn host_lseek(fd: i32, offset: i64, whence: i32) -> i64 {
+    // SAFETY: lseek takes no pointer; the fd is only a number to the kernel (a stale or foreign one fails
+    // with EBADF, the Sentry closes only fds it opened).
     ret(unsafe { libc::lseek(fd, offset, whence) })
 }
 
@@ -241,6 +268,7 @@ pub fn host_lseek(fd: i32, offset: i64, whence: i32) -> i64 {
 #[napi]
 pub fn host_mkdirat(dirfd: i32, name: Buffer, mode: u32) -> i64 {
     let n = name!(name);
+    // SAFETY: `n` is a NUL-terminated CString alive for the whole call; no other memory is passed.
     ret(unsafe { libc::mkdirat(dirfd, n.as_ptr(), mode) } as i64)
 }
 
@@ -248,6 +276,7 @@ pub fn host_mkdirat(dirfd: i32, name: Buffer, mode: u32) -> i64 {
 #[napi]
 pub fn host_mknodat(dirfd: i32, name: Buffer, mode: u32, dev: f64) -> i64 {
     let n = name!(name);
+    // SAFETY: `n` is a NUL-terminated CString alive for the whole call; no other memory is passed.
     ret(unsafe { libc::mknodat(dirfd, n.as_ptr(), mode, dev as libc::dev_t) } as i64)
 }
 
@@ -255,6 +284,7 @@ pub fn host_mknodat(dirfd: i32, name: Buffer, mode: u32, dev: f64) -> i64 {
 #[napi]
 pub fn host_unlinkat(dirfd: i32, name: Buffer, flags: i32) -> i64 {
     let n = name!(name);
+    // SAFETY: `n` is a NUL-terminated CString alive for the whole call; no other memory is passed.
     ret(unsafe { libc::unlinkat(dirfd, n.as_ptr(), flags) } as i64)
 }
 
@@ -263,6 +293,7 @@ pub fn host_unlinkat(dirfd: i32, name: Buffer, flags: i32) -> i64 {
 pub fn host_renameat2(olddirfd: i32, oldname: Buffer, newdirfd: i32, newname: Buffer, flags: u32) -> i64 {
     let o = name!(oldname);
     let n = name!(newname);
+    // SAFETY: `o` and `n` are NUL-terminated CStrings alive for the whole call; no other memory is passed.
     ret(unsafe { libc::syscall(libc::SYS_renameat2, olddirfd, o.as_ptr(), newdirfd, n.as_ptr(), flags) })
 }
 
@@ -271,6 +302,7 @@ pub fn host_renameat2(olddirfd: i32, oldname: Buffer, newdirfd: i32, newname: Bu
 pub fn host_symlinkat(target: Buffer, dirfd: i32, name: Buffer) -> i64 {
     let t = name!(target);
     let n = name!(name);
+    // SAFETY: `t` and `n` are NUL-terminated CStrings alive for the whole call; no other memory is passed.
     ret(unsafe { libc::symlinkat(t.as_ptr(), dirfd, n.as_ptr()) } as i64)
 }
 
@@ -279,6 +311,7 @@ pub fn host_symlinkat(target: Buffer, dirfd: i32, name: Buffer) -> i64 {
 pub fn host_linkat(olddirfd: i32, oldname: Buffer, newdirfd: i32, newname: Buffer) -> i64 {
     let o = name!(oldname);
     let n = name!(newname);
+    // SAFETY: `o` and `n` are NUL-terminated CStrings alive for the whole call; no other memory is passed.
     ret(unsafe { libc::linkat(olddirfd, o.as_ptr(), newdirfd, n.as_ptr(), 0) } as i64)
 }
 
@@ -289,6 +322,8 @@ pub fn host_linkat(olddirfd: i32, oldname: Buffer, newdirfd: i32, newname: Buffe
 pub fn host_fchmodat(dirfd: i32, name: Buffer, mode: u32) -> i64 {
     let n = name!(name);
     const SYS_FCHMODAT2: libc::c_long = 452;
+    // SAFETY: `n` is a NUL-terminated CString alive for the whole call; fchmodat2 takes no other pointer
+    // (ENOSYS on hosts before 6.6).
     let r = unsafe { libc::syscall(SYS_FCHMODAT2, dirfd, n.as_ptr(), mode, libc::AT_SYMLINK_NOFOLLOW) };
     if r == 0 {
         return 0;
@@ -297,19 +332,25 @@ pub fn host_fchmodat(dirfd: i32, name: Buffer, mode: u32) -> i64 {
     if e != -(libc::ENOSYS as i64) && e != -(libc::EINVAL as i64) {
         return e;
     }
+    // SAFETY: `libc::stat` is plain old data, for which all-zero bytes are a valid value.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `n` is a NUL-terminated CString alive for the whole call; `st` is a writable stat of the right
+    // type.
     if unsafe { libc::fstatat(dirfd, n.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) } != 0 {
         return crate::neg_errno();
     }
     if st.st_mode & libc::S_IFMT == libc::S_IFLNK {
         return -(libc::EOPNOTSUPP as i64);
     }
+    // SAFETY: `n` is a NUL-terminated CString alive for the whole call; no other memory is passed.
     ret(unsafe { libc::fchmodat(dirfd, n.as_ptr(), mode, 0) } as i64)
 }
 
 /// `fchmod(fd, mode)`: 0 or -errno.
 #[napi]
 pub fn host_fchmod(fd: i32, mode: u32) -> i64 {
+    // SAFETY: fchmod takes no pointer; the fd is only a number to the kernel (a stale or foreign one fails
+    // with EBADF, the Sentry closes only fds it opened).
     ret(unsafe { libc::fchmod(fd, mode) } as i64)
 }
 
@@ -319,12 +360,15 @@ pub fn host_fchmod(fd: i32, mode: u32) -> i64 {
 pub fn host_fchownat(dirfd: i32, name: Buffer, uid: i32, gid: i32, flags: i32) -> i64 {
     let n = name!(name);
     let fl = libc::AT_SYMLINK_NOFOLLOW | (flags & libc::AT_EMPTY_PATH);
+    // SAFETY: `n` is a NUL-terminated CString alive for the whole call; no other memory is passed.
     ret(unsafe { libc::fchownat(dirfd, n.as_ptr(), uid as libc::uid_t, gid as libc::gid_t, fl) } as i64)
 }
 
 /// `fchown(fd, uid, gid)`: 0 or -errno.
 #[napi]
 pub fn host_fchown(fd: i32, uid: i32, gid: i32) -> i64 {
+    // SAFETY: fchown takes no pointer; the fd is only a number to the kernel (a stale or foreign one fails
+    // with EBADF, the Sentry closes only fds it opened).
     ret(unsafe { libc::fchown(fd, uid as libc::uid_t, gid as libc::gid_t) } as i64)
 }
 
@@ -339,6 +383,8 @@ pub fn host_utimensat(dirfd: i32, name: Buffer, a_sec: f64, a_nsec: f64, m_sec: 
     let n = name!(name);
     let t = [ts(a_sec, a_nsec), ts(m_sec, m_nsec)];
     let fl = libc::AT_SYMLINK_NOFOLLOW | (flags & libc::AT_EMPTY_PATH);
+    // SAFETY: `n` is a NUL-terminated CString alive for the whole call; `t` is a live array of the two
+    // timespecs utimensat reads.
     ret(unsafe { libc::utimensat(dirfd, n.as_ptr(), t.as_ptr(), fl) } as i64)
 }
 
@@ -346,31 +392,42 @@ pub fn host_utimensat(dirfd: i32, name: Buffer, a_sec: f64, a_nsec: f64, m_sec: 
 #[napi]
 pub fn host_futimens(fd: i32, a_sec: f64, a_nsec: f64, m_sec: f64, m_nsec: f64) -> i64 {
     let t = [ts(a_sec, a_nsec), ts(m_sec, m_nsec)];
+    // SAFETY: `t` is a live array of the two timespecs futimens reads; the fd is only a number to the kernel
+    // (a stale or foreign one fails with EBADF, the Sentry closes only fds it opened).
     ret(unsafe { libc::futimens(fd, t.as_ptr()) } as i64)
 }
 
 /// `ftruncate(fd, length)`: 0 or -errno.
 #[napi]
 pub fn host_ftruncate(fd: i32, length: i64) -> i64 {
+    // SAFETY: ftruncate takes no pointer; the fd is only a number to the kernel (a stale or foreign one fails
+    // with EBADF, the Sentry closes only fds it opened).
     ret(unsafe { libc::ftruncate(fd, length) } as i64)
 }
 
 /// `fsync(fd)`, or `fdatasync(fd)` when `data_only`: 0 or -errno.
 #[napi]
 pub fn host_fsync(fd: i32, data_only: bool) -> i64 {
+    // SAFETY: fsync/fdatasync take no pointer; the fd is only a number to the kernel (a stale or foreign one
+    // fails with EBADF, the Sentry closes only fds it opened).
     ret(unsafe { if data_only { libc::fdatasync(fd) } else { libc::fsync(fd) } } as i64)
 }
 
 /// `fallocate(fd, mode, offset, length)`: 0 or -errno.
 #[napi]
 pub fn host_fallocate(fd: i32, mode: i32, offset: i64, length: i64) -> i64 {
+    // SAFETY: fallocate takes no pointer; the fd is only a number to the kernel (a stale or foreign one fails
+    // with EBADF, the Sentry closes only fds it opened).
     ret(unsafe { libc::fallocate(fd, mode, offset, length) } as i64)
 }
 
 /// `pread(fd, buf, offset)` (offset -1: plain `read` at the file position): bytes read or -errno.
 #[napi]
 pub fn host_pread(fd: i32, mut buf: Uint8Array, offset: i64) -> i64 {
+    // SAFETY: no other Rust reference to the JS buffer's bytes exists during this call (the JS thread is
+    // inside it), so a unique slice over them is sound.
     let b = unsafe { buf.as_mut() };
+    // SAFETY: `b` is a writable slice of `b.len()` bytes that the read writes at most; it lives for the call.
     ret(unsafe {
         if offset < 0 {
             libc::read(fd, b.as_mut_ptr().cast(), b.len())
@@ -384,6 +441,7 @@ pub fn host_pread(fd: i32, mut buf: Uint8Array, offset: i64) -> i64 {
 #[napi]
 pub fn host_pwrite(fd: i32, buf: Uint8Array, offset: i64) -> i64 {
     let b = buf.as_ref();
+    // SAFETY: `b` is a readable slice of `b.len()` bytes alive for the call; the write only reads it.
     ret(unsafe {
         if offset < 0 {
             libc::write(fd, b.as_ptr().cast(), b.len())

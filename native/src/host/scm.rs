@@ -17,6 +17,7 @@ const MAX_FDS: usize = 16;
 #[napi]
 pub fn unix_connect(path: String) -> i64 {
     let bytes = path.as_bytes();
+    // SAFETY: `libc::sockaddr_un` is plain old data, for which all-zero bytes are a valid value.
     let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
     if bytes.len() >= addr.sun_path.len() || bytes.contains(&0) {
         return -(libc::ENAMETOOLONG as i64);
@@ -25,14 +26,18 @@ pub fn unix_connect(path: String) -> i64 {
     for (i, b) in bytes.iter().enumerate() {
         addr.sun_path[i] = *b as libc::c_char;
     }
+    // SAFETY: socket takes no pointer.
     let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
     if fd < 0 {
         return crate::neg_errno();
     }
     let len = (std::mem::size_of::<libc::sa_family_t>() + bytes.len() + 1) as libc::socklen_t;
+    // SAFETY: `addr` is a live, initialised sockaddr_un and `len` covers only its family and the
+    // NUL-terminated path inside it (checked to fit above).
     let r = unsafe { libc::connect(fd, &addr as *const libc::sockaddr_un as *const libc::sockaddr, len) };
     if r < 0 {
         let e = crate::neg_errno();
+        // SAFETY: `fd` is the socket created above, owned here and closed once.
         unsafe { libc::close(fd) };
         return e;
     }
@@ -49,14 +54,19 @@ pub fn scm_send(fd: i32, data: Buffer, fds: Vec<i32>) -> i64 {
     let d: &[u8] = data.as_ref();
     let mut iov = libc::iovec { iov_base: d.as_ptr() as *mut libc::c_void, iov_len: d.len() };
     let mut cbuf = [0u64; 16]; // aligned, >= CMSG_SPACE(16 * 4)
+    // SAFETY: `libc::msghdr` is plain old data, for which all-zero bytes are a valid value.
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
     msg.msg_iov = &mut iov;
     msg.msg_iovlen = 1;
     if !fds.is_empty() {
         let payload = (fds.len() * std::mem::size_of::<i32>()) as u32;
+        // SAFETY: CMSG_SPACE only computes a size from its argument.
         let space = unsafe { libc::CMSG_SPACE(payload) } as usize;
         msg.msg_control = cbuf.as_mut_ptr() as *mut libc::c_void;
         msg.msg_controllen = space;
+        // SAFETY: `cbuf` is 128 bytes, 8-aligned, and `space` = CMSG_SPACE(at most 16 fds * 4) = 88 fits in
+        // it, so CMSG_FIRSTHDR is non-null and the header and the `fds.len()` ints after CMSG_DATA all lie
+        // inside `cbuf`; the writes are unaligned-safe.
         unsafe {
             let c = libc::CMSG_FIRSTHDR(&msg);
             (*c).cmsg_level = libc::SOL_SOCKET;
@@ -68,6 +78,8 @@ pub fn scm_send(fd: i32, data: Buffer, fds: Vec<i32>) -> i64 {
             }
         }
     }
+    // SAFETY: `msg` points at `iov` (over `d`, alive for the call) and, with fds, at `cbuf`, all live for the
+    // call; sendmsg only reads them.
     ret(unsafe { libc::sendmsg(fd, &msg, libc::MSG_NOSIGNAL) } as i64)
 }
 
@@ -87,16 +99,22 @@ pub fn scm_recv(fd: i32, max_len: u32) -> ScmMessage {
     let mut buf = vec![0u8; max_len.max(1) as usize];
     let mut iov = libc::iovec { iov_base: buf.as_mut_ptr() as *mut libc::c_void, iov_len: buf.len() };
     let mut cbuf = [0u64; 16];
+    // SAFETY: `libc::msghdr` is plain old data, for which all-zero bytes are a valid value.
     let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
     msg.msg_iov = &mut iov;
     msg.msg_iovlen = 1;
     msg.msg_control = cbuf.as_mut_ptr() as *mut libc::c_void;
     msg.msg_controllen = std::mem::size_of_val(&cbuf);
+    // SAFETY: `msg` points at `iov` over the owned `buf` (`buf.len()` writable bytes) and at `cbuf` with its
+    // true size; both outlive the call, which writes within them.
     let n = unsafe { libc::recvmsg(fd, &mut msg, libc::MSG_CMSG_CLOEXEC | libc::MSG_DONTWAIT) };
     if n < 0 {
         return ScmMessage { n: crate::neg_errno(), data: Vec::new().into(), fds: Vec::new() };
     }
     let mut fds = Vec::new();
+    // SAFETY: walks the control messages recvmsg just wrote into `cbuf` with CMSG_FIRSTHDR/CMSG_NXTHDR, which
+    // stay within `msg_controllen` (set by the kernel to what it wrote) and return null at the end; each
+    // SCM_RIGHTS payload of `count` ints lies inside its cmsg_len; reads are unaligned-safe.
     unsafe {
         let mut c = libc::CMSG_FIRSTHDR(&msg);
         while !c.is_null() {
@@ -125,6 +143,9 @@ pub struct PtyPair {
 /// Open a new host pty: the master for the console socket, the slave as the process's stdio.
 #[napi]
 pub fn open_pty() -> PtyPair {
+    // SAFETY: posix_openpt, grantpt, unlockpt and close take only fds (the master opened here, closed on
+    // every failure path); ptsname_r writes at most `name.len()` bytes into the local `name`, NUL-terminated
+    // on success, which open then reads.
     unsafe {
         let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
         if m < 0 {
@@ -155,5 +176,6 @@ pub fn open_pty() -> PtyPair {
 /// close-on-exec so no long-lived child keeps a caller's pipe or socket open.
 #[napi]
 pub fn set_cloexec(fd: i32, cloexec: bool) -> i64 {
+    // SAFETY: F_SETFD takes no pointer; the fd is only a number to the kernel (a bad one fails with EBADF).
     ret(unsafe { libc::fcntl(fd, libc::F_SETFD, if cloexec { libc::FD_CLOEXEC } else { 0 }) } as i64)
 }

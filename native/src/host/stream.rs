@@ -30,14 +30,20 @@ fn arg_size(req: u32) -> Option<usize> {
 #[napi]
 pub fn host_ioctl(fd: i32, req: u32, mut arg: Uint8Array) -> i64 {
     let Some(sz) = arg_size(req) else { return -(libc::ENOTTY as i64) };
+    // SAFETY: no other Rust reference to the JS buffer's bytes exists during this call (the JS thread is
+    // inside it), so a unique slice over them is sound.
     let b = unsafe { arg.as_mut() };
     if b.len() < sz {
         return -(libc::EINVAL as i64);
     }
     // Copy into an aligned local buffer so the host sees a properly aligned struct.
     let mut local = [0u64; 8];
+    // SAFETY: `local` is 64 bytes of initialised u64s, owned here; viewing them as 64 u8s is valid for any
+    // bit pattern and `lb` is the only reference to them while used.
     let lb = unsafe { std::slice::from_raw_parts_mut(local.as_mut_ptr() as *mut u8, 64) };
     lb[..sz].copy_from_slice(&b[..sz]);
+    // SAFETY: only whitelisted requests get here, and each reads or writes at most `sz` <= 36 bytes of its
+    // argument, which points at the 64-byte, 8-aligned `local`.
     let r = unsafe { libc::ioctl(fd, req as libc::c_ulong, local.as_mut_ptr()) };
     if r < 0 {
         return crate::neg_errno();
@@ -50,6 +56,7 @@ pub fn host_ioctl(fd: i32, req: u32, mut arg: Uint8Array) -> i64 {
 #[napi]
 pub fn host_poll_now(fd: i32, events: i32) -> i64 {
     let mut p = libc::pollfd { fd, events: events as i16, revents: 0 };
+    // SAFETY: `p` is one live, writable pollfd; the count is 1.
     let r = unsafe { libc::poll(&mut p, 1, 0) };
     if r < 0 {
         return crate::neg_errno();
@@ -61,6 +68,7 @@ pub fn host_poll_now(fd: i32, events: i32) -> i64 {
 /// -errno.
 #[napi]
 pub fn host_eventfd() -> i64 {
+    // SAFETY: eventfd takes no pointer.
     super::ret(unsafe { libc::eventfd(0, libc::EFD_CLOEXEC | libc::EFD_NONBLOCK) } as i64)
 }
 
@@ -68,6 +76,8 @@ pub fn host_eventfd() -> i64 {
 #[napi]
 pub fn host_eventfd_signal(fd: i32) -> i64 {
     let one: u64 = 1;
+    // SAFETY: writes the 8 bytes of the live local `one`; the fd is only a number to the kernel (a bad one
+    // fails with EBADF).
     super::ret(unsafe { libc::write(fd, (&one as *const u64).cast(), 8) } as i64)
 }
 
@@ -87,6 +97,7 @@ impl Task for PollTask {
                 libc::pollfd { fd: self.fd, events: self.events, revents: 0 },
                 libc::pollfd { fd: self.cancel_fd, events: libc::POLLIN, revents: 0 },
             ];
+            // SAFETY: `fds` is a live array of exactly 2 writable pollfd, owned by this frame for the call.
             let n = unsafe { libc::poll(fds.as_mut_ptr(), 2, -1) };
             if n < 0 {
                 let e = crate::neg_errno();

@@ -28,7 +28,7 @@ import { SigInfo } from '../signal/signal.js';
 import type { Task, ThreadGroup } from '../task/task.js';
 import type { IpcLimits } from './sysv/limits.js';
 import { realtimeNs } from '../syscalls/time.js';
-import { getRlimit } from '../syscalls/process.js';
+import { getRlimit } from '../task/limits.js';
 
 export const MQUEUE_MAGIC = 0x19800202;
 const DIRENT_SIZE = 20, FILENT_SIZE = 80;

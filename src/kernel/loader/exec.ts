@@ -15,7 +15,7 @@ import type { ExecFile } from '../vfs/vfs.js';
 import { S_ISGID, S_ISUID } from '../vfs/constants.js';
 import { loadElf, parseElf } from './elf.js';
 import { SIG_DFL, SIG_IGN } from '../signal/signal.js';
-import { getRlimit } from '../syscalls/process.js';
+import { getRlimit } from '../task/limits.js';
 
 const AT_NULL = 0, AT_PHDR = 3, AT_PHENT = 4, AT_PHNUM = 5, AT_PAGESZ = 6, AT_BASE = 7, AT_FLAGS = 8,
   AT_ENTRY = 9, AT_UID = 11, AT_EUID = 12, AT_GID = 13, AT_EGID = 14, AT_PLATFORM = 15, AT_HWCAP = 16,

@@ -1,7 +1,8 @@
 /**
  * File I/O syscalls on file descriptions (see the man pages of each): read, write, pread64, pwrite64,
  * readv, writev, preadv, pwritev, preadv2, pwritev2, lseek, open, openat, openat2, creat, close,
- * close_range, dup, dup2, dup3, fcntl, ioctl, getdents, getdents64 (sendfile is in splice.ts).
+ * close_range, dup, dup2, dup3, getdents, getdents64 (fcntl and ioctl are in fcntl.ts, sendfile in
+ * splice.ts).
  *
  * Data moves straight between files and application memory: `mm.view` gives a zero-copy window when
  * the user buffer lies in one VMA; otherwise a bounce buffer of at most 1 MiB is used. Blocking I/O
@@ -9,20 +10,18 @@
  * interrupts with ERESTARTSYS, or returns the partial count when some data already moved.
  */
 import { Errno, SysError, fail } from '../errno.js';
-import { CAP_SYS_RESOURCE } from '../task/creds.js';
 import { s32, u32 } from '../arch.js';
 import { PROT_READ, PROT_WRITE } from '../mm/mm.js';
 import type { Task } from '../task/task.js';
 import {
-  AT_FDCWD, FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, FIONREAD, O_APPEND, O_ASYNC, O_CLOEXEC, O_CREAT, O_NONBLOCK,
-  O_DIRECTORY, O_NOFOLLOW, O_PATH, O_TMPFILE, O_TRUNC, O_WRONLY, POLLIN, POLLOUT, RESOLVE_BENEATH, RESOLVE_CACHED,
-  RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV, SETFL_MASK, S_IFMT, S_IFREG,
+  AT_FDCWD, O_APPEND, O_CLOEXEC, O_CREAT, O_DIRECTORY, O_NOFOLLOW, O_PATH, O_TMPFILE, O_TRUNC, O_WRONLY, POLLIN,
+  POLLOUT, RESOLVE_BENEATH, RESOLVE_CACHED, RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS,
+  RESOLVE_NO_XDEV, S_IFREG,
 } from '../vfs/constants.js';
 import type { FileDescription } from '../vfs/file.js';
 import { PipeFile } from '../fs/pipe.js';
-import { getRlimit } from './process.js';
-import { F_RDLCK, F_UNLCK, F_WRLCK, getRecordLock, lockRange, ownedByDescription, setRecordLock } from '../vfs/locks.js';
-import { addSeals, getSeals } from './events.js';
+import { HostRegularFile } from '../fs/host.js';
+import { getRlimit } from '../task/limits.js';
 import { fsnotifyAccess, fsnotifyModify } from '../ipc/fsnotify.js';
 import type { SyscallDef } from './types.js';
 
@@ -93,6 +92,7 @@ export async function readTo(t: Task, f: FileDescription, addr: bigint, count: n
       if (len === 0) return f.read(new Uint8Array(0), off);
       const n = readOnce(t, f, addr, len, off);
       if (n > 0) fsnotifyAccess(f);
+      accountHostIo(t, f, n, false);
       return n;
     } catch (e) {
       if (!isAgain(e) || f.nonblocking || !mayBlock) throw e;
@@ -121,6 +121,7 @@ export async function writeFrom(t: Task, f: FileDescription, addr: bigint, count
         const n = Math.min(len - done, BOUNCE);
         const src = t.mm.view(addr + BigInt(done), len - done, PROT_READ) ?? t.mm.copyIn(addr + BigInt(done), n);
         const w = f.write(src, off === undefined ? undefined : off + done);
+        accountHostIo(t, f, w, true);
         done += w;
         if (w < src.length && f.seekable) return done;
       }
@@ -147,6 +148,13 @@ export async function writeFrom(t: Task, f: FileDescription, addr: bigint, count
       throw e;
     }
   }
+}
+
+/** Bytes moved to or from a host-backed regular file count for getrusage(2)'s ru_inblock/ru_oublock. */
+function accountHostIo(t: Task, f: FileDescription, n: number, write: boolean): void {
+  if (n <= 0 || !(f instanceof HostRegularFile)) return;
+  if (write) t.usage.writeBytes += n;
+  else t.usage.readBytes += n;
 }
 
 /**
@@ -182,19 +190,25 @@ export function readIovecs(t: Task, iov: bigint, cnt: number): Array<[bigint, nu
   return out;
 }
 
-/** readv/preadv: fill buffers in order, blocking only before the first byte. */
-async function readVec(t: Task, fd: bigint, iov: bigint, cnt: bigint, off: number | undefined): Promise<number> {
-  const f = fileOf(t, fd);
-  if (!f.readable) fail(Errno.EBADF);
+/**
+ * The readv/writev family's loop: move each iovec in order through `one` (`first`: nothing moved
+ * yet), stopping after a short transfer. An error once some bytes moved returns the count so far if
+ * `keepPartial(error)` says so, else propagates.
+ */
+async function transferVec(
+  t: Task, iov: bigint, cnt: bigint, off: number | undefined,
+  one: (base: bigint, len: number, off: number | undefined, first: boolean) => Promise<number>,
+  keepPartial: (e: unknown) => boolean,
+): Promise<number> {
   const vecs = readIovecs(t, iov, s32(cnt));
   let total = 0;
   for (const [base, len] of vecs) {
     if (len === 0) continue;
     let n: number;
     try {
-      n = await readTo(t, f, base, len, off === undefined ? undefined : off + total, total === 0);
+      n = await one(base, len, off === undefined ? undefined : off + total, total === 0);
     } catch (e) {
-      if (total > 0 && (isAgain(e) || e instanceof SysError)) return total;
+      if (total > 0 && keepPartial(e)) return total;
       throw e;
     }
     total += n;
@@ -203,23 +217,18 @@ async function readVec(t: Task, fd: bigint, iov: bigint, cnt: bigint, off: numbe
   return total;
 }
 
+/** readv/preadv: fill buffers in order, blocking only before the first byte. */
+function readVec(t: Task, fd: bigint, iov: bigint, cnt: bigint, off: number | undefined): Promise<number> {
+  const f = fileOf(t, fd);
+  if (!f.readable) fail(Errno.EBADF);
+  return transferVec(t, iov, cnt, off, (base, len, o, first) => readTo(t, f, base, len, o, first), (e) => e instanceof SysError);
+}
+
+/** writev/pwritev: drain buffers in order; streams may block between buffers, files only before the first. */
 async function writeVec(t: Task, fd: bigint, iov: bigint, cnt: bigint, off: number | undefined): Promise<number> {
   const f = fileOf(t, fd);
   if (!f.writable) fail(Errno.EBADF);
-  const vecs = readIovecs(t, iov, s32(cnt));
-  let total = 0;
-  for (const [base, len] of vecs) {
-    if (len === 0) continue;
-    let n: number;
-    try {
-      n = await writeFrom(t, f, base, len, off === undefined ? undefined : off + total, total === 0 || !f.seekable);
-    } catch (e) {
-      if (total > 0) return total;
-      throw e;
-    }
-    total += n;
-    if (n < len) break;
-  }
+  const total = await transferVec(t, iov, cnt, off, (base, len, o, first) => writeFrom(t, f, base, len, o, first || !f.seekable), () => true);
   return modified(f, total);
 }
 
@@ -231,14 +240,25 @@ function posOffset(f: FileDescription, off: bigint): number {
   return Number(o);
 }
 
+/** A read/write byte count argument, capped at MAX_RW_COUNT. */
+function rwCount(count: bigint): number {
+  return Number(count > BigInt(MAX_RW) ? BigInt(MAX_RW) : count);
+}
+
+/** preadv2/pwritev2's flags (RWF_* unsupported: EOPNOTSUPP unless 0) and offset (-1: the file offset). */
+function v2Offset(t: Task, fd: bigint, off: bigint, flags: bigint): number | undefined {
+  if (u32(flags) !== 0) fail(Errno.EOPNOTSUPP);
+  return BigInt.asIntN(64, off) === -1n ? undefined : posOffset(fileOf(t, fd), off);
+}
+
 // ------------------------------------------------------------------ handlers
 
 function read(t: Task, fd: bigint, buf: bigint, count: bigint): Promise<number> {
-  return readTo(t, fileOf(t, fd), buf, Number(count > BigInt(MAX_RW) ? BigInt(MAX_RW) : count));
+  return readTo(t, fileOf(t, fd), buf, rwCount(count));
 }
 async function write(t: Task, fd: bigint, buf: bigint, count: bigint): Promise<number> {
   const f = fileOf(t, fd);
-  return modified(f, await writeFrom(t, f, buf, Number(count > BigInt(MAX_RW) ? BigInt(MAX_RW) : count)));
+  return modified(f, await writeFrom(t, f, buf, rwCount(count)));
 }
 /** After a write of `n` bytes through `f`: IN_MODIFY for inotify watchers (fsnotify_modify). */
 function modified(f: FileDescription, n: number): number {
@@ -248,12 +268,12 @@ function modified(f: FileDescription, n: number): number {
 function pread64(t: Task, fd: bigint, buf: bigint, count: bigint, off: bigint): Promise<number> {
   const f = fileOf(t, fd);
   if (!f.readable) fail(Errno.EBADF);
-  return readTo(t, f, buf, Number(count > BigInt(MAX_RW) ? BigInt(MAX_RW) : count), posOffset(f, off));
+  return readTo(t, f, buf, rwCount(count), posOffset(f, off));
 }
 async function pwrite64(t: Task, fd: bigint, buf: bigint, count: bigint, off: bigint): Promise<number> {
   const f = fileOf(t, fd);
   if (!f.writable) fail(Errno.EBADF);
-  return modified(f, await writeFrom(t, f, buf, Number(count > BigInt(MAX_RW) ? BigInt(MAX_RW) : count), posOffset(f, off)));
+  return modified(f, await writeFrom(t, f, buf, rwCount(count), posOffset(f, off)));
 }
 function readv(t: Task, fd: bigint, iov: bigint, cnt: bigint): Promise<number> {
   return readVec(t, fd, iov, cnt, undefined);
@@ -270,14 +290,10 @@ function pwritev(t: Task, fd: bigint, iov: bigint, cnt: bigint, off: bigint): Pr
 }
 /** preadv2/pwritev2: flags must be 0 (RWF_* unsupported → EOPNOTSUPP); offset -1 = current offset. */
 function preadv2(t: Task, fd: bigint, iov: bigint, cnt: bigint, off: bigint, _hi: bigint, flags: bigint): Promise<number> {
-  if (u32(flags) !== 0) fail(Errno.EOPNOTSUPP);
-  const o = BigInt.asIntN(64, off);
-  return readVec(t, fd, iov, cnt, o === -1n ? undefined : posOffset(fileOf(t, fd), off));
+  return readVec(t, fd, iov, cnt, v2Offset(t, fd, off, flags));
 }
 function pwritev2(t: Task, fd: bigint, iov: bigint, cnt: bigint, off: bigint, _hi: bigint, flags: bigint): Promise<number> {
-  if (u32(flags) !== 0) fail(Errno.EOPNOTSUPP);
-  const o = BigInt.asIntN(64, off);
-  return writeVec(t, fd, iov, cnt, o === -1n ? undefined : posOffset(fileOf(t, fd), off));
+  return writeVec(t, fd, iov, cnt, v2Offset(t, fd, off, flags));
 }
 
 /** lseek(2): SEEK_SET/CUR/END/DATA/HOLE; ESPIPE on pipes, EINVAL for bad whence or negative result. */
@@ -412,158 +428,6 @@ function dup3(t: Task, oldfd: bigint, newfd: bigint, flags: bigint): number {
   return n;
 }
 
-const F_DUPFD = 0, F_GETFD = 1, F_SETFD = 2, F_GETFL = 3, F_SETFL = 4, F_GETLK = 5, F_SETLK = 6, F_SETLKW = 7,
-  F_SETOWN = 8, F_GETOWN = 9, F_OFD_GETLK = 36, F_OFD_SETLK = 37, F_OFD_SETLKW = 38, F_DUPFD_CLOEXEC = 1030,
-  F_SETPIPE_SZ = 1031, F_GETPIPE_SZ = 1032, F_ADD_SEALS = 1033, F_GET_SEALS = 1034;
-const FD_CLOEXEC = 1;
-const F_NOTIFY = 1026;
-
-/**
- * fcntl(2): F_DUPFD(_CLOEXEC), F_GETFD/F_SETFD, F_GETFL/F_SETFL (O_APPEND, O_NONBLOCK, O_ASYNC,
- * O_DIRECT, O_NOATIME), F_GETPIPE_SZ/F_SETPIPE_SZ, F_GETOWN/F_SETOWN (recorded; no SIGIO).
- * Record locks (F_SETLK/F_SETLKW/F_GETLK and the OFD variants) are kept by the Sentry (vfs/locks.ts)
- * and conflict between processes; no deadlock detection. Seals: memfd files only (F_ADD_SEALS,
- * F_GET_SEALS). F_NOTIFY is accepted on directories (no events are sent).
- */
-function fcntl(t: Task, fdArg: bigint, cmdArg: bigint, arg: bigint): number | Promise<number> {
-  const fd = s32(fdArg);
-  const f = fileOf(t, fd);
-  const cmd = s32(cmdArg);
-  switch (cmd) {
-    case F_DUPFD:
-    case F_DUPFD_CLOEXEC: {
-      const min = s32(arg);
-      if (min < 0 || min >= t.fdTable.limit) fail(Errno.EINVAL);
-      f.incRef();
-      try {
-        return t.fdTable.install(f, cmd === F_DUPFD_CLOEXEC, min);
-      } catch (e) {
-        f.release();
-        throw e;
-      }
-    }
-    case F_GETFD:
-      return t.fdTable.getCloexec(fd) ? FD_CLOEXEC : 0;
-    case F_SETFD:
-      t.fdTable.setCloexec(fd, (Number(arg & 1n) & FD_CLOEXEC) !== 0);
-      return 0;
-    case F_GETFL:
-      return f.accessMode | f.flags;
-    case F_SETFL:
-      if (f.isPath) fail(Errno.EBADF);
-      f.flags = (f.flags & ~SETFL_MASK) | (s32(arg) & SETFL_MASK);
-      return 0;
-    case F_GETLK:
-    case F_OFD_GETLK: {
-      if (f.isPath) fail(Errno.EBADF);
-      const fl = readFlock(t, f, arg, cmd === F_OFD_GETLK);
-      if (fl.type !== F_RDLCK && fl.type !== F_WRLCK) fail(Errno.EINVAL);
-      const c = getRecordLock(f, cmd === F_OFD_GETLK ? f : t.fdTable, fl.type, fl.start, fl.end);
-      const b = new Uint8Array(32);
-      const dv = new DataView(b.buffer);
-      if (!c) {
-        dv.setInt16(0, F_UNLCK, true);
-        dv.setInt16(2, 0, true);
-        dv.setBigInt64(8, BigInt(fl.start), true);
-        dv.setBigInt64(16, fl.end === Infinity ? 0n : BigInt(fl.end - fl.start + 1), true);
-        dv.setInt32(24, 0, true);
-        t.mm.copyOut(arg, b.subarray(0, 2));
-        return 0;
-      }
-      dv.setInt16(0, c.type, true);
-      dv.setInt16(2, 0, true);
-      dv.setBigInt64(8, BigInt(c.start), true);
-      dv.setBigInt64(16, c.end === Infinity ? 0n : BigInt(c.end - c.start + 1), true);
-      dv.setInt32(24, ownedByDescription(c.owner) ? -1 : c.pid, true);
-      t.mm.copyOut(arg, b.subarray(0, 28));
-      return 0;
-    }
-    case F_SETLK:
-    case F_SETLKW:
-    case F_OFD_SETLK:
-    case F_OFD_SETLKW: {
-      if (f.isPath) fail(Errno.EBADF);
-      const ofd = cmd === F_OFD_SETLK || cmd === F_OFD_SETLKW;
-      const fl = readFlock(t, f, arg, ofd);
-      if (fl.type === F_RDLCK && !f.readable) fail(Errno.EBADF);
-      if (fl.type === F_WRLCK && !f.writable) fail(Errno.EBADF);
-      if (fl.type !== F_RDLCK && fl.type !== F_WRLCK && fl.type !== F_UNLCK) fail(Errno.EINVAL);
-      const wait = cmd === F_SETLKW || cmd === F_OFD_SETLKW;
-      return setRecordLock(t, f, ofd ? f : t.fdTable, t.tg.pid, fl.type, fl.start, fl.end, wait);
-    }
-    case F_NOTIFY:
-      if ((f.stat().mode & S_IFMT) !== 0o040000) fail(Errno.ENOTDIR);
-      return 0;
-    case F_GETOWN:
-      return owners.get(f) ?? 0;
-    case F_SETOWN:
-      owners.set(f, s32(arg));
-      return 0;
-    case F_GETPIPE_SZ:
-      if (!(f instanceof PipeFile)) fail(Errno.EBADF);
-      return f.pipe.capacity;
-    case F_SETPIPE_SZ:
-      if (!(f instanceof PipeFile)) fail(Errno.EBADF);
-      return f.pipe.setCapacity(Number(BigInt.asUintN(32, arg)), t.creds.has(CAP_SYS_RESOURCE));
-    case F_ADD_SEALS:
-      return addSeals(t, f, u32(arg));
-    case F_GET_SEALS:
-      return getSeals(f);
-    default:
-      fail(Errno.EINVAL);
-  }
-}
-const owners = new WeakMap<FileDescription, number>();
-
-/** struct flock { short l_type, l_whence; off_t l_start, l_len; pid_t l_pid; } → type and range. */
-function readFlock(t: Task, f: FileDescription, addr: bigint, ofd: boolean): { type: number; start: number; end: number } {
-  const b = t.mm.copyIn(addr, 32);
-  const dv = new DataView(b.buffer, b.byteOffset, 32);
-  const type = dv.getInt16(0, true);
-  const whence = dv.getInt16(2, true);
-  const start = Number(dv.getBigInt64(8, true));
-  const len = Number(dv.getBigInt64(16, true));
-  if (ofd && dv.getInt32(24, true) !== 0) fail(Errno.EINVAL);
-  const [s, e] = lockRange(f, whence, start, len);
-  return { type, start: s, end: e };
-}
-
-/**
- * ioctl(2): FIONBIO, FIOCLEX, FIONCLEX, FIOASYNC and FIONREAD (regular files: bytes after the
- * offset) here; everything else is the file's (terminals: tty/ptyioctl.ts and fs/hoststream.ts,
- * FIONREAD on pipes), ENOTTY otherwise.
- */
-function ioctl(t: Task, fdArg: bigint, reqArg: bigint, arg: bigint): number | Promise<number> {
-  const fd = s32(fdArg);
-  const f = fileOf(t, fd);
-  if (f.isPath) fail(Errno.EBADF);
-  const req = u32(reqArg);
-  switch (req) {
-    case FIONBIO:
-      if (t.mm.readI32(arg)) f.flags |= O_NONBLOCK;
-      else f.flags &= ~O_NONBLOCK;
-      return 0;
-    case FIOASYNC:
-      if (t.mm.readI32(arg)) f.flags |= O_ASYNC;
-      else f.flags &= ~O_ASYNC;
-      return 0;
-    case FIOCLEX:
-      t.fdTable.setCloexec(fd, true);
-      return 0;
-    case FIONCLEX:
-      t.fdTable.setCloexec(fd, false);
-      return 0;
-    case FIONREAD:
-      if ((f.stat().mode & S_IFMT) === S_IFREG) {
-        t.mm.writeI32(arg, Math.max(0, Math.min(0x7fffffff, f.size() - f.offset)));
-        return 0;
-      }
-      return f.ioctl(t, req, arg);
-    default:
-      return f.ioctl(t, req, arg);
-  }
-}
-
 /** getdents64(2) / getdents(2): as many records as fit in `count` (EINVAL if not even one). */
 function getdentsCommon(t: Task, fd: bigint, dirp: bigint, countArg: bigint, is64: boolean): number {
   const f = fileOf(t, fd);
@@ -614,14 +478,12 @@ export const fileSyscalls: SyscallDef[] = [
   { nr: 2, name: 'open', args: 'som', fn: open },
   { nr: 3, name: 'close', args: 'f', fn: close },
   { nr: 8, name: 'lseek', args: 'fii', fn: lseek },
-  { nr: 16, name: 'ioctl', args: 'fxp', fn: ioctl },
   { nr: 17, name: 'pread64', args: 'fBni', fn: pread64 },
   { nr: 18, name: 'pwrite64', args: 'fbni', fn: pwrite64 },
   { nr: 19, name: 'readv', args: 'fpi', fn: readv },
   { nr: 20, name: 'writev', args: 'fpi', fn: writev },
   { nr: 32, name: 'dup', args: 'f', fn: dup },
   { nr: 33, name: 'dup2', args: 'ff', fn: dup2 },
-  { nr: 72, name: 'fcntl', args: 'fix', fn: fcntl, support: 'partial' },
   { nr: 78, name: 'getdents', args: 'fpn', fn: getdents },
   { nr: 85, name: 'creat', args: 'sm', fn: creat },
   { nr: 217, name: 'getdents64', args: 'fpn', fn: getdents64 },

@@ -6,7 +6,7 @@ import { Errno, fail } from '../errno.js';
 import { s32 } from '../arch.js';
 import type { SyscallDef } from './types.js';
 import type { Task } from '../task/task.js';
-import { getRlimit } from './process.js';
+import { getRlimit } from '../task/limits.js';
 import { CAP_IPC_LOCK } from '../task/creds.js';
 import { RLIM_INFINITY } from '../task/task.js';
 import { MAP_ANONYMOUS, MAP_TYPE, PROT_WRITE, MAP_SHARED_VALIDATE } from '../mm/mm.js';

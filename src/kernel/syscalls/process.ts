@@ -1,24 +1,18 @@
 /**
- * Process syscalls: fork/vfork/clone, execve, exit, wait4/waitid, ids, process groups and sessions,
- * credentials, resource limits (see fork(2), clone(2), execve(2), wait4(2), waitid(2), kill(2),
- * setpgid(2), setsid(2), getrlimit(2), credentials(7)).
+ * Process syscalls: fork/vfork/clone, execve, exit, wait4/waitid, kill/tgkill/tkill, process groups
+ * and sessions (see fork(2), clone(2), execve(2), wait4(2), waitid(2), kill(2), setpgid(2),
+ * setsid(2)). Resource limits and usage are in resource.ts, prctl and per-thread state in prctl.ts.
  */
-import { native } from '../../native.js';
-import { Errno, SysError, fail } from '../errno.js';
-import { Reg, s32, u32 } from '../arch.js';
+import { Errno, fail } from '../errno.js';
+import { Reg, s32 } from '../arch.js';
 import type { SyscallDef } from './types.js';
-import { Task, ThreadGroup, RLIM_INFINITY, type RLimit } from '../task/task.js';
+import { Task, ThreadGroup } from '../task/task.js';
+import { childRusage } from './resource.js';
 import {
   SigInfo, SI_USER, SI_TKILL, NSIG, CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED, SIGCHLD,
 } from '../signal/signal.js';
 import { execve } from '../loader/exec.js';
-import { CAP_KILL, CAP_SYS_RESOURCE } from '../task/creds.js';
-import { prctlGetSeccomp, prctlSetSeccomp } from './seccomp.js';
-import {
-  PR_CAPBSET_DROP, PR_CAPBSET_READ, PR_CAP_AMBIENT, PR_GET_KEEPCAPS, PR_GET_SECUREBITS, PR_SET_KEEPCAPS,
-  PR_SET_SECUREBITS, prctlCaps,
-} from './creds.js';
-import { groupCpuNs, groupCpuTicks } from '../kernel.js';
+import { CAP_KILL } from '../task/creds.js';
 import { dropCtty, inheritCtty } from '../tty/terminal.js';
 import { PIDFD_THREAD, installPidfd, pidfdOf } from '../ipc/pidfd.js';
 
@@ -116,7 +110,10 @@ async function doClone(t: Task, a: CloneArgs): Promise<number> {
   let vforkWait: Promise<void> | undefined;
   if (f & CLONE_VFORK) vforkWait = new Promise<void>((r) => (tg.vforkDone = r));
   k.startTask(child);
-  if (vforkWait) await vforkWait; // not interruptible, as in Linux (TASK_KILLABLE aside)
+  if (vforkWait) {
+    t.usage.nvcsw++;
+    await vforkWait; // not interruptible, as in Linux (TASK_KILLABLE aside)
+  }
   return tid;
 }
 
@@ -417,252 +414,6 @@ function setsid(t: Task): number {
   return g.pid;
 }
 
-// ---------------------------------------------------------------- resource limits
-
-const RLIMIT_NLIMITS = 16;
-/** The sandbox process's own limits (getrlimit(2)), inherited by the sandbox's init like a child would. */
-const hostLimits: RLimit[] = (() => {
-  const out: RLimit[] = native.hostRlimits(RLIMIT_NLIMITS).map((l) => ({ cur: l.cur, max: l.max }));
-  // The sandbox's own fd table limit.
-  out[7] = { cur: 1024n, max: out[7]!.max < 1024n ? 1024n : out[7]!.max };
-  return out;
-})();
-
-export function getRlimit(tg: ThreadGroup, r: number): RLimit {
-  return tg.rlimits.get(r) ?? hostLimits[r] ?? { cur: RLIM_INFINITY, max: RLIM_INFINITY };
-}
-
-function prlimit64(t: Task, pidArg: bigint, resArg: bigint, newAddr: bigint, oldAddr: bigint): number {
-  const pid = s32(pidArg);
-  const res = u32(resArg);
-  if (res >= RLIMIT_NLIMITS) fail(Errno.EINVAL);
-  const tg = pid === 0 ? t.tg : t.kernel.threadGroups.get(pid);
-  if (!tg) fail(Errno.ESRCH);
-  const old = getRlimit(tg, res);
-  let nl: RLimit | undefined;
-  if (newAddr !== 0n) {
-    const cur = t.mm.readU64(newAddr);
-    const max = t.mm.readU64(newAddr + 8n);
-    if (cur > max) fail(Errno.EINVAL);
-    if (max > old.max && !t.creds.has(CAP_SYS_RESOURCE)) fail(Errno.EPERM);
-    if (res === 7 && max > 1048576n && cur !== RLIM_INFINITY && max !== RLIM_INFINITY) fail(Errno.EPERM);
-    nl = { cur, max };
-  }
-  if (oldAddr !== 0n) {
-    t.mm.writeU64(oldAddr, old.cur);
-    t.mm.writeU64(oldAddr + 8n, old.max);
-  }
-  if (nl) {
-    tg.rlimits.set(res, nl);
-    if (res === 7) t.fdTable.limit = Number(nl.cur > 1048576n ? 1048576n : nl.cur);
-  }
-  return 0;
-}
-
-function getrlimit(t: Task, res: bigint, addr: bigint): number {
-  return prlimit64(t, 0n, res, 0n, addr);
-}
-function setrlimit(t: Task, res: bigint, addr: bigint): number {
-  return prlimit64(t, 0n, res, addr, 0n);
-}
-
-// ---------------------------------------------------------------- misc process state
-
-function setTidAddress(t: Task, addr: bigint): number {
-  t.clearChildTid = addr;
-  return t.tid;
-}
-
-function setRobustList(t: Task, head: bigint, len: bigint): number {
-  if (len !== 24n) fail(Errno.EINVAL);
-  t.robustList = head;
-  return 0;
-}
-
-function getRobustList(t: Task, pidArg: bigint, headPtr: bigint, lenPtr: bigint): number {
-  const pid = s32(pidArg);
-  const target = pid === 0 ? t : t.kernel.tasks.get(pid);
-  if (!target) fail(Errno.ESRCH);
-  t.mm.writeU64(headPtr, target.robustList);
-  t.mm.writeU64(lenPtr, 24n);
-  return 0;
-}
-
-const ARCH_SET_GS = 0x1001, ARCH_SET_FS = 0x1002, ARCH_GET_FS = 0x1003, ARCH_GET_GS = 0x1004,
-  ARCH_GET_CPUID = 0x1011, ARCH_SET_CPUID = 0x1012;
-
-function archPrctl(t: Task, code: bigint, addr: bigint): number {
-  const max = t.kernel.platform.maxUserAddress;
-  switch (Number(code)) {
-    case ARCH_SET_FS:
-      if (addr >= max) fail(Errno.EPERM);
-      t.regs[Reg.fs_base] = addr;
-      return 0;
-    case ARCH_SET_GS:
-      if (addr >= max) fail(Errno.EPERM);
-      t.regs[Reg.gs_base] = addr;
-      return 0;
-    case ARCH_GET_FS:
-      t.mm.writeU64(addr, t.regs[Reg.fs_base]!);
-      return 0;
-    case ARCH_GET_GS:
-      t.mm.writeU64(addr, t.regs[Reg.gs_base]!);
-      return 0;
-    case ARCH_GET_CPUID:
-      return 1;
-    case ARCH_SET_CPUID:
-      fail(Errno.ENODEV);
-      break;
-    default:
-      fail(Errno.EINVAL);
-  }
-  return 0;
-}
-
-const PR_SET_PDEATHSIG = 1, PR_GET_PDEATHSIG = 2, PR_GET_DUMPABLE = 3, PR_SET_DUMPABLE = 4,
-  PR_SET_NAME = 15, PR_GET_NAME = 16, PR_GET_SECCOMP = 21, PR_SET_SECCOMP = 22,
-  PR_SET_CHILD_SUBREAPER = 36, PR_GET_CHILD_SUBREAPER = 37, PR_SET_NO_NEW_PRIVS = 38,
-  PR_GET_NO_NEW_PRIVS = 39, PR_GET_TID_ADDRESS = 40, PR_SET_THP_DISABLE = 41, PR_GET_THP_DISABLE = 42,
-  PR_SET_VMA = 0x53564d41;
-
-const prctlState = new WeakMap<ThreadGroup, { pdeathsig: number; dumpable: number; thp: number }>();
-
-function prctl(t: Task, option: bigint, a2: bigint, a3: bigint, a4: bigint, a5: bigint): number {
-  let st = prctlState.get(t.tg);
-  if (!st) prctlState.set(t.tg, (st = { pdeathsig: 0, dumpable: 1, thp: 0 }));
-  switch (Number(option)) {
-    case PR_SET_PDEATHSIG: {
-      const s = Number(a2);
-      if (s < 0 || s > NSIG) fail(Errno.EINVAL);
-      st.pdeathsig = s;
-      return 0;
-    }
-    case PR_GET_PDEATHSIG:
-      t.mm.writeI32(a2, st.pdeathsig);
-      return 0;
-    case PR_GET_DUMPABLE:
-      return st.dumpable;
-    case PR_SET_DUMPABLE:
-      if (a2 !== 0n && a2 !== 1n) fail(Errno.EINVAL);
-      st.dumpable = Number(a2);
-      return 0;
-    case PR_GET_KEEPCAPS:
-    case PR_SET_KEEPCAPS:
-    case PR_CAPBSET_READ:
-    case PR_CAPBSET_DROP:
-    case PR_GET_SECUREBITS:
-    case PR_SET_SECUREBITS:
-    case PR_CAP_AMBIENT:
-      return prctlCaps(t, Number(option), a2, a3, a4, a5);
-    case PR_SET_NAME: {
-      // Up to 16 bytes are read; the name is cut at 15 (TASK_COMM_LEN - 1) with or without a NUL.
-      let name: string;
-      try {
-        name = t.mm.copyInString(a2, 16);
-      } catch (e) {
-        if (!(e instanceof SysError) || e.errno !== Errno.ENAMETOOLONG) throw e;
-        name = Buffer.from(t.mm.copyIn(a2, 15)).toString('latin1');
-      }
-      t.comm = name.slice(0, 15);
-      return 0;
-    }
-    case PR_GET_NAME: {
-      const b = new Uint8Array(16);
-      b.set(Buffer.from(t.comm.slice(0, 15), 'latin1'));
-      t.mm.copyOut(a2, b);
-      return 0;
-    }
-    case PR_GET_SECCOMP:
-      return prctlGetSeccomp(t);
-    case PR_SET_SECCOMP:
-      return prctlSetSeccomp(t, a2, a3);
-    case PR_SET_CHILD_SUBREAPER:
-      t.tg.isSubreaper = a2 !== 0n;
-      return 0;
-    case PR_GET_CHILD_SUBREAPER:
-      t.mm.writeI32(a2, t.tg.isSubreaper ? 1 : 0);
-      return 0;
-    case PR_SET_NO_NEW_PRIVS:
-      if (a2 !== 1n) fail(Errno.EINVAL);
-      t.noNewPrivs = true;
-      return 0;
-    case PR_GET_NO_NEW_PRIVS:
-      return t.noNewPrivs ? 1 : 0;
-    case PR_GET_TID_ADDRESS:
-      t.mm.writeU64(a2, t.clearChildTid);
-      return 0;
-    case PR_SET_THP_DISABLE:
-      st.thp = a2 ? 1 : 0;
-      return 0;
-    case PR_GET_THP_DISABLE:
-      return st.thp;
-    case PR_SET_VMA:
-      fail(Errno.EINVAL);
-      break;
-    default:
-      t.kernel.log(`prctl: option ${option} not supported (EINVAL)`);
-      fail(Errno.EINVAL);
-  }
-  return 0;
-}
-
-/**
- * struct rusage: CPU time `ns` split between ru_utime and ru_stime in the ratio of the user/system
- * `ticks` (all user when no tick was counted yet), and ru_maxrss in KiB.
- */
-function rusage(ticks: [number, number], ns: bigint, maxRssKb: number): Uint8Array {
-  const b = new Uint8Array(144);
-  const dv = new DataView(b.buffer);
-  const total = ticks[0] + ticks[1];
-  const sysNs = total > 0 ? (ns * BigInt(ticks[1])) / BigInt(total) : 0n;
-  const tv = (off: number, t: bigint) => {
-    const us = t / 1000n;
-    dv.setBigInt64(off, us / 1_000_000n, true);
-    dv.setBigInt64(off + 8, us % 1_000_000n, true);
-  };
-  tv(0, ns - sysNs);
-  tv(16, sysNs);
-  dv.setBigInt64(32, BigInt(maxRssKb), true);
-  return b;
-}
-
-/** What wait4(2)/waitid(2) report for a child: its own and its waited-for children's usage. */
-function childRusage(c: ThreadGroup): Uint8Array {
-  const ticks: [number, number] = [c.deadTicks[0] + c.childTicks[0], c.deadTicks[1] + c.childTicks[1]];
-  return rusage(ticks, c.deadNs + c.childNs, Math.max(c.maxRssKb, c.childMaxRssKb));
-}
-
-/** getrusage(2): CPU times and peak RSS; the remaining counters are not tracked (0). */
-function getrusage(t: Task, who: bigint, addr: bigint): number {
-  const w = s32(who);
-  let b: Uint8Array;
-  if (w === 0) {
-    t.mm.noteRss(t.tg);
-    b = rusage(groupCpuTicks(t.tg), groupCpuNs(t.tg), t.tg.maxRssKb);
-  } else if (w === -1) {
-    b = rusage(t.tg.childTicks, t.tg.childNs, t.tg.childMaxRssKb);
-  } else if (w === 1) {
-    b = rusage(t.ctx.cpuTicks(), t.ctx.cpuNs(), Math.max(t.tg.maxRssKb, t.mm.rssKb()));
-  } else fail(Errno.EINVAL);
-  t.mm.copyOut(addr, b);
-  return 0;
-}
-
-/** times(2): process and waited-for children's CPU ticks; returns ticks since boot. */
-function times(t: Task, addr: bigint): bigint {
-  if (addr !== 0n) {
-    const [u, s] = groupCpuTicks(t.tg);
-    const b = new Uint8Array(32);
-    const dv = new DataView(b.buffer);
-    dv.setBigInt64(0, BigInt(u), true);
-    dv.setBigInt64(8, BigInt(s), true);
-    dv.setBigInt64(16, BigInt(t.tg.childTicks[0]), true);
-    dv.setBigInt64(24, BigInt(t.tg.childTicks[1]), true);
-    t.mm.copyOut(addr, b);
-  }
-  return BigInt(Math.floor((Date.now() - t.kernel.bootTime) / 10));
-}
-
 export const processSyscalls: SyscallDef[] = [
   { nr: 39, name: 'getpid', args: '', fn: (t) => t.tg.pid },
   { nr: 110, name: 'getppid', args: '', fn: (t) => t.tg.ppid },
@@ -685,15 +436,6 @@ export const processSyscalls: SyscallDef[] = [
   { nr: 111, name: 'getpgrp', args: '', fn: (t) => t.tg.pgid },
   { nr: 124, name: 'getsid', args: 'i', fn: getsid },
   { nr: 112, name: 'setsid', args: '', fn: setsid },
-  { nr: 302, name: 'prlimit64', args: 'iupp', fn: prlimit64 },
-  { nr: 97, name: 'getrlimit', args: 'up', fn: getrlimit },
-  { nr: 160, name: 'setrlimit', args: 'up', fn: setrlimit },
-  { nr: 218, name: 'set_tid_address', args: 'p', fn: setTidAddress },
-  { nr: 273, name: 'set_robust_list', args: 'pn', fn: setRobustList },
-  { nr: 274, name: 'get_robust_list', args: 'ipp', fn: getRobustList },
-  { nr: 158, name: 'arch_prctl', args: 'xp', fn: archPrctl },
-  { nr: 157, name: 'prctl', args: 'ixxxx', fn: prctl, support: 'partial' },
-  { nr: 98, name: 'getrusage', args: 'ip', fn: getrusage, support: 'partial' },
-  { nr: 100, name: 'times', args: 'p', fn: times },
 ];
+
 

@@ -15,6 +15,7 @@ import type { MemoryManager } from '../mm/mm.js';
 import type { FdTable, FsContext } from '../vfs/index.js';
 import { WaitQueue } from '../ipc/waitqueue.js';
 import { Credentials } from './creds.js';
+import { UsageCounters } from './rusage.js';
 import {
   SigAction, SigInfo, defaultAction, defaultSigAction, sigbit, signalName, UNBLOCKABLE, NSIG,
   SIGKILL, SIGSTOP, SIGSEGV, SIG_DFL, SIG_IGN, SA_RESTART,
@@ -99,6 +100,9 @@ export class ThreadGroup {
   /** CPU ticks [user, sys] of exited tasks. */
   deadTicks: [number, number] = [0, 0];
   deadNs = 0n;
+  /** rusage event counters of exited tasks, and of waited-for children (see task/rusage.ts). */
+  readonly deadUsage = new UsageCounters();
+  readonly childUsage = new UsageCounters();
   /** comm and creds of the last task to exit (for zombies in /proc). */
   lastComm = '';
   lastCreds = new Credentials();
@@ -160,6 +164,8 @@ export class Task {
   private resolveDone!: () => void;
   /** Per-task CPU accounting for times(2)/getrusage(2), ms. */
   startTime = Date.now();
+  /** getrusage(2) event counters of this task (faults, context switches, host file I/O). */
+  readonly usage = new UsageCounters();
   /** Process-wide settings carried per task for simplicity. */
   nice = 0;
   /** I/O priority (ioprio_set(2); 0: never set). Inherited across fork, no effect on I/O. */
@@ -196,6 +202,7 @@ export class Task {
         }
         if (this.kernel.frozen) {
           const w = this.kernel.thawQueue.wait();
+          this.usage.nvcsw++;
           this.ctx.block();
           this.sleeping = true;
           await w.promise;
@@ -222,6 +229,7 @@ export class Task {
 
   private async waitWhileStopped(): Promise<void> {
     const w = this.tg.contQueue.wait();
+    this.usage.nvcsw++;
     this.ctx.block();
     // SIGKILL/SIGCONT end the stop; both wake contQueue.
     await w.promise;
@@ -235,12 +243,16 @@ export class Task {
         return;
       case 'fault': {
         // A first touch of demand-backed anonymous memory: back it and run the instruction again.
-        if (r.signo === 11 && this.mm.demandFault(r.addr)) return;
+        if (r.signo === 11 && this.mm.demandFault(r.addr)) {
+          this.usage.minflt++;
+          return;
+        }
         const tr = this.mm.translateFault(r.signo, r.addr);
         this.forceSignal(SigInfo.fault(tr?.signo ?? r.signo, tr?.code ?? r.code, r.addr));
         return;
       }
       case 'interrupted':
+        this.usage.nivcsw++;
         return;
       case 'dead':
         if (!this.tg.exiting) {
@@ -370,6 +382,7 @@ export class Task {
       cancel?.();
       return Promise.reject(new SysError(Errno.ERESTARTSYS));
     }
+    this.usage.nvcsw++;
     return new Promise<T>((resolve, reject) => {
       const waiter = () => {
         this.interruptWaiter = undefined;

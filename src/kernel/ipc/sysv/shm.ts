@@ -20,7 +20,7 @@ import {
   IPCMNI, IPC_INFO, IPC_RMID, IPC_SET, IPC_STAT, IpcIds, IpcPerm, S_IRUGO, S_IWUGO, S_IXUGO, checkIpcOwner, checkIpcPerm,
   d, decodePermSet, nowSeconds,
 } from './ids.js';
-import { getRlimit } from '../../syscalls/process.js';
+import { getRlimit } from '../../task/limits.js';
 import type { IpcLimits } from './limits.js';
 
 export const SHM_RDONLY = 0o10000, SHM_RND = 0o20000, SHM_REMAP = 0o40000, SHM_EXEC = 0o100000;
