@@ -162,6 +162,13 @@ pub fn memfile_copy(dst: f64, src: f64, length: f64) -> i64 {
     let guard = STATE.lock().unwrap();
     let Some(st) = guard.as_ref() else { return -(libc::EBADF as i64) };
     let (dst, src, len) = (dst as i64, src as i64, length as i64);
+    // Both ranges must lie in the mapped part of the file and must not overlap (EINVAL otherwise):
+    // checked here so the copy below is sound whatever the caller passes.
+    let mapped = (st.mapped_chunks * CHUNK_SIZE) as i64;
+    let inside = |off: i64| off >= 0 && len >= 0 && off.checked_add(len).is_some_and(|e| e <= mapped);
+    if !inside(src) || !inside(dst) || (src < dst + len && dst < src + len && len > 0) {
+        return -(libc::EINVAL as i64);
+    }
     let end = src + len;
     let mut pos = src;
     while pos < end {
@@ -173,11 +180,10 @@ pub fn memfile_copy(dst: f64, src: f64, length: f64) -> i64 {
         // SAFETY: lseek on our own memory file takes no pointer.
         let hole = unsafe { libc::lseek(st.fd, data, libc::SEEK_HOLE) };
         let hole = if hole < 0 { end } else { hole.min(end) };
-        // SAFETY: the caller contract, which is not checked here: the TS MemoryFile passes ranges it
-        // allocated, [src, src+length) and [dst, dst+length), both inside chunks already mapped by
-        // memfile_chunk (so inside [base, base + mapped_chunks * CHUNK_SIZE)) and disjoint (fork copies into
-        // a fresh allocation). [data, hole) lies within [src, src+length) and its image at dst + (data - src)
-        // within the destination, so both pointers are valid for `hole - data` bytes and do not overlap.
+        // SAFETY: checked above: [src, src+length) and [dst, dst+length) both lie inside the mapping
+        // [base, base + mapped_chunks * CHUNK_SIZE) and are disjoint. [data, hole) lies within
+        // [src, src+length) and its image at dst + (data - src) within the destination, so both
+        // pointers are valid for `hole - data` bytes and do not overlap.
         unsafe {
             std::ptr::copy_nonoverlapping(
                 (st.base as i64 + data) as *const u8,
