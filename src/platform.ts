@@ -53,6 +53,12 @@ export interface Context {
   cpuTicks(): [number, number];
   /** The same CPU time in ns, at the platform's best resolution. */
   cpuNs(): bigint;
+  /**
+   * Page faults the host kernel served for the task's application code, [minor, major] (a ptrace
+   * stub thread's own counts); absent where the platform cannot see them (KVM: the guest's faults
+   * on memory already mapped are the host KVM's business).
+   */
+  hostFaults?(): [number, number];
   /** Make a running switch return `interrupted` soon. Safe to call at any time. */
   interrupt(): void;
   /** Read the task's FPU/SSE/AVX state (XSAVE layout) while it is stopped; returns bytes written. */

@@ -104,10 +104,13 @@ class StubAddressSpace implements AddressSpace {
   }
 }
 
-/** CPU usage of a stub thread: [utime ticks, stime ticks, runtime ns] (see native hostThreadCpu). */
-function threadTicks(pid: number, tid: number): [number, number, number] {
-  const [u = 0, s = 0, ns = 0] = native.hostThreadCpu(pid, tid);
-  return [u, s, ns];
+/** A stub thread's usage: [utime ticks, stime ticks, runtime ns, minor faults, major faults]. */
+type Usage = [number, number, number, number, number];
+
+/** The usage of a stub thread (see native hostThreadCpu). */
+function threadTicks(pid: number, tid: number): Usage {
+  const [u = 0, s = 0, ns = 0, min = 0, maj = 0] = native.hostThreadCpu(pid, tid);
+  return [u, s, ns, min, maj];
 }
 
 
@@ -171,18 +174,21 @@ class StubContext implements Context {
     native.ptraceSetFpu((as as StubAddressSpace).threadFor(this), buf);
   }
 
-  /** CPU usage [user ticks, system ticks, ns] of stub threads this context left (threads are reused). */
-  private used: [number, number, number] = [0, 0, 0];
-  private usageBase = new Map<number, [number, number, number]>();
+  /**
+   * Usage [user ticks, system ticks, ns, minor faults, major faults] of stub threads this context
+   * left (threads are reused).
+   */
+  private used: Usage = [0, 0, 0, 0, 0];
+  private usageBase = new Map<number, Usage>();
 
-  private usage(): [number, number, number] {
-    const r: [number, number, number] = [...this.used];
+  private usage(): Usage {
+    const r: Usage = [...this.used];
     for (const as of this.spaces) {
       for (const [tid, owner] of as.threads) {
         if (owner !== this) continue;
         const now = threadTicks(as.pid, tid);
-        const base = this.usageBase.get(tid) ?? [0, 0, 0];
-        for (let i = 0; i < 3; i++) r[i]! += now[i]! - base[i]!;
+        const base = this.usageBase.get(tid) ?? [0, 0, 0, 0, 0];
+        for (let i = 0; i < 5; i++) r[i]! += now[i]! - base[i]!;
       }
     }
     return r;
@@ -197,6 +203,11 @@ class StubContext implements Context {
     return BigInt(this.usage()[2]);
   }
 
+  hostFaults(): [number, number] {
+    const u = this.usage();
+    return [u[3], u[4]];
+  }
+
   /** Remember where a stub thread's CPU counters stood when this context took it. */
   noteThread(pid: number, tid: number): void {
     if (!this.usageBase.has(tid)) this.usageBase.set(tid, threadTicks(pid, tid));
@@ -207,7 +218,7 @@ class StubContext implements Context {
     const base = this.usageBase.get(tid);
     if (!base) return;
     const now = threadTicks(pid, tid);
-    for (let i = 0; i < 3; i++) this.used[i]! += now[i]! - base[i]!;
+    for (let i = 0; i < 5; i++) this.used[i]! += now[i]! - base[i]!;
     this.usageBase.delete(tid);
   }
 

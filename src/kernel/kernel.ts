@@ -8,6 +8,7 @@ import { MemoryFile } from './mm/memfile.js';
 import { MemoryManager } from './mm/mm.js';
 import { RLIM_INFINITY, Task, ThreadGroup, type ExitStatus, waitStatus } from './task/task.js';
 import { RLIMIT_NAMES } from './task/rlimit.js';
+import { taskUsage } from './task/rusage.js';
 import { CALLER_CAPS_ENV, CAP_LAST_CAP, Credentials, capSetsFromNames, type CapNames, type CapSets } from './task/creds.js';
 import { native } from '../native.js';
 import {
@@ -375,7 +376,7 @@ export class Kernel implements KernelInfo {
     const [u, s] = t.ctx.cpuTicks();
     t.tg.deadTicks = [t.tg.deadTicks[0] + u, t.tg.deadTicks[1] + s];
     t.tg.deadNs += t.ctx.cpuNs();
-    t.tg.deadUsage.add(t.usage);
+    t.tg.deadUsage.add(taskUsage(t));
     t.tg.lastComm = t.comm;
     t.tg.lastCreds = t.creds;
     this.tasks.delete(t.tid);

@@ -47,17 +47,24 @@ pub fn host_cpuinfo() -> String {
 }
 
 /// CPU usage of host thread `tid` of process `pid` (a ptrace stub thread): `[utime, stime]` in clock
-/// ticks (fields 14 and 15 of /proc/PID/task/TID/stat) and its run time in nanoseconds (first field of
-/// schedstat). All zero when the thread is gone.
+/// ticks (fields 14 and 15 of /proc/PID/task/TID/stat), its run time in nanoseconds (first field of
+/// schedstat), then its page faults `[minflt, majflt]` (fields 10 and 12). All zero when the thread is
+/// gone.
 #[napi]
 pub fn host_thread_cpu(pid: i32, tid: i32) -> Vec<f64> {
     let read = |f: &str| std::fs::read_to_string(format!("/proc/{pid}/task/{tid}/{f}")).ok();
-    let (Some(stat), Some(sched)) = (read("stat"), read("schedstat")) else { return vec![0.0; 3] };
+    let (Some(stat), Some(sched)) = (read("stat"), read("schedstat")) else { return vec![0.0; 5] };
     let num = |s: Option<&str>| s.and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     // Fields after the command name "(comm)", which may itself contain spaces and parentheses.
     let rest = stat.rfind(')').map(|i| &stat[i + 2..]).unwrap_or("");
     let f: Vec<&str> = rest.split(' ').collect();
-    vec![num(f.get(11).copied()), num(f.get(12).copied()), num(sched.split(' ').next())]
+    vec![
+        num(f.get(11).copied()),
+        num(f.get(12).copied()),
+        num(sched.split(' ').next()),
+        num(f.get(7).copied()),
+        num(f.get(9).copied()),
+    ]
 }
 
 /// The sandbox process's own capability sets (capget(2) and PR_CAPBSET_READ / PR_CAP_AMBIENT_IS_SET for

@@ -8,7 +8,7 @@ import { RLIM_INFINITY, type RLimit, type Task, type ThreadGroup } from '../task
 import { RLIMIT_NLIMITS, getRlimit } from '../task/limits.js';
 import { CAP_SYS_RESOURCE } from '../task/creds.js';
 import { groupCpuNs, groupCpuTicks } from '../kernel.js';
-import { UsageCounters } from '../task/rusage.js';
+import { UsageCounters, taskUsage } from '../task/rusage.js';
 
 const RUSAGE_SELF = 0, RUSAGE_CHILDREN = -1, RUSAGE_THREAD = 1;
 
@@ -50,8 +50,7 @@ function setrlimit(t: Task, res: bigint, addr: bigint): number {
  * struct rusage (144 bytes): CPU time `ns` split between ru_utime and ru_stime in the ratio of the
  * user/system `ticks` (all user when no tick was counted yet), ru_maxrss in KiB, and the event
  * counters of `u` (see task/rusage.ts for what each counts): ru_minflt, ru_nvcsw, ru_nivcsw,
- * ru_inblock/ru_oublock in 512-byte blocks. ru_majflt is 0 (no Sentry fault reads file data); the
- * fields Linux leaves 0 (ru_ixrss, ru_idrss, ru_isrss, ru_nswap, ru_msgsnd, ru_msgrcv,
+ * ru_majflt, ru_inblock/ru_oublock in 512-byte blocks; the fields Linux leaves 0 (ru_ixrss, ru_idrss, ru_isrss, ru_nswap, ru_msgsnd, ru_msgrcv,
  * ru_nsignals) are 0.
  */
 function rusage(ticks: [number, number], ns: bigint, maxRssKb: number, u: UsageCounters): Uint8Array {
@@ -69,6 +68,7 @@ function rusage(ticks: [number, number], ns: bigint, maxRssKb: number, u: UsageC
   const long = (off: number, v: number) => dv.setBigInt64(off, BigInt(v), true);
   long(32, maxRssKb);
   long(64, u.minflt);
+  long(72, u.majflt);
   long(88, Math.floor(u.readBytes / 512));
   long(96, Math.floor(u.writeBytes / 512));
   long(128, u.nvcsw);
@@ -85,7 +85,7 @@ export function childRusage(c: ThreadGroup): Uint8Array {
 /** The counters of a thread group: its exited tasks' and its live tasks'. */
 function groupUsage(g: ThreadGroup): UsageCounters {
   const u = UsageCounters.sum(g.deadUsage);
-  for (const t of g.tasks) u.add(t.usage);
+  for (const t of g.tasks) u.add(taskUsage(t));
   return u;
 }
 
@@ -103,7 +103,7 @@ function getrusage(t: Task, who: bigint, addr: bigint): number {
   } else if (w === RUSAGE_CHILDREN) {
     b = rusage(t.tg.childTicks, t.tg.childNs, t.tg.childMaxRssKb, t.tg.childUsage);
   } else if (w === RUSAGE_THREAD) {
-    b = rusage(t.ctx.cpuTicks(), t.ctx.cpuNs(), Math.max(t.tg.maxRssKb, t.mm.rssKb()), t.usage);
+    b = rusage(t.ctx.cpuTicks(), t.ctx.cpuNs(), Math.max(t.tg.maxRssKb, t.mm.rssKb()), taskUsage(t));
   } else fail(Errno.EINVAL);
   t.mm.copyOut(addr, b);
   return 0;

@@ -7,11 +7,13 @@
  * What each counter counts here (what the Sentry can see; the host kernel's own faults and
  * scheduling of the platform's threads are not visible to it):
  * - minflt: faults the MemoryManager served for the task's application code — the first touch of a
- *   demand-backed anonymous granule (mm.demandFault). Memory backed at mmap time is mapped in full
- *   and its first touches are served by the host kernel unseen, so they do not count; neither do
- *   demand backings caused by the Sentry's own copies to or from application memory.
- * - majflt: never counted (stays 0): no fault the Sentry serves reads file data (file mappings are
- *   filled from the file at mmap(2) time).
+ *   demand-backed anonymous granule (mm.demandFault) — plus, where the platform reports them
+ *   (Context.hostFaults: ptrace), the minor faults the host kernel served for the task's stub thread,
+ *   i.e. the first touches of memory backed at mmap time. Not counted: demand backings caused by the
+ *   Sentry's own copies to or from application memory; on KVM, the guest's first touches of memory
+ *   already mapped (the host KVM serves those unseen).
+ * - majflt: the major faults the host kernel reports for the stub thread (ptrace); no fault the Sentry
+ *   serves itself reads file data (file mappings are filled from the file at mmap(2) time).
  * - nvcsw: voluntary switches — each time the task went to sleep in the Sentry: a blocking wait
  *   (Task.block: wait queues, futexes, timers and sleeps, I/O readiness, wait4 …), a group stop, a
  *   vfork parent waiting for its child, a freeze.
@@ -25,6 +27,7 @@
  */
 export class UsageCounters {
   minflt = 0;
+  majflt = 0;
   nvcsw = 0;
   nivcsw = 0;
   readBytes = 0;
@@ -33,6 +36,7 @@ export class UsageCounters {
   /** Add `o`'s counts to these; returns this. */
   add(o: UsageCounters): this {
     this.minflt += o.minflt;
+    this.majflt += o.majflt;
     this.nvcsw += o.nvcsw;
     this.nivcsw += o.nivcsw;
     this.readBytes += o.readBytes;
@@ -46,4 +50,18 @@ export class UsageCounters {
     for (const o of sets) s.add(o);
     return s;
   }
+}
+
+/**
+ * A task's counters including what its platform context saw (Context.hostFaults): the live value
+ * for getrusage(2), and what is added to the thread group when the task exits.
+ */
+export function taskUsage(t: { usage: UsageCounters; ctx: { hostFaults?(): [number, number] } }): UsageCounters {
+  const u = UsageCounters.sum(t.usage);
+  const f = t.ctx.hostFaults?.();
+  if (f) {
+    u.minflt += f[0];
+    u.majflt += f[1];
+  }
+  return u;
 }
