@@ -7,6 +7,9 @@ import { debugLogger, runSandbox } from '../sandbox/sandbox.js';
 import { networkMode, pickDefined, type SandboxFlags } from './flags.js';
 import { bundleProcess, bundleRoot, loadConfig } from '../runtime/config.js';
 import { ociAction } from './common.js';
+import { reexecConfined } from '../sandbox/confine.js';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 export function register(program: Command): void {
   program
@@ -21,7 +24,14 @@ export function register(program: Command): void {
     .option('--audit-log <file>', 'append a JSON line for every refused or unimplemented syscall to this file')
     .argument('<id>', 'container id')
     .action(ociAction(program, async (ctx, _id: string, opts: { bundle: string } & SandboxFlags) => {
+      reexecConfined();
       const g = { ...program.opts<SandboxFlags>(), ...pickDefined(opts) };
+      // The runtime log stays writable once the sandbox process confines itself.
+      const keep: string[] = [];
+      if (ctx.log.file) {
+        fs.closeSync(fs.openSync(ctx.log.file, 'a', 0o644));
+        keep.push(path.resolve(ctx.log.file));
+      }
       const cfg = loadConfig(opts.bundle);
       for (const w of cfg.warnings) ctx.log.warn(w);
       const { code } = await runSandbox({
@@ -32,6 +42,7 @@ export function register(program: Command): void {
         strace: g.strace ?? false,
         log: debugLogger(g.debugLog, g.debug ?? false),
         auditLog: g.auditLog,
+        keep,
       });
       // The platform's handles keep the event loop alive: exit explicitly with the init's status.
       process.exit(code);

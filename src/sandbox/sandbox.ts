@@ -44,6 +44,8 @@ export interface SandboxSpec extends SandboxRoot, Omit<InitSpec, 'stdio'> {
   log?: (msg: string) => void;
   /** File appended with the audit log's JSON lines (see kernel/policy/audit.ts). */
   auditLog?: string;
+  /** Host paths that stay reachable once the sandbox process is confined (confine.ts), e.g. --log. */
+  keep?: string[];
 }
 
 /**
@@ -139,7 +141,7 @@ export async function runSandbox(spec: SandboxSpec): Promise<{ status: ExitStatu
       capabilities: spec.capabilities, noNewPrivs: spec.noNewPrivs, rlimits: spec.rlimits, stdio: [0, 1, 2],
     }, { init: true });
     // Everything the Sentry needs from the host is open now: confine before the first instruction.
-    enterEmptyRoot();
+    enterEmptyRoot({ keep: spec.keep });
     init.start();
   } catch (e) {
     if (e instanceof SysError) {

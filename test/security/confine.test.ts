@@ -84,6 +84,28 @@ describe.skipIf(!root)('security: the sandbox process is confined on the host', 
   describe('OCI sandbox process', () => {
     const env = useEnv(new OciTestEnv());
     afterAll(() => env.close());
+    it('tsvisor run (foreground) is confined and keeps its --log file', { timeout: 60_000 }, async () => {
+      const b = env.bundle({ args: ['/bin/sh', '-c', 'echo ready; read x; echo done'] });
+      const logFile = path.join(env.tempDir('tsvisor-confine-log-'), 'log.json');
+      const child = spawn(process.execPath, [TSVISOR_BIN, ...platformArgs(), '--log', logFile, 'run', '--bundle', b, `confine-run-${process.pid}`], {
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let out = '';
+      await new Promise<void>((res, rej) => {
+        child.stdout.on('data', (d) => {
+          out += d;
+          if (out.includes('ready')) res();
+        });
+        child.on('exit', () => rej(new Error(`exited early: ${out}`)));
+      });
+      try {
+        expectConfined(child.pid!, [logFile]);
+      } finally {
+        child.stdin.end('go\n');
+      }
+      expect(await new Promise<number | null>((res) => child.on('exit', (c) => res(c)))).toBe(0);
+      expect(out).toContain('done');
+    });
     it('the pid file\'s process is confined and still keeps the container record', { timeout: 60_000 }, async () => {
       const b = env.bundle({ args: ['/bin/sleep', '30'] });
       const s = env.shim(b);
