@@ -127,6 +127,7 @@ class StubContext implements Context {
   constructor(readonly platform: PtracePlatform) {}
 
   switch(as: AddressSpace, regs: BigUint64Array): Promise<SwitchResult> {
+    this.usageCache = undefined;
     const sas = as as StubAddressSpace;
     if (sas.released) return Promise.resolve({ kind: 'dead', reason: 'address space released' });
     if (this.boundAs !== sas) {
@@ -181,7 +182,15 @@ class StubContext implements Context {
   private used: Usage = [0, 0, 0, 0, 0];
   private usageBase = new Map<number, Usage>();
 
+  /**
+   * usage() while the task is out of application code (never while it runs): cpuTicks, cpuNs and
+   * hostFaults asked one after the other (at exit, getrusage) read /proc once. Cleared by switch()
+   * and thread changes.
+   */
+  private usageCache: Usage | undefined;
+
   private usage(): Usage {
+    if (this.usageCache && this.state !== 'running') return [...this.usageCache];
     const r: Usage = [...this.used];
     for (const as of this.spaces) {
       for (const [tid, owner] of as.threads) {
@@ -191,6 +200,7 @@ class StubContext implements Context {
         for (let i = 0; i < 5; i++) r[i]! += now[i]! - base[i]!;
       }
     }
+    this.usageCache = this.state === 'running' ? undefined : [...r];
     return r;
   }
 
@@ -210,11 +220,13 @@ class StubContext implements Context {
 
   /** Remember where a stub thread's CPU counters stood when this context took it. */
   noteThread(pid: number, tid: number): void {
+    this.usageCache = undefined;
     if (!this.usageBase.has(tid)) this.usageBase.set(tid, threadTicks(pid, tid));
   }
 
   /** Fold a thread's usage into the total when leaving it. */
   foldThread(pid: number, tid: number): void {
+    this.usageCache = undefined;
     const base = this.usageBase.get(tid);
     if (!base) return;
     const now = threadTicks(pid, tid);
