@@ -248,8 +248,9 @@ export declare function hostSymlinkat(target: Buffer, dirfd: number, name: Buffe
 
 /**
  * CPU usage of host thread `tid` of process `pid` (a ptrace stub thread): `[utime, stime]` in clock
- * ticks (fields 14 and 15 of /proc/PID/task/TID/stat) and its run time in nanoseconds (first field of
- * schedstat). All zero when the thread is gone.
+ * ticks (fields 14 and 15 of /proc/PID/task/TID/stat), its run time in nanoseconds (first field of
+ * schedstat), then its page faults `[minflt, majflt]` (fields 10 and 12). All zero when the thread is
+ * gone.
  */
 export declare function hostThreadCpu(pid: number, tid: number): Array<number>
 
@@ -527,6 +528,15 @@ export declare function ptraceInit(): number
  * (exact below 2^53: user addresses, memory-file offsets, flags). Returns the raw result or -errno.
  */
 export declare function ptraceInject(tid: number, nr: number, args: Array<number>): number
+
+/**
+ * Run `records` (seven numbers each: syscall number and six arguments, exact below 2^53) in stopped
+ * thread `tid` of stub process `pid`, in order, through the stub's batch loop ([`stub::BATCH_ADDR`]):
+ * one ptrace round trip per [`stub::BATCH_MAX`] calls instead of one per call. Stops at the first
+ * failing call. Returns `[ran, result]`: how many calls ran, and the last one's raw result (-errno
+ * if it failed). Clobbers the thread's registers, as [`inject`] does.
+ */
+export declare function ptraceInjectBatch(pid: number, tid: number, records: Array<number>): Array<number>
 
 /**
  * Make a running stub thread stop soon (reported by [`ptrace_wait`] as a SIGSTOP signal stop, which

@@ -32,6 +32,15 @@ class StubAddressSpace implements AddressSpace {
   released = false;
   /** Stub threads of this address space: tid → the context bound to it (undefined: free). */
   readonly threads = new Map<number, StubContext | undefined>();
+  /**
+   * Until a task first runs here (a fork child or an execve image being built) no thread can observe
+   * the stub's mappings, so mmap/munmap/mprotect records wait in `pending` ({nr, a0..a5} each) and
+   * go in one batch (native ptraceInjectBatch: one ptrace round trip instead of one per call) at the
+   * first switch. Afterwards every change is injected at once, before the syscall that asked for it
+   * returns: other threads may be running in the address space.
+   */
+  private fresh = true;
+  private pending: number[] = [];
 
   constructor(
     readonly platform: PtracePlatform,
@@ -77,23 +86,41 @@ class StubAddressSpace implements AddressSpace {
     }
   }
 
-  private inject(nr: number, args: number[]): number {
-    return native.ptraceInject(this.stoppedThread(), nr, args);
+  /** Run (or, while fresh, queue) one host syscall in the stub; `ok(result)` says it worked. */
+  private inject(nr: number, args: number[], what: string, ok: (r: number) => boolean): void {
+    if (this.fresh) {
+      this.pending.push(nr, ...args, ...new Array<number>(6 - args.length).fill(0));
+      return;
+    }
+    const r = native.ptraceInject(this.stoppedThread(), nr, args);
+    if (!ok(r)) throw new Error(`stub ${this.pid}: ${what} failed: ${r}`);
+  }
+
+  /** The first switch into this address space: run what was queued, then inject directly. */
+  startRunning(): void {
+    if (!this.fresh) return;
+    this.fresh = false;
+    const recs = this.pending;
+    this.pending = [];
+    if (recs.length === 0) return;
+    const [ran = 0, last = 0] = native.ptraceInjectBatch(this.pid, this.stoppedThread(), recs);
+    if (ran !== recs.length / 7 || (last < 0 && last > -4096)) {
+      throw new Error(`stub ${this.pid}: batched call ${ran} of ${recs.length / 7} (syscall ${recs[(ran - 1) * 7]}) failed: ${last}`);
+    }
   }
 
   mapFile(addr: bigint, offset: bigint, length: bigint, prot: number): void {
-    const r = this.inject(SYS_mmap, [Number(addr), Number(length), prot, MAP_SHARED | MAP_FIXED, this.platform.stubMemfd, Number(offset)]);
-    if (r !== Number(addr)) throw new Error(`stub ${this.pid}: mmap(${addr.toString(16)}, ${length}) failed: ${r}`);
+    const a = Number(addr);
+    this.inject(SYS_mmap, [a, Number(length), prot, MAP_SHARED | MAP_FIXED, this.platform.stubMemfd, Number(offset)],
+      `mmap(${addr.toString(16)}, ${length})`, (r) => r === a);
   }
 
   unmap(addr: bigint, length: bigint): void {
-    const r = this.inject(SYS_munmap, [Number(addr), Number(length)]);
-    if (r !== 0) throw new Error(`stub ${this.pid}: munmap failed: ${r}`);
+    this.inject(SYS_munmap, [Number(addr), Number(length)], 'munmap', (r) => r === 0);
   }
 
   protect(addr: bigint, length: bigint, prot: number): void {
-    const r = this.inject(SYS_mprotect, [Number(addr), Number(length), prot]);
-    if (r !== 0) throw new Error(`stub ${this.pid}: mprotect failed: ${r}`);
+    this.inject(SYS_mprotect, [Number(addr), Number(length), prot], 'mprotect', (r) => r === 0);
   }
 
   release(): void {
@@ -130,6 +157,11 @@ class StubContext implements Context {
     this.usageCache = undefined;
     const sas = as as StubAddressSpace;
     if (sas.released) return Promise.resolve({ kind: 'dead', reason: 'address space released' });
+    try {
+      sas.startRunning();
+    } catch (e) {
+      return Promise.resolve({ kind: 'dead', reason: String(e) });
+    }
     if (this.boundAs !== sas) {
       // Leaving an address space (execve, or a vfork child moving on) frees our thread there. The
       // binding is kept across switches, so the per-syscall path does no lookups.

@@ -12,9 +12,15 @@ import { SysError } from '../../src/kernel/errno.js';
 const platform = new PtracePlatform();
 const mf = new MemoryFile();
 
-/** Host mappings of a stub below the stub page: [start, end, perms]. */
+/**
+ * Host mappings of a stub in the application range: [start, end, perms]. A stub no task has run in
+ * yet holds its changes back for one batch (platforms/ptrace StubAddressSpace.startRunning): apply
+ * them first, as the first switch would.
+ */
 function hostMaps(mm: MemoryManager): Array<[bigint, bigint, string]> {
-  const pid = (mm.as as unknown as { pid: number }).pid;
+  const stub = mm.as as unknown as { pid: number; startRunning(): void };
+  stub.startRunning();
+  const pid = stub.pid;
   return readFileSync(`/proc/${pid}/maps`, 'latin1').trim().split('\n').map((l) => {
     const [range, perms] = l.split(' ');
     const [a, b] = range!.split('-');

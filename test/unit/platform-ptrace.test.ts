@@ -43,11 +43,13 @@ describe('ptrace platform (native)', () => {
     return pid;
   }
 
-  it('stubs live above the application range and hold only the stub page', () => {
+  it('stubs live above the application range and hold only the stub page and their control page', () => {
     const pid = n.ptraceNewStub();
     const maps = execFileSync('cat', [`/proc/${pid}/maps`]).toString().trim().split('\n');
     const starts = maps.map((l) => BigInt('0x' + l.split('-')[0]));
-    expect(starts.filter((s) => s < 0x8000_0000_0000n)).toEqual([stubBase]);
+    // the batch-control page (read-only, native ptrace/stub.rs CTRL_ADDR), then the stub page
+    expect(starts.filter((s) => s < 0x8000_0000_0000n)).toEqual([stubBase - 0x8000n, stubBase]);
+    expect(maps.find((l) => l.startsWith((stubBase - 0x8000n).toString(16)))?.split(' ')[1]).toBe('r--s');
     n.ptraceKillStub(pid);
   });
 

@@ -12,6 +12,9 @@
 //! * While the JS thread blocks in that `wait4`, [`crate::eventloop`] kicks it out when libuv has work.
 //! * New address spaces are made by injecting `clone(CLONE_PARENT|CLONE_PTRACE)` into a pristine
 //!   master stub: a tiny address space is cheap to copy, and the child is traced from birth.
+//! * A new address space's mappings (a fork child's, an execve image's) go in as one batch: the stub's
+//!   loop ([`stub::BATCH_ADDR`]) runs records from its read-only control page, one ptrace round trip
+//!   for the lot instead of one per mmap ([`ptrace_inject_batch`]).
 use crate::eventloop;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
@@ -22,7 +25,50 @@ pub mod stub;
 
 /// fd number of the memory file inside every stub.
 pub const STUB_MEMFD: i32 = 100;
-const STUB_ELF_FD: i32 = 101;
+/// fd number of the batch-control file inside every stub (see [`ptrace_inject_batch`]).
+const STUB_CTRLFD: i32 = 101;
+const STUB_ELF_FD: i32 = 102;
+
+/// Pages of the control file: one per live stub process (address space).
+const CTRL_SLOTS: usize = 16384;
+
+/// The batch-control file: a memfd the stubs map one page each of, read-only, at
+/// [`stub::CTRL_ADDR`]; the Sentry writes batch records into a stub's page through its own mapping.
+struct Ctrl {
+    fd: i32,
+    base: usize,
+    /// Slot (page index) of each stub process, and the free pages.
+    slots: std::collections::HashMap<i32, usize>,
+    free: Vec<usize>,
+}
+static CTRL: Mutex<Option<Ctrl>> = Mutex::new(None);
+
+fn ctrl_init() -> Result<i32> {
+    let mut g = CTRL.lock().unwrap();
+    if let Some(c) = g.as_ref() {
+        return Ok(c.fd);
+    }
+    let name = std::ffi::CString::new("tsvisor-stub-ctrl").unwrap();
+    // SAFETY: memfd_create with a valid C string.
+    let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(err("memfd_create (stub control)"));
+    }
+    let len = CTRL_SLOTS * stub::PAGE;
+    // SAFETY: ftruncate and a fresh shared mapping of our own memfd (sparse: pages cost nothing
+    // until written).
+    let base = unsafe {
+        if libc::ftruncate(fd, len as libc::off_t) != 0 {
+            return Err(err("ftruncate (stub control)"));
+        }
+        libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd, 0)
+    };
+    if base == libc::MAP_FAILED {
+        return Err(err("mmap (stub control)"));
+    }
+    *g = Some(Ctrl { fd, base: base as usize, slots: Default::default(), free: (0..CTRL_SLOTS).rev().collect() });
+    Ok(fd)
+}
 
 static MASTER: AtomicI32 = AtomicI32::new(0);
 static PGID: AtomicI32 = AtomicI32::new(0);
@@ -106,7 +152,14 @@ fn inject(tid: i32, nr: i64, args: [u64; 6]) -> Result<i64> {
     regs.r8 = args[4];
     regs.r9 = args[5];
     regs.rip = stub::SYSCALL_ADDR;
+    regs.r12 = 1; // one call: the loop after the syscall traps at once
     setregs(tid, &regs)?;
+    Ok(run_to_trap(tid)?.rax as i64)
+}
+
+/// Resume stopped stub thread `tid` (its registers set up for the stub's code) until it traps at the
+/// end of the injected call(s); other stops meanwhile are suppressed. Returns its registers then.
+fn run_to_trap(tid: i32) -> Result<libc::user_regs_struct> {
     if unsafe { ptrace(libc::PTRACE_CONT, tid, 0, 0) } != 0 {
         return Err(err("PTRACE_CONT (inject)"));
     }
@@ -126,13 +179,89 @@ fn inject(tid: i32, nr: i64, args: [u64; 6]) -> Result<i64> {
         }
         return Err(Error::from_reason(format!("stub {tid} died during an injected syscall (status {status:#x})")));
     }
-    let r = getregs(tid)?;
-    Ok(r.rax as i64)
+    getregs(tid)
+}
+
+/// Run `records` (seven numbers each: syscall number and six arguments, exact below 2^53) in stopped
+/// thread `tid` of stub process `pid`, in order, through the stub's batch loop ([`stub::BATCH_ADDR`]):
+/// one ptrace round trip per [`stub::BATCH_MAX`] calls instead of one per call. Stops at the first
+/// failing call. Returns `[ran, result]`: how many calls ran, and the last one's raw result (-errno
+/// if it failed). Clobbers the thread's registers, as [`inject`] does.
+#[napi]
+pub fn ptrace_inject_batch(pid: i32, tid: i32, records: Vec<i64>) -> Result<Vec<i64>> {
+    if !records.len().is_multiple_of(7) {
+        return Err(Error::from_reason("batch records are 7 numbers each"));
+    }
+    let page = {
+        let g = CTRL.lock().unwrap();
+        let c = g.as_ref().ok_or_else(|| Error::from_reason("ptrace platform not initialised"))?;
+        let slot = *c.slots.get(&pid).ok_or_else(|| Error::from_reason(format!("stub {pid} has no control page")))?;
+        c.base + slot * stub::PAGE
+    };
+    let mut ran = 0i64;
+    let mut last = 0i64;
+    for chunk in records.chunks(7 * stub::BATCH_MAX) {
+        let n = chunk.len() / 7;
+        // SAFETY: `page` is this stub's page of the control mapping (PAGE bytes, writable, ours);
+        // BATCH_MAX records of 56 bytes fit in it. The stub only reads it, and only while it runs
+        // the batch below, synchronously.
+        unsafe {
+            let dst = page as *mut i64;
+            std::ptr::copy_nonoverlapping(chunk.as_ptr(), dst, chunk.len());
+        }
+        let mut regs = getregs(tid)?;
+        regs.orig_rax = u64::MAX;
+        regs.rip = stub::BATCH_ADDR;
+        regs.rbx = stub::CTRL_ADDR;
+        regs.r12 = n as u64;
+        setregs(tid, &regs)?;
+        let r = run_to_trap(tid)?;
+        let done = n as i64 - r.r12 as i64;
+        ran += done;
+        last = r.rax as i64;
+        if done < n as i64 || (-4095..0).contains(&last) {
+            break;
+        }
+    }
+    Ok(vec![ran, last])
+}
+
+/// Give new stub process `pid` (stopped thread `tid`) its control page: a free slot of the control
+/// file, mapped read-only at [`stub::CTRL_ADDR`].
+fn ctrl_attach(pid: i32, tid: i32) -> Result<()> {
+    let slot = {
+        let mut g = CTRL.lock().unwrap();
+        let c = g.as_mut().ok_or_else(|| Error::from_reason("ptrace platform not initialised"))?;
+        let slot = c.free.pop().ok_or_else(|| Error::from_reason("too many stub processes (control pages exhausted)"))?;
+        c.slots.insert(pid, slot);
+        slot
+    };
+    let prot = libc::PROT_READ as u64;
+    let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
+    let off = (slot * stub::PAGE) as u64;
+    let r = inject(tid, libc::SYS_mmap, [stub::CTRL_ADDR, stub::PAGE as u64, prot, flags, STUB_CTRLFD as u64, off])?;
+    if r as u64 != stub::CTRL_ADDR {
+        ctrl_detach(pid);
+        return Err(Error::from_reason(format!("stub {pid}: mapping its control page failed: {r}")));
+    }
+    Ok(())
+}
+
+/// Return stub process `pid`'s control page (zeroed) to the free list.
+fn ctrl_detach(pid: i32) {
+    let mut g = CTRL.lock().unwrap();
+    if let Some(c) = g.as_mut() {
+        if let Some(slot) = c.slots.remove(&pid) {
+            // SAFETY: the slot's page lies inside our own writable control mapping.
+            unsafe { std::ptr::write_bytes((c.base + slot * stub::PAGE) as *mut u8, 0, stub::PAGE) };
+            c.free.push(slot);
+        }
+    }
 }
 
 /// Spawn the master stub: fork, TRACEME, own process group, exec the stub image; then strip its address
 /// space down to the stub page and install its seccomp filter.
-fn spawn_master(memfd: i32) -> Result<i32> {
+fn spawn_master(memfd: i32, ctrlfd: i32) -> Result<i32> {
     let image = stub::image();
     let name = std::ffi::CString::new("tsvisor-stub").unwrap();
     let elf = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
@@ -162,13 +291,13 @@ fn spawn_master(memfd: i32) -> Result<i32> {
             if libc::ptrace(libc::PTRACE_TRACEME, 0, 0, 0) != 0 {
                 libc::_exit(2);
             }
-            if libc::dup2(memfd, STUB_MEMFD) < 0 {
+            if libc::dup2(memfd, STUB_MEMFD) < 0 || libc::dup2(ctrlfd, STUB_CTRLFD) < 0 {
                 libc::_exit(3);
             }
             if libc::dup3(elf, STUB_ELF_FD, libc::O_CLOEXEC) < 0 {
                 libc::_exit(4);
             }
-            libc::syscall(libc::SYS_close_range, 0u32, (STUB_MEMFD - 1) as u32, 0u32);
+            libc::syscall(libc::SYS_close_range, 0u32, (STUB_MEMFD - 1) as u32, 0u32); // keeps 100-102
             libc::syscall(libc::SYS_close_range, (STUB_ELF_FD + 1) as u32, u32::MAX, 0u32);
             // No capabilities for the stub: empty bounding set and inheritable set, so the exec
             // leaves it none even as uid 0 (and ptrace/procfs access from the Sentry never needs
@@ -237,7 +366,8 @@ pub fn ptrace_init(env: Env) -> Result<i32> {
         return Ok(m);
     }
     let memfd = crate::memfile::memfile_init()?;
-    let pid = spawn_master(memfd)?;
+    let ctrlfd = ctrl_init()?;
+    let pid = spawn_master(memfd, ctrlfd)?;
     MASTER.store(pid, Ordering::SeqCst);
     PGID.store(pid, Ordering::SeqCst);
     Ok(pid)
@@ -260,6 +390,10 @@ pub fn ptrace_new_stub() -> Result<i32> {
     let status = waitpid_tid(child)?;
     if !libc::WIFSTOPPED(status) {
         return Err(Error::from_reason(format!("new stub did not stop (status {status:#x})")));
+    }
+    if let Err(e) = ctrl_attach(child, child) {
+        ptrace_kill_stub(child);
+        return Err(e);
     }
     Ok(child)
 }
@@ -310,6 +444,7 @@ pub fn ptrace_stop_thread(tid: i32) -> f64 {
 /// Non-leader threads are reaped first: the leader's exit is not reported while others remain.
 #[napi]
 pub fn ptrace_kill_stub(pid: i32) {
+    ctrl_detach(pid);
     let mut tids: Vec<i32> = std::fs::read_dir(format!("/proc/{pid}/task"))
         .map(|d| d.filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok()).collect())
         .unwrap_or_default();

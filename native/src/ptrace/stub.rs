@@ -1,8 +1,9 @@
 //! The stub: the host process whose address space an application runs in under the ptrace platform.
 //!
 //! It is a 4 KiB static ELF image built here at run time (no file on disk, no toolchain): one
-//! read+execute page at [`STUB_BASE`] holding the injected-syscall site (`syscall; int3`), an entry
-//! point that only traps, and a classic-BPF seccomp program. After exec the tracer unmaps everything
+//! read+execute page at [`STUB_BASE`] holding the injected-syscall site (a `syscall` instruction inside
+//! a small loop that runs a batch of calls, see [`BATCH_ADDR`]), an entry point that only traps, and a
+//! classic-BPF seccomp program. After exec the tracer unmaps everything
 //! else (stack, vDSO, vvar), so the application's address space holds only this page plus what the
 //! Sentry maps from the memory file.
 //!
@@ -13,11 +14,24 @@
 
 /// Address of the stub page in every stub process (top of the 47-bit user range, minus a guard).
 pub const STUB_BASE: u64 = 0x7fff_fffe_0000;
-/// Offset of code inside the page.
+/// Offset of the `syscall` instruction inside the page.
 const CODE_OFF: u64 = 0x100;
-/// Address of the `syscall` instruction used for injected syscalls (followed by `int3`).
+/// Address of the `syscall` instruction used for injected syscalls. With r12 = 1 and rbx pointing at
+/// readable memory (any: it is only read when r12 > 1) it runs the call in rax/rdi/rsi/rdx/r10/r8/r9
+/// and traps (int3) with the result in rax.
 pub const SYSCALL_ADDR: u64 = STUB_BASE + CODE_OFF;
-const ENTRY_OFF: u64 = 0x110;
+/// Entry of the batch loop, 27 bytes before the `syscall`: with rbx = an array of r12 (≥ 1) records
+/// of seven u64 {nr, a0..a5} it loads each record's registers and runs it at [`SYSCALL_ADDR`],
+/// stopping (int3) after the last one or after the first that fails (rax in [-4095, -1]): then r12 =
+/// the records not run and rax = the last result. One ptrace round trip for many mmap/munmap/
+/// mprotect calls instead of one each.
+pub const BATCH_ADDR: u64 = SYSCALL_ADDR - 27;
+/// Where every stub maps its (read-only) page of batch records, in the gap the Sentry never gives the
+/// application below [`STUB_BASE`].
+pub const CTRL_ADDR: u64 = STUB_BASE - 0x8000;
+/// Records of seven u64 that fit in the control page.
+pub const BATCH_MAX: usize = PAGE / 56;
+const ENTRY_OFF: u64 = 0x120;
 const FPROG_OFF: u64 = 0x200;
 const FILTER_OFF: u64 = 0x210;
 /// Address of the `struct sock_fprog` for seccomp(SECCOMP_SET_MODE_FILTER).
@@ -75,8 +89,27 @@ pub fn image() -> Vec<u8> {
     put64(&mut b, ph + 32, PAGE as u64);
     put64(&mut b, ph + 40, PAGE as u64);
     put64(&mut b, ph + 48, PAGE as u64);
-    // Code: injected syscall site, then the entry point (int3; jmp back).
-    b[CODE_OFF as usize..CODE_OFF as usize + 3].copy_from_slice(&[0x0f, 0x05, 0xcc]);
+    // Code: the batch loop around the injected syscall site, then the entry point (int3; jmp back).
+    #[rustfmt::skip]
+    let batch: [u8; 27 + 22] = [
+        0x48, 0x8b, 0x03,       // BATCH_ADDR: mov rax, [rbx]
+        0x48, 0x8b, 0x7b, 0x08, // mov rdi, [rbx+8]
+        0x48, 0x8b, 0x73, 0x10, // mov rsi, [rbx+16]
+        0x48, 0x8b, 0x53, 0x18, // mov rdx, [rbx+24]
+        0x4c, 0x8b, 0x53, 0x20, // mov r10, [rbx+32]
+        0x4c, 0x8b, 0x43, 0x28, // mov r8,  [rbx+40]
+        0x4c, 0x8b, 0x4b, 0x30, // mov r9,  [rbx+48]
+        0x0f, 0x05,             // SYSCALL_ADDR: syscall
+        0x49, 0xff, 0xcc,       // dec r12
+        0x74, 0x0e,             // jz done
+        0x48, 0x3d, 0x01, 0xf0, 0xff, 0xff, // cmp rax, -4095
+        0x73, 0x06,             // jae done (an error)
+        0x48, 0x83, 0xc3, 0x38, // add rbx, 56
+        0xeb, 0xd0,             // jmp BATCH_ADDR
+        0xcc,                   // done: int3
+    ];
+    let start = (BATCH_ADDR - STUB_BASE) as usize;
+    b[start..start + batch.len()].copy_from_slice(&batch);
     b[ENTRY_OFF as usize..ENTRY_OFF as usize + 3].copy_from_slice(&[0xcc, 0xeb, 0xfd]);
     // seccomp program
     let ip = SYSCALL_ADDR + 2; // seccomp_data.instruction_pointer is the address after `syscall`
