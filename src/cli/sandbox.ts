@@ -1,13 +1,17 @@
 /**
  * Internal commands (hidden): `sandbox` is the long-lived sandbox process `create` starts; `exec-proxy`
- * is the host-side representative of a detached `exec`. Not for direct use.
+ * is the host-side representative of a detached `exec`; `container-proxy` is the host stand-in of a
+ * container created inside another container's sandbox (runtime/joins.ts, sandbox/subcontainer.ts).
+ * Not for direct use.
  */
 import type { Command } from 'commander';
 import * as fs from 'node:fs';
 import { runtimeContext } from './common.js';
 import { serveSandbox } from '../sandbox/server.js';
-import { runExecProxy } from '../sandbox/execproxy.js';
+import { runExecProxy, runProxy } from '../sandbox/execproxy.js';
 import { reexecConfined } from '../sandbox/confine.js';
+import { loadCgroups } from '../runtime/lifecycle.js';
+import { joinCgroups } from '../runtime/cgroups.js';
 
 export function register(program: Command): void {
   program
@@ -33,6 +37,36 @@ export function register(program: Command): void {
         readyFd: Number(o.readyFd),
         preserveFds: Number(o.preserveFds),
       });
+    });
+  program
+    .command('container-proxy', { hidden: true })
+    .requiredOption('--bundle <dir>')
+    .requiredOption('--ready-fd <n>')
+    .requiredOption('--sandbox <id>')
+    .requiredOption('--joins <json>')
+    .option('--preserve-fds <n>', '', '0')
+    .argument('<id>')
+    .action(async (id: string, o: { bundle: string; readyFd: string; sandbox: string; joins: string; preserveFds: string }) => {
+      const ctx = runtimeContext(program);
+      const readyFd = Number(o.readyFd);
+      // In the container's cgroups, as runc's init is (what `docker stats` reads).
+      const cg = loadCgroups(ctx, id);
+      if (cg) joinCgroups(cg, process.pid);
+      const stdio = [0, 1, 2];
+      for (let i = 0; i < Number(o.preserveFds); i++) stdio.push(3 + i);
+      const req = {
+        op: 'container' as const, id, bundle: o.bundle, stateDir: ctx.store.dir(id), joins: JSON.parse(o.joins) as Record<string, string>,
+        hostPid: process.pid, nfds: stdio.length,
+      };
+      const code = await runProxy(ctx.store.controlPath(o.sandbox), req, stdio, (err) => {
+        try {
+          fs.writeSync(readyFd, JSON.stringify(err ? { error: err } : { ok: true }) + '\n');
+          fs.closeSync(readyFd);
+        } catch {
+          /* create went away */
+        }
+      });
+      process.exit(code);
     });
   program
     .command('exec-proxy', { hidden: true })

@@ -30,6 +30,7 @@ import { exitCtty, openedBy } from './tty/terminal.js';
 import { signalfdNotify } from './ipc/signalfd.js';
 import { IpcNamespace } from './ipc/sysv/ns.js';
 import { NetStack, type NetworkMode } from './net/stack.js';
+import { ipcOf, type ContainerNamespaces } from './container.js';
 
 export interface KernelOptions {
   platform: Platform;
@@ -229,20 +230,22 @@ export class Kernel implements KernelInfo {
    * Create a thread group, load `spec.argv[0]` (PATH lookup, as runc) and leave it before its first
    * instruction: the OCI lifecycle's create (start runs it) and exec (a new process in a running
    * sandbox; without `init` it has no parent, as runc's setns'd processes have ppid 0). With `init` it
-   * becomes pid 1, whose exit ends the sandbox. Throws SysError if the executable cannot be loaded
-   * (nothing is left behind then).
+   * becomes pid 1, whose exit ends the sandbox. With `ns` it belongs to another container of the sandbox
+   * (container.ts): its namespaces, starting at the root of its mount tree. Throws SysError if the
+   * executable cannot be loaded (nothing is left behind then).
    */
-  async loadProcess(hostSpec: InitSpec, opts: { init: boolean }): Promise<LoadedProcess> {
+  async loadProcess(hostSpec: InitSpec, opts: { init: boolean; ns?: ContainerNamespaces }): Promise<LoadedProcess> {
     // The kernel's strings are byte strings (one char per byte, see mm.latin1).
     const bytes = (s: string): string => Buffer.from(s, 'utf8').toString('latin1');
     const spec = { ...hostSpec, argv: hostSpec.argv.map(bytes), env: hostSpec.env.map(bytes), cwd: bytes(hostSpec.cwd) };
     const pid = this.allocPid();
     const tg = new ThreadGroup(this, pid);
+    tg.ns = opts.ns;
     const mm = new MemoryManager(this.mf, this.platform);
     const fdTable = FdTable.create();
     fdTable.installHostStdio(spec.stdio);
     this.holdFdTable(fdTable);
-    const fs = this.vfs.initialFsContext();
+    const fs = (opts.ns ?? this.vfs).initialFsContext();
     const creds = Credentials.of(spec.uid, spec.gid, spec.groups ?? [], spec.capabilities ? capSetsFromNames(spec.capabilities) : callerCaps(spec.uid));
     const t = new Task(this, pid, tg, mm, fdTable, fs, creds);
     t.noNewPrivs = spec.noNewPrivs ?? false;
@@ -386,7 +389,7 @@ export class Kernel implements KernelInfo {
     if (users <= 0) t.fdTable.closeAll(t);
     if (t.mm.users === 1) t.mm.noteRss(t.tg);
     if (--t.mm.users === 0) {
-      this.ipc.mmReleasing(t.mm, t.tg.pid);
+      ipcOf(t).mmReleasing(t.mm, t.tg.pid);
       t.mm.release();
     }
     if (t.tg.tasks.size === 0) {

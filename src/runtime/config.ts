@@ -127,7 +127,7 @@ function parseLinux(l: unknown, warnings: string[]): OciLinux {
       if (n.path !== undefined && n.path !== null && n.path !== '') {
         if (typeof n.path !== 'string' || !n.path.startsWith('/')) throw new ConfigError(`${f}.path must be an absolute path`);
         nsPath = n.path;
-        if (n.type !== 'network') warnings.push(`${f}: joining a ${n.type} namespace by path is not supported by the Sentry; the container gets its own`);
+        // Joins other than network's are resolved by the runtime (joins.ts): another tsvisor container's, or an error.
       }
       out.namespaces.push({ type: n.type as NamespaceType, path: nsPath });
     });

@@ -14,6 +14,7 @@ import { runHooks, runHooksWarn } from './hooks.js';
 import { CgroupPermissionError, createCgroups, destroyCgroups, innerPath, applyResources, type ContainerCgroups } from './cgroups.js';
 import type { LinuxResources } from './resources.js';
 import { inNetnsOf, netnsLauncher } from './namespaces.js';
+import { sandboxJoin, joinWarnings } from './joins.js';
 import { writePidFile } from './pidfile.js';
 import { request, socketPath as ctlSocketPath, type ControlReply, type ControlRequest } from '../sandbox/control.js';
 import { native } from '../native.js';
@@ -240,12 +241,15 @@ export async function create(ctx: RuntimeContext, id: string, o: CreateOptions):
   if (!cfg.process.terminal && o.consoleSocket) {
     throw new RuntimeError('cannot use console socket if runc will not detach or allocate tty');
   }
+  // Namespaces of another tsvisor container joined by path: the container runs in that sandbox.
+  const join = sandboxJoin(ctx.store, cfg);
   const launcher = netnsLauncher(cfg);
   const dir = ctx.store.reserve(id);
   let child: ReturnType<typeof spawn> | undefined;
   let cg: ContainerCgroups | undefined;
   try {
     for (const w of cfg.warnings) ctx.log.warn(w);
+    if (join) for (const w of joinWarnings(ctx, cfg, join)) ctx.log.warn(w);
     // The sandbox process joins these before it boots the Sentry (server.ts).
     cg = containerCgroups(ctx, id, cfg);
     if (cg) {
@@ -258,10 +262,11 @@ export async function create(ctx: RuntimeContext, id: string, o: CreateOptions):
     for (let i = 0; i < o.preserveFds; i++) stdio.push(3 + i);
     const readyIdx = stdio.length;
     stdio.push('pipe');
-    const argv = [
-      ...selfArgv(ctx, debugLogFile(ctx, id, 'sandbox')),
-      'sandbox', '--bundle', bundle, '--ready-fd', String(readyIdx), '--preserve-fds', String(o.preserveFds), id,
-    ];
+    const common = ['--bundle', bundle, '--ready-fd', String(readyIdx), '--preserve-fds', String(o.preserveFds)];
+    const argv = join
+      // The container's host stand-in (in the container's cgroups and network namespace, for the hooks).
+      ? [...selfArgv(ctx, debugLogFile(ctx, id, 'container')), 'container-proxy', ...common, '--sandbox', join.sandbox, '--joins', JSON.stringify(join.joins), id]
+      : [...selfArgv(ctx, debugLogFile(ctx, id, 'sandbox')), 'sandbox', ...common, id];
     const cmd = [...launcher, process.execPath, ...argv];
     child = spawn(cmd[0]!, cmd.slice(1), { stdio, detached: true, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
     if (slave !== undefined) native.hostClose(slave);
@@ -382,7 +387,10 @@ export async function update(ctx: RuntimeContext, id: string, res: LinuxResource
   for (const f of res.ignored) ctx.log.warn(`${f} is not applied by tsvisor`);
   const cg = loadCgroups(ctx, id);
   if (cg) applyResources(cg, res);
-  if (res.pids) await control(ctx, id, { op: 'update', pidsLimit: res.pids.limit });
+  if (res.pids) {
+    const r = await control(ctx, id, { op: 'update', pidsLimit: res.pids.limit });
+    if (typeof r.warning === 'string') ctx.log.warn(r.warning);
+  }
 }
 
 /** Wait until host process `pid` is gone or a zombie. */

@@ -28,6 +28,11 @@ export interface ContainerRecord {
   annotations: Record<string, string>;
   /** Exit status of the init once known (written by the sandbox process as it exits). */
   exitCode?: number;
+  /**
+   * For a container running inside another container's sandbox (joins.ts): that sandbox's first
+   * container. `pid` is then the container's own host stand-in (its init's representative).
+   */
+  sandbox?: string;
 }
 
 /** The OCI state JSON (runtime-spec runtime.md, plus runc's rootfs/created/owner). */

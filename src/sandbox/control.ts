@@ -12,6 +12,11 @@
  *   {"op":"status"}                                 → {"ok":true,"status":"running","tasks":N,"pidsLimit":N}
  *   {"op":"update","pidsLimit":N}                   → {"ok":true}
  *   {"op":"exec","process":{…},"hostPid":N} + fds   → {"ok":true,"pid":vpid} … {"exit":code}
+ *   {"op":"container","id":…,"bundle":…,"stateDir":…,"joins":{…},"hostPid":N} + fds
+ *                                                   → {"ok":true,"pid":vpid} … {"exit":code}
+ * `container` (sent by the host stand-in of a container joining this sandbox's namespaces, see
+ * subcontainer.ts) loads that container's init like `exec` does a process; the sandbox process then also
+ * serves the new container's own control socket (`<its state dir>/ctl`) with the requests above.
  * Errors: {"ok":false,"error":"…"}.
  */
 import * as fs from 'node:fs';
@@ -19,6 +24,7 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { native } from '../native.js';
 import type { ProcessSpec } from './spawn.js';
+import type { NamespaceType } from '../runtime/config.js';
 
 export type ControlRequest =
   | { op: 'start' }
@@ -28,7 +34,8 @@ export type ControlRequest =
   | { op: 'ps' }
   | { op: 'status' }
   | { op: 'update'; pidsLimit?: number }
-  | { op: 'exec'; process: Omit<ProcessSpec, 'stdio'>; hostPid: number; nfds: number };
+  | { op: 'exec'; process: Omit<ProcessSpec, 'stdio'>; hostPid: number; nfds: number }
+  | { op: 'container'; id: string; bundle: string; stateDir: string; joins: Partial<Record<NamespaceType, string>>; hostPid: number; nfds: number };
 
 export interface ControlReply {
   ok?: boolean;

@@ -3,7 +3,7 @@
  * the control socket (SCM_RIGHTS), forwards the signals it receives, and exits with the process's status
  * (code, or 128+signal). If it dies (SIGKILL), the sandbox sees the connection close and kills the process.
  */
-import { connectWithFds, lineReader } from './control.js';
+import { connectWithFds, lineReader, type ControlRequest } from './control.js';
 import type { ProcessSpec } from './spawn.js';
 import { FORWARDED } from './sandbox.js';
 
@@ -18,10 +18,24 @@ export function runExecProxy(
   stdio: number[],
   started: (err?: string) => void,
 ): Promise<number> {
+  return runProxy(ctlPath, { op: 'exec', process: proc, hostPid: process.pid, nfds: stdio.length }, stdio, started);
+}
+
+/**
+ * The same for any request the sandbox answers with `{"ok":true}` and later `{"exit":N}` (`exec`, and
+ * `container` for the host stand-in of a container joining the sandbox, see subcontainer.ts). Signals
+ * are forwarded once the request succeeded.
+ */
+export function runProxy(
+  ctlPath: string,
+  req: ControlRequest,
+  stdio: number[],
+  started: (err?: string) => void,
+): Promise<number> {
   return new Promise((resolve, reject) => {
     let sock;
     try {
-      sock = connectWithFds(ctlPath, { op: 'exec', process: proc, hostPid: process.pid, nfds: stdio.length }, stdio);
+      sock = connectWithFds(ctlPath, req, stdio);
     } catch (e) {
       try {
         started(e instanceof Error ? e.message : String(e));

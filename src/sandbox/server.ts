@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
 import * as os from 'node:os';
-import { bundleProcess, bundleRoot, loadConfig } from '../runtime/config.js';
+import { bundleProcess, bundleRoot, loadConfig, type OciConfig } from '../runtime/config.js';
 import { saveRecord, procStat, ociState, type ContainerRecord, type Status } from '../runtime/state.js';
 import { joinCgroups, type ContainerCgroups } from '../runtime/cgroups.js';
 import { runStartContainerHooks } from './starthooks.js';
@@ -22,6 +22,8 @@ import { native } from '../native.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { NetworkMode } from '../kernel/net/stack.js';
 import type { ThreadGroup } from '../kernel/task/task.js';
+import type { ContainerNamespaces } from '../kernel/container.js';
+import { createSubcontainer } from './subcontainer.js';
 import { shellStatus } from '../kernel/task/task.js';
 import { SysError, errnoName } from '../kernel/errno.js';
 import { SigInfo, SI_USER, SIGKILL } from '../kernel/signal/signal.js';
@@ -50,6 +52,86 @@ function readCgroups(stateDir: string): ContainerCgroups | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** One container this sandbox process serves: its first, or one that joined its namespaces (subcontainer.ts). */
+export interface Served {
+  id: string;
+  stateDir: string;
+  record: ContainerRecord;
+  cfg: OciConfig;
+  init: LoadedProcess;
+  /** Its namespaces; undefined for the sandbox's first container (the Kernel's own). */
+  ns: ContainerNamespaces | undefined;
+  /** Host pids of the stand-ins of its exec'd processes. */
+  execProxies: Set<number>;
+  /** Record and save its status. */
+  setStatus(s: Status): void;
+}
+
+/** The thread groups of container `c` (those whose namespace set is its). */
+export function containerGroups(kernel: Kernel, c: Served): ThreadGroup[] {
+  return [...kernel.threadGroups.values()].filter((g) => g.ns === c.ns);
+}
+
+type Handler = (req: ControlRequest, fds: number[], sock: net.Socket, reply: (m: Record<string, unknown>) => void) => Promise<void>;
+
+/** Listen on `<c.stateDir>/ctl` (mode 0600), each connection's first request going to `handler`. */
+async function serveControl(c: Served, handler: Handler): Promise<net.Server> {
+  const ctlPath = path.join(c.stateDir, 'ctl');
+  const server = net.createServer({ pauseOnConnect: true }, (sock) => {
+    sock.on('error', () => { /* peer went away */ });
+    void readFirstRequest(sock).then(async (first) => {
+      if (!first) {
+        sock.destroy();
+        return;
+      }
+      const reply = (m: Record<string, unknown>) => {
+        if (!sock.destroyed) sock.write(JSON.stringify(m) + '\n');
+      };
+      try {
+        await handler(first.req, first.fds, sock, reply);
+      } catch (e) {
+        for (const f of first.fds) native.hostClose(f);
+        reply({ ok: false, error: e instanceof Error ? e.message : String(e) });
+        sock.end();
+      }
+    });
+  });
+  fs.rmSync(ctlPath, { force: true });
+  await new Promise<void>((res, rej) => {
+    server.once('error', rej);
+    server.listen(socketPath(ctlPath).path, () => res());
+  });
+  fs.chmodSync(ctlPath, 0o600);
+  return server;
+}
+
+/**
+ * The conversation with a host stand-in (exec'd process or joined container's init): `{"signal":N}`
+ * lines are forwarded to `proc`, `{"exit":code}` is sent when it exits, and a connection closed before
+ * that kills it (its representative died). A `container`'s created init runs to act on a fatal signal.
+ */
+function proxyConnection(kernel: Kernel, proc: LoadedProcess, sock: net.Socket, reply: (m: Record<string, unknown>) => void, closed: () => void, c?: Served): void {
+  let exited = false;
+  sock.on('data', lineReader((m) => {
+    if (typeof m.signal !== 'number' || proc.tg.zombie) return;
+    kernel.signals.sendToGroup(proc.tg, SigInfo.fromSender(m.signal, SI_USER, 0, 0));
+    if (c?.record.status === 'created' && defaultKills(m.signal)) proc.start();
+  }));
+  sock.on('close', () => {
+    closed();
+    if (!exited && !proc.tg.zombie) {
+      kernel.signals.sendToGroup(proc.tg, SigInfo.fromSender(SIGKILL, SI_USER, 0, 0));
+      if (c?.record.status === 'created') proc.start();
+    }
+  });
+  sock.resume();
+  void proc.exited.then((st) => {
+    exited = true;
+    reply({ exit: shellStatus(st) });
+    sock.end();
+  });
 }
 
 export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
@@ -110,51 +192,34 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
     owner: os.userInfo().username,
     annotations: cfg.annotations,
   };
-  const setStatus = (s: Status) => {
-    record.status = s;
-    saveRecord(o.stateDir, record);
+  const root: Served = {
+    id: o.id, stateDir: o.stateDir, record, cfg, init, ns: undefined, execProxies: new Set(),
+    setStatus: (s: Status) => {
+      record.status = s;
+      saveRecord(o.stateDir, record);
+    },
   };
+  const containers = new Map<string, Served>([[o.id, root]]);
+  const serve = (c: Served): Promise<net.Server> => serveControl(c, (req, fds, sock, reply) => handle(c, req, fds, sock, reply));
 
-  const execProxies = new Set<number>();
-  const ctlPath = path.join(o.stateDir, 'ctl');
-  const server = net.createServer({ pauseOnConnect: true }, (sock) => {
-    sock.on('error', () => { /* peer went away */ });
-    void readFirstRequest(sock).then(async (first) => {
-      if (!first) {
-        sock.destroy();
-        return;
-      }
-      const reply = (m: Record<string, unknown>) => {
-        if (!sock.destroyed) sock.write(JSON.stringify(m) + '\n');
-      };
-      try {
-        await handle(first.req, first.fds, sock, reply);
-      } catch (e) {
-        for (const f of first.fds) native.hostClose(f);
-        reply({ ok: false, error: e instanceof Error ? e.message : String(e) });
-        sock.end();
-      }
-    });
-  });
-
-  const handle = async (req: ControlRequest, fds: number[], sock: net.Socket, reply: (m: Record<string, unknown>) => void) => {
+  const handle = async (c: Served, req: ControlRequest, fds: number[], sock: net.Socket, reply: (m: Record<string, unknown>) => void) => {
     const done = (m: Record<string, unknown> = {}) => {
       reply({ ok: true, ...m });
       sock.end();
     };
     switch (req.op) {
       case 'status':
-        return done({ status: record.status, tasks: kernel.tasks.size, pidsLimit: kernel.pidsLimit ?? 0 });
+        return done({ status: c.record.status, tasks: kernel.tasks.size, pidsLimit: kernel.pidsLimit ?? 0 });
       case 'start':
-        if (record.status !== 'created') throw new Error(`cannot start a container that is ${record.status}`);
-        if (cfg.hooks.startContainer.length > 0) {
+        if (c.record.status !== 'created') throw new Error(`cannot start a container that is ${c.record.status}`);
+        if (c.cfg.hooks.startContainer.length > 0) {
           try {
-            await runStartContainerHooks(kernel, cfg.hooks.startContainer, { ...ociState(record), status: 'created' }, o.stateDir);
+            await runStartContainerHooks(kernel, c.cfg.hooks.startContainer, { ...ociState(c.record), status: 'created' }, c.stateDir, c.ns);
           } catch (e) {
             // The spec: a failed startContainer hook stops the container — once `start` has the error.
             const stop = () => {
-              kernel.signals.sendToGroup(init.tg, SigInfo.fromSender(SIGKILL, SI_USER, 0, 0));
-              init.start();
+              kernel.signals.sendToGroup(c.init.tg, SigInfo.fromSender(SIGKILL, SI_USER, 0, 0));
+              c.init.start();
             };
             reply({ ok: false, error: e instanceof Error ? e.message : String(e) });
             sock.end(stop);
@@ -162,64 +227,83 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
             return;
           }
         }
-        setStatus('running');
-        init.start();
+        c.setStatus('running');
+        c.init.start();
         return done();
       case 'kill': {
-        const groups = req.all ? [...kernel.threadGroups.values()] : [init.tg];
+        const groups = req.all ? containerGroups(kernel, c) : [c.init.tg];
         for (const g of groups) {
           if (g.zombie) continue;
           kernel.signals.sendToGroup(g, SigInfo.fromSender(req.signo, SI_USER, 0, 0));
         }
         // A created init dies of a fatal signal before its first instruction: let it run to act on it.
-        if (record.status === 'created' && defaultKills(req.signo)) init.start();
+        if (c.record.status === 'created' && defaultKills(req.signo)) c.init.start();
         return done();
       }
       case 'update':
+        if (req.pidsLimit !== undefined && c.ns) {
+          return done({ warning: `the Sentry's pids limit is the sandbox's (container ${o.id}): only the cgroup's was changed` });
+        }
         if (req.pidsLimit !== undefined) kernel.pidsLimit = req.pidsLimit > 0 ? req.pidsLimit : undefined;
         return done();
       case 'pause':
-        if (record.status !== 'running') throw new Error(`container not running`);
-        kernel.freeze();
-        setStatus('paused');
-        return done();
       case 'resume':
-        if (record.status !== 'paused') throw new Error('container not paused');
-        kernel.thaw();
-        setStatus('running');
+        if (c.ns) throw new Error(`cannot ${req.op} container ${c.id} alone: it runs in the sandbox of container ${o.id} (${req.op} that one)`);
+        if (req.op === 'pause') {
+          if (record.status !== 'running') throw new Error(`container not running`);
+          kernel.freeze();
+          root.setStatus('paused');
+        } else {
+          if (record.status !== 'paused') throw new Error('container not paused');
+          kernel.thaw();
+          root.setStatus('running');
+        }
         return done();
       case 'ps':
         // Exec proxies leave the set when their control connection closes (a confined sandbox
         // process cannot see them in /proc: hidepid).
-        return done({ pids: [process.pid, ...execProxies] });
+        return done({ pids: [c.record.pid, ...c.execProxies] });
       case 'exec': {
         let proc: LoadedProcess;
         try {
-          proc = await loadProcess(kernel, { ...req.process, stdio: fds }, false);
+          proc = await loadProcess(kernel, { ...req.process, stdio: fds }, false, c.ns);
         } catch (e) {
           if (e instanceof SysError) throw new Error(`exec: ${JSON.stringify(req.process.argv[0])}: ${e.errno === 2 ? 'executable file not found in $PATH or no such file or directory' : errnoName(e.errno)}`);
           throw e;
         } finally {
           for (const f of fds) native.hostClose(f);
         }
-        execProxies.add(req.hostPid);
-        let exited = false;
-        sock.on('data', lineReader((m) => {
-          if (typeof m.signal === 'number' && !proc.tg.zombie) kernel.signals.sendToGroup(proc.tg, SigInfo.fromSender(m.signal, SI_USER, 0, 0));
-        }));
-        sock.on('close', () => {
-          execProxies.delete(req.hostPid);
-          // The host-side representative is gone: so is the process.
-          if (!exited && !proc.tg.zombie) kernel.signals.sendToGroup(proc.tg, SigInfo.fromSender(SIGKILL, SI_USER, 0, 0));
-        });
-        sock.resume();
-        void proc.exited.then((st) => {
-          exited = true;
-          reply({ exit: shellStatus(st) });
-          sock.end();
-        });
+        c.execProxies.add(req.hostPid);
+        proxyConnection(kernel, proc, sock, reply, () => c.execProxies.delete(req.hostPid));
         proc.start();
         reply({ ok: true, pid: proc.tg.pid });
+        return;
+      }
+      case 'container': {
+        const sub = await createSubcontainer(kernel, containers, req, fds, log);
+        containers.set(sub.id, sub);
+        let ctl: net.Server | undefined;
+        proxyConnection(kernel, sub.init, sock, reply, () => undefined, sub);
+        void sub.init.exited.then((st) => {
+          // The container's init is gone: so is every other process of the container.
+          for (const g of containerGroups(kernel, sub)) if (!g.zombie) kernel.groupExit(g, { kind: 'killed', signo: SIGKILL, core: false });
+          sub.record.exitCode = shellStatus(st);
+          try {
+            sub.setStatus('stopped');
+          } catch {
+            /* deleted under us */
+          }
+          containers.delete(sub.id);
+          ctl?.close();
+        });
+        try {
+          ctl = await serve(sub);
+        } catch (e) {
+          kernel.groupExit(sub.init.tg, { kind: 'killed', signo: SIGKILL, core: false });
+          sub.init.start();
+          throw e;
+        }
+        reply({ ok: true, pid: sub.init.tg.pid });
         return;
       }
       default:
@@ -227,17 +311,8 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
     }
   };
 
-  try {
-    fs.rmSync(ctlPath, { force: true });
-  } catch {
-    /* nothing there */
-  }
-  await new Promise<void>((res, rej) => {
-    server.once('error', rej);
-    server.listen(socketPath(ctlPath).path, () => res());
-  });
-  fs.chmodSync(ctlPath, 0o600);
-  setStatus('created');
+  const server = await serve(root);
+  root.setStatus('created');
   try {
     // Everything else the Sentry needs is open: confine the sandbox process (see confine.ts); the
     // state directory stays reachable at its path for the record, the control socket and hooks.
@@ -263,13 +338,13 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
   log(`container init exited: ${JSON.stringify(status)} (status ${code})`);
   record.exitCode = code;
   try {
-    setStatus('stopped');
+    root.setStatus('stopped');
   } catch {
     /* the state dir was deleted under us */
   }
   server.close();
   try {
-    fs.rmSync(ctlPath, { force: true });
+    fs.rmSync(path.join(o.stateDir, 'ctl'), { force: true });
   } catch {
     /* gone */
   }

@@ -5,11 +5,15 @@
  * See Kernel.loadProcess.
  */
 import type { Kernel, InitSpec, LoadedProcess } from '../kernel/kernel.js';
+import type { ContainerNamespaces } from '../kernel/container.js';
 
 export type ProcessSpec = InitSpec;
 export type { LoadedProcess };
 
-/** Kernel.loadProcess with `init` as a flag (see there for errors and semantics). */
-export function loadProcess(kernel: Kernel, spec: ProcessSpec, init: boolean): Promise<LoadedProcess> {
-  return kernel.loadProcess(spec, { init });
+/**
+ * Kernel.loadProcess with `init` as a flag, in the namespaces `ns` of a container that is not the
+ * sandbox's first (see there for errors and semantics).
+ */
+export function loadProcess(kernel: Kernel, spec: ProcessSpec, init: boolean, ns?: ContainerNamespaces): Promise<LoadedProcess> {
+  return kernel.loadProcess(spec, { init, ns });
 }

@@ -9,6 +9,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Kernel } from '../kernel/kernel.js';
+import type { ContainerNamespaces } from '../kernel/container.js';
 import type { OciHook } from '../runtime/config.js';
 import type { OciState } from '../runtime/state.js';
 import { SysError, errnoName } from '../kernel/errno.js';
@@ -17,7 +18,7 @@ import { shellStatus } from '../kernel/task/task.js';
 import { loadProcess } from './spawn.js';
 
 /** Run one hook in the sandbox; throws Error with runc's wording on failure. */
-async function runInSandbox(kernel: Kernel, h: OciHook, state: OciState, scratch: string): Promise<void> {
+async function runInSandbox(kernel: Kernel, h: OciHook, state: OciState, scratch: string, ns: ContainerNamespaces | undefined): Promise<void> {
   const inFile = path.join(scratch, 'hook-state.json');
   const outFile = path.join(scratch, 'hook-output');
   fs.writeFileSync(inFile, JSON.stringify(state));
@@ -25,7 +26,7 @@ async function runInSandbox(kernel: Kernel, h: OciHook, state: OciState, scratch
   const out = fs.openSync(outFile, 'w+');
   let proc;
   try {
-    proc = await loadProcess(kernel, { path: h.path, argv: h.args.length ? h.args : [h.path], env: h.env, cwd: '/', uid: 0, gid: 0, stdio: [stdin, out, out] }, false);
+    proc = await loadProcess(kernel, { path: h.path, argv: h.args.length ? h.args : [h.path], env: h.env, cwd: '/', uid: 0, gid: 0, stdio: [stdin, out, out] }, false, ns);
   } catch (e) {
     fs.closeSync(stdin);
     fs.closeSync(out);
@@ -54,7 +55,7 @@ async function runInSandbox(kernel: Kernel, h: OciHook, state: OciState, scratch
   }
 }
 
-/** Run the startContainer hooks in order; the first failure throws. */
-export async function runStartContainerHooks(kernel: Kernel, hooks: OciHook[], state: OciState, scratch: string): Promise<void> {
-  for (const h of hooks) await runInSandbox(kernel, h, state, scratch);
+/** Run the startContainer hooks in order (in the namespaces `ns` of a joining container); the first failure throws. */
+export async function runStartContainerHooks(kernel: Kernel, hooks: OciHook[], state: OciState, scratch: string, ns?: ContainerNamespaces): Promise<void> {
+  for (const h of hooks) await runInSandbox(kernel, h, state, scratch, ns);
 }

@@ -16,6 +16,7 @@ import { S_ISGID, S_ISUID } from '../vfs/constants.js';
 import { loadElf, parseElf } from './elf.js';
 import { SIG_DFL, SIG_IGN } from '../signal/signal.js';
 import { getRlimit } from '../task/limits.js';
+import { ipcOf } from '../container.js';
 
 const AT_NULL = 0, AT_PHDR = 3, AT_PHENT = 4, AT_PHNUM = 5, AT_PAGESZ = 6, AT_BASE = 7, AT_FLAGS = 8,
   AT_ENTRY = 9, AT_UID = 11, AT_EUID = 12, AT_GID = 13, AT_EGID = 14, AT_PLATFORM = 15, AT_HWCAP = 16,
@@ -158,7 +159,7 @@ export async function execve(t: Task, path: string, argv: string[], envp: string
   old.noteRss(t.tg);
   t.mm = mm;
   if (--old.users === 0) {
-    t.kernel.ipc.mmReleasing(old, t.tg.pid);
+    ipcOf(t).mmReleasing(old, t.tg.pid);
     old.release();
   }
   t.regs.set(regs);

@@ -12,6 +12,7 @@ import { CAP_SYS_ADMIN, CAP_SYS_NICE } from '../task/creds.js';
 import { s32 } from '../arch.js';
 import type { SyscallDef } from './types.js';
 import type { Task } from '../task/task.js';
+import { utsOf } from '../container.js';
 
 /** The kernel release the sandbox reports (uname -r). */
 export const OS_RELEASE = '6.1.0-tsvisor';
@@ -21,11 +22,11 @@ function uname(t: Task, addr: bigint): number {
   const b = new Uint8Array(65 * 6);
   const put = (i: number, s: string) => b.set(Buffer.from(s.slice(0, 64), 'latin1'), i * 65);
   put(0, 'Linux');
-  put(1, t.kernel.hostname);
+  put(1, utsOf(t).hostname);
   put(2, OS_RELEASE);
   put(3, OS_VERSION);
   put(4, 'x86_64');
-  put(5, t.kernel.domainname);
+  put(5, utsOf(t).domainname);
   t.mm.copyOut(addr, b);
   return 0;
 }
@@ -35,8 +36,8 @@ function sethostname(t: Task, addr: bigint, len: bigint, domain: boolean): numbe
   const n = s32(len);
   if (n < 0 || n > 64) fail(Errno.EINVAL);
   const s = Buffer.from(t.mm.copyIn(addr, n)).toString('latin1');
-  if (domain) t.kernel.domainname = s;
-  else t.kernel.hostname = s;
+  if (domain) utsOf(t).domainname = s;
+  else utsOf(t).hostname = s;
   return 0;
 }
 

@@ -20,6 +20,7 @@ import { MQ_PRIO_MAX, MqueueFile, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD } from 
 import { AF_NETLINK } from '../net/constants.js';
 import { SocketFile } from '../net/socket.js';
 import { NSIG } from '../signal/signal.js';
+import { ipcOf } from '../container.js';
 
 const NAME_MAX = 255;
 /** sizeof(struct mq_attr), sizeof(struct sigevent). */
@@ -60,7 +61,7 @@ function mqOpen(t: Task, nameAddr: bigint, oflagArg: bigint, modeArg: bigint, at
   const name = queueName(t, nameAddr);
   const oflag = s32(oflagArg);
   const acc = oflag & O_ACCMODE;
-  const fs = t.kernel.ipc.mqueue;
+  const fs = ipcOf(t).mqueue;
   let q = fs.root().entries.get(name);
   let created = false;
   if (!q) {
@@ -87,7 +88,7 @@ function mqOpen(t: Task, nameAddr: bigint, oflagArg: bigint, modeArg: bigint, at
 
 function mqUnlink(t: Task, nameAddr: bigint): number {
   const name = queueName(t, nameAddr);
-  const dir = t.kernel.ipc.mqueue.root();
+  const dir = ipcOf(t).mqueue.root();
   const q = dir.entries.get(name) ?? fail(Errno.ENOENT);
   checkAccess(t.creds, dir, 3);
   // The sticky directory's rule, which mq_unlink reports as EACCES (an unlink(2) through a mount: EPERM).

@@ -79,6 +79,7 @@ async function doClone(t: Task, a: CloneArgs): Promise<number> {
     tg.sighand = f & CLONE_SIGHAND ? t.tg.sighand : t.tg.sighand.clone();
     tg.rlimits = new Map([...t.tg.rlimits].map(([r, l]) => [r, { ...l }]));
     tg.exitSignal = a.exitSignal;
+    tg.ns = t.tg.ns;
     tg.startTime = Date.now();
   }
   let mm = t.mm;

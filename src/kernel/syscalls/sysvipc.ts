@@ -6,11 +6,12 @@
 import { Errno, fail } from '../errno.js';
 import { s32, u32 } from '../arch.js';
 import type { Task } from '../task/task.js';
+import { ipcOf } from '../container.js';
 import type { SyscallDef } from './types.js';
 import type { Sop } from '../ipc/sysv/semops.js';
 
 function ns(t: Task) {
-  return t.kernel.ipc;
+  return ipcOf(t);
 }
 
 function semtimedopCommon(t: Task, semid: bigint, sopsAddr: bigint, nsopsArg: bigint, timeout: bigint | undefined): Promise<number> {

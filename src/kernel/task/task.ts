@@ -29,6 +29,8 @@ import {
   seccompVerdict, type SeccompState,
 } from '../policy/filter.js';
 import type { Terminal } from '../tty/terminal.js';
+import type { ContainerNamespaces } from '../container.js';
+import { ociSeccompOf } from '../container.js';
 
 /** Encoded wait status: exited with code, or killed by a signal (with core flag). */
 export type ExitStatus = { kind: 'exited'; code: number } | { kind: 'killed'; signo: number; core: boolean };
@@ -108,6 +110,8 @@ export class ThreadGroup {
   lastCreds = new Credentials();
   /** Signal sent to the parent when this process exits (clone's exit_signal; SIGCHLD normally). */
   exitSignal = 17;
+  /** The namespaces of the container it belongs to when that is not the sandbox's first (see container.ts). */
+  ns: ContainerNamespaces | undefined;
 
   constructor(
     readonly kernel: Kernel,
@@ -275,7 +279,7 @@ export class Task {
     const t0 = trace ? performance.now() : 0;
     const pre = trace ? trace.enter(this, nr, def, a) : undefined;
     let res: number | bigint | null;
-    const verdict = seccompVerdict(this.seccomp, this.kernel.seccomp, nr, a, regs[Reg.rip]!);
+    const verdict = seccompVerdict(this.seccomp, ociSeccompOf(this), nr, a, regs[Reg.rip]!);
     if (verdict && verdict.ret !== SECCOMP_RET_ALLOW && !this.seccompApply(nr, def?.name, verdict.ret, verdict.log)) {
       if (trace) trace.exit(this, nr, def, a, null, performance.now() - t0, pre);
       return;
