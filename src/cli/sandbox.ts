@@ -10,8 +10,7 @@ import { runtimeContext } from './common.js';
 import { serveSandbox } from '../sandbox/server.js';
 import { runExecProxy, runProxy } from '../sandbox/execproxy.js';
 import { reexecConfined } from '../sandbox/confine.js';
-import { loadCgroups } from '../runtime/lifecycle.js';
-import { joinCgroups } from '../runtime/cgroups.js';
+import { joinContainerCgroups } from '../runtime/lifecycle.js';
 
 export function register(program: Command): void {
   program
@@ -50,8 +49,7 @@ export function register(program: Command): void {
       const ctx = runtimeContext(program);
       const readyFd = Number(o.readyFd);
       // In the container's cgroups, as runc's init is (what `docker stats` reads).
-      const cg = loadCgroups(ctx, id);
-      if (cg) joinCgroups(cg, process.pid);
+      joinContainerCgroups(ctx, id, process.pid);
       const stdio = [0, 1, 2];
       for (let i = 0; i < Number(o.preserveFds); i++) stdio.push(3 + i);
       const req = {
@@ -76,6 +74,8 @@ export function register(program: Command): void {
       const ctx = runtimeContext(program);
       const proc = JSON.parse(process.env.TSVISOR_EXEC_PROCESS ?? '{}');
       delete process.env.TSVISOR_EXEC_PROCESS;
+      // In the container's cgroups before the process starts, as runc's exec.
+      joinContainerCgroups(ctx, id, process.pid);
       const readyFd = Number(o.readyFd);
       const code = await runExecProxy(ctx.store.controlPath(id), proc, [0, 1, 2], (err) => {
         try {

@@ -63,7 +63,7 @@ export function sandboxJoin(store: StateStore, cfg: OciConfig): SandboxJoin | un
       '(the Sentry provides the container\'s namespaces; only those of another tsvisor container, /proc/<its pid>/ns/<type>, can be joined)');
     if (!m) throw unsupported('it is not a /proc/<pid>/ns/<type> path');
     if (!SENTRY_NS[n.type]!.includes(m[2]!)) throw unsupported(`it is a ${m[2]} namespace, not a ${n.type} one`);
-    if (!fs.existsSync(p)) throw unsupported(`no such namespace (process ${m[1]} does not exist)`);
+    if (!fs.existsSync(`/proc/${m[1]}`)) throw unsupported(`no such namespace (process ${m[1]} does not exist)`);
     const pid = Number(m[1]);
     let owner: { id: string; sandbox: string } | undefined;
     for (const id of store.ids()) {

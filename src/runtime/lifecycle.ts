@@ -11,7 +11,7 @@ import { loadConfig, parseProcessSecurity, ConfigError, type OciConfig } from '.
 import { RuntimeError, type RuntimeLog } from './log.js';
 import { StateStore, currentStatus, ociState, waitDead, validateId, type ContainerRecord, type OciState } from './state.js';
 import { runHooks, runHooksWarn } from './hooks.js';
-import { CgroupPermissionError, createCgroups, destroyCgroups, innerPath, applyResources, type ContainerCgroups } from './cgroups.js';
+import { CgroupPermissionError, createCgroups, destroyCgroups, innerPath, applyResources, joinCgroups, type ContainerCgroups } from './cgroups.js';
 import type { LinuxResources } from './resources.js';
 import { inNetnsOf, netnsLauncher } from './namespaces.js';
 import { sandboxJoin, joinWarnings } from './joins.js';
@@ -88,6 +88,27 @@ async function removeCgroups(ctx: RuntimeContext, cg: ContainerCgroups | undefin
   }
   const left = await destroyCgroups(cg, new Set(shared));
   for (const l of left) ctx.log.warn(`cannot remove cgroup ${l}`);
+}
+
+/**
+ * Node flags of the long-lived host stand-ins (exec-proxy, container-proxy), which sit in the
+ * container's cgroups: one V8 worker thread instead of one per CPU, so that each counts for few tasks
+ * against pids.max (see SENTRY_HOST_TASKS).
+ */
+const PROXY_NODE_FLAGS = ['--v8-pool-size=1'];
+
+/**
+ * Put host process `pid` (a host stand-in of an exec'd process) into container `id`'s cgroups, as runc
+ * puts exec'd processes there; a failure is a warning (the process still runs, uncounted).
+ */
+export function joinContainerCgroups(ctx: RuntimeContext, id: string, pid: number): void {
+  const cg = loadCgroups(ctx, id);
+  if (!cg) return;
+  try {
+    joinCgroups(cg, pid);
+  } catch (e) {
+    ctx.log.warn(`cannot put process ${pid} into the cgroups of container ${id}: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 /** The debug log file for one command of one container (runsc-style `DIR/` gives a file per command). */
@@ -265,7 +286,7 @@ export async function create(ctx: RuntimeContext, id: string, o: CreateOptions):
     const common = ['--bundle', bundle, '--ready-fd', String(readyIdx), '--preserve-fds', String(o.preserveFds)];
     const argv = join
       // The container's host stand-in (in the container's cgroups and network namespace, for the hooks).
-      ? [...selfArgv(ctx, debugLogFile(ctx, id, 'container')), 'container-proxy', ...common, '--sandbox', join.sandbox, '--joins', JSON.stringify(join.joins), id]
+      ? [...PROXY_NODE_FLAGS, ...selfArgv(ctx, debugLogFile(ctx, id, 'container')), 'container-proxy', ...common, '--sandbox', join.sandbox, '--joins', JSON.stringify(join.joins), id]
       : [...selfArgv(ctx, debugLogFile(ctx, id, 'sandbox')), 'sandbox', ...common, id];
     const cmd = [...launcher, process.execPath, ...argv];
     child = spawn(cmd[0]!, cmd.slice(1), { stdio, detached: true, env: { ...process.env, NODE_NO_WARNINGS: '1' } });
@@ -506,6 +527,8 @@ export async function exec(ctx: RuntimeContext, id: string, proc: ExecProcess, o
   const ctlPath = ctx.store.controlPath(id);
   const slave = proc.terminal && o.consoleSocket ? consolePty(o.consoleSocket) : undefined;
   if (!o.detach) {
+    // This process is the exec'd process's host stand-in: into the container's cgroups, as runc's exec.
+    joinContainerCgroups(ctx, id, process.pid);
     const stdio = slave !== undefined ? [slave, slave, slave] : [0, 1, 2];
     const { runExecProxy } = await import('../sandbox/execproxy.js');
     return runExecProxy(ctlPath, proc, stdio, (err) => {
@@ -516,7 +539,7 @@ export async function exec(ctx: RuntimeContext, id: string, proc: ExecProcess, o
   }
   cloexecFrom(3);
   const stdio: StdioOptions = slave !== undefined ? [slave, slave, slave, 'pipe'] : [0, 1, 2, 'pipe'];
-  const argv = [...selfArgv(ctx, debugLogFile(ctx, id, 'exec')), 'exec-proxy', '--ready-fd', '3', id];
+  const argv = [...PROXY_NODE_FLAGS, ...selfArgv(ctx, debugLogFile(ctx, id, 'exec')), 'exec-proxy', '--ready-fd', '3', id];
   const child = spawn(process.execPath, argv, {
     stdio,
     detached: true,
