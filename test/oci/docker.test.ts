@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Dockerd, ensureDocker } from '../helpers/docker.ts';
 import { RUN_CONTAINERD, removeEmptyDirs } from '../helpers/containerd.ts';
 import { busyboxRootfs, removeTree } from '../helpers/rootfs.ts';
+import { compile } from '../helpers/compile.ts';
 
 const IMAGE = 'tsvisor-busybox:test';
 let dockerd: Dockerd | undefined;
@@ -243,3 +244,50 @@ describe('docker --runtime=tsvisor: resources and namespaces', () => {
     expect((await dockerd!.docker(['rm', '-f', a, b])).code).toBe(0);
   });
 });
+
+describe('docker --runtime=tsvisor: containers sharing namespaces (one sandbox)', () => {
+  const ipcshare = () => compile('ipcshare', { static: true, src: path.join(import.meta.dirname, 'c', 'ipcshare.c') });
+  const logsOf = async (id: string) => (await dockerd!.docker(['logs', id])).stdout;
+
+  it('--ipc=container: and --pid=container: see the first container\'s IPC objects and processes; rm -f of either', async (ctx) => {
+    if (skip) ctx.skip();
+    const vol = ['-v', `${ipcshare()}:/ipcshare:ro`];
+    const a = await run(['-d', '--ipc=shareable', ...vol, IMAGE, 'sh', '-c', '/ipcshare put 0x5151 from-docker && exec sleep 1000']);
+    expect(a.code, a.stderr).toBe(0);
+    const ida = a.stdout.trim();
+    await until(async () => (await logsOf(ida)).includes('put'));
+    // System V shared memory and a POSIX message queue created in a, seen in b.
+    const b = await run(['--rm', `--ipc=container:${ida}`, ...vol, IMAGE, '/ipcshare', 'get', '0x5151']);
+    expect(b.stdout, b.stderr + dockerd!.tail()).toBe('shm: from-docker\nmq: from-docker\n');
+    expect(b.code).toBe(0);
+    // A container with its own IPC namespace does not see them.
+    const own = await run(['--rm', ...vol, IMAGE, '/ipcshare', 'get', '0x5151']);
+    expect(own.stdout).toBe('shm: No such file or directory\n');
+    // --pid=container: sees a's processes.
+    const p = await run(['--rm', `--pid=container:${ida}`, IMAGE, 'ps', '-o', 'pid,args']);
+    expect(p.stdout, p.stderr).toMatch(/^\s*1\s.*sleep 1000$/m);
+    // rm -f of a joined container leaves the first running.
+    const c = await run(['-d', `--ipc=container:${ida}`, IMAGE, 'sleep', '1000']);
+    expect(c.code, c.stderr).toBe(0);
+    const idc = c.stdout.trim();
+    expect(await inspect(idc, '{{.State.Status}}')).toBe('running');
+    expect((await dockerd!.docker(['rm', '-f', idc])).code).toBe(0);
+    expect(await inspect(ida, '{{.State.Status}}')).toBe('running');
+    const ex = await dockerd!.docker(['exec', ida, 'echo', 'still here']);
+    expect(ex.stdout, ex.stderr).toBe('still here\n');
+    // rm -f of the first while a joined one runs: the sandbox goes, and the joined container with it (137).
+    const d = await run(['-d', `--ipc=container:${ida}`, IMAGE, 'sleep', '1000']);
+    const idd = d.stdout.trim();
+    expect((await dockerd!.docker(['rm', '-f', ida])).code).toBe(0);
+    expect((await dockerd!.docker(['wait', idd])).stdout.trim()).toBe('137');
+    expect((await dockerd!.docker(['rm', idd])).code).toBe(0);
+  }, 180_000);
+});
+
+async function until(cond: () => Promise<boolean>, ms = 30_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
