@@ -17,6 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RuntimeError } from './log.js';
 import type { LinuxResources } from './resources.js';
+import { applyUnified, makeUnifiedDir, ownUnifiedPath, unifiedDir, unifiedMount } from './cgroupv2.js';
 
 /** Creating a cgroup directory was refused (EACCES/EPERM/EROFS: not root, or a read-only cgroupfs). */
 export class CgroupPermissionError extends RuntimeError {}
@@ -26,7 +27,8 @@ export const SENTRY_HOST_TASKS = 32;
 
 /** The cgroups of one container: hierarchy key ("memory", "cpu,cpuacct", "name=systemd") → directory. */
 export interface ContainerCgroups {
-  version: 1;
+  /** 1: one directory per v1 hierarchy; 2: the unified hierarchy's, under the key "unified" (cgroupv2.ts). */
+  version: 1 | 2;
   paths: Record<string, string>;
   /** Directories this runtime created (parents first), removed on delete when empty. */
   created: string[];
@@ -109,8 +111,28 @@ export function innerPath(cgroupsPath: string | undefined, id: string, systemd: 
   return cgroupsPath ? path.posix.normalize(cgroupsPath) : id;
 }
 
-/** Directory of `inner` in every mounted hierarchy. */
+/** The cgroup2 mount when no v1 hierarchy with controllers is mounted (a cgroup v2-only host). */
+function unifiedOnly(): { mountpoint: string; root: string } | undefined {
+  if (v1Hierarchies().some((h) => !h.controllers.every((c) => c.startsWith('name=')))) return undefined;
+  try {
+    return unifiedMount(fs.readFileSync('/proc/self/mountinfo', 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Directory of `inner` in every mounted hierarchy (v1), or {unified: dir} on a cgroup v2-only host. */
 export function cgroupDirs(inner: string): Record<string, string> {
+  const v2 = unifiedOnly();
+  if (v2) {
+    let own = '/';
+    try {
+      own = ownUnifiedPath(fs.readFileSync('/proc/self/cgroup', 'utf8'));
+    } catch {
+      /* no /proc */
+    }
+    return { unified: unifiedDir(v2, own, inner) };
+  }
   const own = ownCgroups();
   const out: Record<string, string> = {};
   for (const h of v1Hierarchies()) {
@@ -167,9 +189,11 @@ function makeDir(mountpoint: string, dir: string, cpuset: boolean, created: stri
 /** Create the container's cgroups and apply `res`. Throws RuntimeError (nothing left behind). */
 export function createCgroups(inner: string, res: LinuxResources | undefined): ContainerCgroups {
   const paths = cgroupDirs(inner);
-  const cg: ContainerCgroups = { version: 1, paths, created: [] };
+  const v2 = paths.unified !== undefined ? unifiedOnly() : undefined;
+  const cg: ContainerCgroups = { version: v2 ? 2 : 1, paths, created: [] };
   try {
-    for (const h of v1Hierarchies()) {
+    if (v2) makeUnifiedDir(v2.mountpoint, paths.unified!, cg.created, (m) => new CgroupPermissionError(m));
+    for (const h of v2 ? [] : v1Hierarchies()) {
       const key = h.controllers.join(',');
       makeDir(h.mountpoint, paths[key]!, h.controllers.includes('cpuset'), cg.created);
     }
@@ -181,14 +205,19 @@ export function createCgroups(inner: string, res: LinuxResources | undefined): C
   return cg;
 }
 
-/** The directory of the hierarchy holding `controller`, if mounted. */
+/** The directory of the hierarchy holding `controller`, if mounted (v2: the one directory). */
 export function dirOf(cg: ContainerCgroups, controller: string): string | undefined {
+  if (cg.version === 2) return cg.paths.unified;
   for (const [k, d] of Object.entries(cg.paths)) if (k.split(',').includes(controller)) return d;
   return undefined;
 }
 
 /** Apply resource limits (only the fields given), in the order the kernel accepts them. */
 export function applyResources(cg: ContainerCgroups, res: LinuxResources): void {
+  if (cg.version === 2) {
+    applyUnified(cg.paths.unified!, res, SENTRY_HOST_TASKS);
+    return;
+  }
   const mem = dirOf(cg, 'memory');
   if (res.memory && mem) {
     const m = res.memory;

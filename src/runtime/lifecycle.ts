@@ -239,7 +239,7 @@ function containerCgroups(ctx: RuntimeContext, id: string, cfg: OciConfig): Cont
     throw e;
   }
   if (Object.keys(cg.paths).length === 0) {
-    if (hasLimits(res)) ctx.log.warn('no cgroup v1 hierarchy is mounted (cgroup v2 is not supported yet): linux.resources are not applied');
+    if (hasLimits(res)) ctx.log.warn('no cgroup hierarchy is mounted: linux.resources are not applied');
     return undefined;
   }
   return cg;
