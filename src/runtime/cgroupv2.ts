@@ -136,3 +136,53 @@ export function applyUnified(dir: string, res: LinuxResources, hostTasks: number
     }
   }
 }
+
+/** "key value" lines → record. */
+function kvLines(text: string | undefined): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const l of (text ?? '').split('\n')) {
+    const [k, v] = l.trim().split(/\s+/);
+    if (k && v !== undefined) out[k] = Number(v);
+  }
+  return out;
+}
+
+/**
+ * The v2 counterparts of cgstats.ts's v1 entries (runc's fs2 stats): cpu from cpu.stat (µs → ns),
+ * memory from memory.current/max, memory.swap.current/max and memory.stat, pids from pids.current/max
+ * (less `hostTasks`), OOM kills from memory.events. `sentry` gives the pids entry the Sentry's view.
+ */
+export function unifiedStats(dir: string, hostTasks: number, sentry?: { tasks: number; pidsLimit: number }): Record<string, unknown> {
+  const r = (f: string) => readTrim(path.join(dir, f));
+  const n = (f: string) => {
+    const v = r(f);
+    return v === undefined || v === 'max' ? 0 : Number(v) || 0;
+  };
+  const cpu = kvLines(r('cpu.stat'));
+  const raw = kvLines(r('memory.stat'));
+  const pidsMax = r('pids.max');
+  return {
+    cpu: {
+      usage: { total: (cpu.usage_usec ?? 0) * 1000, percpu: [], kernel: (cpu.system_usec ?? 0) * 1000, user: (cpu.user_usec ?? 0) * 1000 },
+      throttling: { periods: cpu.nr_periods ?? 0, throttledPeriods: cpu.nr_throttled ?? 0, throttledTime: (cpu.throttled_usec ?? 0) * 1000 },
+    },
+    memory: {
+      cache: raw.file ?? 0,
+      usage: { limit: n('memory.max'), usage: n('memory.current'), max: n('memory.peak'), failcnt: 0 },
+      swap: { limit: n('memory.swap.max'), usage: n('memory.swap.current'), max: 0, failcnt: 0 },
+      raw,
+    },
+    pids: {
+      current: sentry ? sentry.tasks : n('pids.current'),
+      limit: sentry ? sentry.pidsLimit : pidsMax && pidsMax !== 'max' ? Math.max(0, Number(pidsMax) - hostTasks) : 0,
+    },
+    hugetlb: {},
+    intel_rdt: {},
+    network_interfaces: null,
+  };
+}
+
+/** OOM kills of a v2 cgroup (memory.events oom_kill). */
+export function unifiedOomKills(dir: string): number {
+  return kvLines(readTrim(path.join(dir, 'memory.events'))).oom_kill ?? 0;
+}

@@ -1,11 +1,12 @@
 /**
- * Container statistics from its cgroups (v1), in runc's `events` JSON shape (runc types/events.go:
+ * Container statistics from its cgroups (v1; v2 in cgroupv2.ts), in runc's `events` JSON shape (runc types/events.go:
  * cpu, cpuset, memory, pids, blkio, hugetlb): what `tsvisor events --stats` prints. Units as the
  * cgroup files give them, cpu times in ns (cpuacct.stat's USER_HZ ticks converted).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { dirOf, SENTRY_HOST_TASKS, type ContainerCgroups } from './cgroups.js';
+import { unifiedOomKills, unifiedStats } from './cgroupv2.js';
 
 const USER_HZ = 100;
 
@@ -68,6 +69,7 @@ function memEntry(dir: string | undefined, prefix: string): Record<string, numbe
  * pids cgroup's count (which includes the Sentry's threads) and its limit less SENTRY_HOST_TASKS.
  */
 export function cgroupStats(cg: ContainerCgroups, sentry?: { tasks: number; pidsLimit: number }): Record<string, unknown> {
+  if (cg.version === 2) return unifiedStats(cg.paths.unified!, SENTRY_HOST_TASKS, sentry);
   const acct = dirOf(cg, 'cpuacct');
   const cpu = dirOf(cg, 'cpu');
   const mem = dirOf(cg, 'memory');
@@ -123,5 +125,6 @@ export function cgroupStats(cg: ContainerCgroups, sentry?: { tasks: number; pids
 
 /** The OOM-kill count of the memory cgroup (memory.oom_control's oom_kill), for `events`. */
 export function oomKills(cg: ContainerCgroups): number {
+  if (cg.version === 2) return unifiedOomKills(cg.paths.unified!);
   return kv(read(dirOf(cg, 'memory'), 'memory.oom_control')).oom_kill ?? 0;
 }

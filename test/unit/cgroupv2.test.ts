@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { applyUnified, makeUnifiedDir, ownUnifiedPath, sharesToWeight, unifiedDir, unifiedMount, v2ResourceFiles } from '../../src/runtime/cgroupv2.ts';
+import { applyUnified, makeUnifiedDir, ownUnifiedPath, sharesToWeight, unifiedDir, unifiedMount, unifiedOomKills, unifiedStats, v2ResourceFiles } from '../../src/runtime/cgroupv2.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'pods-cgv2-'));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
@@ -63,5 +63,16 @@ describe('cgroup v2 mapping', () => {
     expect(fs.readFileSync(path.join(dir, 'cpu.max'), 'utf8')).toBe('20000 100000');
     expect(fs.readFileSync(path.join(dir, 'pids.max'), 'utf8')).toBe('132');
     expect(() => makeUnifiedDir(root, '/elsewhere', [], (msg) => new Error(msg))).toThrow(/escapes/);
+    // Statistics in runc's events shape from the v2 files.
+    fs.writeFileSync(path.join(dir, 'cpu.stat'), 'usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 3\nnr_throttled 1\nthrottled_usec 7\n');
+    fs.writeFileSync(path.join(dir, 'memory.current'), '4096\n');
+    fs.writeFileSync(path.join(dir, 'memory.events'), 'low 0\nhigh 0\nmax 2\noom 1\noom_kill 1\n');
+    fs.writeFileSync(path.join(dir, 'pids.current'), '9\n');
+    expect(unifiedStats(dir, 32)).toMatchObject({
+      cpu: { usage: { total: 1500000, user: 1000000, kernel: 500000 }, throttling: { periods: 3, throttledPeriods: 1, throttledTime: 7000 } },
+      memory: { usage: { limit: 1 << 30, usage: 4096 } },
+      pids: { current: 9, limit: 100 },
+    });
+    expect(unifiedOomKills(dir)).toBe(1);
   });
 });
