@@ -5,12 +5,13 @@
 // name, System V IPC and POSIX message queues, processes) and having its own root; paths that are not a
 // tsvisor container's are refused with an error in log.json; exec'd processes' stand-ins sit in the
 // container's cgroups.
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { containerId, DEFAULT_MOUNTS } from '../helpers/bundle.ts';
 import { compile } from '../helpers/compile.ts';
-import { OciTestEnv, useEnv, cgroupOf, create, out, sh, stateOf, until } from './common.ts';
+import { OciTestEnv, useEnv, cgroupOf, create, netnsOf, out, sh, stateOf, until } from './common.ts';
 
 const env = useEnv(new OciTestEnv());
 afterAll(() => env.close(), 60_000);
@@ -128,6 +129,40 @@ describe('containers joining another container\'s namespaces', () => {
     expect(await sb.wait(pb)).toBe(137);
     expect((await stateOf(sb, b)).status).toBe('stopped');
     expect((await sb.tsvisor(['delete', b])).code).toBe(0);
+  });
+
+  it('a Kubernetes-style pod: pause container, then a container in its network (ip netns), ipc and uts namespaces', async (ctx) => {
+    const name = `tsvpod${process.pid}${Date.now().toString(36)}`;
+    if (spawnSync('ip', ['netns', 'add', name], { encoding: 'utf8' }).status !== 0) ctx.skip();
+    try {
+      const netns = `/var/run/netns/${name}`;
+      const pod = (pid: number, join: Record<string, string>) => [...nsOf(pid, join).filter((n) => n.type !== 'network'), { type: 'network', path: netns }];
+      const pause = containerId('pause');
+      const bp = bundle(['sleep', '1000'], pod(0, {}), 'my-pod');
+      const sp = env.shim(bp);
+      const pp = await create(sp, bp, pause);
+      expect((await sp.tsvisor(['start', pause])).code).toBe(0);
+      const app = containerId('app');
+      const ba = bundle(sh('hostname; /ipcshare put 0x7a13 app; exec sleep 1000'), pod(pp, { ipc: 'ipc', uts: 'uts' }), 'my-pod');
+      const sa = env.shim(ba);
+      const pa = await create(sa, ba, app);
+      // The app's host stand-in is in the pod's network namespace (where CNI and hooks expect it); so is the sandbox.
+      expect(netnsOf(pa)).toBe(`net:[${fs.statSync(netns).ino}]`);
+      expect(netnsOf(pp)).toBe(netnsOf(pa));
+      expect((await sa.tsvisor(['start', app])).code).toBe(0);
+      await until(() => out(ba).includes('put'));
+      expect(out(ba)).toMatch(/^my-pod\nput \d+\n$/);
+      // Same network namespace as the sandbox: no warning about it (only the pid namespace's).
+      expect(sa.logLines().filter((l) => l.level === 'warning').map((l) => String(l.msg))).toEqual([expect.stringContaining('pid namespace')]);
+      const g = await sp.tsvisor(['exec', pause, '/ipcshare', 'get', '0x7a13']);
+      expect(g.stdout, g.stderr).toBe('shm: app\nmq: app\n');
+      expect((await sa.tsvisor(['delete', '--force', app])).code).toBe(0);
+      expect(await sa.wait(pa)).toBe(137);
+      expect((await sp.tsvisor(['delete', '--force', pause])).code).toBe(0);
+      expect(await sp.wait(pp)).toBe(137);
+    } finally {
+      spawnSync('ip', ['netns', 'del', name]);
+    }
   });
 
   it('a namespace path that is not a tsvisor container\'s is an error in log.json', async () => {
