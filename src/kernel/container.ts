@@ -88,17 +88,19 @@ function containerInfo(kernel: Kernel, uts: UtsNamespace, ipc: IpcNamespace): Ke
 
 /**
  * The namespace set of a new container `id` in `kernel`: the joined namespaces shared, the others fresh
- * (a UTS namespace named `hostname`, an empty IPC namespace, a mount tree built from `vfs`). Throws
- * SysError if the mount tree cannot be built.
+ * (a UTS namespace named `hostname`, an empty IPC namespace, a mount tree built from `vfs`). A joined
+ * UTS namespace gets `hostname` when `setHostname` (as runc's sethostname after joining). Throws SysError
+ * if the mount tree cannot be built.
  */
 export function newContainerNamespaces(
   kernel: Kernel,
   id: string,
-  o: { joins: NamespaceJoins; hostname: string; vfs: VfsOptions; seccomp: SeccompProfile | undefined },
+  o: { joins: NamespaceJoins; hostname: string; setHostname: boolean; vfs: VfsOptions; seccomp: SeccompProfile | undefined },
 ): ContainerNamespaces {
   const pick = <T>(j: ContainerNamespaces | 'root' | undefined, fromNs: (n: ContainerNamespaces) => T, root: T, fresh: () => T): T =>
     j === undefined ? fresh() : j === 'root' ? root : fromNs(j);
   const uts = pick<UtsNamespace>(o.joins.uts, (n) => n.uts, kernel, () => ({ hostname: o.hostname, domainname: '(none)' }));
+  if (o.joins.uts !== undefined && o.setHostname) uts.hostname = o.hostname;
   const ipc = pick(o.joins.ipc, (n) => n.ipc, kernel.ipc, () => new IpcNamespace(kernel.mf));
   const vfs = pick(o.joins.mount, (n) => n.vfs, kernel.vfs, () => createVfs(containerInfo(kernel, uts, ipc), o.vfs));
   return new ContainerNamespaces(id, uts, ipc, vfs, o.seccomp);

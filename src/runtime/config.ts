@@ -82,6 +82,8 @@ export interface OciConfig {
   rootPath: string;
   rootReadonly: boolean;
   hostname: string;
+  /** config.json has a non-empty hostname (runc then sets it even in a joined UTS namespace). */
+  hostnameGiven: boolean;
   mounts: MountSpec[];
   /** linux.seccomp, compiled (undefined: no profile). */
   seccomp?: SeccompProfile;
@@ -235,6 +237,7 @@ export function loadConfig(bundle: string): OciConfig {
     rootPath,
     rootReadonly: root.readonly === true,
     hostname: typeof raw.hostname === 'string' ? raw.hostname : 'tsvisor',
+    hostnameGiven: typeof raw.hostname === 'string' && raw.hostname !== '',
     mounts,
     seccomp: parseSeccomp(raw.linux),
     linux,

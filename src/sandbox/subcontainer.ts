@@ -51,6 +51,7 @@ export async function createSubcontainer(kernel: Kernel, containers: Map<string,
     ns = newContainerNamespaces(kernel, req.id, {
       joins,
       hostname: cfg.hostname,
+      setHostname: cfg.hostnameGiven,
       vfs: {
         root: cfg.rootPath, readonly: cfg.rootReadonly, overlay: false, mounts: cfg.mounts, hostname: cfg.hostname,
         maskedPaths: cfg.linux.maskedPaths, readonlyPaths: cfg.linux.readonlyPaths,
@@ -58,6 +59,9 @@ export async function createSubcontainer(kernel: Kernel, containers: Map<string,
       seccomp: cfg.seccomp,
     });
     init = await loadProcess(kernel, { ...bundleProcess(cfg), stdio: fds }, false, ns);
+    // Asked for its own pid namespace (which the sandbox shares, see joins.ts): its init reaps the
+    // container's orphans, as the init of a pid namespace does, rather than the first container's init.
+    if (req.joins.pid === undefined) init.tg.isSubreaper = true;
   } catch (e) {
     if (e instanceof SysError) {
       const what = cfg ? JSON.stringify(cfg.process.args[0]) : 'the container';

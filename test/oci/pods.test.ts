@@ -47,14 +47,16 @@ describe('containers joining another container\'s namespaces', () => {
     await until(() => out(ba).includes('pod-a'));
 
     const b = containerId('podb');
-    const bb = bundle(sh('/ipcshare get 0x7a11; hostname; hostname from-b; ls /dev/mqueue; exec sleep 1000'), nsOf(pa, { ipc: 'ipc', uts: 'uts' }), 'ignored');
+    // Its config's hostname is set in the joined UTS namespace (runc's sethostname after setns).
+    const bb = bundle(sh('/ipcshare get 0x7a11; hostname; hostname from-b; ls /dev/mqueue; exec sleep 1000'), nsOf(pa, { ipc: 'ipc', uts: 'uts' }), 'config-b');
     const sb = env.shim(bb);
     const pb = await create(sb, bb, b);
     expect(pb).not.toBe(pa);
     expect(await stateOf(sb, b)).toMatchObject({ id: b, status: 'created', pid: pb, bundle: bb });
+    expect((await sa.tsvisor(['exec', a, 'hostname'])).stdout).toBe('config-b\n');
     expect((await sb.tsvisor(['start', b])).code).toBe(0);
     await until(() => out(bb).includes('tsv-'));
-    expect(out(bb)).toBe('shm: from-a\nmq: from-a\npod-a\ntsv-0x7a11\n');
+    expect(out(bb)).toBe('shm: from-a\nmq: from-a\nconfig-b\ntsv-0x7a11\n');
     expect(await stateOf(sb, b)).toMatchObject({ status: 'running', pid: pb });
     // A new pid namespace inside the sandbox is not supported: said in log.json.
     expect(sb.logLines().some((l) => l.level === 'warning' && String(l.msg).includes('pid namespace'))).toBe(true);
@@ -93,12 +95,18 @@ describe('containers joining another container\'s namespaces', () => {
     // Joins a's mount namespace only: same root and mounts (the /dev/mqueue mount shows the queues of the
     // IPC namespace that mounted it, a's, as on Linux), its own System V objects and host name.
     const b = containerId('podb');
-    const bb = bundle(sh('/ipcshare get 0x7a12; hostname; ls /dev/mqueue | wc -l'), nsOf(pa, { mount: 'mnt' }), 'pod-b');
+    // Its init reaps its orphans (a pid namespace's init would), not a's.
+    const bb = bundle(sh('/ipcshare get 0x7a12; hostname; ls /dev/mqueue | wc -l; (sleep 300 &); sleep 1; echo init=$$; ps -o ppid,args'), nsOf(pa, { mount: 'mnt' }), 'pod-b');
     const sb = env.shim(bb);
     const pb = await create(sb, bb, b);
     expect((await sb.tsvisor(['start', b])).code).toBe(0);
     expect(await sb.wait(pb)).toBe(0);
-    expect(out(bb)).toBe('shm: No such file or directory\npod-b\n1\n');
+    expect(out(bb)).toMatch(/^shm: No such file or directory\npod-b\n1\ninit=\d+\n/);
+    const init = /^init=(\d+)$/m.exec(out(bb))![1];
+    expect(/^\s*(\d+) (?:\{busybox\} )?sleep 300$/m.exec(out(bb))?.[1], out(bb)).toBe(init);
+    // The orphan died with the container's init.
+    const left = await sa.tsvisor(['exec', a, 'sh', '-c', 'ps -o args | grep -c "[s]leep 300"']);
+    expect(left.stdout.trim()).toBe('0');
     expect((await sb.tsvisor(['delete', b])).code).toBe(0);
     expect((await stateOf(sa, a)).status).toBe('running');
     expect((await sa.tsvisor(['delete', '--force', a])).code).toBe(0);
