@@ -1,7 +1,7 @@
 /**
  * Namespaces joined by path (runtime-spec config-linux.md "Namespaces": "the runtime MUST place the
  * container process in the namespace specified by that path"), other than the network namespace
- * (namespaces.ts). The Sentry provides a container's ipc, uts, pid, mount, cgroup and user namespaces,
+ * (namespaces.ts). The Sentry provides a container's ipc, uts, pid, mount, cgroup, user and time namespaces,
  * so only namespaces of another tsvisor container can be joined: the new container then runs inside
  * that container's sandbox (gVisor's multi-container sandboxes). A path names a container when it is
  * `/proc/<pid>/ns/<type>` of the host process the container's state records (its sandbox process, or
@@ -17,6 +17,7 @@ import type { NamespaceType, OciConfig } from './config.js';
 /** Namespace types the Sentry provides, and their file names under /proc/<pid>/ns. */
 const SENTRY_NS: Partial<Record<NamespaceType, string[]>> = {
   ipc: ['ipc'], uts: ['uts'], pid: ['pid', 'pid_for_children'], mount: ['mnt'], cgroup: ['cgroup'], user: ['user'],
+  time: ['time', 'time_for_children'],
 };
 
 /** The sandbox a new container joins, and which container each joined namespace belongs to. */

@@ -46,8 +46,8 @@ export async function createSubcontainer(kernel: Kernel, containers: Map<string,
       return c.ns ?? 'root';
     };
     const joins: NamespaceJoins = { ipc: joinOf('ipc'), uts: joinOf('uts'), mount: joinOf('mount') };
-    // pid, cgroup and user: the sandbox has one of each (joined or not; the runtime warned).
-    for (const t of ['pid', 'cgroup', 'user'] as const) joinOf(t);
+    // pid, cgroup, user and time: the sandbox has one of each (joined or not; the runtime warned for pid).
+    for (const t of ['pid', 'cgroup', 'user', 'time'] as const) joinOf(t);
     ns = newContainerNamespaces(kernel, req.id, {
       joins,
       hostname: cfg.hostname,
