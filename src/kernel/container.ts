@@ -9,7 +9,8 @@
  *   - IPC: System V objects and POSIX message queues (ipc_namespaces(7));
  *   - mount: the mount tree (a Vfs built from the container's root and mounts) and the root the
  *     container's processes start at;
- *   - seccomp: the container's OCI profile.
+ *   - seccomp: the container's OCI profile;
+ *   - a freezer state (pause of that container alone).
  * PID namespaces are the sandbox's one pid space (see the runtime's documentation of what that means for
  * a container that asked for a new one).
  */
@@ -27,6 +28,9 @@ export interface UtsNamespace {
 
 /** The namespaces of one container that is not the sandbox's first (see the file comment). */
 export class ContainerNamespaces {
+  /** Its processes are frozen (pause of this container alone; Kernel.freeze freezes the whole sandbox). */
+  frozen = false;
+
   constructor(
     /** The container's id (OCI). */
     readonly id: string,
@@ -42,6 +46,23 @@ export class ContainerNamespaces {
   initialFsContext(): FsContext {
     return this.vfs.initialFsContext();
   }
+}
+
+/**
+ * Stop every task of the container `ns` at its next return to the Sentry until thawContainer (the cgroup
+ * freezer on one container, as Kernel.freeze on the whole sandbox).
+ */
+export function freezeContainer(kernel: Kernel, ns: ContainerNamespaces): void {
+  if (ns.frozen) return;
+  ns.frozen = true;
+  for (const t of kernel.tasks.values()) if (t.tg.ns === ns) t.interrupt();
+}
+
+/** Let the container's tasks run again. */
+export function thawContainer(kernel: Kernel, ns: ContainerNamespaces): void {
+  if (!ns.frozen) return;
+  ns.frozen = false;
+  kernel.thawQueue.notify();
 }
 
 /** What a new container takes from another container of the sandbox (undefined: a fresh namespace). */

@@ -347,7 +347,7 @@ export class Kernel implements KernelInfo {
     tg.exiting = true;
     tg.exitStatus = status;
     // Frozen tasks must still leave (SIGKILL works on a paused container, as with the cgroup freezer).
-    if (this.frozen) this.thawQueue.notify();
+    if (this.frozen || tg.ns?.frozen) this.thawQueue.notify();
     if (tg.stopped) {
       tg.stopped = false;
       tg.contQueue.notify();

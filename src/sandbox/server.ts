@@ -22,7 +22,7 @@ import { native } from '../native.js';
 import type { Kernel } from '../kernel/kernel.js';
 import type { NetworkMode } from '../kernel/net/stack.js';
 import type { ThreadGroup } from '../kernel/task/task.js';
-import type { ContainerNamespaces } from '../kernel/container.js';
+import { freezeContainer, thawContainer, type ContainerNamespaces } from '../kernel/container.js';
 import { createSubcontainer } from './subcontainer.js';
 import { shellStatus } from '../kernel/task/task.js';
 import { SysError, errnoName } from '../kernel/errno.js';
@@ -248,7 +248,20 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
         return done();
       case 'pause':
       case 'resume':
-        if (c.ns) throw new Error(`cannot ${req.op} container ${c.id} alone: it runs in the sandbox of container ${o.id} (${req.op} that one)`);
+        if (c.ns) {
+          // One container of the sandbox: its tasks only.
+          if (req.op === 'pause') {
+            if (c.record.status !== 'running') throw new Error('container not running');
+            freezeContainer(kernel, c.ns);
+            c.setStatus('paused');
+          } else {
+            if (c.record.status !== 'paused') throw new Error('container not paused');
+            thawContainer(kernel, c.ns);
+            c.setStatus('running');
+          }
+          return done();
+        }
+        // The sandbox's first container: the whole sandbox (as runsc), the other containers included.
         if (req.op === 'pause') {
           if (record.status !== 'running') throw new Error(`container not running`);
           kernel.freeze();

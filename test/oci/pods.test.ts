@@ -1,7 +1,7 @@
 // Containers joining another tsvisor container's namespaces by path (linux.namespaces[].path =
 // /proc/<pid>/ns/<type>, what Docker's --ipc/--pid=container:X and Kubernetes pods pass), driven as
 // containerd's runc shim does: the second container runs inside the first one's sandbox, with its own
-// init, host stand-in (pid file), state, kill, ps, exec and delete, sharing the joined namespaces (UTS
+// init, host stand-in (pid file), state, kill, ps, exec, pause and delete, sharing the joined namespaces (UTS
 // name, System V IPC and POSIX message queues, processes) and having its own root; paths that are not a
 // tsvisor container's are refused with an error in log.json; exec'd processes' stand-ins sit in the
 // container's cgroups.
@@ -137,6 +137,48 @@ describe('containers joining another container\'s namespaces', () => {
     expect(await sb.wait(pb)).toBe(137);
     expect((await stateOf(sb, b)).status).toBe('stopped');
     expect((await sb.tsvisor(['delete', b])).code).toBe(0);
+  });
+
+  it('pause and resume of a joined container freeze its processes only; kill of a paused one', async () => {
+    const dir = env.tempDir('tsvisor-podpause-');
+    fs.chmodSync(dir, 0o777);
+    const counter = (name: string) => sh(`i=0; while :; do i=$((i+1)); echo $i > /data/${name}; usleep 20000; done`);
+    const data = [...MOUNTS, { destination: '/data', type: 'bind', source: dir, options: ['rbind', 'rw'] }];
+    const withData = (args: string[], ns: Ns) => env.bundle({ args, mounts: data }, (cfg) => {
+      (cfg.linux as Record<string, unknown>).namespaces = ns;
+    });
+    const count = (name: string) => Number(fs.existsSync(path.join(dir, name)) ? fs.readFileSync(path.join(dir, name), 'utf8') || 0 : 0);
+    const a = containerId('poda');
+    const ba = withData(counter('a'), nsOf(0, {}));
+    const sa = env.shim(ba);
+    const pa = await create(sa, ba, a);
+    expect((await sa.tsvisor(['start', a])).code).toBe(0);
+    const b = containerId('podb');
+    const bb = withData(counter('b'), nsOf(pa, { ipc: 'ipc' }));
+    const sb = env.shim(bb);
+    const pb = await create(sb, bb, b);
+    expect((await sb.tsvisor(['start', b])).code).toBe(0);
+    await until(() => count('a') > 2 && count('b') > 2);
+    expect((await sb.tsvisor(['pause', b])).code).toBe(0);
+    expect((await stateOf(sb, b)).status).toBe('paused');
+    expect((await stateOf(sa, a)).status).toBe('running');
+    const b1 = count('b');
+    const a1 = count('a');
+    // a goes on while b stands still.
+    await until(() => count('a') > a1 + 10);
+    expect(count('b')).toBeLessThanOrEqual(b1 + 1);
+    expect((await sb.tsvisor(['exec', b, 'true'])).code).not.toBe(0);
+    expect((await sb.tsvisor(['resume', b])).code).toBe(0);
+    expect((await stateOf(sb, b)).status).toBe('running');
+    await until(() => count('b') > b1 + 3);
+    // SIGKILL reaches a paused container's processes.
+    expect((await sb.tsvisor(['pause', b])).code).toBe(0);
+    expect((await sb.tsvisor(['kill', b, 'KILL'])).code).toBe(0);
+    expect(await sb.wait(pb)).toBe(137);
+    expect((await sb.tsvisor(['delete', b])).code).toBe(0);
+    expect((await stateOf(sa, a)).status).toBe('running');
+    expect((await sa.tsvisor(['delete', '--force', a])).code).toBe(0);
+    expect(await sa.wait(pa)).toBe(137);
   });
 
   it('a Kubernetes-style pod: pause container, then a container in its network (ip netns), ipc and uts namespaces', async (ctx) => {

@@ -204,7 +204,7 @@ export class Task {
           await this.waitWhileStopped();
           continue;
         }
-        if (this.kernel.frozen) {
+        if (this.kernel.frozen || this.tg.ns?.frozen) {
           const w = this.kernel.thawQueue.wait();
           this.usage.nvcsw++;
           this.ctx.block();
