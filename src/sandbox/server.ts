@@ -76,7 +76,10 @@ export function containerGroups(kernel: Kernel, c: Served): ThreadGroup[] {
 
 type Handler = (req: ControlRequest, fds: number[], sock: net.Socket, reply: (m: Record<string, unknown>) => void) => Promise<void>;
 
-/** Listen on `<c.stateDir>/ctl` (mode 0600), each connection's first request going to `handler`. */
+/**
+ * Listen on `<c.stateDir>/ctl` (mode 0600), each connection's first request going to `handler`. The
+ * returned server's close() also releases the directory fd a long path is reached through.
+ */
 async function serveControl(c: Served, handler: Handler): Promise<net.Server> {
   const ctlPath = path.join(c.stateDir, 'ctl');
   const server = net.createServer({ pauseOnConnect: true }, (sock) => {
@@ -99,10 +102,17 @@ async function serveControl(c: Served, handler: Handler): Promise<net.Server> {
     });
   });
   fs.rmSync(ctlPath, { force: true });
-  await new Promise<void>((res, rej) => {
-    server.once('error', rej);
-    server.listen(socketPath(ctlPath).path, () => res());
-  });
+  const sp = socketPath(ctlPath);
+  try {
+    await new Promise<void>((res, rej) => {
+      server.once('error', rej);
+      server.listen(sp.path, () => res());
+    });
+  } catch (e) {
+    sp.release();
+    throw e;
+  }
+  server.once('close', () => sp.release());
   fs.chmodSync(ctlPath, 0o600);
   return server;
 }
