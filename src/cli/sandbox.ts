@@ -8,9 +8,11 @@ import type { Command } from 'commander';
 import * as fs from 'node:fs';
 import { runtimeContext } from './common.js';
 import { serveSandbox } from '../sandbox/server.js';
-import { runExecProxy, runProxy } from '../sandbox/execproxy.js';
+import { runExecProxy } from '../sandbox/execproxy.js';
+import { runContainerProxy } from '../sandbox/containerproxy.js';
+import type { NamespaceType } from '../runtime/config.js';
 import { reexecConfined } from '../sandbox/confine.js';
-import { joinContainerCgroups } from '../runtime/lifecycle.js';
+import { controlTarget, joinContainerCgroups } from '../runtime/lifecycle.js';
 
 export function register(program: Command): void {
   program
@@ -52,17 +54,17 @@ export function register(program: Command): void {
       joinContainerCgroups(ctx, id, process.pid);
       const stdio = [0, 1, 2];
       for (let i = 0; i < Number(o.preserveFds); i++) stdio.push(3 + i);
-      const req = {
-        op: 'container' as const, id, bundle: o.bundle, stateDir: ctx.store.dir(id), joins: JSON.parse(o.joins) as Record<string, string>,
-        hostPid: process.pid, nfds: stdio.length,
-      };
-      const code = await runProxy(ctx.store.controlPath(o.sandbox), req, stdio, (err) => {
-        try {
-          fs.writeSync(readyFd, JSON.stringify(err ? { error: err } : { ok: true }) + '\n');
-          fs.closeSync(readyFd);
-        } catch {
-          /* create went away */
-        }
+      const code = await runContainerProxy({
+        id, bundle: o.bundle, stateDir: ctx.store.dir(id), sandboxCtl: ctx.store.controlPath(o.sandbox), sandbox: o.sandbox,
+        joins: JSON.parse(o.joins) as Partial<Record<NamespaceType, string>>, stdio,
+        ready: (err) => {
+          try {
+            fs.writeSync(readyFd, JSON.stringify(err ? { error: err } : { ok: true }) + '\n');
+            fs.closeSync(readyFd);
+          } catch {
+            /* create went away */
+          }
+        },
       });
       process.exit(code);
     });
@@ -77,14 +79,15 @@ export function register(program: Command): void {
       // In the container's cgroups before the process starts, as runc's exec.
       joinContainerCgroups(ctx, id, process.pid);
       const readyFd = Number(o.readyFd);
-      const code = await runExecProxy(ctx.store.controlPath(id), proc, [0, 1, 2], (err) => {
+      const target = controlTarget(ctx, id);
+      const code = await runExecProxy(target.ctl, proc, [0, 1, 2], (err) => {
         try {
           fs.writeSync(readyFd, JSON.stringify(err ? { error: err } : { ok: true }) + '\n');
           fs.closeSync(readyFd);
         } catch {
           /* exec went away */
         }
-      });
+      }, target.container);
       process.exit(code);
     });
 }

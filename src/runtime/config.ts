@@ -173,9 +173,24 @@ function strArray(x: unknown, field: string): string[] {
 /** Load and validate `<bundle>/config.json`. Throws ConfigError with the offending field. */
 export function loadConfig(bundle: string): OciConfig {
   const file = path.join(bundle, 'config.json');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return parseConfig(text, bundle);
+}
+
+/**
+ * The config.json text of the bundle at `bundle` (relative paths resolve against it), parsed as
+ * loadConfig does; for a process that cannot read the bundle itself (a confined sandbox process).
+ */
+export function parseConfig(text: string, bundle: string): OciConfig {
+  const file = path.join(bundle, 'config.json');
   let raw: unknown;
   try {
-    raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw = JSON.parse(text);
   } catch (e) {
     throw new ConfigError(`cannot read ${file}: ${e instanceof Error ? e.message : String(e)}`);
   }

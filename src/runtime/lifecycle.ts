@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import type { Readable } from 'node:stream';
 import { loadConfig, parseProcessSecurity, ConfigError, type OciConfig } from './config.js';
 import { RuntimeError, type RuntimeLog } from './log.js';
-import { StateStore, currentStatus, ociState, waitDead, validateId, type ContainerRecord, type OciState } from './state.js';
+import { StateStore, currentStatus, ociState, saveRecord, waitDead, validateId, type ContainerRecord, type OciState, type Status } from './state.js';
 import { runHooks, runHooksWarn } from './hooks.js';
 import { CgroupPermissionError, createCgroups, destroyCgroups, innerPath, applyResources, joinCgroups, type ContainerCgroups } from './cgroups.js';
 import type { LinuxResources } from './resources.js';
@@ -205,14 +205,29 @@ function loadBundleConfig(bundle: string): OciConfig {
   }
 }
 
+/**
+ * Where requests about container `id` go: its sandbox process's control socket, naming the container
+ * when it runs in another container's sandbox (joins.ts).
+ */
+export function controlTarget(ctx: RuntimeContext, id: string): { ctl: string; container?: string } {
+  const sandbox = ctx.store.load(id)?.sandbox;
+  return sandbox ? { ctl: ctx.store.controlPath(sandbox), container: id } : { ctl: ctx.store.controlPath(id) };
+}
+
 async function control(ctx: RuntimeContext, id: string, req: ControlRequest): Promise<ControlReply> {
+  const t = controlTarget(ctx, id);
   let r: ControlReply;
   try {
-    r = await request(ctx.store.controlPath(id), req);
+    r = await request(t.ctl, t.container ? { ...req, container: t.container } : req);
   } catch (e) {
     throw new RuntimeError(`container ${id}: the sandbox process does not answer: ${e instanceof Error ? e.message : String(e)}`);
   }
   if (r.ok === false) throw new RuntimeError(String(r.error ?? 'request failed'));
+  // A container inside another's sandbox: the sandbox process cannot write its state (confine.ts).
+  if (t.container && req.op !== 'status' && typeof r.status === 'string') {
+    const rec = ctx.store.load(id);
+    if (rec) saveRecord(ctx.store.dir(id), { ...rec, status: r.status as Status });
+  }
   return r;
 }
 
@@ -524,18 +539,18 @@ export function execTarget(ctx: RuntimeContext, id: string): { rec: ContainerRec
  */
 export async function exec(ctx: RuntimeContext, id: string, proc: ExecProcess, o: ExecOptions): Promise<number | undefined> {
   if (proc.terminal && o.detach && !o.consoleSocket) throw new RuntimeError('cannot allocate tty if runc will detach without setting console socket');
-  const ctlPath = ctx.store.controlPath(id);
+  const target = controlTarget(ctx, id);
   const slave = proc.terminal && o.consoleSocket ? consolePty(o.consoleSocket) : undefined;
   if (!o.detach) {
     // This process is the exec'd process's host stand-in: into the container's cgroups, as runc's exec.
     joinContainerCgroups(ctx, id, process.pid);
     const stdio = slave !== undefined ? [slave, slave, slave] : [0, 1, 2];
     const { runExecProxy } = await import('../sandbox/execproxy.js');
-    return runExecProxy(ctlPath, proc, stdio, (err) => {
+    return runExecProxy(target.ctl, proc, stdio, (err) => {
       if (slave !== undefined) native.hostClose(slave);
       if (err) throw new RuntimeError(err);
       if (o.pidFile) writePidFile(o.pidFile, process.pid);
-    });
+    }, target.container);
   }
   cloexecFrom(3);
   const stdio: StdioOptions = slave !== undefined ? [slave, slave, slave, 'pipe'] : [0, 1, 2, 'pipe'];

@@ -12,11 +12,13 @@
  *   {"op":"status"}                                 → {"ok":true,"status":"running","tasks":N,"pidsLimit":N}
  *   {"op":"update","pidsLimit":N}                   → {"ok":true}
  *   {"op":"exec","process":{…},"hostPid":N} + fds   → {"ok":true,"pid":vpid} … {"exit":code}
- *   {"op":"container","id":…,"bundle":…,"stateDir":…,"joins":{…},"hostPid":N} + fds
+ *   {"op":"container","id":…,"bundle":…,"config":"…","paths":[…],"joins":{…},"hostPid":N,"nfds":N} + fds
  *                                                   → {"ok":true,"pid":vpid} … {"exit":code}
  * `container` (sent by the host stand-in of a container joining this sandbox's namespaces, see
- * subcontainer.ts) loads that container's init like `exec` does a process; the sandbox process then also
- * serves the new container's own control socket (`<its state dir>/ctl`) with the requests above.
+ * subcontainer.ts and containerproxy.ts) loads that container's init like `exec` does a process; its
+ * fds are the init's stdio (`nfds`) followed by O_PATH fds of the parent directories of the host
+ * `paths` its root and bind mounts name (with their last components in `names`). Any request with `"container":ID` is about that container of the sandbox instead of the first;
+ * start, pause and resume answer with its new `status`.
  * Errors: {"ok":false,"error":"…"}.
  */
 import * as fs from 'node:fs';
@@ -26,7 +28,12 @@ import { native } from '../native.js';
 import type { ProcessSpec } from './spawn.js';
 import type { NamespaceType } from '../runtime/config.js';
 
-export type ControlRequest =
+export type ControlRequest = ControlOp & {
+  /** A container of the sandbox other than its first (subcontainer.ts). */
+  container?: string;
+};
+
+type ControlOp =
   | { op: 'start' }
   | { op: 'kill'; signo: number; all: boolean }
   | { op: 'pause' }
@@ -35,7 +42,12 @@ export type ControlRequest =
   | { op: 'status' }
   | { op: 'update'; pidsLimit?: number }
   | { op: 'exec'; process: Omit<ProcessSpec, 'stdio'>; hostPid: number; nfds: number }
-  | { op: 'container'; id: string; bundle: string; stateDir: string; joins: Partial<Record<NamespaceType, string>>; hostPid: number; nfds: number };
+  | {
+    op: 'container'; id: string; bundle: string; config: string;
+    /** Host paths of the root and bind mount sources; each is reached as fd (its parent directory) + name. */
+    paths: string[]; names: string[];
+    joins: Partial<Record<NamespaceType, string>>; hostPid: number; nfds: number;
+  };
 
 export interface ControlReply {
   ok?: boolean;

@@ -8,17 +8,18 @@ import type { ProcessSpec } from './spawn.js';
 import { FORWARDED } from './sandbox.js';
 
 /**
- * Start `proc` in the sandbox behind `ctlPath` with `stdio` as its fds 0-2, then call `started` (with an
- * error text if it could not start, after which this resolves with 255 unless `started` throws). Resolves
- * with the exit status.
+ * Start `proc` in the sandbox behind `ctlPath` (in its container `container` when that is not the
+ * sandbox's first) with `stdio` as its fds 0-2, then call `started` (with an error text if it could not
+ * start, after which this resolves with 255 unless `started` throws). Resolves with the exit status.
  */
 export function runExecProxy(
   ctlPath: string,
   proc: Omit<ProcessSpec, 'stdio'>,
   stdio: number[],
   started: (err?: string) => void,
+  container?: string,
 ): Promise<number> {
-  return runProxy(ctlPath, { op: 'exec', process: proc, hostPid: process.pid, nfds: stdio.length }, stdio, started);
+  return runProxy(ctlPath, { op: 'exec', process: proc, hostPid: process.pid, nfds: stdio.length, container }, stdio, started);
 }
 
 /**

@@ -65,7 +65,7 @@ export interface Served {
   ns: ContainerNamespaces | undefined;
   /** Host pids of the stand-ins of its exec'd processes. */
   execProxies: Set<number>;
-  /** Record and save its status. */
+  /** Record (and, for the first container, save) its status. */
   setStatus(s: Status): void;
 }
 
@@ -77,11 +77,11 @@ export function containerGroups(kernel: Kernel, c: Served): ThreadGroup[] {
 type Handler = (req: ControlRequest, fds: number[], sock: net.Socket, reply: (m: Record<string, unknown>) => void) => Promise<void>;
 
 /**
- * Listen on `<c.stateDir>/ctl` (mode 0600), each connection's first request going to `handler`. The
+ * Listen on `<stateDir>/ctl` (mode 0600), each connection's first request going to `handler`. The
  * returned server's close() also releases the directory fd a long path is reached through.
  */
-async function serveControl(c: Served, handler: Handler): Promise<net.Server> {
-  const ctlPath = path.join(c.stateDir, 'ctl');
+async function serveControl(stateDir: string, handler: Handler): Promise<net.Server> {
+  const ctlPath = path.join(stateDir, 'ctl');
   const server = net.createServer({ pauseOnConnect: true }, (sock) => {
     sock.on('error', () => { /* peer went away */ });
     void readFirstRequest(sock).then(async (first) => {
@@ -210,7 +210,11 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
     },
   };
   const containers = new Map<string, Served>([[o.id, root]]);
-  const serve = (c: Served): Promise<net.Server> => serveControl(c, (req, fds, sock, reply) => handle(c, req, fds, sock, reply));
+  const route: Handler = (req, fds, sock, reply) => {
+    const c = req.container === undefined ? root : containers.get(req.container);
+    if (!c) throw new Error(`container ${req.container} does not exist`);
+    return handle(c, req, fds, sock, reply);
+  };
 
   const handle = async (c: Served, req: ControlRequest, fds: number[], sock: net.Socket, reply: (m: Record<string, unknown>) => void) => {
     const done = (m: Record<string, unknown> = {}) => {
@@ -239,7 +243,7 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
         }
         c.setStatus('running');
         c.init.start();
-        return done();
+        return done({ status: c.record.status });
       case 'kill': {
         const groups = req.all ? containerGroups(kernel, c) : [c.init.tg];
         for (const g of groups) {
@@ -269,7 +273,7 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
             thawContainer(kernel, c.ns);
             c.setStatus('running');
           }
-          return done();
+          return done({ status: c.record.status });
         }
         // The sandbox's first container: the whole sandbox (as runsc), the other containers included.
         if (req.op === 'pause') {
@@ -303,29 +307,17 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
         return;
       }
       case 'container': {
-        const sub = await createSubcontainer(kernel, containers, req, fds, log);
+        if (c !== root) throw new Error('containers are created in the sandbox of the first container');
+        const sub = await createSubcontainer(kernel, containers, req, fds, o.stateDir, log);
         containers.set(sub.id, sub);
-        let ctl: net.Server | undefined;
         proxyConnection(kernel, sub.init, sock, reply, () => undefined, sub);
-        void sub.init.exited.then((st) => {
+        void sub.init.exited.then(() => {
           // The container's init is gone: so is every other process of the container.
           for (const g of containerGroups(kernel, sub)) if (!g.zombie) kernel.groupExit(g, { kind: 'killed', signo: SIGKILL, core: false });
-          sub.record.exitCode = shellStatus(st);
-          try {
-            sub.setStatus('stopped');
-          } catch {
-            /* deleted under us */
-          }
+          sub.setStatus('stopped');
           containers.delete(sub.id);
-          ctl?.close();
+          fs.rmSync(sub.stateDir, { recursive: true, force: true });
         });
-        try {
-          ctl = await serve(sub);
-        } catch (e) {
-          kernel.groupExit(sub.init.tg, { kind: 'killed', signo: SIGKILL, core: false });
-          sub.init.start();
-          throw e;
-        }
         reply({ ok: true, pid: sub.init.tg.pid });
         return;
       }
@@ -334,7 +326,7 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
     }
   };
 
-  const server = await serve(root);
+  const server = await serveControl(o.stateDir, route);
   root.setStatus('created');
   try {
     // Everything else the Sentry needs is open: confine the sandbox process (see confine.ts); the
