@@ -228,7 +228,8 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
         if (c.record.status !== 'created') throw new Error(`cannot start a container that is ${c.record.status}`);
         if (c.cfg.hooks.startContainer.length > 0) {
           try {
-            await runStartContainerHooks(kernel, c.cfg.hooks.startContainer, { ...ociState(c.record), status: 'created' }, c.stateDir, c.ns);
+            // (A joined container's stand-in is not visible to the confined sandbox process: its pid as recorded.)
+            await runStartContainerHooks(kernel, c.cfg.hooks.startContainer, { ...ociState(c.record), status: 'created', pid: c.record.pid }, c.stateDir, c.ns);
           } catch (e) {
             // The spec: a failed startContainer hook stops the container — once `start` has the error.
             const stop = () => {

@@ -131,7 +131,7 @@ export async function createSubcontainer(kernel: Kernel, containers: Map<string,
     bundle: path.resolve(req.bundle),
     rootfs: cfg.rootPath,
     created: new Date().toISOString(),
-    owner: '',
+    owner: containers.get(sandbox)?.record.owner ?? '',
     annotations: cfg.annotations,
     sandbox,
   };

@@ -29,9 +29,10 @@ type Ns = Array<{ type: string; path?: string }>;
 const nsOf = (pid: number, join: Record<string, string>): Ns =>
   ['pid', 'ipc', 'uts', 'mount', 'network'].map((type) => (join[type] ? { type, path: `/proc/${pid}/ns/${join[type]}` } : { type }));
 
-function bundle(args: string[], namespaces: Ns, hostname = 'tsvisor-test'): string {
+function bundle(args: string[], namespaces: Ns, hostname = 'tsvisor-test', hooks?: Record<string, unknown>): string {
   return env.bundle({ args, mounts: MOUNTS, hostname }, (cfg) => {
     (cfg.linux as Record<string, unknown>).namespaces = namespaces;
+    if (hooks) cfg.hooks = hooks;
   });
 }
 
@@ -48,7 +49,9 @@ describe('containers joining another container\'s namespaces', () => {
 
     const b = containerId('podb');
     // Its config's hostname is set in the joined UTS namespace (runc's sethostname after setns).
-    const bb = bundle(sh('/ipcshare get 0x7a11; hostname; hostname from-b; ls /dev/mqueue; exec sleep 1000'), nsOf(pa, { ipc: 'ipc', uts: 'uts' }), 'config-b');
+    // Its startContainer hook runs in its namespaces, with its state on stdin.
+    const hook = { startContainer: [{ path: '/bin/sh', args: ['sh', '-c', 'cat > /tmp/hook-state'] }] };
+    const bb = bundle(sh('/ipcshare get 0x7a11; hostname; hostname from-b; ls /dev/mqueue; exec sleep 1000'), nsOf(pa, { ipc: 'ipc', uts: 'uts' }), 'config-b', hook);
     const sb = env.shim(bb);
     const pb = await create(sb, bb, b);
     expect(pb).not.toBe(pa);
@@ -67,6 +70,9 @@ describe('containers joining another container\'s namespaces', () => {
     // exec into b: its own root (b's bundle), the shared IPC namespace.
     const e = await sb.tsvisor(['exec', b, 'sh', '-c', 'ls /dev/mqueue; /ipcshare get 0x7a11 | head -1']);
     expect(e.stdout, e.stderr).toBe('tsv-0x7a11\nshm: from-a\n');
+    const hs = JSON.parse((await sb.tsvisor(['exec', b, 'cat', '/tmp/hook-state'])).stdout) as Record<string, unknown>;
+    expect(hs).toMatchObject({ id: b, status: 'created', pid: pb, bundle: bb });
+    expect((await sa.tsvisor(['exec', a, 'ls', '/tmp'])).stdout).not.toContain('hook-state');
     // ps: b's host processes are its stand-in; a's are its sandbox process.
     expect(JSON.parse((await sb.tsvisor(['ps', '--format', 'json', b])).stdout)).toEqual([pb]);
     expect(JSON.parse((await sa.tsvisor(['ps', '--format', 'json', a])).stdout)).toEqual([pa]);
