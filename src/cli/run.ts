@@ -10,6 +10,7 @@ import { ociAction } from './common.js';
 import { reexecConfined } from '../sandbox/confine.js';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { refuseJoins } from '../runtime/joins.js';
 
 export function register(program: Command): void {
   program
@@ -33,6 +34,7 @@ export function register(program: Command): void {
         keep.push(path.resolve(ctx.log.file));
       }
       const cfg = loadConfig(opts.bundle);
+      refuseJoins(cfg);
       for (const w of cfg.warnings) ctx.log.warn(w);
       const { code } = await runSandbox({
         platform: (g.platform ?? 'ptrace') as 'ptrace' | 'kvm',

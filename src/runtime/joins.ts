@@ -119,3 +119,12 @@ export function joinWarnings(ctx: { store: StateStore; network: string }, cfg: O
   }
   return out;
 }
+
+/**
+ * For `tsvisor run` (one sandbox in the foreground, no state): a config that joins Sentry namespaces
+ * by path is an error (create and start run it in the other container's sandbox).
+ */
+export function refuseJoins(cfg: OciConfig): void {
+  const j = cfg.linux.namespaces.find((n) => n.path !== undefined && SENTRY_NS[n.type]);
+  if (j) throw new RuntimeError(`linux.namespaces: joining the ${j.type} namespace ${j.path} is not supported by tsvisor run: use create and start`);
+}

@@ -238,6 +238,11 @@ describe('containers joining another container\'s namespaces', () => {
       expect(fs.existsSync(path.join(b, 'init.pid'))).toBe(false);
       expect((await s.tsvisor(['state', id])).code).not.toBe(0);
     }
+    // `run` (one sandbox in the foreground) joins nothing: an error too.
+    const b = bundle(['true'], [{ type: 'uts', path: '/proc/1/ns/uts' }]);
+    const s = env.shim(b);
+    expect((await s.tsvisor(['run', '--bundle', b, containerId('podx')], { stdout: path.join(b, 'out.txt') })).code).not.toBe(0);
+    expect(lastError(s.logLines())).toMatch(/joining the uts namespace \/proc\/1\/ns\/uts is not supported by tsvisor run/);
   });
 });
 
