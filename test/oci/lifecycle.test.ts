@@ -181,7 +181,7 @@ describe('oci lifecycle (as the runc shim calls it)', () => {
     expect(fg.code).toBe(5);
     // As the shim: --process FILE (deleted right after exec returns), --detach, --pid-file.
     const procFile = path.join(b, 'exec-process.json');
-    fs.writeFileSync(procFile, JSON.stringify({ args: ['/bin/sh', '-c', 'echo "detached in $PWD"; sleep 1; exit 9'], env: ['PATH=/bin'], cwd: '/tmp', terminal: false }));
+    fs.writeFileSync(procFile, JSON.stringify({ args: ['/bin/sh', '-c', 'echo "detached in $PWD"; sleep 3; exit 9'], env: ['PATH=/bin'], cwd: '/tmp', terminal: false }));
     const eout = path.join(b, 'exec-out.txt');
     const r = await s.tsvisor(['exec', '--process', procFile, '--detach', '--pid-file', path.join(b, 'e1.pid'), id], { stdout: eout });
     expect(r.code, JSON.stringify(s.logLines())).toBe(0);
