@@ -53,6 +53,18 @@ const BASE_MOUNTS: Mount[] = [
 ];
 
 describe('oci mounts in the Sentry', () => {
+  it('defaults the config lacks (/dev) do not hide its mounts below them (/dev/mqueue, /dev/shm)', async () => {
+    const r = await runBundle({
+      mounts: [
+        { destination: '/proc', type: 'proc', source: 'proc' },
+        { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue' },
+        { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['mode=1777'] },
+      ],
+      args: sh('grep -E " /dev(/mqueue|/shm|/pts)? " /proc/mounts | cut -d" " -f2,3; ls -d /dev/null'),
+    });
+    expect(r.stdout, r.stderr).toBe('/dev devtmpfs\n/dev/mqueue mqueue\n/dev/shm tmpfs\n/dev/pts devpts\n/dev/null\n');
+  });
+
   it('maskedPaths: files read as /dev/null, directories are empty read-only tmpfs; missing paths are skipped', async () => {
     const r = await runBundle({
       mounts: BASE_MOUNTS,

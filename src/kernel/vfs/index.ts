@@ -89,19 +89,20 @@ function parseSize(s: string | undefined): number | undefined {
 /** Host paths that are never passed through (the Sentry synthesizes them). */
 const HOST_PSEUDO = /^\/(proc|sys|dev)(\/|$)/;
 
-/**
- * Build the sandbox's VFS: the root (host directory, read-only, or overlay with an in-memory upper
- * layer), then `opts.mounts` in order, then the defaults that are missing: /proc (proc), /dev (the
- * Sentry's devices; an OCI tmpfs at /dev is replaced by it), /dev/pts (devpts), /sys (minimal
- * read-only sysfs). Mount points missing in the root are created (in the overlay's upper layer when the
- * host root is read-only, or on the host for a writable root). Bind mounts of host /proc, /sys, /dev are refused (EPERM).
- * Throws SysError on failure.
- */
 /** devpts: the sandbox's pseudo-terminals and its host terminals (see fs/devpts.ts). */
 function createDevpts(options?: string[]): DevptsFs {
   return new DevptsFs(devptsOptions(options));
 }
 
+/**
+ * Build the sandbox's VFS: the root (host directory, read-only, or overlay with an in-memory upper
+ * layer), then the defaults the config lacks — /proc (proc), /dev (the Sentry's devices; an OCI
+ * tmpfs at /dev is replaced by it), /sys (minimal read-only sysfs) — then `opts.mounts` in order (so
+ * the config's mounts below a default, like /dev/mqueue, stay visible), then /dev/pts (devpts) if /dev
+ * is the Sentry's and the config has none. Mount points missing in the root are created (in the
+ * overlay's upper layer when the host root is read-only, or on the host for a writable root). Bind
+ * mounts of host /proc, /sys, /dev are refused (EPERM). Throws SysError on failure.
+ */
 export function createVfs(kernel: KernelInfo, opts: VfsOptions): Vfs {
   const host = new HostFs(opts.root, opts.readonly || opts.overlay);
   const layered = opts.overlay || opts.readonly;
@@ -126,8 +127,16 @@ export function createVfs(kernel: KernelInfo, opts: VfsOptions): Vfs {
     vfs.mount(fs, at, flags, source);
   };
 
-  const done = new Set<string>();
+  // The defaults the config lacks come first, so that its own mounts below them (/dev/mqueue,
+  // /dev/shm, /proc/…) stay visible instead of being hidden by a default mounted over their parent.
+  const wanted = new Set(opts.mounts.map((m) => normalize(m.destination)));
   let devIsOurs = false;
+  if (!wanted.has('/proc')) mountAt('/proc', new ProcFs(kernel, vfs), flagsFrom([], { nosuid: true, nodev: true, noexec: true }), 'proc');
+  if (!wanted.has('/dev')) {
+    mountAt('/dev', createDevFs(), flagsFrom([], { nosuid: true }), 'tmpfs');
+    devIsOurs = true;
+  }
+  if (!wanted.has('/sys')) mountAt('/sys', createSysFs(cpus), flagsFrom([], { readonly: true, nosuid: true, nodev: true, noexec: true }), 'sysfs');
   for (const m of opts.mounts) {
     const dest = normalize(m.destination);
     switch (m.type) {
@@ -166,15 +175,8 @@ export function createVfs(kernel: KernelInfo, opts: VfsOptions): Vfs {
         mountAt(dest, new TmpFs('cgroup2', 0o555, 1 << 20), flagsFrom(m.options, { readonly: true, nosuid: true, nodev: true, noexec: true }), 'cgroup');
         break;
     }
-    done.add(dest);
   }
-  if (!done.has('/proc')) mountAt('/proc', new ProcFs(kernel, vfs), flagsFrom([], { nosuid: true, nodev: true, noexec: true }), 'proc');
-  if (!done.has('/dev')) {
-    mountAt('/dev', createDevFs(), flagsFrom([], { nosuid: true }), 'tmpfs');
-    devIsOurs = true;
-  }
-  if (devIsOurs && !done.has('/dev/pts')) mountAt('/dev/pts', createDevpts(), flagsFrom([], { nosuid: true, noexec: true }), 'devpts');
-  if (!done.has('/sys')) mountAt('/sys', createSysFs(cpus), flagsFrom([], { readonly: true, nosuid: true, nodev: true, noexec: true }), 'sysfs');
+  if (devIsOurs && !wanted.has('/dev/pts')) mountAt('/dev/pts', createDevpts(), flagsFrom([], { nosuid: true, noexec: true }), 'devpts');
   applyMaskedAndReadonlyPaths(vfs, ctx, opts.maskedPaths ?? [], opts.readonlyPaths ?? []);
   if (opts.readonly && !opts.overlay) vfs.rootMount.flags = { ...vfs.rootMount.flags, readonly: true };
   return vfs;
