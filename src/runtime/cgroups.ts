@@ -17,7 +17,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { RuntimeError } from './log.js';
 import type { LinuxResources } from './resources.js';
-import { applyUnified, makeUnifiedDir, ownUnifiedPath, unifiedDir, unifiedMount } from './cgroupv2.js';
+import { applyUnified, makeUnifiedDir, mkdirCgroup, ownUnifiedPath, unifiedDir, unifiedMount } from './cgroupv2.js';
 
 /** Creating a cgroup directory was refused (EACCES/EPERM/EROFS: not root, or a read-only cgroupfs). */
 export class CgroupPermissionError extends RuntimeError {}
@@ -172,14 +172,7 @@ function makeDir(mountpoint: string, dir: string, cpuset: boolean, created: stri
   for (const part of rel.split(path.sep).filter(Boolean)) {
     const parent = cur;
     cur = path.join(cur, part);
-    try {
-      fs.mkdirSync(cur);
-      created.push(cur);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw new CgroupPermissionError(`cannot create cgroup ${cur}: ${code}`);
-      if (code !== 'EEXIST') throw new RuntimeError(`cannot create cgroup ${cur}: ${code}`);
-    }
+    mkdirCgroup(cur, created, (msg) => new CgroupPermissionError(msg));
     if (cpuset) {
       for (const f of ['cpuset.cpus', 'cpuset.mems']) if (!read(cur, f)) write(cur, f, read(parent, f) ?? '');
     }

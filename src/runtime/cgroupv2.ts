@@ -93,6 +93,21 @@ function readTrim(p: string): string | undefined {
 }
 
 /**
+ * Create cgroup directory `dir` (recorded in `created`), or find it there. Permission problems
+ * (EACCES, EPERM, EROFS) are thrown as `denied` builds them, anything else as RuntimeError.
+ */
+export function mkdirCgroup(dir: string, created: string[], denied: (msg: string) => Error): void {
+  try {
+    fs.mkdirSync(dir);
+    created.push(dir);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw denied(`cannot create cgroup ${dir}: ${code}`);
+    if (code !== 'EEXIST') throw new RuntimeError(`cannot create cgroup ${dir}: ${code}`);
+  }
+}
+
+/**
  * mkdir -p of `dir` below `mountpoint` (recording what it made in `created`), enabling the wanted
  * controllers each ancestor offers in its cgroup.subtree_control. Throws RuntimeError; `denied` builds
  * the error for EACCES/EPERM/EROFS (CgroupPermissionError in cgroups.ts).
@@ -114,14 +129,7 @@ export function makeUnifiedDir(mountpoint: string, dir: string, created: string[
       }
     }
     cur = path.join(cur, part);
-    try {
-      fs.mkdirSync(cur);
-      created.push(cur);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') throw denied(`cannot create cgroup ${cur}: ${code}`);
-      if (code !== 'EEXIST') throw new RuntimeError(`cannot create cgroup ${cur}: ${code}`);
-    }
+    mkdirCgroup(cur, created, denied);
   }
 }
 

@@ -126,6 +126,25 @@ export function saveRecord(dir: string, r: ContainerRecord): void {
   fs.renameSync(tmp, path.join(dir, 'state.json'));
 }
 
+/**
+ * The record of a container just created, its host process being this one: status `created`, pid and
+ * start time of this process, bundle and rootfs, creation time, owner, annotations.
+ */
+export function newRecord(cfg: { ociVersion: string; rootPath: string; annotations: Record<string, string> }, id: string, bundle: string): ContainerRecord {
+  return {
+    ociVersion: cfg.ociVersion,
+    id,
+    status: 'created',
+    pid: process.pid,
+    pidStartTime: procStat(process.pid)?.startTime ?? '',
+    bundle,
+    rootfs: cfg.rootPath,
+    created: new Date().toISOString(),
+    owner: os.userInfo().username,
+    annotations: cfg.annotations,
+  };
+}
+
 /** Field 22 (starttime) and field 3 (state) of /proc/pid/stat, or undefined when there is no such process. */
 export function procStat(pid: number): { state: string; startTime: string } | undefined {
   try {

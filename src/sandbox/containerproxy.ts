@@ -8,11 +8,10 @@
  * sees the connection close and kills the container's init.
  */
 import * as fs from 'node:fs';
-import * as os from 'node:os';
 import * as path from 'node:path';
 import { native } from '../native.js';
 import { parseConfig, type NamespaceType } from '../runtime/config.js';
-import { procStat, saveRecord, type ContainerRecord } from '../runtime/state.js';
+import { newRecord, saveRecord, type ContainerRecord } from '../runtime/state.js';
 import { runProxy } from './execproxy.js';
 
 const O_PATH = 0o10000000;
@@ -64,19 +63,7 @@ export async function runContainerProxy(o: ContainerProxyOptions): Promise<numbe
     }
     fds.push(fd);
   }
-  const record: ContainerRecord = {
-    ociVersion: cfg.ociVersion,
-    id: o.id,
-    status: 'created',
-    pid: process.pid,
-    pidStartTime: procStat(process.pid)?.startTime ?? '',
-    bundle,
-    rootfs: cfg.rootPath,
-    created: new Date().toISOString(),
-    owner: os.userInfo().username,
-    annotations: cfg.annotations,
-    sandbox: o.sandbox,
-  };
+  const record: ContainerRecord = { ...newRecord(cfg, o.id, bundle), sandbox: o.sandbox };
   const req = {
     op: 'container' as const, id: o.id, bundle, config: text, paths, names, joins: o.joins, hostPid: process.pid, nfds: o.stdio.length,
   };

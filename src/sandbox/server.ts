@@ -8,9 +8,8 @@
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as path from 'node:path';
-import * as os from 'node:os';
 import { bundleProcess, bundleRoot, loadConfig, type OciConfig } from '../runtime/config.js';
-import { saveRecord, procStat, ociState, type ContainerRecord, type Status } from '../runtime/state.js';
+import { newRecord, saveRecord, ociState, type ContainerRecord, type Status } from '../runtime/state.js';
 import { joinCgroups, type ContainerCgroups } from '../runtime/cgroups.js';
 import { runStartContainerHooks } from './starthooks.js';
 import { defaultKills } from '../runtime/signals.js';
@@ -190,18 +189,7 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
     process.exit(1);
   }
 
-  const record: ContainerRecord = {
-    ociVersion: cfg.ociVersion,
-    id: o.id,
-    status: 'created',
-    pid: process.pid,
-    pidStartTime: procStat(process.pid)?.startTime ?? '',
-    bundle: path.resolve(o.bundle),
-    rootfs: cfg.rootPath,
-    created: new Date().toISOString(),
-    owner: os.userInfo().username,
-    annotations: cfg.annotations,
-  };
+  const record: ContainerRecord = newRecord(cfg, o.id, path.resolve(o.bundle));
   const root: Served = {
     id: o.id, stateDir: o.stateDir, record, cfg, init, ns: undefined, execProxies: new Set(),
     setStatus: (s: Status) => {
