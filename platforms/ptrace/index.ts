@@ -62,18 +62,27 @@ class StubAddressSpace implements AddressSpace {
     return tid;
   }
 
-  /** The stub thread for context `c`: its own, a free one, or a new one. */
-  threadFor(c: StubContext): number {
-    for (const [tid, owner] of this.threads) if (owner === c) return tid;
-    for (const [tid, owner] of this.threads) {
+  /** Threads some context has been bound to (the others have run no application code yet). */
+  private readonly used = new Set<number>();
+
+  /**
+   * The stub thread for context `c`: its own, a free one, or a new one; `fresh` when no context ran
+   * on it before (its CPU and fault counters then start from zero: nothing to read).
+   */
+  threadFor(c: StubContext): { tid: number; fresh: boolean } {
+    for (const [tid, owner] of this.threads) if (owner === c) return { tid, fresh: false };
+    let tid: number | undefined;
+    for (const [t, owner] of this.threads) {
       if (owner === undefined) {
-        this.threads.set(tid, c);
-        return tid;
+        tid = t;
+        break;
       }
     }
-    const tid = native.ptraceNewThread(this.stoppedThread());
+    tid ??= native.ptraceNewThread(this.stoppedThread());
     this.threads.set(tid, c);
-    return tid;
+    const fresh = !this.used.has(tid);
+    this.used.add(tid);
+    return { tid, fresh };
   }
 
   /** Unbind `c` from its thread (the thread stays, stopped, for reuse). */
@@ -168,8 +177,9 @@ class StubContext implements Context {
       for (const other of this.spaces) if (other !== sas) other.unbind(this);
       this.spaces = new Set([sas]);
       this.boundAs = sas;
-      this.tid = sas.threadFor(this);
-      this.noteThread(sas.pid, this.tid);
+      const { tid, fresh } = sas.threadFor(this);
+      this.tid = tid;
+      this.noteThread(sas.pid, tid, fresh);
     }
     const p = this.platform;
     if (this.interruptPending) {
@@ -200,11 +210,11 @@ class StubContext implements Context {
   }
 
   getFpu(as: AddressSpace, buf: Uint8Array): number {
-    return native.ptraceGetFpu((as as StubAddressSpace).threadFor(this), buf);
+    return native.ptraceGetFpu((as as StubAddressSpace).threadFor(this).tid, buf);
   }
 
   setFpu(as: AddressSpace, buf: Uint8Array): void {
-    native.ptraceSetFpu((as as StubAddressSpace).threadFor(this), buf);
+    native.ptraceSetFpu((as as StubAddressSpace).threadFor(this).tid, buf);
   }
 
   /**
@@ -250,10 +260,15 @@ class StubContext implements Context {
     return [u[3], u[4]];
   }
 
-  /** Remember where a stub thread's CPU counters stood when this context took it. */
-  noteThread(pid: number, tid: number): void {
+  /**
+   * Remember where a stub thread's CPU and fault counters stood when this context took it: zero for a
+   * thread no application code ran on (a new stub's or a new thread's counters start at zero; the
+   * Sentry's injected mmap calls before the first run count as the task's, as exec's work does on
+   * Linux), else read from /proc.
+   */
+  noteThread(pid: number, tid: number, fresh: boolean): void {
     this.usageCache = undefined;
-    if (!this.usageBase.has(tid)) this.usageBase.set(tid, threadTicks(pid, tid));
+    if (!this.usageBase.has(tid)) this.usageBase.set(tid, fresh ? [0, 0, 0, 0, 0] : threadTicks(pid, tid));
   }
 
   /** Fold a thread's usage into the total when leaving it. */
