@@ -16,8 +16,8 @@
  *
  * The host syscalls the confined process may make are listed, grouped by purpose, in confine.rs
  * (`ALLOWED`, clone without namespace flags, ioctl without TIOCSTI/TIOCLINUX, clone3 → ENOSYS).
- * Confinement needs root (CAP_SYS_ADMIN); an unprivileged `tsvisor do` runs unconfined, as does any
- * run with TSVISOR_CONFINE=0 (debugging only). TSVISOR_HOST_SECCOMP=log makes step 2's filter log
+ * Confinement needs CAP_SYS_ADMIN; without it (an unprivileged user, root in an unprivileged
+ * container) tsvisor runs unconfined, as does any run with TSVISOR_CONFINE=0 (debugging only). TSVISOR_HOST_SECCOMP=log makes step 2's filter log
  * instead of kill (the kernel log shows what a workload would have been killed for).
  */
 import { existsSync } from 'node:fs';
@@ -36,9 +36,14 @@ export const CONFINED_CAPS = [0, 1, 2, 3, 4, 10];
 const CAP_SETPCAP = 8;
 const CAP_SYS_ADMIN = 21;
 
-/** Whether this process should confine itself (root, Linux, not disabled). */
+/**
+ * Whether this process should confine itself: Linux, not disabled, and able to (CAP_SYS_ADMIN in its
+ * effective set: root on a host, not root in an unprivileged container, which runs unconfined as an
+ * unprivileged user does).
+ */
 export function confinementWanted(): boolean {
-  return process.platform === 'linux' && process.getuid?.() === 0 && process.env.TSVISOR_CONFINE !== '0';
+  if (process.platform !== 'linux' || process.env.TSVISOR_CONFINE === '0') return false;
+  return (native.hostCaps(40).effective & (1n << BigInt(CAP_SYS_ADMIN))) !== 0n;
 }
 
 /** Whether this process is the re-exec'd, confined one. */
