@@ -114,6 +114,7 @@ class KvmContext implements Context {
 
   constructor(readonly platform: KvmPlatform) {
     this.vcpu = native.kvmNewVcpu();
+    this.baseNs = native.kvmVcpuRunNs(this.vcpu);
   }
 
   switch(as: AddressSpace, regs: BigUint64Array): Promise<SwitchResult> {
@@ -139,14 +140,23 @@ class KvmContext implements Context {
     });
   }
 
+  /** Guest time at release (the vCPU goes to another task then), ns. */
+  private finalNs: number | undefined;
+  /** The vCPU's guest time when this context took it (vCPUs are reused), ns. */
+  private readonly baseNs: number;
+
+  private runNs(): number {
+    return this.finalNs ?? native.kvmVcpuRunNs(this.vcpu) - this.baseNs;
+  }
+
   /** Guest time counts as user time; the Sentry's own work is not charged to the task. */
   cpuTicks(): [number, number] {
-    return [Math.floor(native.kvmVcpuRunNs(this.vcpu) / 10_000_000), 0];
+    return [Math.floor(this.runNs() / 10_000_000), 0];
   }
 
   /** Time spent in KVM_RUN for this task (guest time: the application's CPU time), ns. */
   cpuNs(): bigint {
-    return BigInt(Math.floor(native.kvmVcpuRunNs(this.vcpu)));
+    return BigInt(Math.floor(this.runNs()));
   }
 
   getFpu(_as: AddressSpace, buf: Uint8Array): number {
@@ -175,6 +185,7 @@ class KvmContext implements Context {
     if (this.state === 'released') return;
     if (this.state === 'running') this.platform.complete(this, { kind: 'dead', reason: 'context released' });
     this.platform.setState(this, 'released');
+    this.finalNs = this.runNs();
     native.kvmReleaseVcpu(this.vcpu);
   }
 }

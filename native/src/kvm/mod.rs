@@ -337,12 +337,20 @@ fn vcpu_of(s: &State, slot: u32) -> Result<Arc<Shared>> {
 pub fn kvm_release_vcpu(vcpu: u32) -> Result<()> {
     with(|s| {
         if let Some(h) = s.vcpus.get_mut(vcpu as usize).and_then(|x| x.take()) {
-            if h.cmd.load(SeqCst) == threads::GO {
-                h.interrupt.store(true, SeqCst);
-                threads::kick(&h);
+            // A run under way is interrupted and awaited (it may not have taken its lock yet), so
+            // that its exit is queued before it is dropped and the slot is clean for reuse.
+            let mut n = 0u32;
+            while h.cmd.load(SeqCst) == threads::GO {
+                if n % 64 == 0 {
+                    h.interrupt.store(true, SeqCst);
+                    threads::kick(&h);
+                }
+                n += 1;
+                std::thread::sleep(std::time::Duration::from_micros(20));
             }
             let mut g = h.inner.lock().unwrap();
             threads::unqueue(h.slot);
+            h.cmd.store(threads::PARKED, SeqCst);
             g.space = None;
             drop(g);
             s.free.push(h);
