@@ -42,14 +42,26 @@
 //! slot deleted and re-added, ≈ 0.75 ms plus re-faulting every working set), which now only reclaims
 //! retired pages in bulk ([`pt::DIRTY_ZAP_PAGES`]) instead of following every munmap.
 //!
-//! Why no vCPU keeps a stale translation (the TLB shootdown): (1) every vCPU runs on the JS thread,
-//! one at a time, and page tables are edited on that thread between runs, so no vCPU is in the
-//! guest during an edit; (2) [`kvm_run`] passes the address space's *current* root, and
-//! `Vcpu::load` makes KVM switch CR3 (KVM_SYNC_X86_SREGS → kvm_mmu_reset_context, a guest TLB
-//! flush) whenever it differs from the vCPU's last one: every thread of the process picks up the
-//! new root at its next entry; (3) stale shadow entries exist only in shadow pages of retired
-//! tables, which no current root reaches and which are not reused before a full zap drops them.
-//! On VMX/SVM with EPT/NPT the same holds without shadows: the CR3 switch flushes the guest TLB.
+//! Why no vCPU keeps a stale translation (the TLB shootdown). vCPUs of one address space run
+//! at the same time on their own threads ([`threads`]) while the JS thread edits the tables, so:
+//! (1) every edit runs on the JS thread, and one that takes something away publishes a *new root*
+//! (path copying); (2) each vCPU thread announces the root it enters the guest with
+//! (`guest_root`, set before KVM_RUN and re-checked against the address space's current root
+//! afterwards, Dekker-style, so an edit either sees the vCPU or the vCPU sees the new root);
+//! (3) after publishing, the edit kicks every vCPU whose `guest_root` is the old root
+//! (`immediate_exit` + a signal to its thread) and **waits until it has left the guest**
+//! ([`threads::shootdown`]) before munmap/mprotect returns to the Sentry; the kicked thread
+//! re-enters at once with the new root (a CR3 change through KVM_SYNC_X86_SREGS →
+//! kvm_mmu_reset_context, a guest TLB flush), unseen by the Sentry; (4) the tables the edit
+//! replaced stay intact (old translations, consistent) until that wait is over and are zeroed and
+//! retired only then ([`pt::Sys::finish_edit`]): a vCPU still on the old root never walks a
+//! half-edited or zeroed table; (5) while any vCPU runs, no table counts as "fresh" (editable in
+//! place when narrowing), since a running vCPU may walk it at any time; (6) a full zap (deleting
+//! and re-adding the memory slot that holds the tables) runs with every vCPU out of the guest
+//! ([`threads::quiesced`]), because a guest walk in the gap would find no memory behind a table and
+//! inject a bogus page fault. Additions (not-present → present, more rights) need no shootdown: a
+//! vCPU that misses re-walks our tables. On VMX/SVM with EPT/NPT the same holds without shadows: the
+//! CR3 switch flushes the guest TLB.
 
 //! ## Syscall path: the measured shapes (benchmarks/kvm-spike.mjs, 5 000 syscalls × 5, medians)
 //! On this PVM KVM a user `syscall` jumps to LSTAR *still in user mode* (rcx/r11 set). Shapes tried:
@@ -64,7 +76,8 @@
 //! than one from CPL 0, and every user↔supervisor switch (exception delivery, iretq) about as much.
 //! One exit per syscall, no mode switch, no register ioctl is the minimum this host allows.
 //!
-//! Through the JS hot path ([`kvm_run`] driven from JS, loop served with setImmediate when kicked),
+//! Through the JS hot path (then a synchronous `kvm_run` on the JS thread, since replaced by the
+//! vCPU threads, see "Threads"; loop served with setImmediate when kicked),
 //! same process, same getpid loop, medians of 5 × 3 000: **kvm ≈ 32–44 µs, ptrace ≈ 12 µs**
 //! unpinned; pinned to one CPU (`taskset -c 0`) kvm ≈ 64 µs, ptrace ≈ 22 µs. Through
 //! `KvmPlatform.switch` (test/unit/platform-kvm.test.ts) ≈ 42 µs. On this PVM host the KVM platform
@@ -91,16 +104,32 @@
 //! loading) has not run on a VMX/SVM machine. PVM vs hardware is not probed up front: the same
 //! code runs on both and the per-exit CPL check chooses.
 //!
-//! ## Threads
-//! KVM_RUN is made by the JS thread itself, synchronously ([`kvm_run`]): no hand-off on the hot
-//! path. While it runs, [`crate::eventloop`]'s watcher kicks the thread with its signal when libuv
-//! has work or the deadline passes; KVM_RUN returns EINTR and the TS dispatcher serves the loop.
-//! One vCPU per task; one vCPU runs at a time (the JS thread), other runnable tasks get turns when a
-//! time slice (a deadline passed to `kvm_run`) expires. A native thread per vCPU was not built: a
-//! hand-off costs ≈ 55 µs here (more than the exit), and the host has 2 CPUs. Measured with the
-//! benchmark: the kick machinery adds nothing measurable to a run (enter/leave_wait ≈ 0.1 µs) as long
-//! as the caller serves the loop when kicked (a synchronous caller that never yields sees the loop
-//! "pending" forever and pays a watcher wake-up per call: ≈ +45 µs).
+//! ## Threads: one host thread per vCPU, and why that is the fast design
+//! Every vCPU (one per task, reused after the task ends) has its own host thread, created with it,
+//! that makes all of its KVM_RUN calls ([`threads`]); KVM wants a vCPU driven by one thread (a
+//! KVM_RUN from a different thread pays a `synchronize_rcu` for the pid change). The JS thread
+//! hands a run over with [`kvm_resume`] and collects stops with [`kvm_wait`], which blocks like the
+//! ptrace platform's `wait4` and is kicked out by [`crate::eventloop`]'s watcher when libuv has
+//! work; the Sentry serves the stop and resumes. So application threads compute in parallel on the
+//! host's CPUs while the Sentry handles another task's syscall, and a task computing for minutes
+//! never delays the Sentry (no time slices, no round-robin on the JS thread).
+//!
+//! The previous design ran KVM_RUN on the JS thread itself to avoid a thread hand-off per syscall
+//! (≈ 55 µs for a napi ThreadsafeFunction round trip here). The hand-off used now is not that one:
+//! one FUTEX_WAKE each way, paid only when the other side really sleeps, and no trip through libuv
+//! or a JS callback. Measured alternately in one session (benchmarks/kvm-spike.mjs, JS-driven getpid
+//! loop, medians of 5 × 3 000, unpinned, 2 loaded CPUs): vCPU threads ≈ 49–51 µs per round trip,
+//! JS-thread KVM_RUN ≈ 38–44 µs, ptrace ≈ 12 µs. So the single-thread syscall round trip pays
+//! ≈ 10 µs (≈ 20 %) for the hand-off — the exit itself, ≈ 30 µs from user mode on this PVM host,
+//! dominates either way — and in exchange application threads compute in parallel (the JS-thread
+//! design ran one vCPU at a time, time-sliced), the Sentry is never held up by a computing vCPU
+//! (before, it ran only when the watcher kicked KVM_RUN out), and a syscall of one task is served
+//! while others compute. For any program with two busy threads this is the fast design; for a
+//! single-threaded syscall-bound one it costs the 20 % above. Spinning instead of sleeping (to
+//! avoid the wake-up) was measured and made things worse here (see [`threads::spin_ns`]).
+//! Parallel throughput: benchmarks/kvm-parallel.mjs (2 threads spinning in user mode vs 1).
+//! Interrupts (signals, kills, the Sentry's timers via `interrupt()`) kick the vCPU's thread with
+//! `immediate_exit` plus a signal: KVM_RUN returns at once, wherever the thread was.
 
 use crate::eventloop;
 use napi::bindgen_prelude::*;
@@ -341,7 +370,7 @@ pub fn kvm_release_vcpu(vcpu: u32) -> Result<()> {
             // that its exit is queued before it is dropped and the slot is clean for reuse.
             let mut n = 0u32;
             while h.cmd.load(SeqCst) == threads::GO {
-                if n % 64 == 0 {
+                if n.is_multiple_of(64) {
                     h.interrupt.store(true, SeqCst);
                     threads::kick(&h);
                 }

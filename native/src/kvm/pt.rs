@@ -22,7 +22,11 @@
 //!
 //! *Fresh* pages (allocated since the last KVM_RUN of any vCPU, or anything after a full zap) have
 //! never been walked by KVM, so they are edited in place: one munmap copies each table on its path
-//! once, however many entries it clears.
+//! once, however many entries it clears. While any vCPU is running (on its own thread, see
+//! threads.rs) nothing linked is fresh: the caller ends freshness before and after each edit.
+//!
+//! Pages replaced by path copying are not touched until the edit's TLB shootdown is over (vCPUs
+//! still in the guest on the old root may walk them): [`Sys::finish_edit`] zeroes and retires them.
 
 use super::guest::*;
 use std::collections::HashSet;
