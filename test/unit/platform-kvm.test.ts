@@ -2,10 +2,13 @@
  * The KVM platform through its TypeScript side (KvmPlatform) with a real MemoryManager and memory
  * file: code mapped by the MM runs in guest user mode, syscalls come back with their registers,
  * faults carry their address and Linux's signal codes, the platform's supervisor pages are out of
- * the application's reach, unmapped memory really goes away, and FPU state survives switches.
+ * the application's reach (a read of the exit page is a SIGSEGV), unmapped memory really goes away,
+ * also for a vCPU in the guest at that moment (TLB shootdown), vCPUs run concurrently on their own
+ * threads, and FPU state survives switches.
  *
- * Every run is bounded: a JS timer interrupts the context (the event-loop watcher kicks KVM_RUN out
- * when the timer is due), so a guest that never comes back fails the test instead of hanging.
+ * Every run is bounded: a JS timer interrupts the context (the event-loop watcher kicks the
+ * dispatcher's wait out when the timer is due, and interrupt() kicks the vCPU's thread out of
+ * KVM_RUN), so a guest that never comes back fails the test instead of hanging.
  * Skipped, with a message, when /dev/kvm is absent.
  */
 import { describe, expect, it } from 'vitest';
