@@ -336,22 +336,28 @@ pub fn quit(h: &Shared) {
 /// JS thread: the slot of the next vCPU that stopped, or -1 when the event loop needs the thread
 /// (see crate::eventloop) or `timeout_ms` passed.
 pub fn wait(timeout_ms: i32) -> i32 {
-    if let Some(s) = pop() {
-        return s as i32;
+    // The event loop first, as the ptrace platform's wait does: work libuv has now (a Sentry timer
+    // that is due, I/O) is served before the next stop is handed out, so what the Sentry decided
+    // with a timer (a timerfd expiry, an itimer signal) is in place before the task it concerns
+    // goes on.
+    if !crate::eventloop::enter_wait(timeout_ms) {
+        return -1;
     }
     let seq0 = EXIT_SEQ.load(SeqCst);
+    if let Some(s) = pop() {
+        crate::eventloop::leave_wait();
+        return s as i32;
+    }
     let t0 = Instant::now();
     let spin = Duration::from_nanos(spin_ns());
     while t0.elapsed() < spin {
         if EXIT_SEQ.load(SeqCst) != seq0 {
             if let Some(s) = pop() {
+                crate::eventloop::leave_wait();
                 return s as i32;
             }
         }
         std::hint::spin_loop();
-    }
-    if !crate::eventloop::enter_wait(timeout_ms) {
-        return pop().map(|s| s as i32).unwrap_or(-1);
     }
     let r = loop {
         let seq = EXIT_SEQ.load(SeqCst);
