@@ -127,7 +127,14 @@
 //! while others compute. For any program with two busy threads this is the fast design; for a
 //! single-threaded syscall-bound one it costs the 20 % above. Spinning instead of sleeping (to
 //! avoid the wake-up) was measured and made things worse here (see [`threads::spin_ns`]).
-//! Parallel throughput: benchmarks/kvm-parallel.mjs (2 threads spinning in user mode vs 1).
+//! Parallel throughput (benchmarks/c/spin.c, 3·10⁹ iterations per thread in user mode, runs
+//! interleaved in one session; the 2-CPU host was shared with other load, so native itself varied):
+//! | | 1 thread (it/s) | 2 threads (it/s) |
+//! |---|---|---|
+//! | native | ≈ 9.2e8 | 1.15e9 – 1.64e9 |
+//! | vCPU threads (this design) | 9.2e8 – 9.5e8 | 1.05e9 – 1.79e9 (up to 1.9×) |
+//! | JS-thread KVM_RUN (previous design) | ≈ 8.9e8 | 9.1e8 – 9.3e8 (1.0×: one vCPU at a time) |
+//! benchmarks/kvm-parallel.mjs repeats this per backend (and against another checkout).
 //! Interrupts (signals, kills, the Sentry's timers via `interrupt()`) kick the vCPU's thread with
 //! `immediate_exit` plus a signal: KVM_RUN returns at once, wherever the thread was.
 
