@@ -3,7 +3,8 @@
 //   taskset -c 0 node benchmarks/kvm-spike.mjs           pinned to one CPU
 // 1. Native loops per exit shape (see native/src/kvm/mod.rs for what each mode is).
 // 2. The JS-driven hot path of both platforms in the same run: a guest/stub doing getpid in a loop,
-//    the JS thread answering each syscall (kvm: kvmRun; ptrace: ptraceResume + ptraceWait + GETREGS).
+//    the JS thread answering each syscall (kvm: kvmResume + kvmWait + kvmTake, the vCPU's own thread
+//    making the KVM_RUN; ptrace: ptraceResume + ptraceWait + GETREGS).
 // 3. The page-table coherence probe.
 // Like the platforms' dispatchers, the loops let libuv run (setImmediate) whenever the wait was kicked.
 import { createRequire } from 'node:module';
@@ -46,9 +47,10 @@ async function kvmLoop(timeout) {
   for (let r = 0; r < 5; r++) {
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < iters; i++) {
-      let k;
-      while ((k = n.kvmRun(v, as, regs, timeout)) === 0) { interrupted++; n.loopServed(); await new Promise((r) => setImmediate(r)); }
-      if (k !== 1) throw new Error(`kvmRun ${k}: ${n.kvmDeadReason(v)}`);
+      n.kvmResume(v, as, regs);
+      while (n.kvmWait(timeout) < 0) { interrupted++; n.loopServed(); await new Promise((r) => setImmediate(r)); }
+      const k = n.kvmTake(v, regs);
+      if (k !== 1) throw new Error(`kvm run ${k}: ${n.kvmDeadReason(v)}`);
       regs[RAX] = BigInt(i);
     }
     res.push(Number(process.hrtime.bigint() - t0) / 1000 / iters);
@@ -82,16 +84,12 @@ async function ptraceLoop() {
   n.ptraceKillStub(pid);
   return median(res);
 }
-n.kvmProfile();
 const k = await kvmLoop(2000);
 const int1 = interrupted;
-const prof1 = n.kvmProfile().map((x) => (x / 5 / iters / 1000).toFixed(1));
-const k2 = await kvmLoop(-2);
-const prof2 = n.kvmProfile().map((x) => (x / 5 / iters / 1000).toFixed(1));
-console.log('µs per run [enter_wait, KVM_RUN, leave_wait] with watch', prof1, 'interrupted', int1, 'state', n.eventLoopState(), 'without', prof2);
+console.log('kvm loop: waits interrupted by the event loop', int1, 'state', n.eventLoopState());
 const p = await ptraceLoop();
 const st = n.kvmStats();
-console.log(`JS-driven getpid round trip (median of 5 × ${iters}): kvm ${k.toFixed(1)} µs (without the event-loop watch: ${k2.toFixed(1)} µs), ptrace ${p.toFixed(1)} µs; kvm exits so far ${st.exits}, zaps ${st.zaps}`);
+console.log(`JS-driven getpid round trip (median of 5 × ${iters}): kvm ${k.toFixed(1)} µs, ptrace ${p.toFixed(1)} µs; kvm exits so far ${st.exits}, zaps ${st.zaps}`);
 if (process.env.COHERENCE !== '0') {
   const c = n.kvmSpikeCoherence(OFF);
   const f = (x) => (x >= 1e6 ? `fault vector ${Math.floor((x - 1e6) / 1000)} error ${(x - 1e6) % 1000}` : x);

@@ -279,6 +279,7 @@ export interface KvmFault {
 /**
  * The vCPU's x87/SSE/AVX state in XSAVE (standard) layout, as PTRACE_GETREGSET NT_X86_XSTATE
  * gives it (including Linux's software-reserved bytes 464..511). Returns bytes written.
+ * The vCPU must not be running (its lock is held by its thread during a run).
  */
 export declare function kvmGetFpu(vcpu: number, buf: Uint8Array): number
 
@@ -295,8 +296,14 @@ export interface KvmInfo {
 /** Open /dev/kvm, create the VM and its memory slots (idempotent). Installs the event-loop kick. */
 export declare function kvmInit(): void
 
-/** Details of the last RUN_FAULT. */
-export declare function kvmLastFault(): KvmFault
+/**
+ * Make a running vCPU stop soon: its run reports RUN_INTERRUPTED (or the syscall/fault it reached
+ * first). Before a run (or after its stop) the next run returns at once, unless a resume clears it.
+ */
+export declare function kvmInterrupt(vcpu: number): void
+
+/** Details of the last RUN_FAULT of `vcpu`. */
+export declare function kvmLastFault(vcpu: number): KvmFault
 
 /** Map `length` bytes of the memory file at `offset` at user address `addr` with `prot`. */
 export declare function kvmMap(space: number, addr: bigint, offset: number, length: bigint, prot: number): void
@@ -304,29 +311,29 @@ export declare function kvmMap(space: number, addr: bigint, offset: number, leng
 /** A new, empty address space. Returns its id. */
 export declare function kvmNewAddressSpace(): number
 
-/** A new vCPU for a task. Returns its id. */
+/** A new vCPU (with its host thread) for a task. Returns its slot. */
 export declare function kvmNewVcpu(): number
 
 /** Can this host run the KVM platform? Returns "" if yes, otherwise the reason. */
 export declare function kvmProbe(): string
 
-/** Diagnostics: accumulated ns in [enter_wait, KVM_RUN, leave_wait]; resets them. */
-export declare function kvmProfile(): Array<number>
-
 export declare function kvmProtect(space: number, addr: bigint, length: bigint, prot: number): void
 
+/** Release an address space. A vCPU still running in it is kicked out and its run reports dead. */
 export declare function kvmReleaseAddressSpace(space: number): void
 
+/**
+ * Release a vCPU: a run still under way is interrupted and its exit dropped; the vCPU and its
+ * thread are kept for a later [`kvm_new_vcpu`].
+ */
 export declare function kvmReleaseVcpu(vcpu: number): void
 
 /**
- * The hot path: load `regs` (27 u64, user_regs_struct order) into vCPU `vcpu`, run it in address
- * space `space` until the next syscall, fault or kick, and store the registers back into `regs`.
- * `timeout_ms` (-1: none) bounds the run: the event-loop watcher kicks the vCPU out then (and
- * whenever libuv has work). Returns RUN_SYSCALL (1), RUN_FAULT (2, details from
- * [`kvm_last_fault`]), RUN_INTERRUPTED (0) or RUN_DEAD (3, reason from [`kvm_dead_reason`]).
+ * The hot path, first half: hand `regs` (27 u64, user_regs_struct order) to vCPU `vcpu` and let
+ * its thread run it in address space `space` until the next syscall, fault or interrupt. The
+ * stop is reported by [`kvm_wait`]; its registers and kind come from [`kvm_take`].
  */
-export declare function kvmRun(vcpu: number, space: number, regs: BigUint64Array, timeoutMs: number): number
+export declare function kvmResume(vcpu: number, space: number, regs: BigUint64Array): void
 
 /** Load FPU state previously read with [`kvm_get_fpu`] (possibly modified, e.g. by sigreturn). */
 export declare function kvmSetFpu(vcpu: number, buf: Uint8Array): void
@@ -377,7 +384,23 @@ export interface KvmStats {
   vcpus: number
 }
 
+/**
+ * The second half: the stopped vCPU's registers into `regs`. Returns RUN_SYSCALL (1),
+ * RUN_FAULT (2, details from [`kvm_last_fault`]), RUN_INTERRUPTED (0) or RUN_DEAD (3, reason from
+ * [`kvm_dead_reason`]).
+ */
+export declare function kvmTake(vcpu: number, regs: BigUint64Array): number
+
 export declare function kvmUnmap(space: number, addr: bigint, length: bigint): void
+
+/** Guest time of the vCPU (the task's CPU time in user mode), ns. */
+export declare function kvmVcpuRunNs(vcpu: number): number
+
+/**
+ * Block until some vCPU stops, or the event loop needs the thread (see crate::eventloop), or
+ * `timeout_ms` (the Sentry's next timer, -1: none) passes. Returns the vCPU's slot, or -1.
+ */
+export declare function kvmWait(timeoutMs: number): number
 
 /** The JS side is about to run an event-loop iteration for the work that interrupted a wait. */
 export declare function loopServed(): void

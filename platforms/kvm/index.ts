@@ -6,14 +6,15 @@
  * root edited by the host (mapFile/unmap/protect write 4 KiB PTEs with P/RW/US/NX). A Context is a
  * vCPU of its own (so its FPU/SSE/AVX state, FS/GS base and any half-finished run stay in it).
  *
- * KVM_RUN is made synchronously by the JS thread (`native.kvmRun`), so a syscall costs one exit and
- * no thread hand-off. Only one vCPU runs at a time: a dispatcher loop picks a runnable context in
- * round-robin order whenever no task is *handling* (between its switch returning and its next
- * switch or blocking await), exactly like the ptrace dispatcher. While a vCPU runs, the event-loop
- * watcher (native/src/eventloop.rs) kicks it out when libuv has work or the Sentry's next timer is
- * due; with more than one runnable context the run is also bounded by a time slice, after which the
- * next context gets its turn. A context kicked out this way keeps its place: the Sentry only sees
- * `interrupted` when it asked for it with `interrupt()`.
+ * Every vCPU has a host thread of its own that makes its KVM_RUN calls (native/src/kvm/threads.rs),
+ * so application threads run in parallel on the host's CPUs. `switch()` hands the registers to the
+ * vCPU's thread (`native.kvmResume`); one dispatcher loop, exactly like the ptrace platform's,
+ * collects the stops of all vCPUs by blocking in `native.kvmWait()` whenever no task is *handling*
+ * (between its switch returning and its next switch or blocking await). That wait is kicked out by
+ * the event-loop watcher (native/src/eventloop.rs) when libuv has work or the Sentry's next timer is
+ * due, so the Sentry stays responsive however long the applications compute; the vCPUs keep
+ * running meanwhile. `interrupt()` kicks a running vCPU out of the guest (immediate_exit plus a
+ * signal to its thread); the Sentry sees `interrupted` only when it asked for it.
  */
 import { native } from '../../src/native.js';
 import type { AddressSpace, Context, Platform, SwitchResult } from '../../src/platform.js';
@@ -23,8 +24,6 @@ const RUN_INTERRUPTED = 0;
 const RUN_SYSCALL = 1;
 const RUN_FAULT = 2;
 
-/** Time slice when several contexts are runnable (ms). */
-const SLICE_MS = 10;
 
 const SIGTRAP = 5;
 const SIGBUS = 7;
@@ -109,13 +108,13 @@ class KvmAddressSpace implements AddressSpace {
 class KvmContext implements Context {
   state: CtxState = 'idle';
   vcpu: number;
-  as: KvmAddressSpace | undefined;
   regs: BigUint64Array | undefined;
   resolve: ((r: SwitchResult) => void) | undefined;
   interruptPending = false;
 
   constructor(readonly platform: KvmPlatform) {
     this.vcpu = native.kvmNewVcpu();
+    this.baseNs = native.kvmVcpuRunNs(this.vcpu);
   }
 
   switch(as: AddressSpace, regs: BigUint64Array): Promise<SwitchResult> {
@@ -126,26 +125,38 @@ class KvmContext implements Context {
       this.interruptPending = false;
       return Promise.resolve({ kind: 'interrupted' });
     }
-    this.as = kas;
+    try {
+      native.kvmResume(this.vcpu, kas.id, regs);
+    } catch (e) {
+      return Promise.resolve({ kind: 'dead', reason: String(e) });
+    }
     this.regs = regs;
+    const p = this.platform;
+    p.setState(this, 'running');
     return new Promise<SwitchResult>((resolve) => {
       this.resolve = resolve;
-      this.platform.setState(this, 'running');
-      this.platform.runnable.push(this);
-      this.platform.kickDispatcher();
+      p.running.set(this.vcpu, this);
+      p.kickDispatcher();
     });
   }
 
-  /** Time spent in KVM_RUN for this task (guest time: the application's CPU time), ns. */
-  runNs = 0n;
+  /** Guest time at release (the vCPU goes to another task then), ns. */
+  private finalNs: number | undefined;
+  /** The vCPU's guest time when this context took it (vCPUs are reused), ns. */
+  private readonly baseNs: number;
+
+  private runNs(): number {
+    return this.finalNs ?? native.kvmVcpuRunNs(this.vcpu) - this.baseNs;
+  }
 
   /** Guest time counts as user time; the Sentry's own work is not charged to the task. */
   cpuTicks(): [number, number] {
-    return [Number(this.runNs / 10_000_000n), 0];
+    return [Math.floor(this.runNs() / 10_000_000), 0];
   }
 
+  /** Time spent in KVM_RUN for this task (guest time: the application's CPU time), ns. */
   cpuNs(): bigint {
-    return this.runNs;
+    return BigInt(Math.floor(this.runNs()));
   }
 
   getFpu(_as: AddressSpace, buf: Uint8Array): number {
@@ -165,9 +176,8 @@ class KvmContext implements Context {
   }
 
   interrupt(): void {
-    // The JS thread is never inside KVM_RUN while JS code runs, so a running context is one waiting
-    // for its turn (or kicked out of its slice): take it out of the queue and report.
-    if (this.state === 'running') this.platform.complete(this, { kind: 'interrupted' });
+    // A running vCPU is kicked out of the guest; its stop comes through the dispatcher.
+    if (this.state === 'running') native.kvmInterrupt(this.vcpu);
     else if (this.state !== 'released') this.interruptPending = true;
   }
 
@@ -175,6 +185,7 @@ class KvmContext implements Context {
     if (this.state === 'released') return;
     if (this.state === 'running') this.platform.complete(this, { kind: 'dead', reason: 'context released' });
     this.platform.setState(this, 'released');
+    this.finalNs = this.runNs();
     native.kvmReleaseVcpu(this.vcpu);
   }
 }
@@ -184,8 +195,8 @@ export class KvmPlatform extends Dispatcher<KvmContext> implements Platform {
   readonly minUserAddress = 0x10000n;
   /** Top of the application range: the platform's syscall and exit pages live above it. */
   readonly maxUserAddress = 0x7fff_ff00_0000n;
-  /** Contexts waiting for (or in the middle of) a turn on the JS thread, round-robin order. */
-  readonly runnable: KvmContext[] = [];
+  /** Contexts whose vCPU runs (or has stopped, not yet collected), by vCPU slot. */
+  readonly running = new Map<number, KvmContext>();
   private deadline: () => number = () => -1;
 
   /** Is the KVM platform usable here? "" if so, otherwise why not. */
@@ -216,33 +227,35 @@ export class KvmPlatform extends Dispatcher<KvmContext> implements Platform {
   }
 
   protected hasWork(): boolean {
-    return this.runnable.length > 0;
+    return this.running.size > 0;
   }
 
-
   complete(c: KvmContext, r: SwitchResult): void {
-    const i = this.runnable.indexOf(c);
-    if (i >= 0) this.runnable.splice(i, 1);
+    this.running.delete(c.vcpu);
     const resolve = c.resolve;
     c.resolve = undefined;
     this.setState(c, 'handling');
     resolve?.(r);
   }
 
-  /** The one loop that runs vCPUs on the JS thread. */
+  /** The one loop that collects vCPU stops and hands them to their contexts. */
   protected async dispatch(): Promise<void> {
     for (;;) {
-      while (this.handling > 0 || this.runnable.length === 0) {
+      // Let every task that is handling a stop reach its next switch or blocking await.
+      while (this.handling > 0 || this.running.size === 0) {
         await this.idle();
       }
-      const c = this.runnable[0]!;
-      let timeout = this.deadline();
-      if (this.runnable.length > 1) timeout = timeout < 0 ? SLICE_MS : Math.min(timeout, SLICE_MS);
+      const slot = native.kvmWait(this.deadline());
+      if (slot < 0) {
+        native.loopServed();
+        await new Promise<void>((r) => setImmediate(r));
+        continue;
+      }
+      const c = this.running.get(slot);
+      if (!c) continue; // a vCPU released while it ran
       let kind: number;
-      const t0 = process.hrtime.bigint();
       try {
-        kind = native.kvmRun(c.vcpu, c.as!.id, c.regs!, timeout);
-        c.runNs += process.hrtime.bigint() - t0;
+        kind = native.kvmTake(slot, c.regs!);
       } catch (e) {
         this.complete(c, { kind: 'dead', reason: String(e) });
         continue;
@@ -250,16 +263,13 @@ export class KvmPlatform extends Dispatcher<KvmContext> implements Platform {
       if (kind === RUN_SYSCALL) {
         this.complete(c, { kind: 'syscall' });
       } else if (kind === RUN_FAULT) {
-        const f = native.kvmLastFault();
+        const f = native.kvmLastFault(slot);
         const s = faultSignal(f, c.regs![RIP]!);
         this.complete(c, { kind: 'fault', signo: s.signo, code: s.code, addr: s.addr });
       } else if (kind === RUN_INTERRUPTED) {
-        // Kicked out (event loop, timer or time slice): rotate, let libuv run, go on.
-        if (this.runnable[0] === c && this.runnable.length > 1) this.runnable.push(this.runnable.shift()!);
-        native.loopServed();
-        await new Promise<void>((r) => setImmediate(r));
+        this.complete(c, { kind: 'interrupted' });
       } else {
-        this.complete(c, { kind: 'dead', reason: native.kvmDeadReason(c.vcpu) || 'vCPU failed' });
+        this.complete(c, { kind: 'dead', reason: native.kvmDeadReason(slot) || 'vCPU failed' });
       }
     }
   }

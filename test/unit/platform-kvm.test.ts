@@ -2,10 +2,13 @@
  * The KVM platform through its TypeScript side (KvmPlatform) with a real MemoryManager and memory
  * file: code mapped by the MM runs in guest user mode, syscalls come back with their registers,
  * faults carry their address and Linux's signal codes, the platform's supervisor pages are out of
- * the application's reach, unmapped memory really goes away, and FPU state survives switches.
+ * the application's reach (a read of the exit page is a SIGSEGV), unmapped memory really goes away,
+ * also for a vCPU in the guest at that moment (TLB shootdown), vCPUs run concurrently on their own
+ * threads, and FPU state survives switches.
  *
- * Every run is bounded: a JS timer interrupts the context (the event-loop watcher kicks KVM_RUN out
- * when the timer is due), so a guest that never comes back fails the test instead of hanging.
+ * Every run is bounded: a JS timer interrupts the context (the event-loop watcher kicks the
+ * dispatcher's wait out when the timer is due, and interrupt() kicks the vCPU's thread out of
+ * KVM_RUN), so a guest that never comes back fails the test instead of hanging.
  * Skipped, with a message, when /dev/kvm is absent.
  */
 import { describe, expect, it } from 'vitest';
@@ -374,6 +377,72 @@ describe.skipIf(!haveKvm)('kvm platform (KvmPlatform + MemoryManager)', () => {
     expect(spin.regs[R.rip]).toBe(spin.code); // still at its jmp $
     done(spin.ctx, spin.mm);
     done(loop.ctx, loop.mm);
+  });
+
+  it('a read of the platform\'s exit page is a SIGSEGV at that address, as an unmapped address gives', async () => {
+    // The exit page has no memory behind it (its stores are the syscall exit): a load there must
+    // not kill the task but fault like any address the application has not mapped.
+    const EXIT_VA = 0x7fff_ffff_f000n;
+    for (const off of [0n, 0x123n]) {
+      const { mm, ctx, regs, code } = setup(CODE.read);
+      regs[R.rdi] = EXIT_VA + off;
+      regs[R.rax] = 77n;
+      expect(await run(ctx, mm, regs)).toEqual({ kind: 'fault', signo: 11, code: 1, addr: EXIT_VA + off });
+      // Registers as before the faulting instruction: rip at it, rax untouched.
+      expect(regs[R.rip]).toBe(code);
+      expect(regs[R.rax]).toBe(77n);
+      // The task goes on normally afterwards (e.g. from a signal handler): a syscall round trip.
+      regs[R.rip] = code + 3n; // mov eax, 2; syscall
+      expect(await run(ctx, mm, regs)).toEqual({ kind: 'syscall' });
+      expect(regs[R.orig_rax]).toBe(2n);
+      done(ctx, mm);
+    }
+  });
+
+  it('munmap/mprotect reach a vCPU that is in the guest in the same address space at that moment (TLB shootdown)', async () => {
+    // Task A loops on a page in user mode (no exits at all) while the Sentry, on behalf of another
+    // task of the same mm, unmaps it or takes write access away: A must fault on its next access,
+    // not go on with a stale translation.
+    const readLoop = [0x48, 0x8b, 0x07, 0xeb, 0xfb]; // loop: mov rax, [rdi]; jmp loop
+    const writeLoop = [0x48, 0x89, 0x07, 0xeb, 0xfb]; // loop: mov [rdi], rax; jmp loop
+    const cases: [number[], (mm: MemoryManager, d: bigint) => void, number][] = [
+      [readLoop, (mm, d) => mm.munmap(d, 4096n), 1],
+      [writeLoop, (mm, d) => mm.mprotect(d, 4096n, PROT_READ), 2],
+    ];
+    for (const [code, narrow, segvCode] of cases) {
+      const { mm, ctx, regs } = setup(code);
+      const d = mm.mmap({ addr: 0n, length: 4096n, prot: PROT_READ | PROT_WRITE, flags: MAP_PRIVATE | MAP_ANONYMOUS, offset: 0n });
+      mm.copyOut(d, Buffer.from('12345678'));
+      regs[R.rdi] = d;
+      const running = run(ctx, mm, regs);
+      // Let A enter the guest and use the page (KVM shadows the translation).
+      await new Promise((r) => setTimeout(r, 50));
+      narrow(mm, d);
+      expect(await running).toEqual({ kind: 'fault', signo: 11, code: segvCode, addr: d });
+      done(ctx, mm);
+    }
+  });
+
+  it('runs vCPUs concurrently: a syscall loop is served while two tasks compute in the guest', async () => {
+    const a = setup(CODE.spin);
+    const b = setup(CODE.spin);
+    const loop = setup(CODE.getpidLoop);
+    const ra = a.ctx.switch(a.mm.as, a.regs);
+    const rb = b.ctx.switch(b.mm.as, b.regs);
+    for (let i = 0; i < 50; i++) {
+      expect(await run(loop.ctx, loop.mm, loop.regs)).toEqual({ kind: 'syscall' });
+      loop.regs[R.rax] = 0n;
+    }
+    a.ctx.interrupt();
+    b.ctx.interrupt();
+    // Stops come in any order; each task then lets the dispatcher go on (as a Sentry task would by
+    // handling its stop and switching again).
+    const settle = (p: Promise<SwitchResult>, ctx: Context) => p.then((r) => (ctx.block(), r));
+    expect(await Promise.all([settle(ra, a.ctx), settle(rb, b.ctx)])).toEqual([{ kind: 'interrupted' }, { kind: 'interrupted' }]);
+    // Each vCPU's guest time is its own task's CPU time.
+    expect(a.ctx.cpuNs()).toBeGreaterThan(0n);
+    expect(b.ctx.cpuNs()).toBeGreaterThan(0n);
+    for (const t of [a, b, loop]) done(t.ctx, t.mm);
   });
 
   it('measures the syscall round trip', async () => {

@@ -42,14 +42,26 @@
 //! slot deleted and re-added, ≈ 0.75 ms plus re-faulting every working set), which now only reclaims
 //! retired pages in bulk ([`pt::DIRTY_ZAP_PAGES`]) instead of following every munmap.
 //!
-//! Why no vCPU keeps a stale translation (the TLB shootdown): (1) every vCPU runs on the JS thread,
-//! one at a time, and page tables are edited on that thread between runs, so no vCPU is in the
-//! guest during an edit; (2) [`kvm_run`] passes the address space's *current* root, and
-//! `Vcpu::load` makes KVM switch CR3 (KVM_SYNC_X86_SREGS → kvm_mmu_reset_context, a guest TLB
-//! flush) whenever it differs from the vCPU's last one: every thread of the process picks up the
-//! new root at its next entry; (3) stale shadow entries exist only in shadow pages of retired
-//! tables, which no current root reaches and which are not reused before a full zap drops them.
-//! On VMX/SVM with EPT/NPT the same holds without shadows: the CR3 switch flushes the guest TLB.
+//! Why no vCPU keeps a stale translation (the TLB shootdown). vCPUs of one address space run
+//! at the same time on their own threads ([`threads`]) while the JS thread edits the tables, so:
+//! (1) every edit runs on the JS thread, and one that takes something away publishes a *new root*
+//! (path copying); (2) each vCPU thread announces the root it enters the guest with
+//! (`guest_root`, set before KVM_RUN and re-checked against the address space's current root
+//! afterwards, Dekker-style, so an edit either sees the vCPU or the vCPU sees the new root);
+//! (3) after publishing, the edit kicks every vCPU whose `guest_root` is the old root
+//! (`immediate_exit` + a signal to its thread) and **waits until it has left the guest**
+//! ([`threads::shootdown`]) before munmap/mprotect returns to the Sentry; the kicked thread
+//! re-enters at once with the new root (a CR3 change through KVM_SYNC_X86_SREGS →
+//! kvm_mmu_reset_context, a guest TLB flush), unseen by the Sentry; (4) the tables the edit
+//! replaced stay intact (old translations, consistent) until that wait is over and are zeroed and
+//! retired only then ([`pt::Sys::finish_edit`]): a vCPU still on the old root never walks a
+//! half-edited or zeroed table; (5) while any vCPU runs, no table counts as "fresh" (editable in
+//! place when narrowing), since a running vCPU may walk it at any time; (6) a full zap (deleting
+//! and re-adding the memory slot that holds the tables) runs with every vCPU out of the guest
+//! ([`threads::quiesced`]), because a guest walk in the gap would find no memory behind a table and
+//! inject a bogus page fault. Additions (not-present → present, more rights) need no shootdown: a
+//! vCPU that misses re-walks our tables. On VMX/SVM with EPT/NPT the same holds without shadows: the
+//! CR3 switch flushes the guest TLB.
 
 //! ## Syscall path: the measured shapes (benchmarks/kvm-spike.mjs, 5 000 syscalls × 5, medians)
 //! On this PVM KVM a user `syscall` jumps to LSTAR *still in user mode* (rcx/r11 set). Shapes tried:
@@ -64,7 +76,8 @@
 //! than one from CPL 0, and every user↔supervisor switch (exception delivery, iretq) about as much.
 //! One exit per syscall, no mode switch, no register ioctl is the minimum this host allows.
 //!
-//! Through the JS hot path ([`kvm_run`] driven from JS, loop served with setImmediate when kicked),
+//! Through the JS hot path (then a synchronous `kvm_run` on the JS thread, since replaced by the
+//! vCPU threads, see "Threads"; loop served with setImmediate when kicked),
 //! same process, same getpid loop, medians of 5 × 3 000: **kvm ≈ 32–44 µs, ptrace ≈ 12 µs**
 //! unpinned; pinned to one CPU (`taskset -c 0`) kvm ≈ 64 µs, ptrace ≈ 22 µs. Through
 //! `KvmPlatform.switch` (test/unit/platform-kvm.test.ts) ≈ 42 µs. On this PVM host the KVM platform
@@ -91,39 +104,69 @@
 //! loading) has not run on a VMX/SVM machine. PVM vs hardware is not probed up front: the same
 //! code runs on both and the per-exit CPL check chooses.
 //!
-//! ## Threads
-//! KVM_RUN is made by the JS thread itself, synchronously ([`kvm_run`]): no hand-off on the hot
-//! path. While it runs, [`crate::eventloop`]'s watcher kicks the thread with its signal when libuv
-//! has work or the deadline passes; KVM_RUN returns EINTR and the TS dispatcher serves the loop.
-//! One vCPU per task; one vCPU runs at a time (the JS thread), other runnable tasks get turns when a
-//! time slice (a deadline passed to `kvm_run`) expires. A native thread per vCPU was not built: a
-//! hand-off costs ≈ 55 µs here (more than the exit), and the host has 2 CPUs. Measured with the
-//! benchmark: the kick machinery adds nothing measurable to a run (enter/leave_wait ≈ 0.1 µs) as long
-//! as the caller serves the loop when kicked (a synchronous caller that never yields sees the loop
-//! "pending" forever and pays a watcher wake-up per call: ≈ +45 µs).
+//! ## Threads: one host thread per vCPU, and why that is the fast design
+//! Every vCPU (one per task, reused after the task ends) has its own host thread, created with it,
+//! that makes all of its KVM_RUN calls ([`threads`]); KVM wants a vCPU driven by one thread (a
+//! KVM_RUN from a different thread pays a `synchronize_rcu` for the pid change). The JS thread
+//! hands a run over with [`kvm_resume`] and collects stops with [`kvm_wait`], which blocks like the
+//! ptrace platform's `wait4` and is kicked out by [`crate::eventloop`]'s watcher when libuv has
+//! work; the Sentry serves the stop and resumes. So application threads compute in parallel on the
+//! host's CPUs while the Sentry handles another task's syscall, and a task computing for minutes
+//! never delays the Sentry (no time slices, no round-robin on the JS thread).
+//!
+//! The previous design ran KVM_RUN on the JS thread itself to avoid a thread hand-off per syscall
+//! (≈ 55 µs for a napi ThreadsafeFunction round trip here). The hand-off used now is not that one:
+//! one FUTEX_WAKE each way, paid only when the other side really sleeps, and no trip through libuv
+//! or a JS callback. Measured alternately in one session (benchmarks/kvm-spike.mjs, JS-driven getpid
+//! loop, medians of 5 × 3 000, unpinned, 2 loaded CPUs): vCPU threads ≈ 49–51 µs per round trip,
+//! JS-thread KVM_RUN ≈ 38–44 µs, ptrace ≈ 12 µs. So the single-thread syscall round trip pays
+//! ≈ 10 µs (≈ 20 %) for the hand-off — the exit itself, ≈ 30 µs from user mode on this PVM host,
+//! dominates either way — and in exchange application threads compute in parallel (the JS-thread
+//! design ran one vCPU at a time, time-sliced), the Sentry is never held up by a computing vCPU
+//! (before, it ran only when the watcher kicked KVM_RUN out), and a syscall of one task is served
+//! while others compute. For any program with two busy threads this is the fast design; for a
+//! single-threaded syscall-bound one it costs the 20 % above. Spinning instead of sleeping (to
+//! avoid the wake-up) was measured and made things worse here (see [`threads::spin_ns`]).
+//! Parallel throughput (benchmarks/c/spin.c, 3·10⁹ iterations per thread in user mode, runs
+//! interleaved in one session; the 2-CPU host was shared with other load, so native itself varied):
+//! | | 1 thread (it/s) | 2 threads (it/s) |
+//! |---|---|---|
+//! | native | ≈ 9.2e8 | 1.15e9 – 1.64e9 |
+//! | vCPU threads (this design) | 9.2e8 – 9.5e8 | 1.05e9 – 1.79e9 (up to 1.9×) |
+//! | JS-thread KVM_RUN (previous design) | ≈ 8.9e8 | 9.1e8 – 9.3e8 (1.0×: one vCPU at a time) |
+//! benchmarks/kvm-parallel.mjs repeats this per backend (and against another checkout).
+//! Interrupts (signals, kills, the Sentry's timers via `interrupt()`) kick the vCPU's thread with
+//! `immediate_exit` plus a signal: KVM_RUN returns at once, wherever the thread was.
 
 use crate::eventloop;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering::SeqCst};
+use std::sync::{Arc, Mutex};
 
 pub mod guest;
 pub mod pt;
 pub mod spike;
+pub mod threads;
 pub mod vm;
 
-use vm::{Exit, Machine, Vcpu};
+use threads::{Shared, Space};
+use vm::Machine;
 
 pub(crate) struct State {
     pub m: Machine,
-    /// Address spaces by id: page-table root (guest-physical), None once released.
-    pub spaces: Vec<Option<u64>>,
-    pub vcpus: Vec<Option<Vcpu>>,
-    pub last: LastFault,
+    /// Address spaces by id: their current page-table root, shared with the vCPU threads.
+    pub spaces: Vec<Option<Space>>,
+    /// vCPUs by slot (the ids the TS side holds), each with its thread.
+    pub vcpus: Vec<Option<Arc<Shared>>>,
+    /// Released vCPUs (with their parked threads), reused by [`kvm_new_vcpu`].
+    pub free: Vec<Arc<Shared>>,
+    /// Every vCPU ever created (shootdowns and zaps look at all of them).
+    pub all: Vec<Arc<Shared>>,
 }
 
 #[derive(Clone, Copy, Default)]
-pub(crate) struct LastFault {
+pub struct LastFault {
     pub vector: u32,
     pub error: u64,
     pub cr2: u64,
@@ -152,7 +195,7 @@ pub fn kvm_init(env: Env) -> Result<()> {
         return Ok(());
     }
     let m = Machine::new().map_err(err)?;
-    *g = Some(State { m, spaces: Vec::new(), vcpus: Vec::new(), last: LastFault::default() });
+    *g = Some(State { m, spaces: Vec::new(), vcpus: Vec::new(), free: Vec::new(), all: Vec::new() });
     Ok(())
 }
 
@@ -192,17 +235,18 @@ pub fn kvm_info() -> Result<KvmInfo> {
 pub fn kvm_new_address_space() -> Result<u32> {
     with(|s| {
         let root = s.m.sys.new_root().ok_or_else(|| Error::from_reason("page-table pool exhausted"))?;
+        let sp: Space = Arc::new(AtomicU64::new(root));
         if let Some(i) = s.spaces.iter().position(|x| x.is_none()) {
-            s.spaces[i] = Some(root);
+            s.spaces[i] = Some(sp);
             return Ok(i as u32);
         }
-        s.spaces.push(Some(root));
+        s.spaces.push(Some(sp));
         Ok((s.spaces.len() - 1) as u32)
     })
 }
 
-fn root_of(s: &State, id: u32) -> Result<u64> {
-    s.spaces.get(id as usize).copied().flatten().ok_or_else(|| Error::from_reason("no such address space"))
+fn space_of(s: &State, id: u32) -> Result<Space> {
+    s.spaces.get(id as usize).cloned().flatten().ok_or_else(|| Error::from_reason("no such address space"))
 }
 
 use guest::USER_TOP;
@@ -214,17 +258,39 @@ fn check_user(addr: u64, len: u64) -> Result<()> {
     Ok(())
 }
 
+/// Full zap with every vCPU out of the guest.
+fn zap(s: &mut State) -> Result<()> {
+    let State { m, all, .. } = s;
+    threads::quiesced(all, || m.zap()).map_err(err)
+}
+
 /// Run one page-table edit of `len` bytes on address space `space`, zapping first if retired
-/// table pages must be reclaimed for it (see pt.rs).
+/// table pages must be reclaimed for it (see pt.rs); publish a new root and shoot it down.
 fn edit(space: u32, len: u64, f: impl FnOnce(&mut pt::Sys, &mut u64) -> pt::Res<()>) -> Result<()> {
     with(|s| {
-        root_of(s, space)?;
+        let sp = space_of(s, space)?;
         if s.m.sys.short_for(len) {
-            s.m.zap().map_err(err)?;
+            zap(s)?;
         }
-        let State { m, spaces, .. } = s;
-        let root = spaces.get_mut(space as usize).and_then(|x| x.as_mut()).ok_or_else(|| Error::from_reason("no such address space"))?;
-        f(&mut m.sys, root).map_err(err)
+        // With vCPUs in the guest, every table already linked may be walked (and shadowed) at any
+        // moment: none is "fresh" (editable in place when taking something away), not even one
+        // allocated by an earlier edit since the last entry.
+        let running = threads::any_running(&s.all);
+        if running {
+            s.m.sys.entering_guest();
+        }
+        let old = sp.load(SeqCst);
+        let mut root = old;
+        let r = f(&mut s.m.sys, &mut root);
+        if root != old {
+            sp.store(root, SeqCst);
+            threads::shootdown(&s.all, old);
+        }
+        s.m.sys.finish_edit();
+        if running {
+            s.m.sys.entering_guest();
+        }
+        r.map_err(err)
     })
 }
 
@@ -255,126 +321,152 @@ pub fn kvm_protect(space: u32, addr: BigInt, length: BigInt, prot: u32) -> Resul
     edit(space, len, |sys, root| sys.protect_range(root, addr, len, prot))
 }
 
+/// Release an address space. A vCPU still running in it is kicked out and its run reports dead.
 #[napi]
 pub fn kvm_release_address_space(space: u32) -> Result<()> {
     with(|s| {
-        if let Some(root) = s.spaces.get_mut(space as usize).and_then(|x| x.take()) {
+        if let Some(sp) = s.spaces.get_mut(space as usize).and_then(|x| x.take()) {
+            let root = sp.swap(0, SeqCst);
+            threads::shootdown(&s.all, root);
             s.m.sys.free_root(root);
         }
         Ok(())
     })
 }
 
-/// A new vCPU for a task. Returns its id.
+/// A new vCPU (with its host thread) for a task. Returns its slot.
 #[napi]
 pub fn kvm_new_vcpu() -> Result<u32> {
     with(|s| {
-        let v = s.m.vcpu().map_err(err)?;
-        if let Some(i) = s.vcpus.iter().position(|x| x.is_none()) {
-            s.vcpus[i] = Some(v);
-            return Ok(i as u32);
+        let h = match s.free.pop() {
+            Some(h) => {
+                let mut g = h.inner.lock().unwrap();
+                s.m.reset_vcpu(&mut g.v).map_err(err)?;
+                g.space = None;
+                drop(g);
+                h
+            }
+            None => {
+                let v = s.m.vcpu().map_err(err)?;
+                let slot = s.all.len() as u32;
+                let h = threads::spawn(slot, v, s.m.sys.ptr()).map_err(|e| Error::from_reason(format!("vCPU thread: {e}")))?;
+                s.all.push(h.clone());
+                h
+            }
+        };
+        let slot = h.slot as usize;
+        if s.vcpus.len() <= slot {
+            s.vcpus.resize(slot + 1, None);
         }
-        s.vcpus.push(Some(v));
-        Ok((s.vcpus.len() - 1) as u32)
+        s.vcpus[slot] = Some(h);
+        Ok(slot as u32)
     })
 }
 
+fn vcpu_of(s: &State, slot: u32) -> Result<Arc<Shared>> {
+    s.vcpus.get(slot as usize).cloned().flatten().ok_or_else(|| Error::from_reason("no such vCPU"))
+}
+
+/// Release a vCPU: a run still under way is interrupted and its exit dropped; the vCPU and its
+/// thread are kept for a later [`kvm_new_vcpu`].
 #[napi]
 pub fn kvm_release_vcpu(vcpu: u32) -> Result<()> {
     with(|s| {
-        if let Some(v) = s.vcpus.get_mut(vcpu as usize).and_then(|x| x.take()) {
-            s.m.release_vcpu(v);
+        if let Some(h) = s.vcpus.get_mut(vcpu as usize).and_then(|x| x.take()) {
+            // A run under way is interrupted and awaited (it may not have taken its lock yet), so
+            // that its exit is queued before it is dropped and the slot is clean for reuse.
+            let mut n = 0u32;
+            while h.cmd.load(SeqCst) == threads::GO {
+                if n.is_multiple_of(64) {
+                    h.interrupt.store(true, SeqCst);
+                    threads::kick(&h);
+                }
+                n += 1;
+                std::thread::sleep(std::time::Duration::from_micros(20));
+            }
+            let mut g = h.inner.lock().unwrap();
+            threads::unqueue(h.slot);
+            h.cmd.store(threads::PARKED, SeqCst);
+            g.space = None;
+            drop(g);
+            s.free.push(h);
         }
         Ok(())
     })
 }
 
-/// Results of [`kvm_run`].
-pub const RUN_SYSCALL: i32 = 1;
-pub const RUN_FAULT: i32 = 2;
-pub const RUN_INTERRUPTED: i32 = 0;
-pub const RUN_DEAD: i32 = 3;
-
-fn vcpu_mut(s: &mut State, id: u32) -> Result<&mut Vcpu> {
-    s.vcpus.get_mut(id as usize).and_then(|x| x.as_mut()).ok_or_else(|| Error::from_reason("no such vCPU"))
-}
-
-/// The hot path: load `regs` (27 u64, user_regs_struct order) into vCPU `vcpu`, run it in address
-/// space `space` until the next syscall, fault or kick, and store the registers back into `regs`.
-/// `timeout_ms` (-1: none) bounds the run: the event-loop watcher kicks the vCPU out then (and
-/// whenever libuv has work). Returns RUN_SYSCALL (1), RUN_FAULT (2, details from
-/// [`kvm_last_fault`]), RUN_INTERRUPTED (0) or RUN_DEAD (3, reason from [`kvm_dead_reason`]).
+/// The hot path, first half: hand `regs` (27 u64, user_regs_struct order) to vCPU `vcpu` and let
+/// its thread run it in address space `space` until the next syscall, fault or interrupt. The
+/// stop is reported by [`kvm_wait`]; its registers and kind come from [`kvm_take`].
 #[napi]
-pub fn kvm_run(vcpu: u32, space: u32, mut regs: BigUint64Array, timeout_ms: i32) -> Result<i32> {
-    let regs = unsafe { regs.as_mut() };
+pub fn kvm_resume(vcpu: u32, space: u32, regs: BigUint64Array) -> Result<()> {
     if regs.len() < 27 {
         return Err(Error::from_reason("regs must hold 27 registers"));
     }
-    let mut g = STATE.lock().unwrap();
-    let s = g.as_mut().ok_or_else(|| Error::from_reason("KVM platform not initialised"))?;
-    let root = root_of(s, space)?;
-    if s.m.sys.zap_pending {
-        s.m.zap().map_err(err)?;
-    }
-    s.m.sys.entering_guest();
-    let State { m, vcpus, last, .. } = s;
-    let v = vcpus.get_mut(vcpu as usize).and_then(|x| x.as_mut()).ok_or_else(|| Error::from_reason("no such vCPU"))?;
-    if v.dead.is_some() {
-        return Ok(RUN_DEAD);
-    }
-    // timeout -2: run without the event-loop kick (benchmarks only: nothing bounds the run).
-    let watch = timeout_ms != -2;
-    let t0 = std::time::Instant::now();
-    // Decide whether to run *before* loading anything into the vCPU: a load must always be
-    // followed by the KVM_RUN that consumes it. (Loading first and then returning here left the
-    // KVM_SYNC_X86_SREGS request of a changed CR3 or FS/GS base in the run page, where the next
-    // load's dirty mask overwrote it: after execve the vCPU went on with the old, freed page-table
-    // root and triple-faulted; after arch_prctl(ARCH_SET_FS) it ran with the old FS base.)
-    if watch && !eventloop::enter_wait(timeout_ms) {
-        // libuv has work now: nothing was loaded or ran; the caller's registers are untouched.
-        return Ok(RUN_INTERRUPTED);
-    }
-    if let Err(e) = v.load(&m.sys, root, regs) {
-        if watch {
-            eventloop::leave_wait();
+    with(|s| {
+        let h = vcpu_of(s, vcpu)?;
+        let sp = space_of(s, space)?;
+        if h.cmd.load(SeqCst) == threads::GO {
+            return Err(Error::from_reason("vCPU already running"));
         }
-        return Err(err(e));
-    }
-    let t1 = std::time::Instant::now();
-    let x = v.run();
-    let t2 = std::time::Instant::now();
-    if watch {
-        eventloop::leave_wait();
-    }
-    unsafe {
-        PROF[0] += (t1 - t0).as_nanos() as u64;
-        PROF[1] += (t2 - t1).as_nanos() as u64;
-        PROF[2] += (std::time::Instant::now() - t2).as_nanos() as u64;
-    }
-    Ok(match v.store(&m.sys, x, regs) {
-        Exit::Syscall => RUN_SYSCALL,
-        Exit::Interrupted => RUN_INTERRUPTED,
-        Exit::Dead => RUN_DEAD,
-        Exit::Exception { vector, error, cr2 } => {
-            let mut f = LastFault { vector: vector as u32, error, cr2, prot_none: false, fpu_code: 0 };
-            if vector == 14 && error & 1 == 0 {
-                // Not present: was it mapped PROT_NONE (SEGV_ACCERR) or not at all (SEGV_MAPERR)?
-                if let Some(pte) = m.sys.leaf(root, cr2 & !0xfff, false) {
-                    f.prot_none = unsafe { *pte } & pt::MAPPED_NONE != 0;
-                }
-            }
-            if vector == 16 || vector == 19 {
-                if let Ok(xs) = v.fd.get_xsave() {
-                    let fcw = xs.region[0] & 0xffff;
-                    let fsw = xs.region[0] >> 16;
-                    let mxcsr = xs.region[6];
-                    f.fpu_code = if vector == 16 { fsw & !fcw & 0x3f } else { mxcsr & !(mxcsr >> 7) & 0x3f };
-                }
-            }
-            *last = f;
-            RUN_FAULT
+        if s.m.sys.zap_pending {
+            zap(s)?;
         }
+        s.m.sys.entering_guest();
+        {
+            let mut g = h.inner.lock().unwrap();
+            g.regs.copy_from_slice(&regs[..27]);
+            g.space = Some(sp);
+        }
+        threads::resume(&h);
+        Ok(())
     })
+}
+
+/// Block until some vCPU stops, or the event loop needs the thread (see crate::eventloop), or
+/// `timeout_ms` (the Sentry's next timer, -1: none) passes. Returns the vCPU's slot, or -1.
+#[napi]
+pub fn kvm_wait(timeout_ms: i32) -> i32 {
+    threads::wait(timeout_ms)
+}
+
+/// The second half: the stopped vCPU's registers into `regs`. Returns RUN_SYSCALL (1),
+/// RUN_FAULT (2, details from [`kvm_last_fault`]), RUN_INTERRUPTED (0) or RUN_DEAD (3, reason from
+/// [`kvm_dead_reason`]).
+#[napi]
+pub fn kvm_take(vcpu: u32, mut regs: BigUint64Array) -> Result<i32> {
+    let h = with(|s| vcpu_of(s, vcpu))?;
+    if h.cmd.load(SeqCst) != threads::DONE {
+        return Err(Error::from_reason("vCPU has not stopped"));
+    }
+    // SAFETY: the typed array's storage, alive for this call, only accessed here.
+    let out = unsafe { regs.as_mut() };
+    if out.len() < 27 {
+        return Err(Error::from_reason("regs must hold 27 registers"));
+    }
+    let mut g = h.inner.lock().unwrap();
+    out[..27].copy_from_slice(&g.regs);
+    let r = g.result;
+    h.cmd.store(threads::PARKED, SeqCst);
+    g.result = threads::RUN_DEAD;
+    Ok(r)
+}
+
+/// Make a running vCPU stop soon: its run reports RUN_INTERRUPTED (or the syscall/fault it reached
+/// first). Before a run (or after its stop) the next run returns at once, unless a resume clears it.
+#[napi]
+pub fn kvm_interrupt(vcpu: u32) -> Result<()> {
+    let h = with(|s| vcpu_of(s, vcpu))?;
+    h.interrupt.store(true, std::sync::atomic::Ordering::SeqCst);
+    threads::kick(&h);
+    Ok(())
+}
+
+/// Guest time of the vCPU (the task's CPU time in user mode), ns.
+#[napi]
+pub fn kvm_vcpu_run_ns(vcpu: u32) -> Result<f64> {
+    let h = with(|s| vcpu_of(s, vcpu))?;
+    Ok(h.run_ns.load(SeqCst) as f64)
 }
 
 #[napi(object)]
@@ -389,77 +481,81 @@ pub struct KvmFault {
     pub fpu_code: u32,
 }
 
-/// Details of the last RUN_FAULT.
+/// Details of the last RUN_FAULT of `vcpu`.
 #[napi]
-pub fn kvm_last_fault() -> Result<KvmFault> {
+pub fn kvm_last_fault(vcpu: u32) -> Result<KvmFault> {
     with(|s| {
-        let f = s.last;
+        let h = vcpu_of(s, vcpu)?;
+        let (mut f, space) = {
+            let g = h.inner.lock().unwrap();
+            (g.fault, g.space.clone())
+        };
+        if f.vector == 14 && f.error & 1 == 0 {
+            // Not present: was it mapped PROT_NONE (SEGV_ACCERR) or not at all (SEGV_MAPERR)?
+            let root = space.map(|x| x.load(SeqCst)).unwrap_or(0);
+            if root != 0 && f.cr2 < USER_TOP {
+                if let Some(pte) = s.m.sys.leaf(root, f.cr2 & !0xfff, false) {
+                    // SAFETY: `leaf` points into a pool table page; tables are edited on this thread only.
+                    f.prot_none = unsafe { *pte } & pt::MAPPED_NONE != 0;
+                }
+            }
+        }
         Ok(KvmFault { vector: f.vector, error: BigInt::from(f.error), cr2: BigInt::from(f.cr2), prot_none: f.prot_none, fpu_code: f.fpu_code })
     })
 }
 
 #[napi]
 pub fn kvm_dead_reason(vcpu: u32) -> Result<String> {
-    with(|s| Ok(vcpu_mut(s, vcpu)?.dead.clone().unwrap_or_default()))
+    let h = with(|s| vcpu_of(s, vcpu))?;
+    let g = h.inner.lock().unwrap();
+    Ok(g.v.dead.clone().unwrap_or_default())
 }
 
 /// The vCPU's x87/SSE/AVX state in XSAVE (standard) layout, as PTRACE_GETREGSET NT_X86_XSTATE
 /// gives it (including Linux's software-reserved bytes 464..511). Returns bytes written.
+/// The vCPU must not be running (its lock is held by its thread during a run).
 #[napi]
 pub fn kvm_get_fpu(vcpu: u32, mut buf: Uint8Array) -> Result<u32> {
+    // SAFETY: the typed array's storage, alive for this call, only accessed here.
     let b = unsafe { buf.as_mut() };
-    with(|s| {
-        let size = s.m.xsave_size as usize;
-        let xcr0 = s.m.xcr0;
-        let v = vcpu_mut(s, vcpu)?;
-        let xs = v.fd.get_xsave().map_err(|e| Error::from_reason(format!("KVM_GET_XSAVE: {e}")))?;
-        let bytes: &[u8] = unsafe { std::slice::from_raw_parts(xs.region.as_ptr() as *const u8, 4096) };
-        let n = size.min(b.len()).min(4096);
-        b[..n].copy_from_slice(&bytes[..n]);
-        if n >= 512 {
-            // struct _fpx_sw_bytes: magic1, extended_size, xfeatures, xstate_size
-            b[464..468].copy_from_slice(&0x4650_5853u32.to_le_bytes());
-            b[468..472].copy_from_slice(&((size + 4) as u32).to_le_bytes());
-            b[472..480].copy_from_slice(&xcr0.to_le_bytes());
-            b[480..484].copy_from_slice(&(size as u32).to_le_bytes());
-            b[484..512].fill(0);
-        }
-        Ok(n as u32)
-    })
+    let (h, size, xcr0) = with(|s| Ok((vcpu_of(s, vcpu)?, s.m.xsave_size as usize, s.m.xcr0)))?;
+    let g = h.inner.lock().unwrap();
+    let xs = g.v.fd.get_xsave().map_err(|e| Error::from_reason(format!("KVM_GET_XSAVE: {e}")))?;
+    // SAFETY: kvm_xsave.region is 1024 u32 = 4096 bytes.
+    let bytes: &[u8] = unsafe { std::slice::from_raw_parts(xs.region.as_ptr() as *const u8, 4096) };
+    let n = size.min(b.len()).min(4096);
+    b[..n].copy_from_slice(&bytes[..n]);
+    if n >= 512 {
+        // struct _fpx_sw_bytes: magic1, extended_size, xfeatures, xstate_size
+        b[464..468].copy_from_slice(&0x4650_5853u32.to_le_bytes());
+        b[468..472].copy_from_slice(&((size + 4) as u32).to_le_bytes());
+        b[472..480].copy_from_slice(&xcr0.to_le_bytes());
+        b[480..484].copy_from_slice(&(size as u32).to_le_bytes());
+        b[484..512].fill(0);
+    }
+    Ok(n as u32)
 }
 
 /// Load FPU state previously read with [`kvm_get_fpu`] (possibly modified, e.g. by sigreturn).
 #[napi]
 pub fn kvm_set_fpu(vcpu: u32, buf: Uint8Array) -> Result<()> {
     let b = buf.as_ref();
-    with(|s| {
-        let xcr0 = s.m.xcr0;
-        let v = vcpu_mut(s, vcpu)?;
-        let mut xs = kvm_bindings::kvm_xsave::default();
-        let n = b.len().min(4096);
-        let dst: &mut [u8] = unsafe { std::slice::from_raw_parts_mut(xs.region.as_mut_ptr() as *mut u8, 4096) };
-        dst[..n].copy_from_slice(&b[..n]);
-        dst[464..512].fill(0);
-        // XSTATE_BV may only name enabled components; MXCSR reserved bits must be clear (else #GP).
-        let bv = u64::from_le_bytes(dst[512..520].try_into().unwrap()) & xcr0;
-        dst[512..520].copy_from_slice(&bv.to_le_bytes());
-        dst[520..528].fill(0); // XCOMP_BV: standard format
-        xs.region[6] &= 0xffff;
-        unsafe { v.fd.set_xsave(&xs) }.map_err(|e| Error::from_reason(format!("KVM_SET_XSAVE: {e}")))?;
-        Ok(())
-    })
-}
-
-static mut PROF: [u64; 3] = [0; 3];
-
-/// Diagnostics: accumulated ns in [enter_wait, KVM_RUN, leave_wait]; resets them.
-#[napi]
-pub fn kvm_profile() -> Vec<f64> {
-    unsafe {
-        let p = PROF;
-        PROF = [0; 3];
-        p.iter().map(|x| *x as f64).collect()
-    }
+    let (h, xcr0) = with(|s| Ok((vcpu_of(s, vcpu)?, s.m.xcr0)))?;
+    let g = h.inner.lock().unwrap();
+    let mut xs = kvm_bindings::kvm_xsave::default();
+    let n = b.len().min(4096);
+    // SAFETY: kvm_xsave.region is 1024 u32 = 4096 bytes.
+    let dst: &mut [u8] = unsafe { std::slice::from_raw_parts_mut(xs.region.as_mut_ptr() as *mut u8, 4096) };
+    dst[..n].copy_from_slice(&b[..n]);
+    dst[464..512].fill(0);
+    // XSTATE_BV may only name enabled components; MXCSR reserved bits must be clear (else #GP).
+    let bv = u64::from_le_bytes(dst[512..520].try_into().unwrap()) & xcr0;
+    dst[512..520].copy_from_slice(&bv.to_le_bytes());
+    dst[520..528].fill(0); // XCOMP_BV: standard format
+    xs.region[6] &= 0xffff;
+    // SAFETY: a complete kvm_xsave in the standard format, checked as above.
+    unsafe { g.v.fd.set_xsave(&xs) }.map_err(|e| Error::from_reason(format!("KVM_SET_XSAVE: {e}")))?;
+    Ok(())
 }
 
 #[napi(object)]
@@ -476,7 +572,7 @@ pub struct KvmStats {
 #[napi]
 pub fn kvm_stats() -> Result<KvmStats> {
     with(|s| {
-        let exits = s.vcpus.iter().flatten().map(|v| v.exits).sum::<u64>() + s.m.free_vcpus.iter().map(|v| v.exits).sum::<u64>();
+        let exits = s.all.iter().map(|h| h.exits.load(SeqCst)).sum::<u64>() + s.m.free_vcpus.iter().map(|v| v.exits).sum::<u64>();
         Ok(KvmStats { exits: exits as f64, zaps: s.m.zaps as f64, copies: s.m.sys.copies as f64, vcpus: s.m.next_vcpu })
     })
 }

@@ -22,7 +22,11 @@
 //!
 //! *Fresh* pages (allocated since the last KVM_RUN of any vCPU, or anything after a full zap) have
 //! never been walked by KVM, so they are edited in place: one munmap copies each table on its path
-//! once, however many entries it clears.
+//! once, however many entries it clears. While any vCPU is running (on its own thread, see
+//! threads.rs) nothing linked is fresh: the caller ends freshness before and after each edit.
+//!
+//! Pages replaced by path copying are not touched until the edit's TLB shootdown is over (vCPUs
+//! still in the guest on the old root may walk them): [`Sys::finish_edit`] zeroes and retires them.
 
 use super::guest::*;
 use std::collections::HashSet;
@@ -61,6 +65,28 @@ pub struct Sys {
     pub zap_pending: bool,
     /// Table pages copied by path copying (counter for benchmarks and tests).
     pub copies: u64,
+    /// Pages replaced by path copying in the edit under way: vCPUs still running on the old root may
+    /// walk them until the edit's shootdown is over, so they are zeroed and retired only then
+    /// ([`Sys::finish_edit`]).
+    replaced: Vec<u64>,
+}
+
+/// The system region's base address, for the vCPU threads. They touch only their own vCPU area
+/// (the exception stack's iret frame, see `Vcpu::load`/`store`), never page tables, which only the
+/// JS thread writes.
+#[derive(Clone, Copy)]
+pub struct SysPtr(pub *mut u8);
+
+// SAFETY: a plain address of a mapping that lives as long as the process; what is done through it is
+// confined as documented on the type.
+unsafe impl Send for SysPtr {}
+
+impl SysPtr {
+    pub fn u64_at(self, gpa: u64) -> *mut u64 {
+        debug_assert!(gpa + 8 <= SYS_SIZE);
+        // SAFETY: inside the system mapping (callers pass fixed-layout vCPU-area addresses).
+        unsafe { self.0.add(gpa as usize) as *mut u64 }
+    }
 }
 
 // The system region is only touched on the JS thread (and by KVM through its own mapping).
@@ -102,19 +128,32 @@ impl Sys {
             all_fresh: true,
             zap_pending: false,
             copies: 0,
+            replaced: Vec::new(),
         })
     }
 
-    pub fn page(&self, gpa: u64) -> &mut [u8] {
+    pub fn page(&mut self, gpa: u64) -> &mut [u8] {
         debug_assert!(gpa + 4096 <= SYS_SIZE);
         // SAFETY: gpa + 4096 <= SYS_SIZE (all callers pass pool or fixed-layout pages), inside the mapping.
         unsafe { std::slice::from_raw_parts_mut(self.base.add(gpa as usize), 4096) }
     }
 
-    pub fn table(&self, gpa: u64) -> &mut [u64] {
+    pub fn table(&mut self, gpa: u64) -> &mut [u64] {
         debug_assert!(gpa & 0xfff == 0 && gpa + 4096 <= SYS_SIZE);
         // SAFETY: as `page`; a page-aligned page holds exactly 512 u64.
         unsafe { std::slice::from_raw_parts_mut(self.base.add(gpa as usize) as *mut u64, 512) }
+    }
+
+    /// Read-only view of table page `gpa`.
+    pub fn table_ref(&self, gpa: u64) -> &[u64] {
+        debug_assert!(gpa & 0xfff == 0 && gpa + 4096 <= SYS_SIZE);
+        // SAFETY: as `table`.
+        unsafe { std::slice::from_raw_parts(self.base.add(gpa as usize) as *const u64, 512) }
+    }
+
+    /// The system region's base, for the vCPU threads (see [`SysPtr`]).
+    pub fn ptr(&self) -> SysPtr {
+        SysPtr(self.base)
     }
 
     pub fn u64_at(&self, gpa: u64) -> *mut u64 {
@@ -160,6 +199,14 @@ impl Sys {
         self.all_fresh || self.fresh.contains(&gpa)
     }
 
+    /// The edit under way is visible to every vCPU (its shootdown is over): the pages it replaced
+    /// are zeroed and retired now.
+    pub fn finish_edit(&mut self) {
+        for g in std::mem::take(&mut self.replaced) {
+            self.free_pt(g);
+        }
+    }
+
     /// A vCPU is about to enter the guest: from now on KVM may walk (and shadow) any table.
     pub fn entering_guest(&mut self) {
         self.all_fresh = false;
@@ -196,7 +243,7 @@ impl Sys {
         for i in 0..4u64 {
             self.table(KPD_GPA)[i as usize] = (KPT_GPA + i * 4096) | TABLE_FLAGS;
         }
-        fn pt(s: &Sys, off: u64) -> &mut u64 {
+        fn pt(s: &mut Sys, off: u64) -> &mut u64 {
             let idx = (off >> 12) as usize;
             &mut s.table(KPT_GPA + (idx as u64 / 512) * 4096)[idx % 512]
         }
@@ -248,7 +295,7 @@ impl Sys {
         let n = self.alloc_pt()?;
         let src: [u64; 512] = self.table(gpa).try_into().unwrap();
         self.table(n).copy_from_slice(&src);
-        self.free_pt(gpa);
+        self.replaced.push(gpa);
         self.copies += 1;
         Some(n)
     }
@@ -310,7 +357,7 @@ impl Sys {
     fn find(&self, root: u64, va: u64) -> Result<*mut u64, u64> {
         let mut table = root;
         for level in [39u32, 30, 21] {
-            let e = self.table(table)[((va >> level) & 511) as usize];
+            let e = self.table_ref(table)[((va >> level) & 511) as usize];
             if e & P == 0 {
                 return Err((va | ((1u64 << level) - 1)) + 1);
             }

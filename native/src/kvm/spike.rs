@@ -3,7 +3,7 @@
 //! out (immediate_exit + the event-loop kick signal) if the guest does not come back in time.
 
 use super::guest::*;
-use super::vm::{self, ur, Exit, Mode};
+use super::vm::{self, ur, Exit, Mode, Vcpu};
 use super::*;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -91,7 +91,7 @@ pub fn kvm_spike_syscall(mode: u32, iters: u32, code_off: f64) -> Result<Vec<f64
         regs[ur::RSP] = 0x7f_1000;
         regs[ur::EFLAGS] = 0x202;
         let res = (|| -> Result<Vec<f64>> {
-            v.load(&s.m.sys, root, &regs).map_err(err)?;
+            v.load(s.m.sys.ptr(), root, &regs).map_err(err)?;
             let run = v.fd.get_kvm_run() as *mut kvm_bindings::kvm_run;
             if mode == 4 || mode == 5 {
                 // CPL0 loop in the code page: out 0x81, al; jmp $-2 (mode 5: a store to the exit page)
@@ -105,7 +105,7 @@ pub fn kvm_spike_syscall(mode: u32, iters: u32, code_off: f64) -> Result<Vec<f64
             let t0 = Instant::now();
             let mut x = v.run();
             while done < iters {
-                let ex = v.store(&s.m.sys, x, &mut regs);
+                let ex = v.store(s.m.sys.ptr(), x, &mut regs);
                 match (mode, ex) {
                     (0 | 2, Exit::Syscall) => {}
                     (3, Exit::Syscall) => regs[ur::RIP] = 0x40_0000,
@@ -148,7 +148,7 @@ pub fn kvm_spike_syscall(mode: u32, iters: u32, code_off: f64) -> Result<Vec<f64
                     v.fd.set_regs(&r).map_err(|e| Error::from_reason(e.to_string()))?;
                     unsafe { (*run).kvm_dirty_regs = 0 };
                 } else {
-                    v.load(&s.m.sys, root, &regs).map_err(err)?;
+                    v.load(s.m.sys.ptr(), root, &regs).map_err(err)?;
                 }
                 if mode == 2 {
                     unsafe { (*run).kvm_valid_regs = 0 };
@@ -213,11 +213,11 @@ pub fn kvm_spike_coherence(code_off: f64) -> Result<Vec<f64>> {
             let run = v.fd.get_kvm_run() as *mut kvm_bindings::kvm_run;
             let step = |v: &mut Vcpu, sys: &mut pt::Sys, root: u64, regs: &mut [u64; 27]| -> Result<f64> {
                 sys.entering_guest();
-                v.load(sys, root, regs).map_err(err)?;
+                v.load(sys.ptr(), root, regs).map_err(err)?;
                 let wd = Watchdog::start(run, 5_000);
                 let x = v.run();
                 drop(wd);
-                let ex = v.store(sys, x, regs);
+                let ex = v.store(sys.ptr(), x, regs);
                 Ok(match ex {
                     Exit::Syscall => {
                         let val = regs[ur::ORIG_RAX];
@@ -292,7 +292,7 @@ pub fn kvm_spike_cpl0_syscall(code_off: f64) -> Result<Vec<f64>> {
         let res = (|| -> Result<()> {
             let run = v.fd.get_kvm_run() as *mut kvm_bindings::kvm_run;
             s.m.sys.entering_guest();
-            v.load(&s.m.sys, root, &regs).map_err(err)?;
+            v.load(s.m.sys.ptr(), root, &regs).map_err(err)?;
             // SAFETY: the vCPU's own kvm_run page; the synced registers are read by the next KVM_RUN.
             unsafe { (*run).s.regs.regs.rip = KBASE + CODE_GPA + 0x60 };
             for _ in 0..2 {
@@ -300,14 +300,14 @@ pub fn kvm_spike_cpl0_syscall(code_off: f64) -> Result<Vec<f64>> {
                 let x = v.run();
                 drop(wd);
                 let at_cpl0 = v.mode == Mode::Syscall0;
-                match v.store(&s.m.sys, x, &mut regs) {
+                match v.store(s.m.sys.ptr(), x, &mut regs) {
                     Exit::Syscall => {}
                     other => return Err(Error::from_reason(format!("{other:?} {:?}", v.dead))),
                 }
                 out.extend_from_slice(&[at_cpl0 as u8 as f64, regs[ur::ORIG_RAX] as f64, regs[ur::RIP] as f64]);
                 regs[ur::RAX] = 1234;
                 s.m.sys.entering_guest();
-                v.load(&s.m.sys, root, &regs).map_err(err)?;
+                v.load(s.m.sys.ptr(), root, &regs).map_err(err)?;
             }
             out[3] = 1.0 - out[3]; // the second exit: report "at CPL 3"
             out.push(regs[ur::RDI] as f64);

@@ -1,7 +1,7 @@
 //! The VM, its memory slots, and vCPUs set up to run application code in guest user mode.
 
 use super::guest::*;
-use super::pt::Sys;
+use super::pt::{Sys, SysPtr};
 use kvm_bindings::*;
 use kvm_ioctls::{Cap, Kvm, VcpuExit, VcpuFd, VmFd};
 
@@ -34,6 +34,9 @@ pub enum Exit {
     Exception { vector: u8, error: u64, cr2: u64 },
     /// A signal (event-loop kick or watchdog) or immediate_exit.
     Interrupted,
+    /// A fault taken in user mode and reported without the entry code (the registers are the
+    /// synced user registers): see [`Vcpu::exit_page_read`].
+    UserFault { vector: u8, error: u64, cr2: u64 },
     /// The VM cannot go on (triple fault, internal error, unexpected exit); the string says why.
     Dead,
 }
@@ -48,6 +51,17 @@ pub struct Vcpu {
     pub gs_base: u64,
     pub dead: Option<String>,
     pub exits: u64,
+    /// The run page's synced registers are valid (a KVM_RUN returned since the last `Fresh` load).
+    pub synced: bool,
+}
+
+/// One KVM_RUN's outcome (see [`Vcpu::step`]).
+pub enum Step {
+    Done(Exit),
+    /// A signal or immediate_exit stopped KVM_RUN. `true`: at a point where the Sentry may take over
+    /// (user mode, or the entry code's resume point); `false`: in the middle of exception entry, so
+    /// the caller must run on to the entry code's exit.
+    Kicked(bool),
 }
 
 pub struct Machine {
@@ -119,14 +133,7 @@ impl Machine {
     /// A vCPU ready to enter user mode (recycled if one was released).
     pub fn vcpu(&mut self) -> Res<Vcpu> {
         if let Some(mut v) = self.free_vcpus.pop() {
-            v.mode = Mode::Fresh;
-            v.dead = None;
-            // Fresh FPU state for the new task.
-            let mut xs = kvm_xsave::default();
-            xs.region[0] = 0x037f; // FCW
-            xs.region[6] = 0x1f80; // MXCSR
-            xs.region[128] = (self.xcr0 & 3) as u32; // XSTATE_BV: x87|SSE in init-with-values form
-            unsafe { v.fd.set_xsave(&xs) }.map_err(e("KVM_SET_XSAVE"))?;
+            self.reset_vcpu(&mut v)?;
             return Ok(v);
         }
         if self.next_vcpu >= self.max_vcpus {
@@ -136,8 +143,7 @@ impl Machine {
         self.next_vcpu += 1;
         let fd = self.vm.create_vcpu(id as u64).map_err(e("KVM_CREATE_VCPU"))?;
         fd.set_cpuid2(&self.cpuid).map_err(e("KVM_SET_CPUID2"))?;
-        let mut xcrs = kvm_xcrs::default();
-        xcrs.nr_xcrs = 1;
+        let mut xcrs = kvm_xcrs { nr_xcrs: 1, ..Default::default() };
         xcrs.xcrs[0].xcr = 0;
         xcrs.xcrs[0].value = self.xcr0;
         fd.set_xcrs(&xcrs).map_err(e("KVM_SET_XCRS"))?;
@@ -156,7 +162,21 @@ impl Machine {
         if n != entries.len() {
             return Err(format!("KVM_SET_MSRS set {n} of {}", entries.len()));
         }
-        Ok(Vcpu { id, fd, mode: Mode::Fresh, cr3: 0, fs_base: 0, gs_base: 0, dead: None, exits: 0 })
+        Ok(Vcpu { id, fd, mode: Mode::Fresh, cr3: 0, fs_base: 0, gs_base: 0, dead: None, exits: 0, synced: false })
+    }
+
+    /// Make a released vCPU ready for a new task: never ran, fresh FPU state.
+    pub fn reset_vcpu(&self, v: &mut Vcpu) -> Res<()> {
+        v.mode = Mode::Fresh;
+        v.dead = None;
+        v.synced = false;
+        let mut xs = kvm_xsave::default();
+        xs.region[0] = 0x037f; // FCW
+        xs.region[6] = 0x1f80; // MXCSR
+        xs.region[128] = (self.xcr0 & 3) as u32; // XSTATE_BV: x87|SSE in init-with-values form
+        // SAFETY: a complete, default-initialised kvm_xsave of the layout KVM expects.
+        unsafe { v.fd.set_xsave(&xs) }.map_err(e("KVM_SET_XSAVE"))?;
+        Ok(())
     }
 
     /// Drop every shadow page KVM built from our page tables (delete and re-add the system slot,
@@ -284,7 +304,7 @@ impl Vcpu {
 
     /// Load the task's registers (user_regs_struct order) and make the vCPU ready to continue in
     /// user mode at regs[RIP] in address space `cr3`.
-    pub fn load(&mut self, sys: &Sys, cr3: u64, regs: &[u64]) -> Res<()> {
+    pub fn load(&mut self, sys: SysPtr, cr3: u64, regs: &[u64]) -> Res<()> {
         let fs_base = regs[ur::FS_BASE];
         let gs_base = regs[ur::GS_BASE];
         let run = self.run_ptr();
@@ -295,15 +315,17 @@ impl Vcpu {
                 let sregs = self.fd.get_sregs().map_err(e("KVM_GET_SREGS"))?;
                 let ns = initial_sregs(sregs, self.id, cr3, fs_base, gs_base);
                 self.fd.set_sregs(&ns).map_err(e("KVM_SET_SREGS"))?;
+                self.synced = false;
                 self.cr3 = cr3;
                 self.fs_base = fs_base;
                 self.gs_base = gs_base;
                 // Registers: through `resume` with a frame we write.
-                let mut r = kvm_regs::default();
-                r.rsp = vcpu_stack_top_va(self.id) - FRAME_WORDS * 8;
-                r.rip = KBASE + CODE_GPA + RESUME_OFF;
-                r.rflags = 2;
-                s.regs = r;
+                s.regs = kvm_regs {
+                    rsp: vcpu_stack_top_va(self.id) - FRAME_WORDS * 8,
+                    rip: KBASE + CODE_GPA + RESUME_OFF,
+                    rflags: 2,
+                    ..Default::default()
+                };
                 self.mode = Mode::Kernel;
             }
             Mode::User | Mode::Kernel | Mode::Syscall0 => {
@@ -384,63 +406,133 @@ impl Vcpu {
         s.regs.rip >= resume && s.regs.rip <= resume + 4
     }
 
-    /// KVM_RUN until the next exit that concerns the Sentry.
-    pub fn run(&mut self) -> Exit {
-        let run = self.run_ptr();
-        unsafe {
-            (*run).kvm_valid_regs = (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS) as u64;
+    /// Switch a loaded vCPU to address space `cr3` before its next KVM_RUN (the address space got a
+    /// new root while the vCPU ran in it: see the TLB shootdown in mod.rs).
+    pub fn set_cr3(&mut self, cr3: u64) -> Res<()> {
+        if cr3 == self.cr3 {
+            return Ok(());
         }
+        if self.synced {
+            let run = self.run_ptr();
+            // SAFETY: the vCPU's own run page; the synced sregs are current (a KVM_RUN returned since
+            // they were last set), and the dirty bit makes the next KVM_RUN load them.
+            unsafe {
+                (*run).s.regs.sregs.cr3 = cr3;
+                (*run).kvm_dirty_regs |= KVM_SYNC_X86_SREGS as u64;
+            }
+        } else {
+            let mut sr = self.fd.get_sregs().map_err(e("KVM_GET_SREGS"))?;
+            sr.cr3 = cr3;
+            self.fd.set_sregs(&sr).map_err(e("KVM_SET_SREGS"))?;
+        }
+        self.cr3 = cr3;
+        Ok(())
+    }
+
+    /// KVM_RUN until the next exit that concerns the Sentry (used by the spikes, which have no
+    /// shootdown to serve: a kick in the middle of exception entry just runs on).
+    pub fn run(&mut self) -> Exit {
         loop {
-            let r = self.fd.run();
-            self.exits += 1;
-            match r {
-                Ok(VcpuExit::MmioWrite(addr, _)) if addr & !0xfff == MMIO_GPA => {
-                    unsafe { (*run).kvm_dirty_regs = 0 };
-                    // The probe that selects the resume path: the privilege the store ran at. On
-                    // this PVM host `syscall` stays in user mode (CPL 3); on VMX/SVM it enters CPL 0.
-                    // Either way rcx/r11/rsp hold the application's return rip, rflags and stack.
-                    let cpl = unsafe { (*run).s.regs.sregs.cs.selector } & 3;
-                    self.mode = if cpl == 3 { Mode::User } else { Mode::Syscall0 };
-                    return Exit::Syscall;
-                }
-                Ok(VcpuExit::IoOut(EXC_PORT, _)) => {
-                    unsafe { (*run).kvm_dirty_regs = 0 };
-                    self.mode = Mode::Kernel;
-                    return Exit::Exception { vector: 0, error: 0, cr2: 0 };
-                }
-                Ok(VcpuExit::Intr) => {
-                    if self.interrupted() {
-                        return Exit::Interrupted;
-                    }
-                }
-                Err(err) if err.errno() == libc::EINTR || err.errno() == libc::EAGAIN => {
-                    if self.interrupted() {
-                        return Exit::Interrupted;
-                    }
-                }
-                Ok(other) => {
-                    let mut why = format!("unexpected exit {other:?}");
-                    // Where it happened, for diagnosis (a triple fault leaves the faulting state).
-                    if let (Ok(r), Ok(sr)) = (self.fd.get_regs(), self.fd.get_sregs()) {
-                        why += &format!(
-                            " at rip={:#x} rsp={:#x} cs={:#x} cr2={:#x} cr3={:#x}",
-                            r.rip, r.rsp, sr.cs.selector, sr.cr2, sr.cr3
-                        );
-                    }
-                    self.dead = Some(why);
-                    return Exit::Dead;
-                }
-                Err(err) => {
-                    self.dead = Some(format!("KVM_RUN: {err}"));
-                    return Exit::Dead;
-                }
+            match self.step() {
+                Step::Done(x) => return x,
+                Step::Kicked(true) => return Exit::Interrupted,
+                Step::Kicked(false) => {}
             }
         }
     }
 
+    /// One KVM_RUN, classified.
+    pub fn step(&mut self) -> Step {
+        let run = self.run_ptr();
+        // SAFETY: the vCPU's own run page, mapped while `fd` lives.
+        unsafe {
+            (*run).kvm_valid_regs = (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS) as u64;
+        }
+        let r = self.fd.run();
+        self.exits += 1;
+        self.synced = true;
+        match r {
+            Ok(VcpuExit::MmioWrite(addr, _)) if addr & !0xfff == MMIO_GPA => {
+                unsafe { (*run).kvm_dirty_regs = 0 };
+                // The probe that selects the resume path: the privilege the store ran at. On
+                // this PVM host `syscall` stays in user mode (CPL 3); on VMX/SVM it enters CPL 0.
+                // Either way rcx/r11/rsp hold the application's return rip, rflags and stack.
+                let cpl = unsafe { (*run).s.regs.sregs.cs.selector } & 3;
+                self.mode = if cpl == 3 { Mode::User } else { Mode::Syscall0 };
+                Step::Done(Exit::Syscall)
+            }
+            Ok(VcpuExit::MmioRead(addr, _)) if addr & !0xfff == MMIO_GPA => Step::Done(self.exit_page_read(addr)),
+            Ok(VcpuExit::IoOut(EXC_PORT, _)) => {
+                unsafe { (*run).kvm_dirty_regs = 0 };
+                self.mode = Mode::Kernel;
+                Step::Done(Exit::Exception { vector: 0, error: 0, cr2: 0 })
+            }
+            Ok(VcpuExit::Intr) => Step::Kicked(self.interrupted()),
+            Err(err) if err.errno() == libc::EINTR || err.errno() == libc::EAGAIN => Step::Kicked(self.interrupted()),
+            Ok(other) => {
+                let mut why = format!("unexpected exit {other:?}");
+                // Where it happened, for diagnosis (a triple fault leaves the faulting state).
+                if let (Ok(r), Ok(sr)) = (self.fd.get_regs(), self.fd.get_sregs()) {
+                    why += &format!(
+                        " at rip={:#x} rsp={:#x} cs={:#x} cr2={:#x} cr3={:#x}",
+                        r.rip, r.rsp, sr.cs.selector, sr.cr2, sr.cr3
+                    );
+                }
+                self.dead = Some(why);
+                Step::Done(Exit::Dead)
+            }
+            Err(err) => {
+                self.dead = Some(format!("KVM_RUN: {err}"));
+                Step::Done(Exit::Dead)
+            }
+        }
+    }
+
+    /// The application *read* the exit page (a load, or the read half of a read-modify-write).
+    /// For the application that page is the platform's, above every address it may map: it gets
+    /// what an unmapped address gives on Linux, a user-mode read page fault (SIGSEGV, SEGV_MAPERR)
+    /// at the faulting instruction, with its registers as they were before it.
+    ///
+    /// KVM has decoded the instruction and waits for the data: its completion cannot be cancelled,
+    /// only finished, and it would move rip and write the destination on the next KVM_RUN. So the
+    /// read is completed here with zeros under `immediate_exit` (KVM finishes the emulation, then
+    /// returns before entering the guest), and the registers saved at the exit are put back. What
+    /// remains of the instruction is a memory destination it may have written (the zeros, e.g. a
+    /// `push [exit page]` into the stack's red zone or a `movs` destination) — the one difference
+    /// from Linux, which never starts the instruction.
+    fn exit_page_read(&mut self, gpa: u64) -> Exit {
+        let run = self.run_ptr();
+        // SAFETY: the vCPU's own run page; KVM synced the registers out at this exit.
+        let (saved, cpl) = unsafe { ((*run).s.regs.regs, (*run).s.regs.sregs.cs.selector & 3) };
+        if cpl != 3 {
+            self.dead = Some(format!("exit-page read at CPL {cpl} (rip {:#x})", saved.rip));
+            return Exit::Dead;
+        }
+        // SAFETY: as above; immediate_exit makes the next KVM_RUN return after completing the I/O.
+        unsafe {
+            (*run).kvm_dirty_regs = 0;
+            std::ptr::write_volatile(&mut (*run).immediate_exit, 1);
+        }
+        for _ in 0..64 {
+            match self.fd.run() {
+                Ok(VcpuExit::MmioRead(a, data)) if a & !0xfff == MMIO_GPA => data.fill(0),
+                Ok(VcpuExit::MmioWrite(..)) => {}
+                _ => break,
+            }
+        }
+        // SAFETY: as above; the saved registers are synced back in by the next KVM_RUN.
+        unsafe {
+            std::ptr::write_volatile(&mut (*run).immediate_exit, 0);
+            (*run).s.regs.regs = saved;
+            (*run).kvm_dirty_regs = KVM_SYNC_X86_REGS as u64;
+        }
+        self.mode = Mode::User;
+        Exit::UserFault { vector: 14, error: 4, cr2: EXIT_VA + (gpa & 0xfff) }
+    }
+
     /// After an exit: the application's registers into `regs` (user_regs_struct order), and for
     /// exceptions the vector/error/cr2 from the entry code's frame.
-    pub fn store(&mut self, sys: &Sys, exit: Exit, regs: &mut [u64]) -> Exit {
+    pub fn store(&mut self, sys: SysPtr, exit: Exit, regs: &mut [u64]) -> Exit {
         let run = self.run_ptr();
         let s = unsafe { &(*run).s.regs };
         let r = &s.regs;
@@ -498,7 +590,10 @@ impl Vcpu {
                 }
                 out = Exit::Exception { vector: w(F_VEC) as u8, error: w(F_ERR), cr2: w(F_CR2) };
             }
-            Exit::Interrupted => {
+            Exit::Interrupted | Exit::UserFault { .. } => {
+                if let Exit::UserFault { vector, error, cr2 } = exit {
+                    out = Exit::Exception { vector, error, cr2 };
+                }
                 if self.mode == Mode::User {
                     regs[ur::RAX] = r.rax;
                     regs[ur::RIP] = r.rip;
