@@ -13,6 +13,9 @@ const require = createRequire(import.meta.url);
 // The same module instance the kernel uses (src/native.ts requires this very path).
 const native = require(path.join(repo, 'native', 'tsvisor.node'));
 
+// Opened now: a confined sandbox process (src/sandbox/confine.ts) no longer reaches host paths at exit.
+// (It re-executes this script first, which opens the file again before confining itself.)
+const statsFd = fs.openSync(statsFile, 'w');
 process.on('exit', () => {
   const stats = {};
   try {
@@ -20,7 +23,7 @@ process.on('exit', () => {
   } catch (e) {
     stats.kvmError = String(e);
   }
-  fs.writeFileSync(statsFile, JSON.stringify(stats));
+  fs.writeSync(statsFd, JSON.stringify(stats));
 });
 
 const { main } = await import(path.join(repo, 'dist', 'src', 'cli', 'main.js'));
