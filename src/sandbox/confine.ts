@@ -41,9 +41,9 @@ const CAP_SYS_ADMIN = 21;
  * effective set: root on a host, not root in an unprivileged container, which runs unconfined as an
  * unprivileged user does).
  */
-export function confinementWanted(): boolean {
+export function confinementWanted(caps = native.hostCaps(40)): boolean {
   if (process.platform !== 'linux' || process.env.TSVISOR_CONFINE === '0') return false;
-  return (native.hostCaps(40).effective & (1n << BigInt(CAP_SYS_ADMIN))) !== 0n;
+  return (caps.effective & (1n << BigInt(CAP_SYS_ADMIN))) !== 0n;
 }
 
 /** Whether this process is the re-exec'd, confined one. */
@@ -57,8 +57,9 @@ export function isConfined(): boolean {
  * throws if the host refuses (the process must then exit: namespaces may be half made).
  */
 export function reexecConfined(keepFds: number[] = []): void {
-  if (isConfined() || !confinementWanted()) return;
+  if (isConfined()) return;
   const caps = native.hostCaps(40);
+  if (!confinementWanted(caps)) return;
   const handover = JSON.stringify({
     effective: caps.effective.toString(16), permitted: caps.permitted.toString(16),
     inheritable: caps.inheritable.toString(16), bounding: caps.bounding.toString(16), ambient: caps.ambient.toString(16),

@@ -197,6 +197,7 @@ pub fn host_enter_empty_root(staging: String, binds: Vec<String>, proc: bool) ->
     let mut sources = Vec::new();
     for b in &binds {
         let fd = open_path(b)?;
+        // SAFETY: `libc::stat` is plain old data, for which all-zero bytes are a valid value.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: `fd` is open and `st` writable.
         if unsafe { libc::fstat(fd, &mut st) } != 0 {

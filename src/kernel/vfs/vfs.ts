@@ -340,6 +340,18 @@ export class Vfs {
     if (s.mode & S_ISGID) return { owner: { uid: creds.fsuid, gid: s.gid }, sgid: true };
     return { owner: { uid: creds.fsuid, gid: creds.fsgid }, sgid: false };
   }
+  /**
+   * Owner and permission bits of a new regular file in `dir` (open O_CREAT, O_TMPFILE): `mode` less
+   * the umask, and S_ISGID dropped when the file's group (a set-gid directory's) is not one of the
+   * creator's and it lacks CAP_FSETID (inode_init_owner()).
+   */
+  private newFile(ctx: PathCtx, dir: Inode, mode: number): { owner: Owner; mode: number } {
+    const { owner, sgid } = this.newOwner(ctx.creds, dir);
+    let m = mode & 0o7777 & ~ctx.fs.umask;
+    if (sgid && !inGroup(ctx.creds, owner.gid) && !ctx.creds.has(CAP_FSETID)) m &= ~S_ISGID;
+    return { owner, mode: m };
+  }
+
 
   /** Drop `name` from the dentry cache of `dir` and mark it dead (after unlink/rmdir). */
   private forget(dir: Dentry, name: string): void {
@@ -410,9 +422,7 @@ export class Vfs {
         } else loc = existing;
       } else {
         this.mayModifyDir(ctx, pl.parent);
-        const { owner, sgid } = this.newOwner(ctx.creds, pl.parent.dentry.inode);
-        let m = mode & 0o7777 & ~ctx.fs.umask;
-        if (sgid && !inGroup(ctx.creds, owner.gid) && !ctx.creds.has(CAP_FSETID)) m &= ~S_ISGID;
+        const { owner, mode: m } = this.newFile(ctx, pl.parent.dentry.inode, mode);
         const ino = pl.parent.dentry.inode.create(pl.name, m, owner);
         fsnotifyCreate(pl.parent.dentry.inode, pl.name, ino);
         const d = new Dentry(pl.name, pl.parent.dentry, ino);
@@ -440,9 +450,7 @@ export class Vfs {
     if (!d.isDir) fail(Errno.ENOTDIR);
     this.mayModifyDir(ctx, dir);
     if (!d.createTmpfile) fail(Errno.EOPNOTSUPP);
-    const { owner, sgid } = this.newOwner(ctx.creds, d);
-    let m = mode & 0o7777 & ~ctx.fs.umask;
-    if (sgid && !inGroup(ctx.creds, owner.gid) && !ctx.creds.has(CAP_FSETID)) m &= ~S_ISGID;
+    const { owner, mode: m } = this.newFile(ctx, d, mode);
     const ino = d.createTmpfile(m, owner);
     ino.tmpfileLinkable = !(flags & O_EXCL);
     const dentry = new Dentry(`#${ino.stat().ino}`, dir.dentry, ino);
