@@ -8,6 +8,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RuntimeError } from './log.js';
+import { hostStandIn } from '../sandbox/confine.js';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
@@ -127,16 +128,18 @@ export function saveRecord(dir: string, r: ContainerRecord): void {
 }
 
 /**
- * The record of a container just created, its host process being this one: status `created`, pid and
- * start time of this process, bundle and rootfs, creation time, owner, annotations.
+ * The record of a container just created, its host process being this one (or this confined
+ * process's host stand-in, see sandbox/confine.ts): status `created`, pid and start time of it, bundle and rootfs, creation time, owner, annotations.
  */
 export function newRecord(cfg: { ociVersion: string; rootPath: string; annotations: Record<string, string> }, id: string, bundle: string): ContainerRecord {
+  // A confined sandbox process is pid 1 of its own pid namespace: the host process is its stand-in.
+  const standIn = hostStandIn();
   return {
     ociVersion: cfg.ociVersion,
     id,
     status: 'created',
-    pid: process.pid,
-    pidStartTime: procStat(process.pid)?.startTime ?? '',
+    pid: standIn?.pid ?? process.pid,
+    pidStartTime: standIn?.startTime ?? procStat(process.pid)?.startTime ?? '',
     bundle,
     rootfs: cfg.rootPath,
     created: new Date().toISOString(),

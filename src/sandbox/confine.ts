@@ -3,11 +3,13 @@
  * runs untrusted applications' syscalls, so the host process it lives in is itself fenced, as runsc's
  * sandbox process is. The mechanism is native/src/host/confine.rs; this module decides when.
  *
- *  1. `reexecConfined()` — first thing, before any of the Sentry is loaded: re-exec the same Node
- *     command in new mount/IPC/UTS namespaces with the bounding set cut to CONFINED_CAPS plus
- *     CAP_SYS_ADMIN and CAP_SETPCAP (needed once more, for step 2), no_new_privs. The capabilities the
- *     caller had are handed over in TSVISOR_CALLER_CAPS: `tsvisor do` gives them to the application's
- *     root (Kernel's callerCaps), and the Sentry's own no longer match them.
+ *  1. `reexecConfined()` — first thing, before any of the Sentry is loaded: run the same Node
+ *     command again as pid 1 of new user, pid, mount, IPC and UTS namespaces with the bounding set
+ *     cut to CONFINED_CAPS plus CAP_SYS_ADMIN and CAP_SETPCAP (needed once more, for step 2),
+ *     no_new_privs; this process stays as its host stand-in (native/src/host/nsinit.rs: the pid the
+ *     runtime records, handed over in TSVISOR_HOST_PID). The capabilities the caller had are handed
+ *     over in TSVISOR_CALLER_CAPS: `tsvisor do` gives them to the application's root (Kernel's
+ *     callerCaps), and the Sentry's own no longer match them (they are its user namespace's).
  *  2. `enterEmptyRoot()` — once the kernel is booted (root filesystem and mount sources opened as fds,
  *     the platform started, logs opened): pivot into an empty read-only tmpfs holding only the
  *     container's state directory, /dev/kvm and /dev/null (bind mounts) and a read-only
@@ -20,7 +22,7 @@
  * container) tsvisor runs unconfined, as does any run with TSVISOR_CONFINE=0 (debugging only). TSVISOR_HOST_SECCOMP=log makes step 2's filter log
  * instead of kill (the kernel log shows what a workload would have been killed for).
  */
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, readFileSync } from 'node:fs';
 import { native } from '../native.js';
 import { CALLER_CAPS_ENV } from '../kernel/task/creds.js';
 
@@ -52,9 +54,32 @@ export function isConfined(): boolean {
 }
 
 /**
- * Step 1: unless already done (or not wanted), re-exec this Node command confined, keeping fds 0-2
- * and `keepFds` open (Node marks inherited fds close-on-exec). Does not return when it re-execs;
- * throws if the host refuses (the process must then exit: namespaces may be half made).
+ * The host pid and start time (field 22 of /proc/pid/stat) of the process that started the confined
+ * one: its host stand-in, the process the runtime records (state.json, --pid-file), since the
+ * Sentry's own pid is 1 in its pid namespace. "PID STARTTIME".
+ */
+export const HOST_PID_ENV = 'TSVISOR_HOST_PID';
+
+/** This process's host pid and start time when it is the confined Sentry, else undefined. */
+export function hostStandIn(): { pid: number; startTime: string } | undefined {
+  const v = process.env[HOST_PID_ENV];
+  if (!v || !isConfined()) return undefined;
+  const [pid, startTime] = v.split(' ');
+  return { pid: Number(pid), startTime: startTime ?? '' };
+}
+
+/** Field 22 of /proc/self/stat (the start time in clock ticks after boot). */
+function selfStartTime(): string {
+  const s = readFileSync('/proc/self/stat', 'utf8');
+  return s.slice(s.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+}
+
+/**
+ * Step 1: unless already done (or not wanted), start this Node command again, confined, as pid 1 of
+ * new user, pid, mount, IPC and UTS namespaces (native/src/host/nsinit.rs), with fds 0-2 and
+ * `keepFds` open (Node marks inherited fds close-on-exec), and become its host stand-in: this process
+ * then only forwards signals, binds privileged ports for it and exits with its status; it never
+ * returns. Throws if the host refuses (nothing has started then).
  */
 export function reexecConfined(keepFds: number[] = []): void {
   if (isConfined()) return;
@@ -64,8 +89,13 @@ export function reexecConfined(keepFds: number[] = []): void {
     effective: caps.effective.toString(16), permitted: caps.permitted.toString(16),
     inheritable: caps.inheritable.toString(16), bounding: caps.bounding.toString(16), ambient: caps.ambient.toString(16),
   });
-  const env = Object.entries({ ...process.env, [CALLER_CAPS_ENV]: handover }).map(([k, v]) => `${k}=${v ?? ''}`);
-  native.hostConfineExec([process.execPath, ...process.execArgv, ...process.argv.slice(1)], env, [...CONFINED_CAPS, CAP_SETPCAP, CAP_SYS_ADMIN], [0, 1, 2, ...keepFds]);
+  const env = Object.entries({ ...process.env, [CALLER_CAPS_ENV]: handover, [HOST_PID_ENV]: `${process.pid} ${selfStartTime()}` })
+    .map(([k, v]) => `${k}=${v ?? ''}`);
+  const child = native.hostConfineSpawn([process.execPath, ...process.execArgv, ...process.argv.slice(1)], env,
+    [...CONFINED_CAPS, CAP_SETPCAP, CAP_SYS_ADMIN], [0, 1, 2, ...keepFds]);
+  // The child has its own copies: a readiness pipe or a preserved fd held here would outlive it.
+  for (const fd of keepFds) if (fd > 2) closeSync(fd);
+  process.exit(native.hostConfineWait(child.pid, child.broker));
 }
 
 /** Paths the confined sandbox process still names after step 2 (besides its open fds). */

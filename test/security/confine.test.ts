@@ -1,10 +1,13 @@
-// Host-side confinement of the sandbox process (src/sandbox/confine.ts, native/src/host/confine.rs),
-// observed from the host through /proc of the real sandbox process — `tsvisor do` and an OCI
-// container's sandbox process (the pid file's): its own mount, IPC and UTS namespaces; a root that
-// holds nothing but /dev/null, /dev/kvm, a procfs and (OCI) the state directory; only the kept
-// capabilities on the thread that runs the Sentry and an empty bounding set nowhere wider than that;
-// no_new_privs and a seccomp filter on every thread; stubs without capabilities. And the filter is
-// real: a Node process that installs it and then tries execve dies of SIGSYS.
+// Host-side confinement of the sandbox process (src/sandbox/confine.ts, native/src/host/confine.rs,
+// nsinit.rs), observed from the host through /proc of the real processes — `tsvisor do` and an OCI
+// container's (the pid file's process is the host stand-in; the Sentry is its only child): the
+// Sentry is pid 1 of its own pid namespace, in its own user (ids mapped to themselves), mount, IPC and
+// UTS namespaces; a root that holds nothing but /dev/null, /dev/kvm, a procfs and (OCI) the state
+// directory; only the kept capabilities on the thread that runs the Sentry and a bounding set nowhere
+// wider than that; no_new_privs and a seccomp filter on every thread; stubs without capabilities; the
+// stand-in keeps only CAP_NET_BIND_SERVICE, forwards signals and passes the exit status on. And the
+// filter is real: a Node process that installs it and then tries execve dies of SIGSYS. Privileged
+// ports bound through the stand-in follow the application's own capability.
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -26,9 +29,26 @@ function status(pid: number | string, tid?: string): Record<string, string> {
 const hex = (s: string | undefined) => BigInt(`0x${s ?? '0'}`);
 const ns = (pid: number | string, kind: string) => fs.readlinkSync(`/proc/${pid}/ns/${kind}`);
 
-/** What every confined sandbox process must look like from the host. */
-function expectConfined(pid: number, keep: string[] = []): void {
-  for (const kind of ['mnt', 'ipc', 'uts']) expect(ns(pid, kind), kind).not.toBe(ns('self', kind));
+const childrenOf = (pid: number | string) =>
+  fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+
+/**
+ * What every confined sandbox process must look like from the host, given its host stand-in `standIn`
+ * (the process the caller started or the pid file names). Returns the Sentry's host pid.
+ */
+function expectConfined(standIn: number, keep: string[] = []): number {
+  const kids = childrenOf(standIn);
+  expect(kids.length, 'the stand-in has one child, the Sentry').toBe(1);
+  const pid = Number(kids[0]);
+  const si = status(standIn);
+  expect(si.NSpid).toBe(String(standIn));
+  expect(hex(si.CapEff) & ~(1n << 10n)).toBe(0n);
+  expect(hex(si.CapBnd) & ~(1n << 10n)).toBe(0n);
+  expect(si.NoNewPrivs).toBe('1');
+  for (const kind of ['user', 'pid', 'mnt', 'ipc', 'uts']) expect(ns(pid, kind), kind).not.toBe(ns('self', kind));
+  expect(status(pid).NSpid).toBe(`${pid}\t1`);
+  expect(fs.readFileSync(`/proc/${pid}/uid_map`, 'utf8').trim().split(/\s+/)).toEqual(['0', '0', '4294967295']);
+  expect(fs.readFileSync(`/proc/${pid}/gid_map`, 'utf8').trim().split(/\s+/)).toEqual(['0', '0', '4294967295']);
   const top = fs.readdirSync(`/proc/${pid}/root`).sort();
   const want = ['dev', 'proc', ...new Set(keep.map((k) => k.split('/')[1]!))].sort();
   expect(top).toEqual([...new Set(want)].sort());
@@ -46,12 +66,13 @@ function expectConfined(pid: number, keep: string[] = []): void {
     expect(hex(s.CapInh)).toBe(0n);
   }
   // Stubs (children of the sandbox process) hold no capabilities at all.
-  const children = fs.readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
-  for (const c of children) {
+  for (const c of childrenOf(pid)) {
     const s = status(c);
     if (!s.Name?.startsWith('tsvisor-stub')) continue;
     expect(hex(s.CapEff) | hex(s.CapPrm) | hex(s.CapBnd), `stub ${c}`).toBe(0n);
+    expect(ns(c, 'pid')).toBe(ns(pid, 'pid'));
   }
+  return pid;
 }
 
 const root = process.getuid?.() === 0;
@@ -79,6 +100,47 @@ describe.skipIf(!root)('security: the sandbox process is confined on the host', 
     const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
     expect(code).toBe(0);
     expect(out).toContain('done');
+  });
+
+  it('the host stand-in forwards signals to the Sentry and exits with its status', { timeout: 60_000 }, async () => {
+    const child = spawn(process.execPath, [TSVISOR_BIN, ...platformArgs(), 'do', '--', '/bin/sh', '-c', "trap 'echo term; exit 7' TERM; echo ready; while :; do sleep 0.1; done"], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    await new Promise<void>((res, rej) => {
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (out.includes('ready')) res();
+      });
+      child.on('exit', () => rej(new Error(`exited early: ${out}`)));
+    });
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
+    expect(out).toContain('term');
+    expect(code).toBe(7);
+  });
+
+  it('privileged ports on the host network: bound through the stand-in for root, EACCES without CAP_NET_BIND_SERVICE', { timeout: 60_000 }, () => {
+    // ip_unprivileged_port_start of the host's namespace (1024 unless changed): below it the Sentry,
+    // in its own user namespace, cannot bind itself.
+    const start = Number(fs.readFileSync('/proc/sys/net/ipv4/ip_unprivileged_port_start', 'utf8'));
+    if (start < 2) return;
+    const port = 600 + (process.pid % 300);
+    const py = (uid: number) => [
+      'import os, socket',
+      uid ? `os.setgid(${uid}); os.setuid(${uid})` : 'pass',
+      's = socket.socket()',
+      'try:',
+      `  s.bind(("127.0.0.1", ${port})); print("bound", s.getsockname()[1])`,
+      'except OSError as e: print("error", e.errno)',
+    ].join('\n');
+    for (const [uid, want] of [[0, `bound ${port}`], [65534, 'error 13']] as const) {
+      const r = spawnSync(process.execPath, [TSVISOR_BIN, ...platformArgs(), 'do', '--network=host', '--', '/usr/bin/python3', '-c', py(uid)], { encoding: 'utf8', timeout: 50_000 });
+      expect(r.stdout.trim(), r.stderr).toBe(want);
+      // The same program natively, for the record of what Linux does.
+      const n = spawnSync('/usr/bin/python3', ['-c', py(uid)], { encoding: 'utf8' });
+      expect(n.stdout.trim()).toBe(want);
+    }
   });
 
   describe('OCI sandbox process', () => {

@@ -3,13 +3,13 @@
 //!
 //! Three steps, in this order (TypeScript decides when; see src/sandbox/confine.ts):
 //!
-//! 1. [`host_confine_exec`], first thing in the process, while Node has loaded nothing of ours: new
-//!    mount, IPC and UTS namespaces (mounts made private so nothing propagates back to the host), the
-//!    capability bounding set cut down to what the Sentry needs, no inheritable or ambient
-//!    capabilities, `no_new_privs`, then `execve` of the same Node with the same arguments. Namespaces,
-//!    the bounding set and `no_new_privs` are per *thread* on Linux and Node already runs several
-//!    threads, so they are set on the calling thread and made whole-process by the exec (which leaves
-//!    that thread alone); every thread Node starts afterwards inherits them.
+//! 1. [`super::nsinit::host_confine_spawn`], first thing in the process, while Node has loaded
+//!    nothing of ours: a child cloned into new user, pid, mount, IPC and UTS namespaces (mounts made
+//!    private so nothing propagates back to the host, a procfs of the new pid namespace on /proc),
+//!    the capability bounding set cut down to what the Sentry needs, no inheritable or ambient
+//!    capabilities, `no_new_privs`, then `execve` of the same Node with the same arguments. The
+//!    process that was started stays behind as the host stand-in (nsinit.rs); every thread Node starts
+//!    in the child inherits all of this.
 //! 2. [`host_enter_empty_root`], once the Sentry has loaded its code and the native addon, opened its
 //!    root filesystem and mount sources (all later host file access is relative to those fds), and
 //!    started the platform: a fresh tmpfs becomes the root (`pivot_root`), holding only bind mounts of
@@ -25,12 +25,8 @@
 //!    it, in [`host_drop_capabilities`]), but mount, umount2, pivot_root, chroot, unshare, setns,
 //!    execve and every other call that capability would enable are outside the allowlist.
 //!
-//! What is deliberately not done, and why: a user namespace (the Sentry must keep real
-//! CAP_NET_BIND_SERVICE in the container's network namespace, owned by the host's user namespace, and
-//! real CAP_DAC_OVERRIDE/CAP_CHOWN on the container's files); a pid namespace (the ptrace platform
-//! clones stubs from a master stub with CLONE_PARENT, which a namespace's init may not use, and would
-//! read the clone's pid in the wrong namespace). Stubs get their own seccomp filter and die with the
-//! sandbox (PR_SET_PDEATHSIG, PTRACE_O_EXITKILL).
+//! Stubs get their own seccomp filter and die with the sandbox (PR_SET_PDEATHSIG,
+//! PTRACE_O_EXITKILL, and the pid namespace, whose init the Sentry is).
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use seccompiler::{
@@ -40,14 +36,14 @@ use std::collections::BTreeMap;
 use std::ffi::CString;
 
 /// The last capability number this addon knows (CAP_CHECKPOINT_RESTORE).
-const CAP_LAST: u32 = 40;
+pub(crate) const CAP_LAST: u32 = 40;
 
 /// `err` with the host's errno text.
-fn os_err(what: &str) -> Error {
+pub(crate) fn os_err(what: &str) -> Error {
     Error::from_reason(format!("{what}: {}", std::io::Error::last_os_error()))
 }
 
-fn cstring(s: &str) -> Result<CString> {
+pub(crate) fn cstring(s: &str) -> Result<CString> {
     CString::new(s).map_err(|_| Error::from_reason(format!("NUL byte in {s:?}")))
 }
 
@@ -88,58 +84,8 @@ fn drop_bounding(keep: u64) -> Result<()> {
     Ok(())
 }
 
-fn mask_of(caps: &[u32]) -> u64 {
+pub(crate) fn mask_of(caps: &[u32]) -> u64 {
     caps.iter().filter(|&&c| c <= CAP_LAST).fold(0u64, |m, &c| m | 1 << c)
-}
-
-/// Step 1 (see the module docs): new mount/IPC/UTS namespaces with private mounts, the bounding set
-/// cut to `keep_caps` (capability numbers), no inheritable/ambient capabilities, no_new_privs, then
-/// `execve("/proc/self/exe", argv, env)`, keeping `keep_fds` open across it (Node marks every fd it
-/// inherited close-on-exec at startup, stdio included). Returns only on failure, with the reason; the
-/// namespaces may then already be half set up, so the caller must exit rather than go on. Needs
-/// CAP_SYS_ADMIN.
-#[napi]
-pub fn host_confine_exec(argv: Vec<String>, env: Vec<String>, keep_caps: Vec<u32>, keep_fds: Vec<i32>) -> Result<()> {
-    let argv_c = argv.iter().map(|a| cstring(a)).collect::<Result<Vec<_>>>()?;
-    let env_c = env.iter().map(|a| cstring(a)).collect::<Result<Vec<_>>>()?;
-    let mut argv_p: Vec<*const libc::c_char> = argv_c.iter().map(|c| c.as_ptr()).collect();
-    argv_p.push(std::ptr::null());
-    let mut env_p: Vec<*const libc::c_char> = env_c.iter().map(|c| c.as_ptr()).collect();
-    env_p.push(std::ptr::null());
-    // SAFETY: unshare with constant flags; affects only the calling thread, which then execs.
-    if unsafe { libc::unshare(libc::CLONE_NEWNS | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS) } != 0 {
-        return Err(os_err("unshare(CLONE_NEWNS|CLONE_NEWIPC|CLONE_NEWUTS)"));
-    }
-    let root = cstring("/")?;
-    // SAFETY: `root` is a valid C string; NULL source/type/data are allowed for a propagation change.
-    let r = unsafe {
-        libc::mount(std::ptr::null(), root.as_ptr(), std::ptr::null(), libc::MS_REC | libc::MS_PRIVATE, std::ptr::null())
-    };
-    if r != 0 {
-        return Err(os_err("make mounts private"));
-    }
-    drop_bounding(mask_of(&keep_caps))?;
-    // SAFETY: prctl with integer arguments.
-    if unsafe { libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) } != 0 {
-        return Err(os_err("PR_CAP_AMBIENT_CLEAR_ALL"));
-    }
-    let mut data = capget()?;
-    data[2] = 0;
-    data[5] = 0;
-    capset(&data)?;
-    // SAFETY: prctl with integer arguments.
-    if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
-        return Err(os_err("PR_SET_NO_NEW_PRIVS"));
-    }
-    for &fd in &keep_fds {
-        // SAFETY: fcntl on an integer fd; a closed one fails with EBADF, which is ignored.
-        unsafe { libc::fcntl(fd, libc::F_SETFD, 0) };
-    }
-    let exe = cstring("/proc/self/exe")?;
-    // SAFETY: `exe`, `argv_p` and `env_p` are NUL-terminated arrays of valid C strings that outlive
-    // the call; on success execve does not return.
-    unsafe { libc::execve(exe.as_ptr(), argv_p.as_ptr(), env_p.as_ptr()) };
-    Err(os_err("execve /proc/self/exe"))
 }
 
 /// An O_PATH fd of `path` (following symlinks: these are trusted configuration paths).

@@ -1,7 +1,8 @@
 //! Facts about the host that the Sentry reflects to applications: the CPU's capability words for the
 //! auxiliary vector, the sandbox process's own resource limits (which its init inherits, as a child
 //! would), the host CPU description for /proc/cpuinfo, a stub thread's CPU usage for the ptrace
-//! platform's CPU clocks, and the sandbox process's capability sets. Read-only; nothing here changes
+//! platform's CPU clocks, the sandbox process's capability sets, and its network namespace's
+//! unprivileged port range. Read-only; nothing here changes
 //! host state.
 
 use napi::bindgen_prelude::BigInt;
@@ -16,6 +17,17 @@ pub fn host_auxval(kind: u32) -> BigInt {
     let word = |c: &[u8]| u64::from_ne_bytes(c.try_into().unwrap_or([0; 8]));
     let found = auxv.chunks_exact(16).find(|e| word(&e[..8]) == kind as u64).map(|e| word(&e[8..]));
     BigInt::from(found.unwrap_or(0))
+}
+
+/// net.ipv4.ip_unprivileged_port_start of the sandbox process's network namespace (the lowest port
+/// binding needs no CAP_NET_BIND_SERVICE for; see ip-sysctl), or 1024, Linux's default, when
+/// unreadable.
+#[napi]
+pub fn host_unprivileged_port_start() -> u32 {
+    std::fs::read_to_string("/proc/sys/net/ipv4/ip_unprivileged_port_start")
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(1024)
 }
 
 /// One resource limit; RLIM_INFINITY is 2^64−1.

@@ -12,6 +12,8 @@
 //!
 //! * [`confine`]: host-side confinement of the sandbox process (namespaces, empty root, capabilities,
 //!   the seccomp allowlist).
+//! * [`nsinit`], [`nsbroker`]: the sandbox process cloned into its own user and pid namespaces, the
+//!   host stand-in left behind, and the privileged binds it makes for the Sentry.
 //! * [`fileops`]: openat family, stat, directory listing, metadata changes, data I/O.
 //! * [`stream`]: host-backed stdio: the terminal ioctl whitelist and off-thread readiness polling.
 //! * [`info`]: read-only host facts (auxv words, the sandbox process's rlimits, cpuinfo, thread CPU use).
@@ -23,6 +25,8 @@ pub mod info;
 pub mod net;
 pub mod net_link;
 pub mod net_poll;
+pub mod nsbroker;
+pub mod nsinit;
 pub mod scm;
 pub mod stream;
 

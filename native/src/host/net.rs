@@ -35,7 +35,7 @@ fn neg(e: i32) -> i64 {
 }
 
 /// Is (family, type, protocol) one the Sentry may create on the host?
-fn socket_allowed(family: i32, ty: i32, protocol: i32) -> bool {
+pub(crate) fn socket_allowed(family: i32, ty: i32, protocol: i32) -> bool {
     let fam = family == libc::AF_INET || family == libc::AF_INET6;
     let kind = match ty {
         libc::SOCK_STREAM => protocol == 0 || protocol == IPPROTO_TCP,
@@ -60,7 +60,7 @@ pub fn net_socket(family: i32, ty: i32, protocol: i32) -> i64 {
 /// `unspec_ok`), at most 128 bytes, passed with the length the application gave (the host kernel
 /// checks it against the socket, as it would for the application). Copied into aligned storage;
 /// returns (storage, length).
-fn inet_addr(addr: &[u8], unspec_ok: bool) -> Option<(libc::sockaddr_storage, libc::socklen_t)> {
+pub(crate) fn inet_addr(addr: &[u8], unspec_ok: bool) -> Option<(libc::sockaddr_storage, libc::socklen_t)> {
     if addr.len() < 2 {
         return None;
     }

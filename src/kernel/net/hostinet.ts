@@ -31,6 +31,7 @@
 import { Errno, SysError, fail } from '../errno.js';
 import { native } from '../../native.js';
 import type { Task } from '../task/task.js';
+import { CAP_NET_BIND_SERVICE } from '../task/creds.js';
 import { POLLERR, POLLHUP, POLLOUT } from '../vfs/constants.js';
 import { wouldBlock } from '../vfs/file.js';
 import { AF_INET, AF_INET6, AF_UNSPEC, SIOCINQ, SIOCOUTQ } from './constants.js';
@@ -81,9 +82,20 @@ export class HostSocket extends SocketFile implements HostReady {
     this.queue.notify();
   }
 
-  bind(_t: Task, addr: Uint8Array): void {
+  /**
+   * bind(2): the application's own permission for a privileged port first (its CAP_NET_BIND_SERVICE
+   * against the namespace's ip_unprivileged_port_start), then the host's bind; a port the Sentry
+   * itself may not bind on the host (it is in its own user namespace) is bound by the host stand-in
+   * (NetStack.bindBroker).
+   */
+  bind(t: Task, addr: Uint8Array): void {
     this.checkFamily(addr, false);
-    check(native.netBind(this.hostFd, addr));
+    const port = addr.length >= 4 ? (addr[2]! << 8) | addr[3]! : 0;
+    this.stack.checkBindPort(port, t.creds.has(CAP_NET_BIND_SERVICE));
+    let r = native.netBind(this.hostFd, addr);
+    const broker = this.stack.bindBroker;
+    if (r === -Errno.EACCES && broker !== undefined && port !== 0 && port < 1024) r = native.netBindBroker(broker, this.hostFd, addr);
+    check(r);
   }
 
   /** inet addresses of the socket's own family only (AF_UNSPEC where `unspecOk`), as inet_bind/connect. */

@@ -7,6 +7,7 @@
  */
 import { Errno, fail } from '../errno.js';
 import type { Task } from '../task/task.js';
+import { CAP_NET_BIND_SERVICE } from '../task/creds.js';
 import { AF_INET, AF_INET6, SOCK_STREAM } from './constants.js';
 import { isAnyAddr, isLoopbackOrAny, type SockAddr } from './sockaddr.js';
 import type { Bindable, NetStack } from './stack.js';
@@ -30,7 +31,7 @@ export function bindInet(t: Task, stack: NetStack, s: PortUser, a: SockAddr): So
     const users = (stack.ports.get(stack.portKey(s.protocol, port)) ?? []) as PortUser[];
     const mine = { family: s.family, addr: a.addr!, v6only: s.v6only };
     if (!users.every((u) => !overlaps(mine, u) || mayShare(s, u))) fail(Errno.EADDRINUSE);
-    if (port < 1024 && !t.creds.isRoot) fail(Errno.EACCES);
+    stack.checkBindPort(port, t.creds.has(CAP_NET_BIND_SERVICE));
   }
   addPort(stack, s, port);
   return { family: s.family, addr: a.addr!.slice(), port, scope: a.scope };

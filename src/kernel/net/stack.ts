@@ -57,9 +57,33 @@ export class NetStack {
   private deferred: Array<[fd: number, events: number, seq: number]> = [];
   private flushScheduled = false;
 
+  /**
+   * net.ipv4.ip_unprivileged_port_start: binding a lower port (other than 0) needs CAP_NET_BIND_SERVICE
+   * (inet_bind's inet_port_requires_bind_service). For the Sentry's own loopback Linux's default,
+   * 1024; for the host-backed modes the network namespace's own value (Docker sets 0 for its
+   * containers), read when the stack is made.
+   */
+  readonly unprivilegedPortStart: number;
+  /**
+   * When the Sentry runs in its own user namespace (native/src/host/nsinit.rs), the fd of the host
+   * stand-in's privileged-bind channel (TSVISOR_BIND_BROKER); binds below unprivilegedPortStart go
+   * through it.
+   */
+  readonly bindBroker: number | undefined;
+
   constructor(readonly mode: NetworkMode) {
     if (!NETWORK_MODES.includes(mode)) throw new Error(`unknown network mode ${JSON.stringify(mode)} (use none, sandbox or host)`);
     this.hostBacked = mode !== 'none';
+    this.unprivilegedPortStart = this.hostBacked ? native.hostUnprivilegedPortStart() : 1024;
+    const broker = Number(process.env.TSVISOR_BIND_BROKER ?? NaN);
+    this.bindBroker = this.hostBacked && Number.isInteger(broker) && broker >= 0 ? broker : undefined;
+  }
+
+  /**
+   * May `has(CAP_NET_BIND_SERVICE)` bind `port`? EACCES if not (bind(2), ERRORS; inet_bind).
+   */
+  checkBindPort(port: number, mayBindService: boolean): void {
+    if (port !== 0 && port < this.unprivilegedPortStart && !mayBindService) fail(Errno.EACCES);
   }
 
   register(s: SocketFile): void {
