@@ -55,10 +55,11 @@ export declare function hostConfineSpawn(argv: Array<string>, env: Array<string>
 
 /**
  * Be the stand-in of confined child `pid` (from [`host_confine_spawn`]) until it exits: forward
- * signals (see the module docs), serve privileged binds on `broker`, and return the child's exit
- * status as a shell reports it (its exit code, or 128 + the signal that killed it). Blocks the
- * calling (JS) thread for the child's lifetime; the caller then exits with the result. First
- * reduces this thread's capabilities to CAP_NET_BIND_SERVICE and sets no_new_privs.
+ * signals (see the module docs), serve privileged binds on `broker`, and exit the process with the
+ * child's status as a shell reports it (its exit code, or 128 + the signal that killed it). Blocks
+ * the calling (JS) thread for the child's lifetime and never returns but with an error (before it
+ * waits). Reduces this thread's capabilities to CAP_NET_BIND_SERVICE, sets no_new_privs and, on
+ * every thread, a seccomp filter allowing only STAND_IN_ALLOWED (anything else: EPERM).
  */
 export declare function hostConfineWait(pid: number, broker: number): number
 

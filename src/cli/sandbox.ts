@@ -12,7 +12,8 @@ import { runExecProxy } from '../sandbox/execproxy.js';
 import { runContainerProxy } from '../sandbox/containerproxy.js';
 import type { NamespaceType } from '../runtime/config.js';
 import { reexecConfined } from '../sandbox/confine.js';
-import { controlTarget, joinContainerCgroups } from '../runtime/lifecycle.js';
+import { controlTarget, joinContainerCgroups, loadCgroups } from '../runtime/lifecycle.js';
+import { joinCgroups } from '../runtime/cgroups.js';
 
 export function register(program: Command): void {
   program
@@ -23,8 +24,13 @@ export function register(program: Command): void {
     .argument('<id>')
     .action(async (id: string, o: { bundle: string; readyFd: string; preserveFds: string }) => {
       const preserved = Array.from({ length: Number(o.preserveFds) }, (_, i) => 3 + i);
-      reexecConfined([Number(o.readyFd), ...preserved]);
       const ctx = runtimeContext(program);
+      // The pid-file process (the Sentry's host stand-in once confined) is in the container's cgroups,
+      // as runc's init is: what the shims watch for OOM kills and `docker stats` reads. The Sentry
+      // inherits them (and joins them itself, serveSandbox, when not confined).
+      const cg = loadCgroups(ctx, id);
+      if (cg) joinCgroups(cg, process.pid);
+      reexecConfined([Number(o.readyFd), ...preserved]);
       await serveSandbox({
         id,
         bundle: o.bundle,

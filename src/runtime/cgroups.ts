@@ -22,8 +22,11 @@ import { applyUnified, makeUnifiedDir, mkdirCgroup, ownUnifiedPath, unifiedDir, 
 /** Creating a cgroup directory was refused (EACCES/EPERM/EROFS: not root, or a read-only cgroupfs). */
 export class CgroupPermissionError extends RuntimeError {}
 
-/** Host threads and processes a sandbox needs for itself (Node's threads, the master stub) beyond the container's tasks. */
-export const SENTRY_HOST_TASKS = 32;
+/**
+ * Host threads and processes a sandbox needs for itself beyond the container's tasks: the Node
+ * threads of the Sentry and of its host stand-in (sandbox/confine.ts; ≈12 and ≈11), the master stub.
+ */
+export const SENTRY_HOST_TASKS = 48;
 
 /** The cgroups of one container: hierarchy key ("memory", "cpu,cpuacct", "name=systemd") → directory. */
 export interface ContainerCgroups {

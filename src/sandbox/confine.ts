@@ -95,7 +95,8 @@ export function reexecConfined(keepFds: number[] = []): void {
     [...CONFINED_CAPS, CAP_SETPCAP, CAP_SYS_ADMIN], [0, 1, 2, ...keepFds]);
   // The child has its own copies: a readiness pipe or a preserved fd held here would outlive it.
   for (const fd of keepFds) if (fd > 2) closeSync(fd);
-  process.exit(native.hostConfineWait(child.pid, child.broker));
+  native.hostConfineWait(child.pid, child.broker); // exits with the child's status
+  process.exit(125);
 }
 
 /** Paths the confined sandbox process still names after step 2 (besides its open fds). */

@@ -18,6 +18,8 @@ afterAll(() => env.close(), 60_000);
 const CG = '/sys/fs/cgroup';
 const v1 = fs.existsSync(`${CG}/memory/cgroup.procs`) && fs.existsSync(`${CG}/pids/cgroup.procs`);
 const read = (ctrl: string, p: string, file: string) => fs.readFileSync(path.join(CG, ctrl, p, file), 'utf8').trim();
+/** Every descendant of host process `pid`: the pid file's stand-in → the Sentry → its stubs. */
+const descendants = (pid: number): number[] => children(pid).flatMap((c) => [c, ...descendants(c)]);
 const children = (pid: number) => {
   const out: number[] = [];
   for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
@@ -57,8 +59,8 @@ describe.skipIf(!v1)('cgroups v1 from linux.resources', () => {
     await until(() => out(b).includes('spawned'));
     // The container's processes: at most 20 tasks (the Sentry says EAGAIN, as the pids controller would).
     expect(out(b)).toMatch(/can't fork|Resource temporarily unavailable/);
-    // The stubs of the container's processes are children of the sandbox process, in its cgroups.
-    const kids = children(pid);
+    // The Sentry (the stand-in's child) and the stubs of the container's processes (its children) are in its cgroups.
+    const kids = descendants(pid);
     expect(kids.length).toBeGreaterThan(1);
     for (const k of kids) expect(cgroupOf(k, 'memory')).toBe(cgPath);
 
@@ -151,8 +153,8 @@ describe('network namespaces', () => {
     const ns = netnsOf(pid);
     expect(ns).not.toBe(netnsOf('self'));
     expect(fs.readFileSync(path.join(dir, 'prestart'), 'utf8').trim()).toBe(ns);
-    // Its stubs share it.
-    for (const k of children(pid)) expect(netnsOf(k)).toBe(ns);
+    // The Sentry and its stubs share it.
+    for (const k of descendants(pid)) expect(netnsOf(k)).toBe(ns);
     expect((await s.tsvisor(['delete', '--force', id])).code).toBe(0);
     expect(await s.wait(pid)).toBe(137);
   });

@@ -288,11 +288,32 @@ fn forwarded() -> impl Iterator<Item = i32> {
     })
 }
 
+/// What the stand-in may still do once it waits (x86-64 numbers): its own loop (poll, the signal
+/// pipe, the broker's recvmsg/send, the checks and the bind, kill, wait, exit) and what Node's idle
+/// threads and a signal handler may need. Anything else fails with EPERM.
+const STAND_IN_ALLOWED: &[i64] = &[
+    libc::SYS_poll, libc::SYS_ppoll, libc::SYS_read, libc::SYS_write, libc::SYS_close, libc::SYS_recvmsg,
+    libc::SYS_sendto, libc::SYS_fstat, libc::SYS_newfstatat, libc::SYS_getsockopt, libc::SYS_bind, libc::SYS_kill,
+    libc::SYS_wait4, libc::SYS_waitid, libc::SYS_exit, libc::SYS_exit_group, libc::SYS_rt_sigreturn,
+    libc::SYS_rt_sigprocmask, libc::SYS_restart_syscall, libc::SYS_futex, libc::SYS_madvise, libc::SYS_munmap,
+    libc::SYS_clock_gettime, libc::SYS_clock_nanosleep, libc::SYS_nanosleep, libc::SYS_sched_yield,
+    libc::SYS_epoll_wait, libc::SYS_epoll_pwait, libc::SYS_getpid, libc::SYS_gettid,
+];
+
+fn stand_in_filter() -> Result<seccompiler::BpfProgram> {
+    use seccompiler::{SeccompAction, SeccompFilter, TargetArch};
+    let rules = STAND_IN_ALLOWED.iter().map(|&nr| (nr, vec![])).collect();
+    let f = SeccompFilter::new(rules, SeccompAction::Errno(libc::EPERM as u32), SeccompAction::Allow, TargetArch::x86_64)
+        .map_err(|e| Error::from_reason(format!("seccomp filter: {e}")))?;
+    f.try_into().map_err(|e| Error::from_reason(format!("seccomp compile: {e:?}")))
+}
+
 /// Be the stand-in of confined child `pid` (from [`host_confine_spawn`]) until it exits: forward
-/// signals (see the module docs), serve privileged binds on `broker`, and return the child's exit
-/// status as a shell reports it (its exit code, or 128 + the signal that killed it). Blocks the
-/// calling (JS) thread for the child's lifetime; the caller then exits with the result. First
-/// reduces this thread's capabilities to CAP_NET_BIND_SERVICE and sets no_new_privs.
+/// signals (see the module docs), serve privileged binds on `broker`, and exit the process with the
+/// child's status as a shell reports it (its exit code, or 128 + the signal that killed it). Blocks
+/// the calling (JS) thread for the child's lifetime and never returns but with an error (before it
+/// waits). Reduces this thread's capabilities to CAP_NET_BIND_SERVICE, sets no_new_privs and, on
+/// every thread, a seccomp filter allowing only STAND_IN_ALLOWED (anything else: EPERM).
 #[napi]
 pub fn host_confine_wait(pid: i32, broker: i32) -> Result<i32> {
     super::confine::host_drop_capabilities(vec![10])?;
@@ -321,6 +342,7 @@ pub fn host_confine_wait(pid: i32, broker: i32) -> Result<i32> {
     if pidfd < 0 {
         return Err(os_err("pidfd_open"));
     }
+    seccompiler::apply_filter_all_threads(&stand_in_filter()?).map_err(|e| Error::from_reason(format!("seccomp: {e}")))?;
     let mut broker = broker;
     loop {
         let mut fds = [
@@ -357,7 +379,10 @@ pub fn host_confine_wait(pid: i32, broker: i32) -> Result<i32> {
             // SAFETY: waiting for our own child; `st` is writable.
             let r = unsafe { libc::waitpid(pid, &mut st, 0) };
             if r == pid {
-                return Ok(if libc::WIFSIGNALED(st) { 128 + libc::WTERMSIG(st) } else { libc::WEXITSTATUS(st) });
+                let code = if libc::WIFSIGNALED(st) { 128 + libc::WTERMSIG(st) } else { libc::WEXITSTATUS(st) };
+                // Straight out: Node's teardown would make calls the filter refuses.
+                // SAFETY: ends the process; nothing of this process outlives it.
+                unsafe { libc::_exit(code) };
             }
         }
     }

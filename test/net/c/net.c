@@ -17,6 +17,8 @@
 #include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <linux/sockios.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
 
 static struct sockaddr_in lo4(int port) {
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -703,11 +705,67 @@ static void t_unix_creds(void) {
   close(sv[1]);
 }
 
+/* Privileged ports (below ip_unprivileged_port_start, 1024 here): root binds one; root without
+ * CAP_NET_BIND_SERVICE in its effective set, and an ordinary user, get EACCES; port 0 and 1024 stay
+ * open to everyone. Ports tried are not printed. */
+static int bind_port(int type, int port) {
+  int s = MUST(socket(AF_INET, type, 0));
+  struct sockaddr_in a = lo4(port);
+  int r = bind(s, (struct sockaddr *)&a, sizeof a);
+  int e = errno;
+  close(s);
+  errno = e;
+  return r;
+}
+static int bind_free_privileged(int type) {
+  int r = -1;
+  for (int port = 700 + getpid() % 200; port < 1000 && r < 0; port += 7) {
+    r = bind_port(type, port);
+    if (r < 0 && errno != EADDRINUSE) break;
+  }
+  return r;
+}
+static void privport_child(const char *who) {
+  printf("%s:\n", who);
+  CHECK("tcp_privileged", bind_free_privileged(SOCK_STREAM));
+  CHECK("udp_privileged", bind_free_privileged(SOCK_DGRAM));
+  CHECK("tcp_port_0", bind_port(SOCK_STREAM, 0));
+  CHECK("tcp_port_1024", bind_port(SOCK_STREAM, 1024));
+}
+static void t_privport(void) {
+  CHECK("root_tcp", bind_free_privileged(SOCK_STREAM));
+  CHECK("root_udp", bind_free_privileged(SOCK_DGRAM));
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2];
+    MUST(syscall(SYS_capget, &h, d));
+    d[0].effective &= ~(1u << CAP_NET_BIND_SERVICE);
+    MUST(syscall(SYS_capset, &h, d));
+    privport_child("root without CAP_NET_BIND_SERVICE");
+    fflush(stdout);
+    _exit(0);
+  }
+  int st;
+  waitpid(pid, &st, 0);
+  pid = fork();
+  if (pid == 0) {
+    if (setgid(65534) != 0 || setuid(65534) != 0) _exit(1);
+    privport_child("nobody");
+    fflush(stdout);
+    _exit(0);
+  }
+  waitpid(pid, &st, 0);
+  printf("child: %d\n", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+}
+
 static const struct section sections[] = {
   {"tcp_stream", t_tcp_stream}, {"tcp_waitall", t_tcp_waitall}, {"tcp_sigpipe", t_tcp_sigpipe},
   {"tcp_connect", t_tcp_connect}, {"udp", t_udp}, {"mmsg", t_mmsg}, {"sockopts", t_sockopts},
   {"rcvtimeo", t_rcvtimeo}, {"ipv6", t_ipv6}, {"epoll", t_epoll}, {"sendfile", t_sendfile},
   {"ifaces", t_ifaces}, {"netlink", t_netlink}, {"proc_net", t_proc_net}, {"errors", t_errors}, {"unix_creds", t_unix_creds},
+  {"privport", t_privport},
   {0, 0},
 };
 
