@@ -8,7 +8,7 @@
 // stand-in keeps only CAP_NET_BIND_SERVICE, forwards signals and passes the exit status on. And the
 // filter is real: a Node process that installs it and then tries execve dies of SIGSYS. Privileged
 // ports bound through the stand-in follow the application's own capability.
-import { spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -77,47 +77,40 @@ function expectConfined(standIn: number, keep: string[] = []): number {
 
 const root = process.getuid?.() === 0;
 
+/** Start `tsvisor ARGS` and wait until its output says "ready"; `out` keeps collecting. */
+async function startUntilReady(args: string[], stdin: 'pipe' | 'ignore' = 'pipe') {
+  const child = spawn(process.execPath, [TSVISOR_BIN, ...platformArgs(), ...args], { stdio: [stdin, 'pipe', 'pipe'] });
+  const o = { child, out: '', err: '' };
+  child.stderr.on('data', (d) => { o.err += d; });
+  await new Promise<void>((res, rej) => {
+    child.stdout.on('data', (d) => {
+      o.out += d;
+      if (o.out.includes('ready')) res();
+    });
+    child.on('exit', () => rej(new Error(`exited early: ${o.out} ${o.err}`)));
+  });
+  return o;
+}
+const exitCode = (c: ChildProcess) =>
+  new Promise<number | null>((res) => (c.exitCode !== null ? res(c.exitCode) : c.on('exit', (code) => res(code))));
+
 describe.skipIf(!root)('security: the sandbox process is confined on the host', () => {
   it('tsvisor do: namespaces, empty root, capabilities, no_new_privs, seccomp on every thread', { timeout: 60_000 }, async () => {
-    const child = spawn(process.execPath, [TSVISOR_BIN, ...platformArgs(), 'do', '--', '/bin/sh', '-c', 'echo ready; read x; echo done'], {
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stderr.on('data', (d) => { err += d; });
-    await new Promise<void>((res, rej) => {
-      child.stdout.on('data', (d) => {
-        out += d;
-        if (out.includes('ready')) res();
-      });
-      child.on('exit', () => rej(new Error(`exited early: ${out} ${err}`)));
-    });
+    const r = await startUntilReady(['do', '--', '/bin/sh', '-c', 'echo ready; read x; echo done']);
     try {
-      expectConfined(child.pid!);
+      expectConfined(r.child.pid!);
     } finally {
-      child.stdin.end('go\n');
+      r.child.stdin!.end('go\n');
     }
-    const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
-    expect(code).toBe(0);
-    expect(out).toContain('done');
+    expect(await exitCode(r.child)).toBe(0);
+    expect(r.out).toContain('done');
   });
 
   it('the host stand-in forwards signals to the Sentry and exits with its status', { timeout: 60_000 }, async () => {
-    const child = spawn(process.execPath, [TSVISOR_BIN, ...platformArgs(), 'do', '--', '/bin/sh', '-c', "trap 'echo term; exit 7' TERM; echo ready; while :; do sleep 0.1; done"], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    await new Promise<void>((res, rej) => {
-      child.stdout.on('data', (d) => {
-        out += d;
-        if (out.includes('ready')) res();
-      });
-      child.on('exit', () => rej(new Error(`exited early: ${out}`)));
-    });
-    child.kill('SIGTERM');
-    const code = await new Promise<number | null>((res) => child.on('exit', (c) => res(c)));
-    expect(out).toContain('term');
-    expect(code).toBe(7);
+    const r = await startUntilReady(['do', '--', '/bin/sh', '-c', "trap 'echo term; exit 7' TERM; echo ready; while :; do sleep 0.1; done"], 'ignore');
+    r.child.kill('SIGTERM');
+    expect(await exitCode(r.child)).toBe(7);
+    expect(r.out).toContain('term');
   });
 
   it('privileged ports on the host network: bound through the stand-in for root, EACCES without CAP_NET_BIND_SERVICE', { timeout: 60_000 }, () => {
@@ -149,24 +142,14 @@ describe.skipIf(!root)('security: the sandbox process is confined on the host', 
     it('tsvisor run (foreground) is confined and keeps its --log file', { timeout: 60_000 }, async () => {
       const b = env.bundle({ args: ['/bin/sh', '-c', 'echo ready; read x; echo done'] });
       const logFile = path.join(env.tempDir('tsvisor-confine-log-'), 'log.json');
-      const child = spawn(process.execPath, [TSVISOR_BIN, ...platformArgs(), '--log', logFile, 'run', '--bundle', b, `confine-run-${process.pid}`], {
-        stdio: ['pipe', 'pipe', 'pipe'],
-      });
-      let out = '';
-      await new Promise<void>((res, rej) => {
-        child.stdout.on('data', (d) => {
-          out += d;
-          if (out.includes('ready')) res();
-        });
-        child.on('exit', () => rej(new Error(`exited early: ${out}`)));
-      });
+      const r = await startUntilReady(['--log', logFile, 'run', '--bundle', b, `confine-run-${process.pid}`]);
       try {
-        expectConfined(child.pid!, [logFile]);
+        expectConfined(r.child.pid!, [logFile]);
       } finally {
-        child.stdin.end('go\n');
+        r.child.stdin!.end('go\n');
       }
-      expect(await new Promise<number | null>((res) => child.on('exit', (c) => res(c)))).toBe(0);
-      expect(out).toContain('done');
+      expect(await exitCode(r.child)).toBe(0);
+      expect(r.out).toContain('done');
     });
     it('the pid file\'s process is confined and still keeps the container record', { timeout: 60_000 }, async () => {
       const b = env.bundle({ args: ['/bin/sleep', '30'] });
