@@ -287,8 +287,14 @@ fn cond(arg: u8, len: SeccompCmpArgLen, op: SeccompCmpOp, val: u64) -> Result<Se
 /// glibc falls back to clone). Anything else: kill the process, or (`log_only`) allow and log it to
 /// the kernel log (a measurement mode, never the default).
 fn build_filter(log_only: bool) -> Result<BpfProgram> {
+    allowlist_filter(ALLOWED, if log_only { SeccompAction::Log } else { SeccompAction::KillProcess })
+}
+
+/// A filter allowing `allowed` (x86-64 numbers; clone only without namespace flags, ioctl, if listed,
+/// without IOCTL_DENIED, clone3 → ENOSYS) and taking `mismatch` on anything else.
+pub(crate) fn allowlist_filter(allowed: &[i64], mismatch: SeccompAction) -> Result<BpfProgram> {
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
-    for &nr in ALLOWED {
+    for &nr in allowed {
         if nr == libc::SYS_clone || nr == libc::SYS_ioctl {
             continue;
         }
@@ -296,7 +302,9 @@ fn build_filter(log_only: bool) -> Result<BpfProgram> {
     }
     let clone = SeccompRule::new(vec![cond(0, SeccompCmpArgLen::Qword, SeccompCmpOp::MaskedEq(CLONE_NS_FLAGS), 0)?])
         .map_err(|e| Error::from_reason(format!("seccomp rule: {e}")))?;
-    rules.insert(libc::SYS_clone, vec![clone]);
+    if allowed.contains(&libc::SYS_clone) {
+        rules.insert(libc::SYS_clone, vec![clone]);
+    }
     let ioctl = SeccompRule::new(
         IOCTL_DENIED
             .iter()
@@ -304,8 +312,9 @@ fn build_filter(log_only: bool) -> Result<BpfProgram> {
             .collect::<Result<Vec<_>>>()?,
     )
     .map_err(|e| Error::from_reason(format!("seccomp rule: {e}")))?;
-    rules.insert(libc::SYS_ioctl, vec![ioctl]);
-    let mismatch = if log_only { SeccompAction::Log } else { SeccompAction::KillProcess };
+    if allowed.contains(&libc::SYS_ioctl) {
+        rules.insert(libc::SYS_ioctl, vec![ioctl]);
+    }
     let filter = SeccompFilter::new(rules, mismatch, SeccompAction::Allow, TargetArch::x86_64)
         .map_err(|e| Error::from_reason(format!("seccomp filter: {e}")))?;
     let prog: BpfProgram = filter.try_into().map_err(|e| Error::from_reason(format!("seccomp compile: {e:?}")))?;

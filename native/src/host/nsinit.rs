@@ -290,25 +290,27 @@ fn forwarded() -> impl Iterator<Item = i32> {
 
 /// What the stand-in may still do once it waits (x86-64 numbers): its own loop (poll, the signal
 /// pipe, the broker's recvmsg/send, the checks and the bind, kill, wait, exit) and what Node's
-/// threads may still be doing (V8's background compilation and GC right after start-up allocate)
-/// and a signal handler may need. Anything else fails with EPERM.
+/// threads may still be doing — V8's background compilation and GC right after start-up allocate,
+/// and glibc starts a thread (libuv's pool is started lazily) with clone, rseq, set_robust_list,
+/// sigaltstack and prctl; a refused call there is a crash, and the crash of the stand-in ends the
+/// sandbox. Anything else fails with EPERM (clone with namespace flags too; clone3 → ENOSYS).
 const STAND_IN_ALLOWED: &[i64] = &[
+    // the loop
     libc::SYS_poll, libc::SYS_ppoll, libc::SYS_read, libc::SYS_write, libc::SYS_close, libc::SYS_recvmsg,
     libc::SYS_sendto, libc::SYS_fstat, libc::SYS_newfstatat, libc::SYS_getsockopt, libc::SYS_bind, libc::SYS_kill,
     libc::SYS_wait4, libc::SYS_waitid, libc::SYS_exit, libc::SYS_exit_group, libc::SYS_rt_sigreturn,
-    libc::SYS_rt_sigprocmask, libc::SYS_restart_syscall, libc::SYS_futex, libc::SYS_clock_gettime,
-    libc::SYS_clock_nanosleep, libc::SYS_nanosleep, libc::SYS_sched_yield, libc::SYS_epoll_wait,
-    libc::SYS_epoll_pwait, libc::SYS_getpid, libc::SYS_gettid, libc::SYS_getrandom, libc::SYS_sched_getaffinity,
-    // memory: V8's and glibc's allocators on Node's threads (a refused mmap there is a crash)
-    libc::SYS_mmap, libc::SYS_munmap, libc::SYS_mprotect, libc::SYS_mremap, libc::SYS_madvise, libc::SYS_brk,
+    libc::SYS_rt_sigprocmask, libc::SYS_restart_syscall,
+    // Node's threads: waiting, time, thread start and end
+    libc::SYS_futex, libc::SYS_clock_gettime, libc::SYS_clock_nanosleep, libc::SYS_nanosleep,
+    libc::SYS_sched_yield, libc::SYS_epoll_wait, libc::SYS_epoll_pwait, libc::SYS_getpid, libc::SYS_gettid,
+    libc::SYS_getrandom, libc::SYS_sched_getaffinity, libc::SYS_clone, libc::SYS_rseq, libc::SYS_set_robust_list,
+    libc::SYS_sigaltstack, libc::SYS_prctl, libc::SYS_getrlimit, libc::SYS_prlimit64, libc::SYS_madvise,
+    // memory: V8's and glibc's allocators
+    libc::SYS_mmap, libc::SYS_munmap, libc::SYS_mprotect, libc::SYS_mremap, libc::SYS_brk,
 ];
 
 fn stand_in_filter() -> Result<seccompiler::BpfProgram> {
-    use seccompiler::{SeccompAction, SeccompFilter, TargetArch};
-    let rules = STAND_IN_ALLOWED.iter().map(|&nr| (nr, vec![])).collect();
-    let f = SeccompFilter::new(rules, SeccompAction::Errno(libc::EPERM as u32), SeccompAction::Allow, TargetArch::x86_64)
-        .map_err(|e| Error::from_reason(format!("seccomp filter: {e}")))?;
-    f.try_into().map_err(|e| Error::from_reason(format!("seccomp compile: {e:?}")))
+    super::confine::allowlist_filter(STAND_IN_ALLOWED, seccompiler::SeccompAction::Errno(libc::EPERM as u32))
 }
 
 /// Be the stand-in of confined child `pid` (from [`host_confine_spawn`]) until it exits: forward
