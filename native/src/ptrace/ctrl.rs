@@ -29,12 +29,7 @@ pub(super) fn ctrl_init() -> Result<i32> {
     if let Some(c) = g.as_ref() {
         return Ok(c.fd);
     }
-    let name = std::ffi::CString::new("tsvisor-stub-ctrl").unwrap();
-    // SAFETY: memfd_create with a valid C string.
-    let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
-    if fd < 0 {
-        return Err(err("memfd_create (stub control)"));
-    }
+    let fd = crate::memfile::memfd_create("tsvisor-stub-ctrl", "memfd_create (stub control)")?;
     let len = CTRL_SLOTS * stub::PAGE;
     // SAFETY: ftruncate and a fresh shared mapping of our own memfd (sparse: pages cost nothing
     // until written).

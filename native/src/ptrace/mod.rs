@@ -159,12 +159,7 @@ fn run_to_trap(tid: i32) -> Result<libc::user_regs_struct> {
 /// space down to the stub page and install its seccomp filter.
 fn spawn_master(memfd: i32, ctrlfd: i32) -> Result<i32> {
     let image = stub::image();
-    let name = std::ffi::CString::new("tsvisor-stub").unwrap();
-    // SAFETY: `name` is a NUL-terminated CString alive for the call.
-    let elf = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
-    if elf < 0 {
-        return Err(err("memfd_create stub"));
-    }
+    let elf = crate::memfile::memfd_create("tsvisor-stub", "memfd_create stub")?;
     // SAFETY: write reads `image.len()` bytes from `image`, a live Vec of that length.
     if unsafe { libc::write(elf, image.as_ptr().cast(), image.len()) } != image.len() as isize {
         return Err(err("write stub image"));
@@ -288,15 +283,7 @@ pub fn ptrace_new_stub() -> Result<i32> {
         return Err(Error::from_reason("ptrace platform not initialised"));
     }
     let flags = (libc::CLONE_PARENT | libc::CLONE_PTRACE) as u64; // exit signal 0: reaped with __WALL
-    let child = inject(master, libc::SYS_clone, [flags, 0, 0, 0, 0, 0])?;
-    if child <= 0 {
-        return Err(Error::from_reason(format!("clone stub failed: {child}")));
-    }
-    let child = child as i32;
-    let status = waitpid_tid(child)?;
-    if !libc::WIFSTOPPED(status) {
-        return Err(Error::from_reason(format!("new stub did not stop (status {status:#x})")));
-    }
+    let child = clone_stopped(master, flags, "stub")?;
     if let Err(e) = ctrl_attach(child, child) {
         ptrace_kill_stub(child);
         return Err(e);
@@ -316,14 +303,21 @@ pub fn ptrace_new_thread(tid: i32) -> Result<i32> {
         | libc::CLONE_THREAD
         | libc::CLONE_SYSVSEM
         | libc::CLONE_PTRACE) as u64;
+    clone_stopped(tid, flags, "stub thread")
+}
+
+/// Inject clone(`flags`) into stopped stub thread `tid` (`flags` include CLONE_PTRACE, so the child is
+/// traced from birth) and wait for the child's first stop. Returns the child's tid; `what` names it
+/// in errors.
+fn clone_stopped(tid: i32, flags: u64, what: &str) -> Result<i32> {
     let child = inject(tid, libc::SYS_clone, [flags, 0, 0, 0, 0, 0])?;
     if child <= 0 {
-        return Err(Error::from_reason(format!("clone stub thread failed: {child}")));
+        return Err(Error::from_reason(format!("clone {what} failed: {child}")));
     }
     let child = child as i32;
     let status = waitpid_tid(child)?;
     if !libc::WIFSTOPPED(status) {
-        return Err(Error::from_reason(format!("new stub thread did not stop (status {status:#x})")));
+        return Err(Error::from_reason(format!("new {what} did not stop (status {status:#x})")));
     }
     Ok(child)
 }

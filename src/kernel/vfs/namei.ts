@@ -248,6 +248,19 @@ export function resolveParentFrom(ctx: PathCtx, start: Location, path: string, s
   return { parent, name, trailingSlash };
 }
 
+/**
+ * Where a new entry (dirfd, path) goes: the kernel's filename_create() for mkdir, mknod, symlink and
+ * link. EEXIST when the last component is ".", ".." or "/" or already exists; ENOENT for a trailing
+ * slash unless `isDir` (mkdir accepts "d/"); otherwise resolveParent's errors.
+ */
+export function filenameCreate(ctx: PathCtx, dirfd: number, path: string, isDir: boolean): ParentLookup {
+  const pl = resolveParent(ctx, dirfd, path);
+  if (pl.name === '.' || pl.name === '..' || pl.name === '/') fail(Errno.EEXIST);
+  if (peek(ctx, pl.parent, pl.name)) fail(Errno.EEXIST);
+  if (pl.trailingSlash && !isDir) fail(Errno.ENOENT);
+  return pl;
+}
+
 /** The existing child `name` of `parent` (crossing mounts) or undefined. Needs search permission. */
 export function peek(ctx: PathCtx, parent: Location, name: string, st?: WalkState): Location | undefined {
   checkAccess(ctx.creds, parent.dentry.inode, X_OK);

@@ -327,9 +327,7 @@ export class Vfs {
 
   /** mkdir(2)/mkdirat(2). Errors: EEXIST, ENOENT, ENOTDIR, EACCES, EROFS, ELOOP, ENAMETOOLONG. */
   mkdir(ctx: PathCtx, dirfd: number, path: string, mode: number): void {
-    const pl = this.resolveParent(ctx, dirfd, path);
-    if (pl.name === '.' || pl.name === '..' || pl.name === '/') fail(Errno.EEXIST);
-    if (namei.peek(ctx, pl.parent, pl.name)) fail(Errno.EEXIST);
+    const pl = namei.filenameCreate(ctx, dirfd, path, true);
     this.mayModifyDir(ctx, pl.parent);
     const { owner, sgid } = this.newOwner(ctx.creds, pl.parent.dentry.inode);
     const m = (mode & 0o1777 & ~ctx.fs.umask) | (sgid ? S_ISGID : 0);
@@ -344,10 +342,7 @@ export class Vfs {
     if (type === S_IFDIR) fail(Errno.EPERM);
     if (type !== S_IFREG && type !== S_IFIFO && type !== S_IFSOCK && type !== S_IFCHR && type !== S_IFBLK) fail(Errno.EINVAL);
     if ((type === S_IFCHR || type === S_IFBLK) && !ctx.creds.has(CAP_MKNOD)) fail(Errno.EPERM);
-    const pl = this.resolveParent(ctx, dirfd, path);
-    if (pl.name === '.' || pl.name === '..' || pl.name === '/') fail(Errno.EEXIST);
-    if (namei.peek(ctx, pl.parent, pl.name)) fail(Errno.EEXIST);
-    if (pl.trailingSlash) fail(Errno.ENOENT);
+    const pl = namei.filenameCreate(ctx, dirfd, path, false);
     this.mayModifyDir(ctx, pl.parent);
     const { owner } = this.newOwner(ctx.creds, pl.parent.dentry.inode);
     const child = pl.parent.dentry.inode.mknod(pl.name, type | (mode & 0o7777 & ~ctx.fs.umask), rdev, owner);
@@ -357,10 +352,7 @@ export class Vfs {
   /** symlink(2)/symlinkat(2): `target` is stored verbatim (ENOENT if empty). */
   symlink(ctx: PathCtx, target: string, dirfd: number, path: string): void {
     if (target === '') fail(Errno.ENOENT);
-    const pl = this.resolveParent(ctx, dirfd, path);
-    if (pl.name === '.' || pl.name === '..' || pl.name === '/') fail(Errno.EEXIST);
-    if (namei.peek(ctx, pl.parent, pl.name)) fail(Errno.EEXIST);
-    if (pl.trailingSlash) fail(Errno.ENOENT);
+    const pl = namei.filenameCreate(ctx, dirfd, path, false);
     this.mayModifyDir(ctx, pl.parent);
     const { owner } = this.newOwner(ctx.creds, pl.parent.dentry.inode);
     const child = pl.parent.dentry.inode.symlink(pl.name, target, owner);
@@ -370,10 +362,7 @@ export class Vfs {
   /** link(2)/linkat(2). EPERM for directories, EXDEV across mounts, EEXIST if the new name exists. */
   link(ctx: PathCtx, olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags: number): void {
     const old = this.resolve(ctx, olddirfd, oldpath, (flags & 0x400) !== 0, (flags & AT_EMPTY_PATH) !== 0);
-    const pl = this.resolveParent(ctx, newdirfd, newpath);
-    if (pl.name === '.' || pl.name === '..' || pl.name === '/') fail(Errno.EEXIST);
-    if (namei.peek(ctx, pl.parent, pl.name)) fail(Errno.EEXIST);
-    if (pl.trailingSlash) fail(Errno.ENOENT);
+    const pl = namei.filenameCreate(ctx, newdirfd, newpath, false);
     if (old.mount !== pl.parent.mount) fail(Errno.EXDEV);
     if (old.dentry.inode.isDir) fail(Errno.EPERM);
     this.mayModifyDir(ctx, pl.parent);
