@@ -34,12 +34,7 @@ pub fn memfile_init() -> Result<i32> {
     if let Some(s) = st.as_ref() {
         return Ok(s.fd);
     }
-    let name = std::ffi::CString::new("tsvisor-memory").unwrap();
-    // SAFETY: `name` is a NUL-terminated CString alive for the call.
-    let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
-    if fd < 0 {
-        return Err(Error::from_reason(format!("memfd_create: {}", std::io::Error::last_os_error())));
-    }
+    let fd = memfd_create("tsvisor-memory", "memfd_create")?;
     let len = (CHUNK_SIZE * MAX_CHUNKS) as usize;
     // SAFETY: an anonymous PROT_NONE reservation at an address of the kernel's choosing: it replaces no
     // existing mapping and passes no memory.
@@ -58,6 +53,17 @@ pub fn memfile_init() -> Result<i32> {
     }
     *st = Some(State { fd, base: base as usize, mapped_chunks: 0 });
     FD.store(fd as usize, Ordering::SeqCst);
+    Ok(fd)
+}
+
+/// A new memfd named `name` (memfd_create(2), close-on-exec in the Sentry); errors say `what` failed.
+pub(crate) fn memfd_create(name: &str, what: &str) -> Result<i32> {
+    let name = std::ffi::CString::new(name).map_err(|e| Error::from_reason(format!("{what}: {e}")))?;
+    // SAFETY: `name` is a NUL-terminated CString alive for the call.
+    let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(Error::from_reason(format!("{what}: {}", std::io::Error::last_os_error())));
+    }
     Ok(fd)
 }
 

@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { TestDaemon, ensurePackage, runCommand, writeRuntimeWrapper, type CmdResult } from './daemon.ts';
+import { TestDaemon, ensurePackage, runCommand, withDaemon, writeRuntimeWrapper, type CmdResult, type DaemonFixture } from './daemon.ts';
+import { busyboxRootfs } from './rootfs.ts';
 
 export const CONTAINERD = '/usr/bin/containerd';
 export const CTR = '/usr/bin/ctr';
@@ -56,26 +57,30 @@ export class Containerd extends TestDaemon {
   }
 }
 
-/** The directory containerd 1.6 keeps its shims' sockets in (/run/containerd/s) whatever its config says. */
-export const RUN_CONTAINERD = '/run/containerd';
-
 /**
- * Remove the empty directories of `dir` (depth first) and `dir` itself if it ends up empty: what a
- * test's containerd left in /run/containerd, without touching anything still in use (files, sockets).
+ * The calling test file's own containerd (see withDaemon), in a directory named `dirPrefix`…, with
+ * the busybox rootfs imported as `image` (an OCI image-layout tarball, `ctr image import`); afterwards
+ * its tasks are killed and removed, then its containers.
  */
-export function removeEmptyDirs(dir: string): void {
-  let entries: fs.Dirent[];
-  try {
-    entries = fs.readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return;
-  }
-  for (const e of entries) if (e.isDirectory()) removeEmptyDirs(path.join(dir, e.name));
-  try {
-    fs.rmdirSync(dir);
-  } catch {
-    /* not empty: in use */
-  }
+export function withContainerd(o: { dirPrefix: string; image: string }): DaemonFixture<Containerd> {
+  return withDaemon({
+    ensure: ensureContainerd,
+    dirPrefix: o.dirPrefix,
+    create: (dir) => new Containerd(dir),
+    prepare: async (c, dir) => {
+      const tarball = path.join(dir, 'image.tar');
+      ociImageTarball(busyboxRootfs(), o.image, tarball);
+      const imp = await c.ctr(['image', 'import', tarball], { timeoutMs: 300_000 });
+      if (imp.code !== 0) throw new Error(`ctr image import: ${imp.stderr}`);
+    },
+    cleanup: async (c) => {
+      for (const id of (await c.ctr(['task', 'ls', '-q'])).stdout.split('\n').filter(Boolean)) {
+        await c.ctr(['task', 'kill', '-s', 'SIGKILL', id]);
+        await c.ctr(['task', 'rm', '-f', id]);
+      }
+      for (const id of (await c.ctr(['container', 'ls', '-q'])).stdout.split('\n').filter(Boolean)) await c.ctr(['container', 'rm', id]);
+    },
+  });
 }
 
 function blob(dir: string, data: Buffer): { digest: string; size: number } {

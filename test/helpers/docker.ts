@@ -7,7 +7,8 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { REPO_ROOT } from './paths.ts';
-import { TestDaemon, ensurePackage, runCommand, writeRuntimeWrapper, type CmdResult } from './daemon.ts';
+import { TestDaemon, ensurePackage, runCommand, withDaemon, writeRuntimeWrapper, type CmdResult, type DaemonFixture } from './daemon.ts';
+import { busyboxRootfs } from './rootfs.ts';
 
 export const DOCKERD = '/usr/sbin/dockerd';
 export const DOCKER_CLI = '/usr/bin/docker';
@@ -74,4 +75,21 @@ export class Dockerd extends TestDaemon {
       child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`docker import: ${err}`))));
     });
   }
+}
+
+/**
+ * The calling test file's own dockerd (see withDaemon), in a directory named `dirPrefix`…, with the
+ * busybox rootfs imported as `image`; afterwards every container it has is removed (`rm -f`).
+ */
+export function withDockerd(o: { dirPrefix: string; image: string }): DaemonFixture<Dockerd> {
+  return withDaemon({
+    ensure: ensureDocker,
+    dirPrefix: o.dirPrefix,
+    create: (dir) => new Dockerd(dir),
+    prepare: (d) => d.importRootfs(busyboxRootfs(), o.image),
+    cleanup: async (d) => {
+      const ids = (await d.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+      if (ids.length > 0) await d.docker(['rm', '-f', ...ids]);
+    },
+  });
 }

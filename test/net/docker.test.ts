@@ -2,65 +2,37 @@
 // default bridge): /etc/hosts, /etc/resolv.conf and /etc/hostname are Docker's bind mounts, the
 // container's network namespace is the one Docker's hook configured (compared with runc's view),
 // and with --network=host a container reaches a host server over loopback and serves the host.
-import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Dockerd, ensureDocker } from '../helpers/docker.ts';
-import { busyboxRootfs, removeTree } from '../helpers/rootfs.ts';
+import { describe, expect, it } from 'vitest';
+import { withDockerd } from '../helpers/docker.ts';
 import { freePort, waitForPort } from './helpers.ts';
 
 const IMAGE = 'tsvisor-busybox:net';
-let dockerd: Dockerd | undefined;
-let dir: string | undefined;
-let skip: string | undefined;
+const fx = withDockerd({ dirPrefix: '/tmp/tsvn-', image: IMAGE });
 
-beforeAll(async () => {
-  skip = ensureDocker();
-  if (skip) return;
-  dir = fs.mkdtempSync('/tmp/tsvn-');
-  dockerd = new Dockerd(dir);
-  await dockerd.start();
-  await dockerd.importRootfs(busyboxRootfs(), IMAGE);
-}, 600_000);
-
-afterAll(async () => {
-  if (dockerd) {
-    const ps = await dockerd.docker(['ps', '-aq']);
-    const ids = ps.stdout.split('\n').filter(Boolean);
-    if (ids.length > 0) await dockerd.docker(['rm', '-f', ...ids]);
-    await dockerd.stop();
-  }
-  if (dir) {
-    // dockerd leaves its namespace bind mounts (exec/netns/…) behind: unmount those under our dir.
-    const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4]).filter((m): m is string => !!m && m.startsWith(dir + '/'));
-    for (const m of mounts.sort().reverse()) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
-    removeTree(dir);
-  }
-}, 120_000);
-
-const docker = (args: string[]) => dockerd!.docker(args, { timeoutMs: 120_000 });
+const docker = (args: string[]) => fx.daemon.docker(args, { timeoutMs: 120_000 });
 
 describe('docker --runtime=tsvisor networking', () => {
   it('/etc/hosts, /etc/resolv.conf and /etc/hostname come from Docker, as with runc', { timeout: 180_000 }, async (ctx) => {
-    if (skip) ctx.skip();
+    if (fx.skip) ctx.skip();
     const show = 'cat /etc/hosts /etc/resolv.conf /etc/hostname; hostname';
     for (const net of ['none', 'host']) {
       const t = await docker(['run', '--rm', '--runtime=tsvisor', `--network=${net}`, '--hostname', 'web1', '--add-host', 'db:10.99.0.7', IMAGE, 'sh', '-c', show]);
       const r = await docker(['run', '--rm', '--runtime=runc', `--network=${net}`, '--hostname', 'web1', '--add-host', 'db:10.99.0.7', IMAGE, 'sh', '-c', show]);
-      expect(t.code, t.stderr + dockerd!.tail()).toBe(0);
+      expect(t.code, t.stderr + fx.daemon.tail()).toBe(0);
       expect(t.stdout).toBe(r.stdout);
       expect(t.stdout).toContain('10.99.0.7\tdb');
     }
   });
 
   it('--network=none: the namespace Docker configured, as runc shows it', { timeout: 180_000 }, async (ctx) => {
-    if (skip) ctx.skip();
+    if (fx.skip) ctx.skip();
     const cmd = ['ip', 'addr'];
     const t = await docker(['run', '--rm', '--runtime=tsvisor', '--network=none', IMAGE, ...cmd]);
     const r = await docker(['run', '--rm', '--runtime=runc', '--network=none', IMAGE, ...cmd]);
-    expect(t.code, t.stderr + dockerd!.tail()).toBe(0);
+    expect(t.code, t.stderr + fx.daemon.tail()).toBe(0);
     expect(t.stdout).toBe(r.stdout);
     // Nothing but that namespace's loopback: a TCP server and client inside one container.
     const echo = await docker(['run', '--rm', '--runtime=tsvisor', '--network=none', IMAGE, 'sh', '-c',
@@ -69,13 +41,13 @@ describe('docker --runtime=tsvisor networking', () => {
   });
 
   it('--network=host: a container reaches a host server, and the host reaches a container server', { timeout: 180_000 }, async (ctx) => {
-    if (skip) ctx.skip();
+    if (fx.skip) ctx.skip();
     const srv = http.createServer((_q, s) => s.end('from the host\n'));
     await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
     try {
       const port = (srv.address() as AddressInfo).port;
       const w = await docker(['run', '--rm', '--runtime=tsvisor', '--network=host', IMAGE, 'wget', '-qO-', `http://127.0.0.1:${port}/`]);
-      expect(w.stdout, w.stderr + dockerd!.tail()).toBe('from the host\n');
+      expect(w.stdout, w.stderr + fx.daemon.tail()).toBe('from the host\n');
     } finally {
       srv.close();
     }
@@ -86,7 +58,7 @@ describe('docker --runtime=tsvisor networking', () => {
     const name = `tsvn-httpd-${process.pid}`;
     const d = await docker(['run', '-d', '--name', name, '--runtime=tsvisor', '--network=host', '-v', `${www}:/www:ro`, IMAGE, 'httpd', '-f', '-p', `127.0.0.1:${port}`, '-h', '/www']);
     try {
-      expect(d.code, d.stderr + dockerd!.tail()).toBe(0);
+      expect(d.code, d.stderr + fx.daemon.tail()).toBe(0);
       await waitForPort(port, '127.0.0.1', 90_000);
       const body = await new Promise<string>((resolve, reject) => {
         http.get(`http://127.0.0.1:${port}/index.html`, (res) => {

@@ -14,61 +14,21 @@
 //!   master stub: a tiny address space is cheap to copy, and the child is traced from birth.
 //! * A new address space's mappings (a fork child's, an execve image's) go in as one batch: the stub's
 //!   loop ([`stub::BATCH_ADDR`]) runs records from its read-only control page, one ptrace round trip
-//!   for the lot instead of one per mmap ([`ptrace_inject_batch`]).
+//!   for the lot instead of one per mmap ([`ctrl::ptrace_inject_batch`]).
 use crate::eventloop;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Mutex;
 
+pub mod ctrl;
 pub mod stub;
+
+use ctrl::{ctrl_attach, ctrl_detach, ctrl_init, STUB_CTRLFD};
 
 /// fd number of the memory file inside every stub.
 pub const STUB_MEMFD: i32 = 100;
-/// fd number of the batch-control file inside every stub (see [`ptrace_inject_batch`]).
-const STUB_CTRLFD: i32 = 101;
 const STUB_ELF_FD: i32 = 102;
-
-/// Pages of the control file: one per live stub process (address space).
-const CTRL_SLOTS: usize = 16384;
-
-/// The batch-control file: a memfd the stubs map one page each of, read-only, at
-/// [`stub::CTRL_ADDR`]; the Sentry writes batch records into a stub's page through its own mapping.
-struct Ctrl {
-    fd: i32,
-    base: usize,
-    /// Slot (page index) of each stub process, and the free pages.
-    slots: std::collections::HashMap<i32, usize>,
-    free: Vec<usize>,
-}
-static CTRL: Mutex<Option<Ctrl>> = Mutex::new(None);
-
-fn ctrl_init() -> Result<i32> {
-    let mut g = CTRL.lock().unwrap();
-    if let Some(c) = g.as_ref() {
-        return Ok(c.fd);
-    }
-    let name = std::ffi::CString::new("tsvisor-stub-ctrl").unwrap();
-    // SAFETY: memfd_create with a valid C string.
-    let fd = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
-    if fd < 0 {
-        return Err(err("memfd_create (stub control)"));
-    }
-    let len = CTRL_SLOTS * stub::PAGE;
-    // SAFETY: ftruncate and a fresh shared mapping of our own memfd (sparse: pages cost nothing
-    // until written).
-    let base = unsafe {
-        if libc::ftruncate(fd, len as libc::off_t) != 0 {
-            return Err(err("ftruncate (stub control)"));
-        }
-        libc::mmap(std::ptr::null_mut(), len, libc::PROT_READ | libc::PROT_WRITE, libc::MAP_SHARED, fd, 0)
-    };
-    if base == libc::MAP_FAILED {
-        return Err(err("mmap (stub control)"));
-    }
-    *g = Some(Ctrl { fd, base: base as usize, slots: Default::default(), free: (0..CTRL_SLOTS).rev().collect() });
-    Ok(fd)
-}
 
 static MASTER: AtomicI32 = AtomicI32::new(0);
 static PGID: AtomicI32 = AtomicI32::new(0);
@@ -105,6 +65,12 @@ fn err(what: &str) -> Error {
     Error::from_reason(format!("{what}: {}", std::io::Error::last_os_error()))
 }
 
+/// ptrace(2) with `addr` and `data` as integers (the request decides whether they are pointers).
+///
+/// # Safety
+/// When `req` reads or writes through `addr` or `data`, that value must be the address of a live,
+/// suitably sized and aligned object of the type the request expects (user_regs_struct, siginfo_t,
+/// iovec, c_ulong), writable if the request writes it.
 unsafe fn ptrace(req: libc::c_uint, tid: i32, addr: usize, data: usize) -> libc::c_long {
     libc::ptrace(req, tid, addr as *mut libc::c_void, data as *mut libc::c_void)
 }
@@ -112,6 +78,7 @@ unsafe fn ptrace(req: libc::c_uint, tid: i32, addr: usize, data: usize) -> libc:
 fn waitpid_tid(tid: i32) -> Result<i32> {
     let mut status = 0;
     loop {
+        // SAFETY: `status` is a live local int that waitpid writes; no other pointer is passed.
         let r = unsafe { libc::waitpid(tid, &mut status, libc::__WALL) };
         if r == tid {
             return Ok(status);
@@ -124,7 +91,9 @@ fn waitpid_tid(tid: i32) -> Result<i32> {
 }
 
 fn getregs(tid: i32) -> Result<libc::user_regs_struct> {
+    // SAFETY: user_regs_struct is plain integers, for which all-zero bytes are a valid value.
     let mut regs: libc::user_regs_struct = unsafe { std::mem::zeroed() };
+    // SAFETY: PTRACE_GETREGS writes one user_regs_struct to `data`, which points at `regs` (a live local).
     if unsafe { ptrace(libc::PTRACE_GETREGS, tid, 0, &mut regs as *mut _ as usize) } != 0 {
         return Err(err("PTRACE_GETREGS"));
     }
@@ -132,6 +101,8 @@ fn getregs(tid: i32) -> Result<libc::user_regs_struct> {
 }
 
 fn setregs(tid: i32, regs: &libc::user_regs_struct) -> Result<()> {
+    // SAFETY: PTRACE_SETREGS reads one user_regs_struct from `data`, which points at `*regs` (borrowed
+    // for the call).
     if unsafe { ptrace(libc::PTRACE_SETREGS, tid, 0, regs as *const _ as usize) } != 0 {
         return Err(err("PTRACE_SETREGS"));
     }
@@ -160,6 +131,7 @@ fn inject(tid: i32, nr: i64, args: [u64; 6]) -> Result<i64> {
 /// Resume stopped stub thread `tid` (its registers set up for the stub's code) until it traps at the
 /// end of the injected call(s); other stops meanwhile are suppressed. Returns its registers then.
 fn run_to_trap(tid: i32) -> Result<libc::user_regs_struct> {
+    // SAFETY: PTRACE_CONT with no signal takes no pointer (addr and data are 0).
     if unsafe { ptrace(libc::PTRACE_CONT, tid, 0, 0) } != 0 {
         return Err(err("PTRACE_CONT (inject)"));
     }
@@ -172,6 +144,7 @@ fn run_to_trap(tid: i32) -> Result<libc::user_regs_struct> {
             }
             // A stop that is not ours (e.g. a pending interrupt SIGSTOP): suppress it and go on; the
             // interrupt is re-sent by the Sentry if it still matters.
+            // SAFETY: PTRACE_CONT with no signal takes no pointer (addr and data are 0).
             if unsafe { ptrace(libc::PTRACE_CONT, tid, 0, 0) } != 0 {
                 return Err(err("PTRACE_CONT (inject, re-resume)"));
             }
@@ -182,92 +155,12 @@ fn run_to_trap(tid: i32) -> Result<libc::user_regs_struct> {
     getregs(tid)
 }
 
-/// Run `records` (seven numbers each: syscall number and six arguments, exact below 2^53) in stopped
-/// thread `tid` of stub process `pid`, in order, through the stub's batch loop ([`stub::BATCH_ADDR`]):
-/// one ptrace round trip per [`stub::BATCH_MAX`] calls instead of one per call. Stops at the first
-/// failing call. Returns `[ran, result]`: how many calls ran, and the last one's raw result (-errno
-/// if it failed). Clobbers the thread's registers, as [`inject`] does.
-#[napi]
-pub fn ptrace_inject_batch(pid: i32, tid: i32, records: Vec<i64>) -> Result<Vec<i64>> {
-    if !records.len().is_multiple_of(7) {
-        return Err(Error::from_reason("batch records are 7 numbers each"));
-    }
-    let page = {
-        let g = CTRL.lock().unwrap();
-        let c = g.as_ref().ok_or_else(|| Error::from_reason("ptrace platform not initialised"))?;
-        let slot = *c.slots.get(&pid).ok_or_else(|| Error::from_reason(format!("stub {pid} has no control page")))?;
-        c.base + slot * stub::PAGE
-    };
-    let mut ran = 0i64;
-    let mut last = 0i64;
-    for chunk in records.chunks(7 * stub::BATCH_MAX) {
-        let n = chunk.len() / 7;
-        // SAFETY: `page` is this stub's page of the control mapping (PAGE bytes, writable, ours);
-        // BATCH_MAX records of 56 bytes fit in it. The stub only reads it, and only while it runs
-        // the batch below, synchronously.
-        unsafe {
-            let dst = page as *mut i64;
-            std::ptr::copy_nonoverlapping(chunk.as_ptr(), dst, chunk.len());
-        }
-        let mut regs = getregs(tid)?;
-        regs.orig_rax = u64::MAX;
-        regs.rip = stub::BATCH_ADDR;
-        regs.rbx = stub::CTRL_ADDR;
-        regs.r12 = n as u64;
-        setregs(tid, &regs)?;
-        let r = run_to_trap(tid)?;
-        let done = n as i64 - r.r12 as i64;
-        ran += done;
-        last = r.rax as i64;
-        if done < n as i64 || (-4095..0).contains(&last) {
-            break;
-        }
-    }
-    Ok(vec![ran, last])
-}
-
-/// Give new stub process `pid` (stopped thread `tid`) its control page: a free slot of the control
-/// file, mapped read-only at [`stub::CTRL_ADDR`].
-fn ctrl_attach(pid: i32, tid: i32) -> Result<()> {
-    let slot = {
-        let mut g = CTRL.lock().unwrap();
-        let c = g.as_mut().ok_or_else(|| Error::from_reason("ptrace platform not initialised"))?;
-        let slot = c.free.pop().ok_or_else(|| Error::from_reason("too many stub processes (control pages exhausted)"))?;
-        c.slots.insert(pid, slot);
-        slot
-    };
-    let prot = libc::PROT_READ as u64;
-    let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
-    let off = (slot * stub::PAGE) as u64;
-    let r = inject(tid, libc::SYS_mmap, [stub::CTRL_ADDR, stub::PAGE as u64, prot, flags, STUB_CTRLFD as u64, off])?;
-    if r as u64 != stub::CTRL_ADDR {
-        ctrl_detach(pid);
-        return Err(Error::from_reason(format!("stub {pid}: mapping its control page failed: {r}")));
-    }
-    Ok(())
-}
-
-/// Return stub process `pid`'s control page (zeroed) to the free list.
-fn ctrl_detach(pid: i32) {
-    let mut g = CTRL.lock().unwrap();
-    if let Some(c) = g.as_mut() {
-        if let Some(slot) = c.slots.remove(&pid) {
-            // SAFETY: the slot's page lies inside our own writable control mapping.
-            unsafe { std::ptr::write_bytes((c.base + slot * stub::PAGE) as *mut u8, 0, stub::PAGE) };
-            c.free.push(slot);
-        }
-    }
-}
-
 /// Spawn the master stub: fork, TRACEME, own process group, exec the stub image; then strip its address
 /// space down to the stub page and install its seccomp filter.
 fn spawn_master(memfd: i32, ctrlfd: i32) -> Result<i32> {
     let image = stub::image();
-    let name = std::ffi::CString::new("tsvisor-stub").unwrap();
-    let elf = unsafe { libc::memfd_create(name.as_ptr(), libc::MFD_CLOEXEC) };
-    if elf < 0 {
-        return Err(err("memfd_create stub"));
-    }
+    let elf = crate::memfile::memfd_create("tsvisor-stub", "memfd_create stub")?;
+    // SAFETY: write reads `image.len()` bytes from `image`, a live Vec of that length.
     if unsafe { libc::write(elf, image.as_ptr().cast(), image.len()) } != image.len() as isize {
         return Err(err("write stub image"));
     }
@@ -275,13 +168,19 @@ fn spawn_master(memfd: i32, ctrlfd: i32) -> Result<i32> {
     let argv = [argv0.as_ptr(), std::ptr::null()];
     let envp: [*const libc::c_char; 1] = [std::ptr::null()];
     let empty = std::ffi::CString::new("").unwrap();
+    // SAFETY: getpid takes no arguments and cannot fail.
     let parent = unsafe { libc::getpid() };
+    // SAFETY: the child runs only the async-signal-safe raw calls below and then execs or _exits, so
+    // Node's other threads (absent in the child) and their locks are never touched there.
     let pid = unsafe { libc::fork() };
     if pid < 0 {
         return Err(err("fork stub"));
     }
     if pid == 0 {
         // Child: async-signal-safe raw calls only.
+        // SAFETY: every call is a raw syscall wrapper (no allocation, no locks: fork left only this
+        // thread); the pointers passed (`argv`, `envp`, `empty`, `set`) are locals or CStrings built
+        // before the fork, alive until execveat or _exit, and `argv`/`envp` are NULL-terminated.
         unsafe {
             libc::setpgid(0, 0);
             libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
@@ -321,6 +220,7 @@ fn spawn_master(memfd: i32, ctrlfd: i32) -> Result<i32> {
             libc::_exit(127);
         }
     }
+    // SAFETY: `elf` is the memfd created above, owned here and not used after this close.
     unsafe { libc::close(elf) };
     // Parent: the exec stop.
     let status = waitpid_tid(pid)?;
@@ -328,6 +228,7 @@ fn spawn_master(memfd: i32, ctrlfd: i32) -> Result<i32> {
         return Err(Error::from_reason(format!("stub did not stop at exec (status {status:#x})")));
     }
     let opts = libc::PTRACE_O_EXITKILL | libc::PTRACE_O_TRACESYSGOOD;
+    // SAFETY: PTRACE_SETOPTIONS takes the options as an integer in `data`, no pointer.
     if unsafe { ptrace(libc::PTRACE_SETOPTIONS, pid, 0, opts as usize) } != 0 {
         return Err(err("PTRACE_SETOPTIONS"));
     }
@@ -382,15 +283,7 @@ pub fn ptrace_new_stub() -> Result<i32> {
         return Err(Error::from_reason("ptrace platform not initialised"));
     }
     let flags = (libc::CLONE_PARENT | libc::CLONE_PTRACE) as u64; // exit signal 0: reaped with __WALL
-    let child = inject(master, libc::SYS_clone, [flags, 0, 0, 0, 0, 0])?;
-    if child <= 0 {
-        return Err(Error::from_reason(format!("clone stub failed: {child}")));
-    }
-    let child = child as i32;
-    let status = waitpid_tid(child)?;
-    if !libc::WIFSTOPPED(status) {
-        return Err(Error::from_reason(format!("new stub did not stop (status {status:#x})")));
-    }
+    let child = clone_stopped(master, flags, "stub")?;
     if let Err(e) = ctrl_attach(child, child) {
         ptrace_kill_stub(child);
         return Err(e);
@@ -410,14 +303,21 @@ pub fn ptrace_new_thread(tid: i32) -> Result<i32> {
         | libc::CLONE_THREAD
         | libc::CLONE_SYSVSEM
         | libc::CLONE_PTRACE) as u64;
+    clone_stopped(tid, flags, "stub thread")
+}
+
+/// Inject clone(`flags`) into stopped stub thread `tid` (`flags` include CLONE_PTRACE, so the child is
+/// traced from birth) and wait for the child's first stop. Returns the child's tid; `what` names it
+/// in errors.
+fn clone_stopped(tid: i32, flags: u64, what: &str) -> Result<i32> {
     let child = inject(tid, libc::SYS_clone, [flags, 0, 0, 0, 0, 0])?;
     if child <= 0 {
-        return Err(Error::from_reason(format!("clone stub thread failed: {child}")));
+        return Err(Error::from_reason(format!("clone {what} failed: {child}")));
     }
     let child = child as i32;
     let status = waitpid_tid(child)?;
     if !libc::WIFSTOPPED(status) {
-        return Err(Error::from_reason(format!("new stub thread did not stop (status {status:#x})")));
+        return Err(Error::from_reason(format!("new {what} did not stop (status {status:#x})")));
     }
     Ok(child)
 }
@@ -429,6 +329,7 @@ pub fn ptrace_new_thread(tid: i32) -> Result<i32> {
 pub fn ptrace_stop_thread(tid: i32) -> f64 {
     let mut status = 0;
     loop {
+        // SAFETY: `status` is a live local int that waitpid writes; no other pointer is passed.
         let r = unsafe { libc::waitpid(tid, &mut status, libc::__WALL) };
         if r == tid {
             return classify(r, status, tid as i64);
@@ -450,6 +351,7 @@ pub fn ptrace_kill_stub(pid: i32) {
         .unwrap_or_default();
     tids.retain(|&t| t != pid);
     tids.push(pid);
+    // SAFETY: kill takes no pointer; waitpid writes only `status`, a live local int.
     unsafe {
         libc::kill(pid, libc::SIGKILL);
         for tid in tids {
@@ -483,7 +385,10 @@ pub fn ptrace_inject(tid: i32, nr: i64, args: Vec<i64>) -> Result<i64> {
 #[napi]
 pub fn ptrace_get_regs(tid: i32, mut regs: BigUint64Array) -> Result<()> {
     let r = getregs(tid)?;
+    // SAFETY: user_regs_struct is #[repr(C)] with 27 u64 fields and no padding: the same size and
+    // layout as [u64; 27] (transmute checks the size at compile time).
     let src: [u64; 27] = unsafe { std::mem::transmute(r) };
+    // SAFETY: the typed array's storage, alive for this synchronous call, is accessed only here.
     unsafe { regs.as_mut() }.copy_from_slice(&src);
     Ok(())
 }
@@ -496,6 +401,8 @@ fn regs_from(regs: &BigUint64Array) -> Result<libc::user_regs_struct> {
     }
     let mut a = [0u64; 27];
     a.copy_from_slice(&src[..27]);
+    // SAFETY: user_regs_struct is #[repr(C)] with 27 u64 fields and no padding, and every bit
+    // pattern is a valid u64: any [u64; 27] is a valid value of it.
     Ok(unsafe { std::mem::transmute::<[u64; 27], libc::user_regs_struct>(a) })
 }
 
@@ -510,6 +417,7 @@ pub fn ptrace_set_regs(tid: i32, regs: BigUint64Array) -> Result<()> {
 #[napi]
 pub fn ptrace_resume(tid: i32, regs: BigUint64Array, sig: i32) -> Result<()> {
     setregs(tid, &regs_from(&regs)?)?;
+    // SAFETY: PTRACE_SYSEMU takes the signal number as an integer in `data`, no pointer.
     if unsafe { ptrace(libc::PTRACE_SYSEMU, tid, 0, sig as usize) } != 0 {
         return Err(err("PTRACE_SYSEMU"));
     }
@@ -520,9 +428,12 @@ pub fn ptrace_resume(tid: i32, regs: BigUint64Array, sig: i32) -> Result<()> {
 /// returns the number of bytes written.
 #[napi]
 pub fn ptrace_get_fpu(tid: i32, mut buf: Uint8Array) -> Result<u32> {
+    // SAFETY: the typed array's storage, alive for this synchronous call, is accessed only here.
     let b = unsafe { buf.as_mut() };
     let mut iov = libc::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() };
     const NT_X86_XSTATE: usize = 0x202;
+    // SAFETY: `data` points at `iov` (a live local); the kernel writes at most `iov_len` bytes to
+    // `iov_base`, which is `b`, and stores the length it wrote back into `iov`.
     if unsafe { ptrace(libc::PTRACE_GETREGSET, tid, NT_X86_XSTATE, &mut iov as *mut _ as usize) } != 0 {
         return Err(err("PTRACE_GETREGSET xstate"));
     }
@@ -535,6 +446,8 @@ pub fn ptrace_set_fpu(tid: i32, buf: Uint8Array) -> Result<()> {
     let b = buf.as_ref();
     let mut iov = libc::iovec { iov_base: b.as_ptr() as *mut libc::c_void, iov_len: b.len() };
     const NT_X86_XSTATE: usize = 0x202;
+    // SAFETY: `data` points at `iov` (a live local); the kernel only reads `iov_len` bytes from
+    // `iov_base`, which is `buf`'s storage, borrowed for the call (the *mut cast is never written).
     if unsafe { ptrace(libc::PTRACE_SETREGSET, tid, NT_X86_XSTATE, &mut iov as *mut _ as usize) } != 0 {
         return Err(err("PTRACE_SETREGSET xstate"));
     }
@@ -545,6 +458,7 @@ pub fn ptrace_set_fpu(tid: i32, buf: Uint8Array) -> Result<()> {
 /// the Sentry suppresses when resuming).
 #[napi]
 pub fn ptrace_interrupt(tid: i32) {
+    // SAFETY: tkill takes two integers, no pointer.
     unsafe { libc::syscall(libc::SYS_tkill, tid, libc::SIGSTOP) };
 }
 
@@ -560,6 +474,7 @@ pub fn ptrace_wait(timeout_ms: i32) -> f64 {
         return (EV_INTERRUPTED << 32) as f64;
     }
     let mut status = 0;
+    // SAFETY: wait4 writes only `status` (a live local int); the rusage pointer is null.
     let r = unsafe { libc::wait4(-pgid, &mut status, libc::__WALL, std::ptr::null_mut()) };
     let errno = std::io::Error::last_os_error().raw_os_error().unwrap_or(0);
     eventloop::leave_wait();
@@ -575,6 +490,7 @@ pub fn ptrace_wait(timeout_ms: i32) -> f64 {
 pub fn ptrace_poll() -> f64 {
     let pgid = PGID.load(Ordering::SeqCst);
     let mut status = 0;
+    // SAFETY: wait4 writes only `status` (a live local int); the rusage pointer is null.
     let r = unsafe { libc::wait4(-pgid, &mut status, libc::__WALL | libc::WNOHANG, std::ptr::null_mut()) };
     if r <= 0 {
         return -1.0;
@@ -596,16 +512,21 @@ fn classify(r: i32, status: i32, tid: i64) -> f64 {
             EV_SYSCALL
         } else if (status >> 16) != 0 {
             let mut msg: libc::c_ulong = 0;
+            // SAFETY: PTRACE_GETEVENTMSG writes one c_ulong to `data`, which points at `msg` (a live local).
             unsafe { ptrace(libc::PTRACE_GETEVENTMSG, r, 0, &mut msg as *mut _ as usize) };
             ev.event_msg = msg as u64;
             ev.signo = sig;
             EV_OTHER
         } else {
+            // SAFETY: siginfo_t is plain integers and unions of them: all-zero bytes are a valid value.
             let mut si: libc::siginfo_t = unsafe { std::mem::zeroed() };
+            // SAFETY: PTRACE_GETSIGINFO writes one siginfo_t to `data`, which points at `si` (a live local).
             if unsafe { ptrace(libc::PTRACE_GETSIGINFO, r, 0, &mut si as *mut _ as usize) } == 0 {
                 ev.signo = si.si_signo;
                 ev.code = si.si_code;
                 ev.errno = si.si_errno;
+                // SAFETY: reads the union's si_addr field as an integer (never dereferenced); for
+                // stops that are not faults it holds whatever the kernel filled, still initialised.
                 ev.addr = unsafe { si.si_addr() } as u64;
                 EV_SIGNAL
             } else {

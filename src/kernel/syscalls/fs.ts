@@ -4,7 +4,7 @@
  * unlink, unlinkat, rename, renameat, renameat2, symlink, symlinkat, readlink, readlinkat, link,
  * linkat, chmod, fchmod, fchmodat, chown, fchown, lchown, fchownat, utime, utimes, futimesat,
  * utimensat, truncate, ftruncate, fsync, fdatasync, sync, syncfs, fallocate, statfs, fstatfs, umask.
- * Path resolution, permissions and the filesystems are the VFS's (vfs/vfs.ts).
+ * Path resolution (vfs/namei.ts), permissions and the filesystems are the VFS's (vfs/vfs.ts).
  */
 import { Errno, fail } from '../errno.js';
 import { CAP_DAC_READ_SEARCH, CAP_SYS_CHROOT } from '../task/creds.js';

@@ -1,7 +1,7 @@
 /**
  * The VFS's public face: `createVfs` builds the sandbox's mount tree from VfsOptions; FsContext and
- * FdTable are what tasks hold; FileDescription is an open file. See vfs.ts for path resolution and
- * the path-based operations, fs/ for the filesystems.
+ * FdTable are what tasks hold; FileDescription is an open file. See namei.ts for path resolution,
+ * vfs.ts for the path-based operations, fs/ for the filesystems.
  */
 import * as os from 'node:os';
 import { Errno, SysError } from '../errno.js';

@@ -1,6 +1,6 @@
 /**
  * Inodes and filesystems: what each filesystem (host, tmpfs, overlay, dev, proc, sys, pipe)
- * implements. The VFS (vfs.ts) walks paths, checks permissions and mount flags, and keeps the dentry
+ * implements. The VFS (vfs.ts, namei.ts) walks paths, checks permissions and mount flags, and keeps the dentry
  * cache; an Inode only answers for itself and its directory entries. Every method throws SysError
  * with the errno the corresponding syscall documents; the defaults here are what Linux returns when a
  * filesystem does not support an operation.

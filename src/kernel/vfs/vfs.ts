@@ -1,23 +1,17 @@
 /**
- * The VFS: the mount tree, path resolution and every path-based operation of the file syscalls.
+ * The VFS: the mount tree and every path-based operation of the file syscalls (open, create, link,
+ * unlink, rename, attributes, cwd/root, exec lookup).
  *
- * Paths are byte strings (one JS char per byte). Resolution follows path_resolution(7): it walks one
- * component at a time from the task's root (absolute paths) or a start directory (cwd or a dirfd),
- * needs search (x) permission on every directory it walks through, clamps ".." at the task's root,
- * crosses mount points in both directions, follows symlinks itself (at most 40 per resolution, then
- * ELOOP) and treats a trailing slash as "must be a directory". Filesystems never see more than one
- * component, so a symlink on a host filesystem can never make the host resolve a path outside the
- * sandbox's root.
+ * Path resolution itself (path_resolution(7), openat2's RESOLVE_* scoping) is namei.ts; the Vfs
+ * exposes its entry points as methods (resolve, resolveParent, walk…) so callers need only the Vfs.
  */
-import { Errno, SysError, fail } from '../errno.js';
+import { Errno, fail } from '../errno.js';
 import { CAP_CHOWN, CAP_FSETID, CAP_MKNOD, CAP_SYS_CHROOT, type Credentials } from '../task/creds.js';
 import type { MappableFile } from '../mm/mm.js';
 import type { KernelInfo } from './kernelinfo.js';
 import {
-  AT_EMPTY_PATH, AT_FDCWD, MAXSYMLINKS, NAME_MAX, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH,
-  O_RDONLY, O_RDWR, O_TMPFILE, O_TRUNC, O_WRONLY, RENAME_EXCHANGE, RESOLVE_BENEATH, RESOLVE_CACHED,
-  RESOLVE_IN_ROOT, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV, RENAME_NOREPLACE, RENAME_WHITEOUT, R_OK,
-  S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, UTIME_NOW, UTIME_OMIT,
+  AT_EMPTY_PATH, AT_FDCWD, O_ACCMODE, O_CREAT, O_DIRECTORY, O_EXCL, O_NOFOLLOW, O_PATH, O_RDONLY, O_RDWR,
+  O_TMPFILE, O_TRUNC, O_WRONLY, RENAME_EXCHANGE, RENAME_NOREPLACE, RENAME_WHITEOUT, RESOLVE_CACHED, R_OK, S_IFBLK, S_IFCHR, S_IFDIR, S_IFIFO, S_IFLNK, S_IFMT, S_IFREG, S_IFSOCK, S_ISGID, S_ISUID, UTIME_NOW, UTIME_OMIT,
   W_OK, X_OK, dtype,
 } from './constants.js';
 import { Dentry, Mount, pathOf, type Location, type MountFlags } from './dentry.js';
@@ -27,6 +21,8 @@ import {
   type Timespec,
 } from './inode.js';
 import { checkAccess, checkSticky, inGroup, isOwnerOrRoot, mayAccess } from './perm.js';
+import * as namei from './namei.js';
+import type { ParentLookup, WalkState } from './namei.js';
 import {
   IN_ACCESS, IN_ATTRIB, IN_MODIFY, fsnotifyChange, fsnotifyCreate, fsnotifyDelete, fsnotifyLink, fsnotifyOpen,
   fsnotifyRename,
@@ -58,26 +54,7 @@ export interface ExecFile {
   nosuid: boolean;
 }
 
-/** Resolution state shared across symlink hops (the ELOOP counter) and openat2's restrictions. */
-interface WalkState {
-  links: number;
-  /** RESOLVE_* bits (0 or absent outside openat2). */
-  resolve?: number;
-  /**
-   * The root of a scoped lookup (RESOLVE_BENEATH, RESOLVE_IN_ROOT): the start directory, which ".."
-   * and absolute paths cannot leave. Absent: the task's root.
-   */
-  root?: Location;
-}
-
-/** The result of resolving all but the last component (for create/unlink/rename). */
-export interface ParentLookup {
-  parent: Location;
-  /** The last component ("." / ".." possible; "/" for the root itself). */
-  name: string;
-  /** Whether the path ended with "/". */
-  trailingSlash: boolean;
-}
+export type { ParentLookup } from './namei.js';
 
 export class Vfs {
   readonly rootMount: Mount;
@@ -116,208 +93,46 @@ export class Vfs {
     return out;
   }
 
-  /** If a mount covers `loc`, the root of the topmost such mount (repeatedly). */
+  /** If a mount covers `loc`, the root of the topmost such mount (see namei.ts crossMounts). */
   crossMounts(loc: Location): Location {
-    let cur = loc;
-    while (cur.dentry.mounts > 0) {
-      let top: Mount | undefined;
-      for (const c of cur.mount.children) if (c.mountpoint === cur.dentry) top = c;
-      if (!top) break;
-      cur = { mount: top, dentry: top.root };
-    }
-    return cur;
+    return namei.crossMounts(loc);
   }
 
-  // ------------------------------------------------------------------ resolution
+  // ------------------------------------------------------------------ resolution (namei.ts)
 
-  /**
-   * The child dentry `name` of directory dentry `dir` (cached, revalidated for volatile filesystems).
-   * `cachedOnly` (RESOLVE_CACHED): EAGAIN instead of asking the filesystem on a cache miss (a cached
-   * entry of a volatile filesystem is still revalidated: that is a stat, never a blocking read).
-   */
+  /** The child dentry `name` of directory `dir`, from the cache or the filesystem (namei.ts lookupChild). */
   lookupChild(ctx: PathCtx | undefined, dir: Dentry, name: string, cachedOnly = false): Dentry {
-    let c = dir.children.get(name);
-    const fs = dir.inode.fs;
-    if (c && c.mounts === 0 && fs.revalidate && !fs.revalidate(dir.inode, name, c.inode)) {
-      dir.children.delete(name);
-      c = undefined;
-    }
-    if (!c) {
-      if (cachedOnly) fail(Errno.EAGAIN);
-      // A removed directory has no entries and gets no new ones (IS_DEADDIR: ENOENT).
-      if (dir.dead) fail(Errno.ENOENT);
-      const ino = dir.inode.lookup(name, ctx);
-      c = new Dentry(name, dir, ino);
-      dir.children.set(name, c);
-    }
-    return c;
+    return namei.lookupChild(ctx, dir, name, cachedOnly);
   }
 
-  /** ".." of `loc`, clamped at `root` (default: the context's root) and crossing mount roots upwards. */
+  /** ".." of `loc`, clamped at `root` (namei.ts parentOf). */
   parentOf(ctx: PathCtx, loc: Location, root: Location = ctx.fs.root): Location {
-    let m = loc.mount;
-    let d = loc.dentry;
-    for (;;) {
-      if (m === root.mount && d === root.dentry) return { mount: m, dentry: d };
-      if (d === m.root) {
-        if (!m.parent || !m.mountpoint) return { mount: m, dentry: d };
-        d = m.mountpoint;
-        m = m.parent;
-        continue;
-      }
-      break;
-    }
-    return this.crossMounts({ mount: m, dentry: d.parent ?? d });
+    return namei.parentOf(ctx, loc, root);
   }
 
-  /** Where a relative path starts: cwd for AT_FDCWD, else the directory `dirfd` refers to. */
+  /** Where a relative path starts: cwd or `dirfd` (namei.ts startAt). */
   startAt(ctx: PathCtx, dirfd: number, path: string): Location {
-    if (path.startsWith('/')) return ctx.fs.root;
-    if (dirfd === AT_FDCWD) return ctx.fs.cwd;
-    const f = ctx.fdTable.get(dirfd) ?? fail(Errno.EBADF);
-    if (path !== '' && !f.inode.isDir) fail(Errno.ENOTDIR);
-    return f.location;
+    return namei.startAt(ctx, dirfd, path);
   }
 
-  /**
-   * Walk `path` from `start` (absolute paths from the root). `followLast`: follow a symlink in the last
-   * component (a trailing slash always follows). Errors: ENOENT, ENOTDIR, EACCES (search permission),
-   * ELOOP, ENAMETOOLONG (component > 255 bytes).
-   */
+  /** Walk `path` from `start` (namei.ts walk: errors ENOENT, ENOTDIR, EACCES, ELOOP, ENAMETOOLONG). */
   walk(ctx: PathCtx, start: Location, path: string, followLast: boolean, st: WalkState = { links: 0 }): Location {
-    let cur = path.startsWith('/') ? this.jumpRoot(ctx, start, st) : start;
-    const resolve = st.resolve ?? 0;
-    const comps = path.split('/').filter((c) => c !== '');
-    const trailing = path.endsWith('/');
-    for (let i = 0; i < comps.length; i++) {
-      const name = comps[i]!;
-      const last = i === comps.length - 1;
-      const dir = cur.dentry.inode;
-      if (!dir.isDir) fail(Errno.ENOTDIR);
-      checkAccess(ctx.creds, dir, X_OK);
-      if (name === '.') continue;
-      if (name === '..') {
-        cur = this.dotDot(ctx, cur, st);
-        continue;
-      }
-      if (name.length > NAME_MAX) fail(Errno.ENAMETOOLONG);
-      const d = this.lookupChild(ctx, cur.dentry, name, (resolve & RESOLVE_CACHED) !== 0);
-      let next = this.crossMounts({ mount: cur.mount, dentry: d });
-      if (resolve & RESOLVE_NO_XDEV && next.mount !== cur.mount) fail(Errno.EXDEV);
-      if (next.dentry.inode.isSymlink && (!last || followLast || trailing)) next = this.followLink(ctx, cur, next, st);
-      cur = next;
-    }
-    if (trailing && comps.length > 0 && !cur.dentry.inode.isDir) fail(Errno.ENOTDIR);
-    return cur;
+    return namei.walk(ctx, start, path, followLast, st);
   }
 
-  /** Follow symlink `link` found in directory `dir` (counts toward the 40-link limit). */
-  private followLink(ctx: PathCtx, dir: Location, link: Location, st: WalkState): Location {
-    const target = this.linkTarget(ctx, dir, link, st);
-    return typeof target === 'string' ? this.walk(ctx, dir, target, true, st) : target;
-  }
-
-  /**
-   * What following symlink `link` (in directory `dir`) leads to: a magic link's location, or the text
-   * to walk from `dir`. ELOOP past 40 links or under RESOLVE_NO_SYMLINKS; for magic links ELOOP under
-   * RESOLVE_NO_MAGICLINKS, EXDEV under RESOLVE_NO_XDEV (another mount) and scoped lookups (the
-   * kernel's nd_jump_link()). ENOENT for an empty target.
-   */
-  private linkTarget(ctx: PathCtx, dir: Location, link: Location, st: WalkState): Location | string {
-    const resolve = st.resolve ?? 0;
-    if (resolve & RESOLVE_NO_SYMLINKS) fail(Errno.ELOOP);
-    if (++st.links > MAXSYMLINKS) fail(Errno.ELOOP);
-    const ino = link.dentry.inode;
-    const magic = ino.magicLink?.(ctx);
-    if (magic) {
-      if (resolve & RESOLVE_NO_MAGICLINKS) fail(Errno.ELOOP);
-      if (resolve & RESOLVE_NO_XDEV && magic.mount !== dir.mount) fail(Errno.EXDEV);
-      if (resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) fail(Errno.EXDEV);
-      return magic;
-    }
-    const target = ino.readlink(ctx);
-    if (target === '') fail(Errno.ENOENT);
-    return target;
-  }
-
-  /**
-   * Where an absolute path (or absolute symlink) seen at `cur` starts: the task's root, or a scoped
-   * lookup's root (RESOLVE_IN_ROOT). EXDEV under RESOLVE_BENEATH, and under RESOLVE_NO_XDEV when the
-   * root is on another mount (the kernel's nd_jump_root()).
-   */
-  private jumpRoot(ctx: PathCtx, cur: Location, st: WalkState): Location {
-    const resolve = st.resolve ?? 0;
-    if (resolve & RESOLVE_BENEATH) fail(Errno.EXDEV);
-    const root = st.root ?? ctx.fs.root;
-    if (resolve & RESOLVE_NO_XDEV && cur.mount !== root.mount) fail(Errno.EXDEV);
-    return root;
-  }
-
-  /**
-   * ".." from `cur`: clamped at the (scoped) root, where RESOLVE_BENEATH makes it EXDEV; EXDEV under
-   * RESOLVE_NO_XDEV when it leaves the mount (the kernel's follow_dotdot()).
-   */
-  private dotDot(ctx: PathCtx, cur: Location, st: WalkState): Location {
-    const resolve = st.resolve ?? 0;
-    const root = st.root ?? ctx.fs.root;
-    if (cur.mount === root.mount && cur.dentry === root.dentry) {
-      if (resolve & RESOLVE_BENEATH) fail(Errno.EXDEV);
-      return cur;
-    }
-    const up = this.parentOf(ctx, cur, root);
-    if (resolve & RESOLVE_NO_XDEV && up.mount !== cur.mount) fail(Errno.EXDEV);
-    return up;
-  }
-
-  /**
-   * Resolve (dirfd, path) as the *at() syscalls do. `follow`: follow a final symlink.
-   * `emptyPath`: AT_EMPTY_PATH (an empty path means the dirfd itself; AT_FDCWD means cwd).
-   */
+  /** Resolve (dirfd, path) as the *at() syscalls do, `emptyPath` for AT_EMPTY_PATH (namei.ts resolveAt). */
   resolve(ctx: PathCtx, dirfd: number, path: string, follow: boolean, emptyPath = false): Location {
-    if (path === '') {
-      if (!emptyPath) fail(Errno.ENOENT);
-      if (dirfd === AT_FDCWD) return ctx.fs.cwd;
-      return (ctx.fdTable.get(dirfd) ?? fail(Errno.EBADF)).location;
-    }
-    return this.walk(ctx, this.startAt(ctx, dirfd, path), path, follow);
+    return namei.resolveAt(ctx, dirfd, path, follow, emptyPath);
   }
 
-  /** Resolve all but the last component of (dirfd, path); the parent must be a directory. */
+  /** Resolve all but the last component of (dirfd, path) (namei.ts resolveParent). */
   resolveParent(ctx: PathCtx, dirfd: number, path: string, st: WalkState = { links: 0 }): ParentLookup {
-    if (path === '') fail(Errno.ENOENT);
-    return this.resolveParentFrom(ctx, this.startAt(ctx, dirfd, path), path, st);
+    return namei.resolveParent(ctx, dirfd, path, st);
   }
 
-  /** resolveParent from an explicit start location. */
+  /** resolveParent from an explicit start location (namei.ts resolveParentFrom). */
   resolveParentFrom(ctx: PathCtx, start: Location, path: string, st: WalkState = { links: 0 }): ParentLookup {
-    if (path === '') fail(Errno.ENOENT);
-    let p = path;
-    let trailingSlash = false;
-    while (p.length > 1 && p.endsWith('/')) {
-      p = p.slice(0, -1);
-      trailingSlash = true;
-    }
-    if (p === '/' || /^\/+$/.test(p)) return { parent: this.jumpRoot(ctx, start, st), name: '/', trailingSlash };
-    const idx = p.lastIndexOf('/');
-    const name = p.slice(idx + 1);
-    const dirPart = idx < 0 ? '' : p.slice(0, idx) || '/';
-    const parent = dirPart === '' ? start : this.walk(ctx, start, dirPart, true, st);
-    if (!parent.dentry.inode.isDir) fail(Errno.ENOTDIR);
-    if (name.length > NAME_MAX) fail(Errno.ENAMETOOLONG);
-    return { parent, name, trailingSlash };
-  }
-
-  /** The existing child `name` of `parent` (crossing mounts) or undefined. Needs search permission. */
-  private peek(ctx: PathCtx, parent: Location, name: string, st?: WalkState): Location | undefined {
-    checkAccess(ctx.creds, parent.dentry.inode, X_OK);
-    try {
-      const loc = this.crossMounts({ mount: parent.mount, dentry: this.lookupChild(ctx, parent.dentry, name) });
-      if ((st?.resolve ?? 0) & RESOLVE_NO_XDEV && loc.mount !== parent.mount) fail(Errno.EXDEV);
-      return loc;
-    } catch (e) {
-      if (e instanceof SysError && e.errno === Errno.ENOENT) return undefined;
-      throw e;
-    }
+    return namei.resolveParentFrom(ctx, start, path, st);
   }
 
   // ------------------------------------------------------------------ checks
@@ -385,14 +200,8 @@ export class Vfs {
   openResolve(ctx: PathCtx, dirfd: number, path: string, flags: number, mode: number, resolve: number): FileDescription {
     if (path === '') fail(Errno.ENOENT);
     if (resolve & RESOLVE_CACHED && flags & (O_CREAT | O_TRUNC | O_TMPFILE)) fail(Errno.EAGAIN);
-    const st: WalkState = { links: 0, resolve };
-    if (resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT)) {
-      const base = dirfd === AT_FDCWD ? ctx.fs.cwd : (ctx.fdTable.get(dirfd) ?? fail(Errno.EBADF)).location;
-      if (!base.dentry.inode.isDir) fail(Errno.ENOTDIR);
-      st.root = base;
-      return this.openFrom(ctx, base, path, flags, mode, st);
-    }
-    return this.openFrom(ctx, this.startAt(ctx, dirfd, path), path, flags, mode, st);
+    const { start, st } = namei.scopedStart(ctx, dirfd, path, resolve);
+    return this.openFrom(ctx, start, path, flags, mode, st);
   }
 
   /** open() of `path` relative to `start` (absolute paths from the root). */
@@ -408,14 +217,14 @@ export class Vfs {
     if (flags & O_CREAT) {
       if (flags & O_DIRECTORY) fail(Errno.EINVAL);
       const pl = this.resolveParentFrom(ctx, start, path, st);
-      if (pl.name === '..') this.dotDot(ctx, pl.parent, st);
+      if (pl.name === '..') namei.dotDot(ctx, pl.parent, st);
       if (pl.name === '.' || pl.name === '..' || pl.name === '/' || pl.trailingSlash) fail(Errno.EISDIR);
-      const existing = this.peek(ctx, pl.parent, pl.name, st);
+      const existing = namei.peek(ctx, pl.parent, pl.name, st);
       if (existing) {
         if (flags & O_EXCL) fail(Errno.EEXIST);
         if (existing.dentry.inode.isSymlink) {
           if (flags & O_NOFOLLOW) fail(Errno.ELOOP);
-          const target = this.linkTarget(ctx, pl.parent, existing, st);
+          const target = namei.linkTarget(ctx, pl.parent, existing, st);
           // Re-open a link's text relative to the link's directory (creating it if dangling).
           if (typeof target === 'string') return this.openFrom(ctx, pl.parent, target, flags, mode, st);
           loc = target;
@@ -518,9 +327,7 @@ export class Vfs {
 
   /** mkdir(2)/mkdirat(2). Errors: EEXIST, ENOENT, ENOTDIR, EACCES, EROFS, ELOOP, ENAMETOOLONG. */
   mkdir(ctx: PathCtx, dirfd: number, path: string, mode: number): void {
-    const pl = this.resolveParent(ctx, dirfd, path);
-    if (pl.name === '.' || pl.name === '..' || pl.name === '/') fail(Errno.EEXIST);
-    if (this.peek(ctx, pl.parent, pl.name)) fail(Errno.EEXIST);
+    const pl = namei.filenameCreate(ctx, dirfd, path, true);
     this.mayModifyDir(ctx, pl.parent);
     const { owner, sgid } = this.newOwner(ctx.creds, pl.parent.dentry.inode);
     const m = (mode & 0o1777 & ~ctx.fs.umask) | (sgid ? S_ISGID : 0);
@@ -535,10 +342,7 @@ export class Vfs {
     if (type === S_IFDIR) fail(Errno.EPERM);
     if (type !== S_IFREG && type !== S_IFIFO && type !== S_IFSOCK && type !== S_IFCHR && type !== S_IFBLK) fail(Errno.EINVAL);
     if ((type === S_IFCHR || type === S_IFBLK) && !ctx.creds.has(CAP_MKNOD)) fail(Errno.EPERM);
-    const pl = this.resolveParent(ctx, dirfd, path);
-    if (pl.name === '.' || pl.name === '..' || pl.name === '/') fail(Errno.EEXIST);
-    if (this.peek(ctx, pl.parent, pl.name)) fail(Errno.EEXIST);
-    if (pl.trailingSlash) fail(Errno.ENOENT);
+    const pl = namei.filenameCreate(ctx, dirfd, path, false);
     this.mayModifyDir(ctx, pl.parent);
     const { owner } = this.newOwner(ctx.creds, pl.parent.dentry.inode);
     const child = pl.parent.dentry.inode.mknod(pl.name, type | (mode & 0o7777 & ~ctx.fs.umask), rdev, owner);
@@ -548,10 +352,7 @@ export class Vfs {
   /** symlink(2)/symlinkat(2): `target` is stored verbatim (ENOENT if empty). */
   symlink(ctx: PathCtx, target: string, dirfd: number, path: string): void {
     if (target === '') fail(Errno.ENOENT);
-    const pl = this.resolveParent(ctx, dirfd, path);
-    if (pl.name === '.' || pl.name === '..' || pl.name === '/') fail(Errno.EEXIST);
-    if (this.peek(ctx, pl.parent, pl.name)) fail(Errno.EEXIST);
-    if (pl.trailingSlash) fail(Errno.ENOENT);
+    const pl = namei.filenameCreate(ctx, dirfd, path, false);
     this.mayModifyDir(ctx, pl.parent);
     const { owner } = this.newOwner(ctx.creds, pl.parent.dentry.inode);
     const child = pl.parent.dentry.inode.symlink(pl.name, target, owner);
@@ -561,10 +362,7 @@ export class Vfs {
   /** link(2)/linkat(2). EPERM for directories, EXDEV across mounts, EEXIST if the new name exists. */
   link(ctx: PathCtx, olddirfd: number, oldpath: string, newdirfd: number, newpath: string, flags: number): void {
     const old = this.resolve(ctx, olddirfd, oldpath, (flags & 0x400) !== 0, (flags & AT_EMPTY_PATH) !== 0);
-    const pl = this.resolveParent(ctx, newdirfd, newpath);
-    if (pl.name === '.' || pl.name === '..' || pl.name === '/') fail(Errno.EEXIST);
-    if (this.peek(ctx, pl.parent, pl.name)) fail(Errno.EEXIST);
-    if (pl.trailingSlash) fail(Errno.ENOENT);
+    const pl = namei.filenameCreate(ctx, newdirfd, newpath, false);
     if (old.mount !== pl.parent.mount) fail(Errno.EXDEV);
     if (old.dentry.inode.isDir) fail(Errno.EPERM);
     this.mayModifyDir(ctx, pl.parent);
@@ -578,7 +376,7 @@ export class Vfs {
   unlink(ctx: PathCtx, dirfd: number, path: string): void {
     const pl = this.resolveParent(ctx, dirfd, path);
     if (pl.name === '.' || pl.name === '..' || pl.name === '/') fail(Errno.EISDIR);
-    const victim = this.peek(ctx, pl.parent, pl.name) ?? fail(Errno.ENOENT);
+    const victim = namei.peek(ctx, pl.parent, pl.name) ?? fail(Errno.ENOENT);
     const vd = this.victimDentry(pl, victim);
     if (vd.inode.isDir) fail(Errno.EISDIR);
     if (pl.trailingSlash) fail(Errno.ENOTDIR);
@@ -601,7 +399,7 @@ export class Vfs {
     if (pl.name === '.') fail(Errno.EINVAL);
     if (pl.name === '..') fail(Errno.ENOTEMPTY);
     if (pl.name === '/') fail(Errno.EBUSY);
-    const victim = this.peek(ctx, pl.parent, pl.name) ?? fail(Errno.ENOENT);
+    const victim = namei.peek(ctx, pl.parent, pl.name) ?? fail(Errno.ENOENT);
     const vd = this.victimDentry(pl, victim);
     if (!vd.inode.isDir) fail(Errno.ENOTDIR);
     if (vd.mounts > 0) fail(Errno.EBUSY);
@@ -626,9 +424,9 @@ export class Vfs {
     const op = this.resolveParent(ctx, olddirfd, oldpath);
     const np = this.resolveParent(ctx, newdirfd, newpath);
     for (const n of [op.name, np.name]) if (n === '.' || n === '..' || n === '/') fail(Errno.EBUSY);
-    const src = this.peek(ctx, op.parent, op.name) ?? fail(Errno.ENOENT);
+    const src = namei.peek(ctx, op.parent, op.name) ?? fail(Errno.ENOENT);
     const sd = this.victimDentry(op, src);
-    const dst = this.peek(ctx, np.parent, np.name);
+    const dst = namei.peek(ctx, np.parent, np.name);
     const dd = dst ? this.victimDentry(np, dst) : undefined;
     if (op.parent.mount !== np.parent.mount) fail(Errno.EXDEV);
     if (!sd.inode.isDir && (op.trailingSlash || (np.trailingSlash && !dd?.inode.isDir && !(flags & RENAME_EXCHANGE)))) fail(Errno.ENOTDIR);
