@@ -318,7 +318,7 @@ export class MemoryManager {
       const eof = addr + pageRoundUp(BigInt(Math.max(0, cache.size - Number(req.offset))));
       if (eof < v.end) v.eof = eof;
     } else if (req.file || shared || (prot !== 0 && len < DEMAND_MIN)) {
-      const off = this.mf.allocate(Number(len));
+      const off = this.mf.allocate(Number(len), addr);
       v.backing = new Backing(this.mf, off, Number(len));
       v.backing.ref();
       if (req.file) {
@@ -381,7 +381,7 @@ export class MemoryManager {
   private materialize(v: Vma): void {
     if (v.backing) return;
     const len = Number(v.end - v.start);
-    const off = this.mf.allocate(len);
+    const off = this.mf.allocate(len, v.start);
     v.backing = new Backing(this.mf, off, len);
     v.backing.ref();
     v.bOff = 0;
@@ -549,7 +549,7 @@ export class MemoryManager {
     if (newEnd > this.heapEnd) {
       const len = newEnd - this.heapEnd;
       if (!this.isFree(this.heapEnd, newEnd)) return this.brkCur;
-      const off = this.mf.allocate(Number(len));
+      const off = this.mf.allocate(Number(len), this.heapEnd);
       const backing = new Backing(this.mf, off, Number(len));
       backing.ref();
       const nv: Vma = {
@@ -631,7 +631,7 @@ export class MemoryManager {
         nv.bOff = v.bOff + delta;
         v.backing.ref();
       } else {
-        const off = this.mf.allocate(Number(newLen));
+        const off = this.mf.allocate(Number(newLen), dest);
         nv.backing = new Backing(this.mf, off, Number(newLen));
         nv.backing.ref();
         const copyLen = oldLen < newLen ? oldLen : newLen;
@@ -673,7 +673,7 @@ export class MemoryManager {
   /** Extend a VMA upwards by a fresh backing piece (same protections). */
   private growVma(v: Vma, newEnd: bigint): void {
     const len = newEnd - v.end;
-    const off = this.mf.allocate(Number(len));
+    const off = this.mf.allocate(Number(len), v.end);
     const backing = new Backing(this.mf, off, Number(len));
     backing.ref();
     const nv: Vma = { ...v, start: v.end, end: newEnd, backing, bOff: 0, fileOff: v.fileOff + Number(v.end - v.start) };
@@ -739,7 +739,7 @@ export class MemoryManager {
         b = v.backing;
       } else {
         const len = Number(v.end - v.start);
-        const off = this.mf.allocate(len);
+        const off = this.mf.allocate(len, v.start);
         this.mf.copy(off, v.backing.offset + v.bOff, len);
         b = new Backing(this.mf, off, len);
         bOff = 0;
