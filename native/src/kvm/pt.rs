@@ -1,5 +1,5 @@
-//! Guest page tables, written by the host directly in the system region (4-level, 4 KiB pages),
-//! and the rules that keep KVM's shadow of them coherent.
+//! Guest page tables, written by the host directly in the system region (4-level; 4 KiB pages,
+//! and 2 MiB pages where the mapping allows), and the rules that keep KVM's shadow of them coherent.
 //!
 //! Page-table pages come from a pool in the system region, which is never mapped into any guest
 //! address space: the guest cannot read or write its own page tables, only the CPU's (and KVM's
@@ -27,6 +27,35 @@
 //!
 //! Pages replaced by path copying are not touched until the edit's TLB shootdown is over (vCPUs
 //! still in the guest on the old root may walk them): [`Sys::finish_edit`] zeroes and retires them.
+//!
+//! ## 2 MiB pages
+//! [`Sys::map_range`] maps every 2 MiB of its range that is 2 MiB-aligned in both the address space
+//! and guest-physical memory (= the memory file, so: offset ≡ address mod 2 MiB, which
+//! `MemoryFile.allocate`'s colour arranges for mappings of 2 MiB or more) and wholly inside the
+//! range with one PD entry with PS set (a *2 MiB leaf*), PROT_NONE ones too (a not-present entry
+//! with PS and [`MAPPED_NONE`]); the rest gets 4 KiB leaves. One entry instead of a 4 KiB table of
+//! 512: mapping 256 MiB writes 128 entries instead of 65 536 and 128 fewer table pages, and
+//! munmap/mprotect of whole 2 MiB pages edit (and path-copy) one entry and its PD. What it does *not*
+//! change on this host is the cost of the first touch of each 4 KiB: KVM backs a guest 2 MiB page
+//! with a host 2 MiB page only if the memory slot's host mapping is one, and the memory file is a
+//! memfd whose pages are 4 KiB here (shmem THP is `never` on this host), so KVM still maps the
+//! guest page 4 KiB at a time, one shadow fault each (direct shadow pages, no guest table to
+//! write-protect or re-sync). With shmem THP enabled the same tables would let KVM map 2 MiB at once.
+//!
+//! Every walker knows the three kinds of PD entry (table link, 2 MiB leaf, empty): [`Sys::leaf`]
+//! returns the PD entry itself for an address inside a 2 MiB leaf (so the fault path's PROT_NONE
+//! test works unchanged), [`Sys::free_root`] and [`Sys::census`] do not descend into one. Edits of a
+//! 2 MiB leaf that the edited range covers wholly change that one entry (a narrowing through path
+//! copying, as for a PTE). An edit covering only part of one first **splits** it
+//! ([`Sys::split`]): a fresh table of 512 4 KiB entries with the same frames and rights replaces the
+//! leaf. For KVM that replaces a present entry by a different one (a shadow of the old leaf would
+//! survive a host write), so the split is itself made by path copying; the new table is fresh and
+//! the edit that caused the split then changes its entries in place. A split page stays split
+//! (Linux's khugepaged would collapse it again later; nothing here does). Replacing a table link by
+//! a 2 MiB leaf (a new mapping over 4 KiB ones) or unlinking a table wholly inside an unmapped range
+//! (munmap drops whole tables instead of clearing 512 entries) is likewise a narrowing of the PD
+//! entry, path-copied, and the unlinked table is retired with the replaced ones once the edit's
+//! shootdown is over.
 
 use super::guest::*;
 use std::collections::HashSet;
