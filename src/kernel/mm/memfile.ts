@@ -53,7 +53,8 @@ export class MemoryFile {
       }
     }
     const gap = this.end;
-    const off = at(gap);
+    let off = at(gap);
+    if (off + len > MAX_BYTES) off = gap; // full but for the colour's gap: no colour then
     if (!(len >= 0) || off + len > MAX_BYTES) fail(Errno.ENOMEM);
     try {
       this.chunk(Math.floor((off + len - 1) / CHUNK));
