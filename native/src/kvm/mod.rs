@@ -418,7 +418,7 @@ pub fn kvm_resume(vcpu: u32, space: u32, regs: BigUint64Array) -> Result<()> {
             g.regs.copy_from_slice(&regs[..27]);
             g.space = Some(sp);
         }
-        threads::resume(&h);
+        threads::resume(&h, &s.all);
         Ok(())
     })
 }
