@@ -45,6 +45,8 @@ export const MAP_FIXED_NOREPLACE = 0x100000;
 export const DEMAND_MIN = 1n << 30n;
 /** The unit a demand-backed VMA is backed in (aligned in the address space). */
 export const DEMAND_GRANULE = 2n << 20n;
+/** The huge-page size anonymous mappings are aligned to (see mmap). */
+const THP_SIZE = 2n << 20n;
 
 /** A source of file data for file mappings (implemented by regular-file descriptions). */
 export interface MappableFile {
@@ -262,6 +264,22 @@ export class MemoryManager {
     throw new SysError(Errno.ENOMEM);
   }
 
+  /**
+   * Where Linux (≥ 6.7, __thp_get_unmapped_area) puts an anonymous mapping of whole 2 MiB units
+   * without a hint: a free range 2 MiB larger is found as usual and the mapping goes to its
+   * 2 MiB-aligned part (the upper one if it is aligned already); without such a range, anywhere.
+   */
+  private findFreeThp(len: bigint): bigint {
+    let pad: bigint;
+    try {
+      pad = this.findFree(len + THP_SIZE);
+    } catch {
+      return this.findFree(len);
+    }
+    const sub = -pad & (THP_SIZE - 1n);
+    return sub ? pad + sub : pad + THP_SIZE;
+  }
+
   // ---------- mapping operations ----------
 
   /** mmap(2). Returns the mapped address; throws SysError. */
@@ -289,7 +307,7 @@ export class MemoryManager {
       }
     } else {
       const hint = req.addr & ~0xfffn;
-      addr = this.findFree(len, hint);
+      addr = !hint && !req.file && len % THP_SIZE === 0n ? this.findFreeThp(len) : this.findFree(len, hint);
     }
     const shared = type !== MAP_PRIVATE;
     const v: Vma = {
