@@ -33,7 +33,9 @@
 //! and guest-physical memory (= the memory file, so: offset ≡ address mod 2 MiB, which
 //! `MemoryFile.allocate`'s colour arranges for mappings of 2 MiB or more) and wholly inside the
 //! range with one PD entry with PS set (a *2 MiB leaf*), PROT_NONE ones too (a not-present entry
-//! with PS and [`MAPPED_NONE`]); the rest gets 4 KiB leaves. One entry instead of a 4 KiB table of
+//! with PS and [`MAPPED_NONE`]); the rest gets 4 KiB leaves. The MemoryManager also places anonymous
+//! mmaps of whole 2 MiB units at 2 MiB-aligned addresses, as Linux ≥ 6.7 does, so those are 2 MiB
+//! leaves throughout; others lose at most their partial first and last 2 MiB. One entry instead of a 4 KiB table of
 //! 512: mapping 256 MiB writes 128 entries instead of 65 536 and 128 fewer table pages, and
 //! munmap/mprotect of whole 2 MiB pages edit (and path-copy) one entry and its PD. What it does *not*
 //! change on this host is the cost of the first touch of each 4 KiB: KVM backs a guest 2 MiB page
