@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // What 2 MiB guest pages buy on the KVM platform: benchmarks/c/touch.c maps MIB MiB of anonymous
-// memory, writes one byte per 4 KiB page and unmaps it, ROUNDS times per process; natively and
+// memory, writes one byte per 4 KiB page, mprotects it read-only and back, and unmaps it, ROUNDS
+// times per process; natively and
 // under tsvisor (KVM platform), optionally against another checkout (e.g. one without 2 MiB pages).
 // Processes are interleaved and repeated; medians are shown (µs per round and per phase).
 //
@@ -44,12 +45,12 @@ for (let r = 0; r < runs; r++) {
     results.get(label).push(out.trim().split(/\s+/).map(Number));
   }
 }
-console.log(`touch.c: mmap ${mib} MiB, write 1 byte per 4 KiB, munmap; median of ${runs} processes × ${rounds} rounds (host: ${os.cpus().length} CPUs, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')})`);
-console.log('| backend | round (µs) | mmap | touch | munmap |');
-console.log('|---|---|---|---|---|');
+console.log(`touch.c: mmap ${mib} MiB, write 1 byte per 4 KiB, mprotect R then RW, munmap; median of ${runs} processes × ${rounds} rounds (host: ${os.cpus().length} CPUs, load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')})`);
+console.log('| backend | round (µs) | mmap | touch | mprotect R, RW | munmap |');
+console.log('|---|---|---|---|---|---|');
 for (const [label] of backends) {
   const r = results.get(label);
   const col = (i) => median(r.map((x) => x[i])).toFixed(0);
-  console.log(`| ${label} | ${col(0)} | ${col(1)} | ${col(2)} | ${col(3)} |`);
+  console.log(`| ${label} | ${col(0)} | ${col(1)} | ${col(2)} | ${col(3)} | ${col(4)} |`);
 }
 fs.rmSync(dir, { recursive: true, force: true });
