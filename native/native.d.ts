@@ -345,6 +345,18 @@ export declare function kvmNewAddressSpace(): number
 /** A new vCPU (with its host thread) for a task. Returns its slot. */
 export declare function kvmNewVcpu(): number
 
+/** What the page tables of address space `space` hold now (for tests and benchmarks). */
+export declare function kvmPageCensus(space: number): KvmPageCensus
+
+export interface KvmPageCensus {
+  /** 2 MiB leaves (PD entries with PS), PROT_NONE ones included. */
+  huge: number
+  /** 4 KiB leaves, PROT_NONE ones included. */
+  small: number
+  /** Page-table pages of the user half, the root included. */
+  tables: number
+}
+
 /** Can this host run the KVM platform? Returns "" if yes, otherwise the reason. */
 export declare function kvmProbe(): string
 
@@ -412,6 +424,8 @@ export interface KvmStats {
   zaps: number
   /** Page-table pages copied by path copying (removals and narrowings of present entries). */
   copies: number
+  /** 2 MiB leaves split into page tables (partial munmap/mprotect/remap of a 2 MiB page). */
+  splits: number
   vcpus: number
 }
 

@@ -418,7 +418,7 @@ pub fn kvm_resume(vcpu: u32, space: u32, regs: BigUint64Array) -> Result<()> {
             g.regs.copy_from_slice(&regs[..27]);
             g.space = Some(sp);
         }
-        threads::resume(&h);
+        threads::resume(&h, &s.all);
         Ok(())
     })
 }
@@ -566,6 +566,8 @@ pub struct KvmStats {
     pub zaps: f64,
     /// Page-table pages copied by path copying (removals and narrowings of present entries).
     pub copies: f64,
+    /// 2 MiB leaves split into page tables (partial munmap/mprotect/remap of a 2 MiB page).
+    pub splits: f64,
     pub vcpus: u32,
 }
 
@@ -573,6 +575,26 @@ pub struct KvmStats {
 pub fn kvm_stats() -> Result<KvmStats> {
     with(|s| {
         let exits = s.all.iter().map(|h| h.exits.load(SeqCst)).sum::<u64>() + s.m.free_vcpus.iter().map(|v| v.exits).sum::<u64>();
-        Ok(KvmStats { exits: exits as f64, zaps: s.m.zaps as f64, copies: s.m.sys.copies as f64, vcpus: s.m.next_vcpu })
+        Ok(KvmStats { exits: exits as f64, zaps: s.m.zaps as f64, copies: s.m.sys.copies as f64, splits: s.m.sys.splits as f64, vcpus: s.m.next_vcpu })
+    })
+}
+
+#[napi(object)]
+pub struct KvmPageCensus {
+    /// 2 MiB leaves (PD entries with PS), PROT_NONE ones included.
+    pub huge: f64,
+    /// 4 KiB leaves, PROT_NONE ones included.
+    pub small: f64,
+    /// Page-table pages of the user half, the root included.
+    pub tables: f64,
+}
+
+/// What the page tables of address space `space` hold now (for tests and benchmarks).
+#[napi]
+pub fn kvm_page_census(space: u32) -> Result<KvmPageCensus> {
+    with(|s| {
+        let root = space_of(s, space)?.load(SeqCst);
+        let c = s.m.sys.census(root);
+        Ok(KvmPageCensus { huge: c.huge as f64, small: c.small as f64, tables: c.tables as f64 })
     })
 }

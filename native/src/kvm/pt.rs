@@ -1,5 +1,5 @@
-//! Guest page tables, written by the host directly in the system region (4-level, 4 KiB pages),
-//! and the rules that keep KVM's shadow of them coherent.
+//! Guest page tables, written by the host directly in the system region (4-level; 4 KiB pages,
+//! and 2 MiB pages where the mapping allows), and the rules that keep KVM's shadow of them coherent.
 //!
 //! Page-table pages come from a pool in the system region, which is never mapped into any guest
 //! address space: the guest cannot read or write its own page tables, only the CPU's (and KVM's
@@ -27,6 +27,37 @@
 //!
 //! Pages replaced by path copying are not touched until the edit's TLB shootdown is over (vCPUs
 //! still in the guest on the old root may walk them): [`Sys::finish_edit`] zeroes and retires them.
+//!
+//! ## 2 MiB pages
+//! [`Sys::map_range`] maps every 2 MiB of its range that is 2 MiB-aligned in both the address space
+//! and guest-physical memory (= the memory file, so: offset ≡ address mod 2 MiB, which
+//! `MemoryFile.allocate`'s colour arranges for mappings of 2 MiB or more) and wholly inside the
+//! range with one PD entry with PS set (a *2 MiB leaf*), PROT_NONE ones too (a not-present entry
+//! with PS and [`MAPPED_NONE`]); the rest gets 4 KiB leaves. The MemoryManager also places anonymous
+//! mmaps of whole 2 MiB units at 2 MiB-aligned addresses, as Linux ≥ 6.7 does, so those are 2 MiB
+//! leaves throughout; others lose at most their partial first and last 2 MiB. One entry instead of a 4 KiB table of
+//! 512: mapping 256 MiB writes 128 entries instead of 65 536 and 128 fewer table pages, and
+//! munmap/mprotect of whole 2 MiB pages edit (and path-copy) one entry and its PD. What it does *not*
+//! change on this host is the cost of the first touch of each 4 KiB: KVM backs a guest 2 MiB page
+//! with a host 2 MiB page only if the memory slot's host mapping is one, and the memory file is a
+//! memfd whose pages are 4 KiB here (shmem THP is `never` on this host), so KVM still maps the
+//! guest page 4 KiB at a time, one shadow fault each (direct shadow pages, no guest table to
+//! write-protect or re-sync). With shmem THP enabled the same tables would let KVM map 2 MiB at once.
+//!
+//! Every walker knows the three kinds of PD entry (table link, 2 MiB leaf, empty): [`Sys::leaf`]
+//! returns the PD entry itself for an address inside a 2 MiB leaf (so the fault path's PROT_NONE
+//! test works unchanged), [`Sys::free_root`] and [`Sys::census`] do not descend into one. Edits of a
+//! 2 MiB leaf that the edited range covers wholly change that one entry (a narrowing through path
+//! copying, as for a PTE). An edit covering only part of one first **splits** it
+//! ([`Sys::split`]): a fresh table of 512 4 KiB entries with the same frames and rights replaces the
+//! leaf. For KVM that replaces a present entry by a different one (a shadow of the old leaf would
+//! survive a host write), so the split is itself made by path copying; the new table is fresh and
+//! the edit that caused the split then changes its entries in place. A split page stays split
+//! (Linux's khugepaged would collapse it again later; nothing here does). Replacing a table link by
+//! a 2 MiB leaf (a new mapping over 4 KiB ones) or unlinking a table wholly inside an unmapped range
+//! (munmap drops whole tables instead of clearing 512 entries) is likewise a narrowing of the PD
+//! entry, path-copied, and the unlinked table is retired with the replaced ones once the edit's
+//! shootdown is over.
 
 use super::guest::*;
 use std::collections::HashSet;
@@ -36,6 +67,13 @@ pub const RW: u64 = 2;
 pub const US: u64 = 4;
 pub const A: u64 = 1 << 5;
 pub const D: u64 = 1 << 6;
+/// In a PD entry: a 2 MiB leaf rather than a link to a page table.
+pub const PS: u64 = 1 << 7;
+/// Bytes one PD entry maps.
+pub const HUGE: u64 = 1 << 21;
+/// Frame address bits of a 2 MiB leaf (bit 12 is its PAT bit, always 0 here).
+const HUGE_ADDR_MASK: u64 = 0x000f_ffff_ffe0_0000;
+const POOL: &str = "page-table pool exhausted";
 /// Software bit (ignored by the walker): a not-present entry that the MemoryManager mapped with
 /// PROT_NONE, so faults on it are SEGV_ACCERR rather than SEGV_MAPERR.
 pub const MAPPED_NONE: u64 = 1 << 10;
@@ -65,6 +103,8 @@ pub struct Sys {
     pub zap_pending: bool,
     /// Table pages copied by path copying (counter for benchmarks and tests).
     pub copies: u64,
+    /// 2 MiB leaves split into page tables (counter for benchmarks and tests).
+    pub splits: u64,
     /// Pages replaced by path copying in the edit under way: vCPUs still running on the old root may
     /// walk them until the edit's shootdown is over, so they are zeroed and retired only then
     /// ([`Sys::finish_edit`]).
@@ -128,6 +168,7 @@ impl Sys {
             all_fresh: true,
             zap_pending: false,
             copies: 0,
+            splits: 0,
             replaced: Vec::new(),
         })
     }
@@ -269,25 +310,60 @@ impl Sys {
         Some(r)
     }
 
-    /// Pointer to the leaf PTE for `va` in `root`, creating tables if `create` (links of new
-    /// tables are additions: made in place). Only for reading or for edits that add rights.
-    pub fn leaf(&mut self, root: u64, va: u64, create: bool) -> Option<*mut u64> {
+    /// Pointer to the PD entry for `va` in `root` (a table link, a 2 MiB leaf or empty), or the
+    /// first address above `va` that a missing PDPT/PD could cover.
+    fn find_pde(&self, root: u64, va: u64) -> Result<*mut u64, u64> {
         let mut table = root;
-        for level in [39u32, 30, 21] {
-            let idx = ((va >> level) & 511) as usize;
-            let e = self.table(table)[idx];
+        for level in [39u32, 30] {
+            let e = self.table_ref(table)[idx(va, level)];
             if e & P == 0 {
-                if !create {
-                    return None;
-                }
+                return Err((va | ((1u64 << level) - 1)) + 1);
+            }
+            table = e & ADDR_MASK;
+        }
+        Ok(self.u64_at(table + idx(va, 21) as u64 * 8))
+    }
+
+    /// Pointer to the PD entry for `va` in `root`, creating the PDPT and PD if missing (links of
+    /// new tables are additions: made in place). None: the pool is exhausted.
+    fn make_pde(&mut self, root: u64, va: u64) -> Option<*mut u64> {
+        let mut table = root;
+        for level in [39u32, 30] {
+            let i = idx(va, level);
+            let e = self.table(table)[i];
+            if e & P == 0 {
                 let n = self.alloc_pt()?;
-                self.table(table)[idx] = n | TABLE_FLAGS;
+                self.table(table)[i] = n | TABLE_FLAGS;
                 table = n;
             } else {
                 table = e & ADDR_MASK;
             }
         }
-        Some(self.u64_at(table + ((va >> 12) & 511) * 8))
+        Some(self.u64_at(table + idx(va, 21) as u64 * 8))
+    }
+
+    /// Pointer to the leaf entry for `va` in `root`: its PTE, or its PD entry when `va` lies in a
+    /// 2 MiB page (check with [`is_huge`]). Creates missing tables if `create` (in place, additions).
+    /// Only for reading or for edits that add rights.
+    pub fn leaf(&mut self, root: u64, va: u64, create: bool) -> Option<*mut u64> {
+        let pde = if create { self.make_pde(root, va)? } else { self.find_pde(root, va).ok()? };
+        // SAFETY: `pde` points into a pool table page; tables are edited on the JS thread only.
+        let e = unsafe { *pde };
+        if is_huge(e) {
+            return Some(pde);
+        }
+        let table = if e & P != 0 {
+            e & ADDR_MASK
+        } else {
+            if !create {
+                return None;
+            }
+            let n = self.alloc_pt()?;
+            // SAFETY: as above.
+            unsafe { *pde = n | TABLE_FLAGS };
+            n
+        };
+        Some(self.u64_at(table + idx(va, 12) as u64 * 8))
     }
 
     /// A copy of table page `gpa` (fresh); the original is retired.
@@ -300,84 +376,151 @@ impl Sys {
         Some(n)
     }
 
-    /// Pointer to the leaf PTE for `va` in a table every walker will see as new: every non-fresh
-    /// table on the path from `*root` is replaced by a copy (`*root` too, updated). The leaf table
-    /// must exist (the caller found the entry present).
-    fn leaf_for_downgrade(&mut self, root: &mut u64, va: u64) -> Option<*mut u64> {
+    /// Pointer to the entry for `va` at `level` (21: its PD entry, 12: its PTE) in a table every
+    /// walker will see as new: every non-fresh table on the path from `*root` is replaced by a copy
+    /// (`*root` too, updated). The tables down to that level must exist (the caller found the entry).
+    fn entry_for_downgrade(&mut self, root: &mut u64, va: u64, level: u32) -> Option<*mut u64> {
         if !self.is_fresh(*root) {
             *root = self.copy_pt(*root)?;
         }
         let mut table = *root;
-        for level in [39u32, 30, 21] {
-            let idx = ((va >> level) & 511) as usize;
-            let e = self.table(table)[idx];
-            debug_assert!(e & P != 0);
+        let above: &[u32] = if level == 21 { &[39, 30] } else { &[39, 30, 21] };
+        for &l in above {
+            let i = idx(va, l);
+            let e = self.table(table)[i];
+            debug_assert!(e & P != 0 && !(l == 21 && e & PS != 0));
             let mut child = e & ADDR_MASK;
             if !self.is_fresh(child) {
                 child = self.copy_pt(child)?;
-                self.table(table)[idx] = child | (e & !ADDR_MASK);
+                self.table(table)[i] = child | (e & !ADDR_MASK);
             }
             table = child;
         }
-        Some(self.u64_at(table + ((va >> 12) & 511) * 8))
+        Some(self.u64_at(table + idx(va, level) as u64 * 8))
     }
 
-    /// Set the leaf entry for `va` to `new` given what `read` found there (`old`): in place when
-    /// that takes nothing away (or the table is fresh), through path copying otherwise.
-    fn set_leaf(&mut self, root: &mut u64, va: u64, pte: *mut u64, new: u64) -> Res<()> {
-        // SAFETY: `pte` points into a pool table page (from `leaf`), on the JS thread.
-        let old = unsafe { *pte };
+    /// Set the entry for `va` at `level` (21: PD entry, 12: PTE), which `read` found at `ptr`, to
+    /// `new`: in place when that takes nothing away (or the table is fresh), through path copying
+    /// otherwise. A page table the PD entry linked (replaced by a 2 MiB leaf, or dropped) is
+    /// retired once the edit's shootdown is over, like the tables path copying replaced.
+    fn set_entry(&mut self, root: &mut u64, va: u64, level: u32, ptr: *mut u64, new: u64) -> Res<()> {
+        // SAFETY: `ptr` points into a pool table page (from `leaf`/`find_pde`), on the JS thread.
+        let old = unsafe { *ptr };
         if old == new {
             return Ok(());
         }
-        let pte = if downgrade(old, new) {
-            self.leaf_for_downgrade(root, va).ok_or("page-table pool exhausted")?
+        let ptr = if downgrade(old, new) {
+            self.entry_for_downgrade(root, va, level).ok_or(POOL)?
         } else {
-            pte
+            ptr
         };
         // SAFETY: as above (possibly the copy's entry).
-        unsafe { *pte = new };
+        unsafe { *ptr = new };
+        if level == 21 && old & P != 0 && old & PS == 0 {
+            // Still reachable from the old root until the shootdown: zeroed and retired only then.
+            self.replaced.push(old & ADDR_MASK);
+        }
         Ok(())
     }
 
-    /// Map `len` bytes at `va` to guest-physical `gpa` with mmap protections `prot`.
+    /// Turn the 2 MiB page around `va` into a page table of 512 4 KiB entries with the same
+    /// frames and rights (PROT_NONE too). For KVM this replaces a present leaf, so it goes through
+    /// path copying; the table itself is fresh and is then edited in place.
+    fn split(&mut self, root: &mut u64, va: u64) -> Res<()> {
+        let pde = self.find_pde(*root, va).map_err(|_| "split: no page directory")?;
+        // SAFETY: `pde` points into a pool table page, on the JS thread.
+        let e = unsafe { *pde };
+        debug_assert!(is_huge(e));
+        let n = self.alloc_pt().ok_or(POOL)?;
+        let (base, flags) = (e & HUGE_ADDR_MASK, e & !(ADDR_MASK | PS));
+        for (i, pte) in self.table(n).iter_mut().enumerate() {
+            *pte = (base + i as u64 * 4096) | flags;
+        }
+        self.splits += 1;
+        self.set_entry(root, va, 21, pde, n | TABLE_FLAGS)
+    }
+
+    /// Map `len` bytes at `va` to guest-physical `gpa` with mmap protections `prot`: each 2 MiB
+    /// that is aligned in both `va` and `gpa` and wholly inside the range as one 2 MiB leaf (a PD
+    /// entry with PS; a page table there is dropped), the rest as 4 KiB leaves (splitting a 2 MiB
+    /// leaf they fall into).
     pub fn map_range(&mut self, root: &mut u64, va: u64, gpa: u64, len: u64, prot: u32) -> Res<()> {
         let bits = prot_bits(prot);
         let mut off = 0;
         while off < len {
-            let pte = self.leaf(*root, va + off, true).ok_or("page-table pool exhausted")?;
-            self.set_leaf(root, va + off, pte, ((gpa + off) & ADDR_MASK) | bits)?;
+            let (a, g) = (va + off, gpa + off);
+            let pde = self.make_pde(*root, a).ok_or(POOL)?;
+            if (a | g) & (HUGE - 1) == 0 && len - off >= HUGE {
+                self.set_entry(root, a, 21, pde, g | bits | PS)?;
+                off += HUGE;
+                continue;
+            }
+            // SAFETY: `pde` points into a pool table page, on the JS thread.
+            let e = unsafe { *pde };
+            if is_huge(e) {
+                if (e & HUGE_ADDR_MASK) + (a & (HUGE - 1)) == g && e & !(ADDR_MASK | PS) == bits {
+                    off += 4096; // already mapped so
+                    continue;
+                }
+                self.split(root, a)?;
+            }
+            let pte = self.leaf(*root, a, true).ok_or(POOL)?;
+            self.set_entry(root, a, 12, pte, (g & ADDR_MASK) | bits)?;
             off += 4096;
         }
         Ok(())
     }
 
-    /// The leaf PTE for `va` in `root`, or the first address above `va` that a table could cover
-    /// (the end of the 2 MiB, 1 GiB or 512 GiB region whose table is missing).
-    fn find(&self, root: u64, va: u64) -> Result<*mut u64, u64> {
-        let mut table = root;
-        for level in [39u32, 30, 21] {
-            let e = self.table_ref(table)[((va >> level) & 511) as usize];
-            if e & P == 0 {
-                return Err((va | ((1u64 << level) - 1)) + 1);
-            }
-            table = e & ADDR_MASK;
-        }
-        Ok(self.u64_at(table + ((va >> 12) & 511) * 8))
-    }
-
-    /// Call `f(self, root, va, pte)` for every existing leaf entry in `[va, va+len)`, skipping
-    /// ranges with no page table.
-    fn each_leaf(&mut self, root: &mut u64, va: u64, len: u64, mut f: impl FnMut(&mut Sys, &mut u64, u64, *mut u64) -> Res<()>) -> Res<()> {
+    /// Replace every leaf entry `e` in `[va, va+len)` by `f(e)`, skipping ranges with no page
+    /// table. A 2 MiB leaf wholly inside the range is edited as one entry; one the range covers
+    /// only in part is split first (unless `f` leaves it unchanged). With `drop_tables`, a page
+    /// table wholly inside the range is unlinked instead (`f` must then clear every entry).
+    fn edit_range(&mut self, root: &mut u64, va: u64, len: u64, drop_tables: bool, f: impl Fn(u64) -> u64) -> Res<()> {
         let end = va + len;
         let mut a = va;
         while a < end {
-            match self.find(*root, a) {
-                Ok(pte) => {
-                    f(self, root, a, pte)?;
-                    a += 4096;
+            let pde = match self.find_pde(*root, a) {
+                Ok(p) => p,
+                Err(next) => {
+                    a = next;
+                    continue;
                 }
-                Err(next) => a = next,
+            };
+            // SAFETY: `pde` points into a pool table page, on the JS thread.
+            let e = unsafe { *pde };
+            let base = a & !(HUGE - 1);
+            let whole = a == base && end - a >= HUGE;
+            if is_huge(e) {
+                if whole {
+                    self.set_entry(root, a, 21, pde, f(e))?;
+                    a += HUGE;
+                } else if f(e) == e {
+                    a = (base + HUGE).min(end);
+                } else {
+                    self.split(root, a)?; // then edit its 4 KiB entries
+                }
+                continue;
+            }
+            if e & P == 0 {
+                a = base + HUGE;
+                continue;
+            }
+            if whole && drop_tables {
+                self.set_entry(root, a, 21, pde, 0)?;
+                a += HUGE;
+                continue;
+            }
+            let stop = (base + HUGE).min(end);
+            while a < stop {
+                // (Looked up again each time: path copying moves the table.)
+                let pte = self.leaf(*root, a, false).ok_or("edit: page table vanished")?;
+                // SAFETY: `pte` points into a pool table page.
+                let old = unsafe { *pte };
+                let new = f(old);
+                if new != old {
+                    self.set_entry(root, a, 12, pte, new)?;
+                }
+                a += 4096;
             }
         }
         Ok(())
@@ -385,29 +528,46 @@ impl Sys {
 
     /// Remove every mapping in `[va, va+len)`.
     pub fn unmap_range(&mut self, root: &mut u64, va: u64, len: u64) -> Res<()> {
-        self.each_leaf(root, va, len, |s, root, a, pte| s.set_leaf(root, a, pte, 0))
+        self.edit_range(root, va, len, true, |_| 0)
     }
 
     /// Change the protections of every mapping (including PROT_NONE ones) in `[va, va+len)`.
     pub fn protect_range(&mut self, root: &mut u64, va: u64, len: u64, prot: u32) -> Res<()> {
         let bits = prot_bits(prot);
-        self.each_leaf(root, va, len, |s, root, a, pte| {
-            // SAFETY: `pte` points into a pool table page.
-            let e = unsafe { *pte };
-            if e & (P | MAPPED_NONE) == 0 {
-                return Ok(());
-            }
-            s.set_leaf(root, a, pte, (e & ADDR_MASK) | bits)
-        })
+        self.edit_range(root, va, len, false, |e| if e & (P | MAPPED_NONE) == 0 { e } else { (e & ADDR_MASK) | bits | (e & PS) })
     }
 
-    /// Free every user-half table of `root` and the root itself.
+    /// Leaves and tables of the user half of `root`.
+    pub fn census(&self, root: u64) -> Census {
+        fn walk(s: &Sys, t: u64, depth: u32, c: &mut Census) {
+            c.tables += 1;
+            for (i, &e) in s.table_ref(t).iter().enumerate() {
+                if depth == 0 && i >= 256 {
+                    break;
+                }
+                if depth == 2 && is_huge(e) {
+                    c.huge += 1;
+                } else if depth == 3 {
+                    if e & (P | MAPPED_NONE) != 0 {
+                        c.small += 1;
+                    }
+                } else if e & P != 0 {
+                    walk(s, e & ADDR_MASK, depth + 1, c);
+                }
+            }
+        }
+        let mut c = Census::default();
+        walk(self, root, 0, &mut c);
+        c
+    }
+
+    /// Free every user-half table of `root` and the root itself (2 MiB leaves are not tables).
     pub fn free_root(&mut self, root: u64) {
         fn walk(s: &mut Sys, t: u64, depth: u32) {
             if depth < 3 {
                 for i in 0..512 {
                     let e = s.table(t)[i];
-                    if e & P != 0 {
+                    if e & P != 0 && !(depth == 2 && e & PS != 0) {
                         walk(s, e & ADDR_MASK, depth + 1);
                     }
                 }
@@ -422,6 +582,27 @@ impl Sys {
         }
         self.free_pt(root);
     }
+}
+
+/// Leaf and table counts of one address space ([`Sys::census`]).
+#[derive(Default, Clone, Copy)]
+pub struct Census {
+    /// 2 MiB leaves (PROT_NONE ones included).
+    pub huge: u64,
+    /// 4 KiB leaves (PROT_NONE ones included).
+    pub small: u64,
+    /// Table pages, the root included.
+    pub tables: u64,
+}
+
+/// Index of `va`'s entry in the table of `level` (39, 30, 21 or 12: the shift of what it maps).
+fn idx(va: u64, level: u32) -> usize {
+    ((va >> level) & 511) as usize
+}
+
+/// Is PD entry `e` a 2 MiB leaf (present, or a PROT_NONE placeholder)?
+pub fn is_huge(e: u64) -> bool {
+    e & PS != 0 && e & (P | MAPPED_NONE) != 0
 }
 
 /// Leaf PTE bits for mmap protections (PROT_READ 1, PROT_WRITE 2, PROT_EXEC 4).

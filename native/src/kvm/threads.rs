@@ -23,6 +23,25 @@
 //! `interrupt` (the Sentry wants the task: reported as interrupted), a new root of the address space
 //! the vCPU runs in (TLB shootdown: the thread re-enters with the new root, unseen by the Sentry) and
 //! a full zap (the thread waits for it, then re-enters).
+//!
+//! ## Placement (TSVISOR_KVM_AFFINITY=1, off by default: it did not measurably help here)
+//! A vCPU running alone and the JS thread never run at the same time: each syscall is a hand-off
+//! one way and an answer the other. When the scheduler puts them on different CPUs, each hand-off
+//! wakes the other CPU, which on this nested host is an idle vCPU of the outer VM (an exit to the
+//! outer hypervisor); on one CPU it is a switch on one run queue. The lead measured ≈ 104 µs per
+//! round trip unpinned vs ≈ 50 µs with the whole process pinned (`taskset -c 0`) on an idle machine.
+//! [`place`] reproduces the pinned shape only while one vCPU is busy: the JS thread and that vCPU's
+//! thread confine themselves to the JS thread's CPU, and let go as soon as a second vCPU runs (so
+//! application threads still compute in parallel) or, briefly, every [`SOLO_RECHOOSE`] hand-offs.
+//! Measured on this 2-CPU host while other work kept it loaded (load average 4–10), alternating
+//! off/on in one session, medians: benchmarks/kvm-spike.mjs getpid round trip 47.4 vs 46.2 µs
+//! (12 pairs) and 49.7 vs 48.5 µs (16 pairs); `tsvisor do --platform kvm` benchmarks/c/micro.c
+//! getppid 66.8 vs 77.5 µs (12 pairs); in the one quieter window (load ≈ 3) spike runs were bimodal,
+//! ≈ 46 or ≈ 90–120 µs, with and without. Under load the other CPU is rarely idle, so there is
+//! nothing to save, and a pinned pair cannot escape a CPU that other work lands on
+//! (`taskset -c 0` itself measured 46–123 µs then). The 2-thread throughput of
+//! benchmarks/kvm-parallel.mjs was unchanged (1.79e9 vs 1.77e9 it/s). Hence off by default; the
+//! knob stays for measuring on an idle host, where the hand-off is what it would remove.
 use super::pt::SysPtr;
 use super::vm::{Exit, Step, Vcpu};
 use super::LastFault;
@@ -70,6 +89,10 @@ pub struct Shared {
     /// The vCPU's kvm_run page (for `immediate_exit`).
     run: usize,
     tid: AtomicI32,
+    /// The CPU the thread should be confined to (see [`place`]), -1: none.
+    want_cpu: AtomicI32,
+    /// The CPU the thread is confined to, -1: none (only the thread itself changes its affinity).
+    pinned: AtomicI32,
     /// Time spent in KVM_RUN (the task's CPU time in the guest), ns.
     pub run_ns: AtomicU64,
     pub exits: AtomicU64,
@@ -153,6 +176,8 @@ pub fn spawn(slot: u32, mut v: Vcpu, sys: SysPtr) -> std::io::Result<Arc<Shared>
         left: AtomicU32::new(0),
         run,
         tid: AtomicI32::new(0),
+        want_cpu: AtomicI32::new(-1),
+        pinned: AtomicI32::new(-1),
         run_ns: AtomicU64::new(0),
         exits: AtomicU64::new(v.exits),
         inner: Mutex::new(Inner { v, regs: [0; 27], space: None, result: RUN_DEAD, fault: LastFault::default() }),
@@ -187,6 +212,10 @@ fn thread_main(h: Arc<Shared>, sys: SysPtr) {
         }
         if c == QUIT {
             return;
+        }
+        let want = h.want_cpu.load(SeqCst);
+        if want != h.pinned.load(SeqCst) {
+            set_cpu(&h, want);
         }
         let mut g = h.inner.lock().unwrap();
         run_once(&h, &mut g, sys);
@@ -318,8 +347,9 @@ pub fn unqueue(slot: u32) {
     EXITS.lock().unwrap().retain(|&s| s != slot);
 }
 
-/// Start a run of `h` (the caller stored registers and space in its `inner`).
-pub fn resume(h: &Shared) {
+/// Start a run of `h` (the caller stored registers and space in its `inner`); `all`: every vCPU.
+pub fn resume(h: &Shared, all: &[Arc<Shared>]) {
+    place(h, all);
     h.interrupt.store(false, SeqCst);
     h.cmd.store(GO, SeqCst);
     if h.sleeping.load(SeqCst) {
@@ -413,4 +443,120 @@ pub fn quiesced<T>(vcpus: &[Arc<Shared>], f: impl FnOnce() -> T) -> T {
 /// Is any vCPU between GO and its exit (possibly in the guest)?
 pub fn any_running(vcpus: &[Arc<Shared>]) -> bool {
     vcpus.iter().any(|h| h.cmd.load(SeqCst) == GO)
+}
+
+/// Resumes in a row that found no other vCPU running.
+static SOLO: AtomicU32 = AtomicU32::new(0);
+/// Solo resumes in a row before a vCPU thread is confined to the JS thread's CPU.
+const SOLO_MIN: u32 = 4;
+/// The CPU the JS thread confined itself to while one vCPU runs alone, -1: none.
+static JS_CPU: AtomicI32 = AtomicI32::new(-1);
+
+/// Solo resumes after which the JS thread lets go of its CPU for [`SOLO_MIN`] resumes (and then
+/// confines itself and the vCPU to wherever the scheduler put it).
+const SOLO_RECHOOSE: u32 = 2048;
+
+/// 1: affinity placement on (TSVISOR_KVM_AFFINITY=1; default off, see the module doc), 0: off,
+/// 2: not read yet.
+static AFFINITY: AtomicU32 = AtomicU32::new(2);
+
+fn affinity_on() -> bool {
+    match AFFINITY.load(SeqCst) {
+        2 => {
+            let on = std::env::var("TSVISOR_KVM_AFFINITY").is_ok_and(|v| v == "1");
+            AFFINITY.store(on as u32, SeqCst);
+            on
+        }
+        v => v == 1,
+    }
+}
+
+/// The process's CPU set when first asked (what a released thread gets back).
+fn all_cpus() -> libc::cpu_set_t {
+    static ALL: std::sync::OnceLock<libc::cpu_set_t> = std::sync::OnceLock::new();
+    *ALL.get_or_init(|| {
+        // SAFETY: cpu_set_t is plain bits; zeroed is the empty set.
+        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        // SAFETY: `set` is a valid cpu_set_t of the size passed. On failure it stays empty, and
+        // `set_cpu` then fails harmlessly (EINVAL) and leaves the thread where it was.
+        unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) };
+        set
+    })
+}
+
+/// Confine the calling thread (`h`'s) to `cpu` (-1: give it back the process's CPUs). A thread
+/// changes only its own affinity: another thread of this process may not (the sandbox drops
+/// capabilities on the JS thread only, so the vCPU threads' permitted sets are not a subset of its
+/// own and cap_task_setscheduler refuses with EPERM). Best effort: a refusal leaves it where it was.
+fn set_cpu(h: &Shared, cpu: i32) {
+    set_own_cpu(cpu);
+    h.pinned.store(cpu, SeqCst);
+}
+
+/// Confine the calling thread to `cpu` (-1: the process's CPUs); best effort.
+fn set_own_cpu(cpu: i32) {
+    let set = if cpu < 0 {
+        all_cpus()
+    } else {
+        // SAFETY: cpu_set_t is plain bits; zeroed is the empty set.
+        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        if cpu as usize >= 8 * std::mem::size_of::<libc::cpu_set_t>() {
+            return;
+        }
+        // SAFETY: `cpu` is below the set's capacity (checked above).
+        unsafe { libc::CPU_SET(cpu as usize, &mut set) };
+        set
+    };
+    // SAFETY: pid 0 is the calling thread; `set` a valid cpu_set_t of the size passed.
+    let r = unsafe { libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set) };
+    let _ = r; // on failure the wish is remembered anyway: no retry on every run
+}
+
+/// Where `h`'s thread should run for the run about to start (only with TSVISOR_KVM_AFFINITY=1;
+/// see "Placement" in the module doc). After [`SOLO_MIN`] resumes in a row that found no other vCPU
+/// running, the JS thread confines itself to the CPU it is on and asks `h`'s thread to follow (the
+/// thread applies it when its run starts, see [`set_cpu`]); every [`SOLO_RECHOOSE`] solo resumes
+/// both let go for a moment, so that the pair moves if the scheduler moves the JS thread. As soon as
+/// a resume finds another vCPU running, the JS thread lets go at once and every vCPU thread does at
+/// its next run (one computing meanwhile keeps sharing the JS thread's CPU until its next exit; the
+/// new one runs elsewhere).
+fn place(h: &Shared, all: &[Arc<Shared>]) {
+    if !affinity_on() {
+        return;
+    }
+    if all.iter().any(|o| o.slot != h.slot && o.cmd.load(SeqCst) == GO) {
+        SOLO.store(0, SeqCst);
+        if JS_CPU.load(SeqCst) >= 0 {
+            set_own_cpu(-1);
+            JS_CPU.store(-1, SeqCst);
+        }
+        for o in all {
+            o.want_cpu.store(-1, SeqCst);
+        }
+        return;
+    }
+    let n = SOLO.fetch_add(1, SeqCst) + 1;
+    if n < SOLO_MIN {
+        return;
+    }
+    let mut cpu = JS_CPU.load(SeqCst);
+    if cpu >= 0 && n % SOLO_RECHOOSE == 0 {
+        // Let the scheduler move the JS thread now and then (if its CPU got other load) and follow.
+        set_own_cpu(-1);
+        JS_CPU.store(-1, SeqCst);
+        SOLO.store(0, SeqCst);
+        h.want_cpu.store(-1, SeqCst);
+        return;
+    }
+    if cpu < 0 {
+        // SAFETY: no preconditions (vDSO getcpu).
+        cpu = unsafe { libc::sched_getcpu() };
+        if cpu >= 0 {
+            set_own_cpu(cpu);
+            JS_CPU.store(cpu, SeqCst);
+        }
+    }
+    if cpu >= 0 {
+        h.want_cpu.store(cpu, SeqCst);
+    }
 }

@@ -12,6 +12,8 @@ import { Errno, SysError, fail } from '../errno.js';
 const CHUNK = 1 << 30;
 /** The memory file's capacity (native MAX_CHUNKS chunks of 1 GiB). */
 const MAX_BYTES = 64 * CHUNK;
+/** Allocations at least this large honour a colour (see `allocate`): the KVM platform's 2 MiB page. */
+export const COLOUR_MIN = 2 << 20;
 
 export class MemoryFile {
   readonly fd: number;
@@ -27,18 +29,32 @@ export class MemoryFile {
   /**
    * Allocate `length` bytes (rounded up to pages) of zeroed memory; returns the file offset. Throws
    * SysError ENOMEM when the memory file cannot hold it (nothing is allocated then).
+   *
+   * `colour`: the virtual address the range will be mapped at. For `length` ≥ COLOUR_MIN (2 MiB)
+   * the offset is then chosen congruent to it modulo 2 MiB when possible (first fit among the free
+   * extents that can hold such an offset, else at the end of the file, leaving the < 2 MiB gap
+   * free), so that every whole 2 MiB of the mapping is 2 MiB-aligned in both the address space and
+   * the memory file, and the KVM platform can map it with one 2 MiB page (see native/src/kvm/pt.rs).
    */
-  allocate(length: number): number {
+  allocate(length: number, colour?: bigint): number {
     const len = Math.ceil(length / PAGE_SIZE) * PAGE_SIZE;
+    const c = colour !== undefined && len >= COLOUR_MIN ? Number(BigInt.asUintN(64, colour) % BigInt(COLOUR_MIN)) : -1;
+    /** The first offset ≥ `s` with the wanted colour (`s` itself without one). */
+    const at = (s: number): number => (c < 0 ? s : s + ((c - (s % COLOUR_MIN) + COLOUR_MIN) % COLOUR_MIN));
     for (let i = 0; i < this.free.length; i++) {
       const [s, e] = this.free[i]!;
-      if (e - s >= len) {
-        if (e - s === len) this.free.splice(i, 1);
-        else this.free[i] = [s + len, e];
-        return s;
+      const o = at(s);
+      if (e - o >= len) {
+        const rest: Array<[number, number]> = [];
+        if (o > s) rest.push([s, o]);
+        if (o + len < e) rest.push([o + len, e]);
+        this.free.splice(i, 1, ...rest);
+        return o;
       }
     }
-    const off = this.end;
+    const gap = this.end;
+    let off = at(gap);
+    if (off + len > MAX_BYTES) off = gap; // full but for the colour's gap: no colour then
     if (!(len >= 0) || off + len > MAX_BYTES) fail(Errno.ENOMEM);
     try {
       this.chunk(Math.floor((off + len - 1) / CHUNK));
@@ -47,6 +63,12 @@ export class MemoryFile {
       fail(Errno.ENOMEM); // the host refused to grow the file or map the chunk
     }
     this.end = off + len;
+    if (off > gap) {
+      // The gap left for the colour is free (at the end of the file: after every free extent).
+      const last = this.free[this.free.length - 1];
+      if (last && last[1] === gap) last[1] = off;
+      else this.free.push([gap, off]);
+    }
     return off;
   }
 

@@ -45,6 +45,8 @@ export const MAP_FIXED_NOREPLACE = 0x100000;
 export const DEMAND_MIN = 1n << 30n;
 /** The unit a demand-backed VMA is backed in (aligned in the address space). */
 export const DEMAND_GRANULE = 2n << 20n;
+/** The huge-page size anonymous mappings are aligned to (see mmap). */
+const THP_SIZE = 2n << 20n;
 
 /** A source of file data for file mappings (implemented by regular-file descriptions). */
 export interface MappableFile {
@@ -262,6 +264,22 @@ export class MemoryManager {
     throw new SysError(Errno.ENOMEM);
   }
 
+  /**
+   * Where Linux (≥ 6.7, __thp_get_unmapped_area) puts an anonymous mapping of whole 2 MiB units
+   * without a hint: a free range 2 MiB larger is found as usual and the mapping goes to its
+   * 2 MiB-aligned part (the upper one if it is aligned already); without such a range, anywhere.
+   */
+  private findFreeThp(len: bigint): bigint {
+    let pad: bigint;
+    try {
+      pad = this.findFree(len + THP_SIZE);
+    } catch {
+      return this.findFree(len);
+    }
+    const sub = -pad & (THP_SIZE - 1n);
+    return sub ? pad + sub : pad + THP_SIZE;
+  }
+
   // ---------- mapping operations ----------
 
   /** mmap(2). Returns the mapped address; throws SysError. */
@@ -289,7 +307,7 @@ export class MemoryManager {
       }
     } else {
       const hint = req.addr & ~0xfffn;
-      addr = this.findFree(len, hint);
+      addr = !hint && !req.file && len % THP_SIZE === 0n ? this.findFreeThp(len) : this.findFree(len, hint);
     }
     const shared = type !== MAP_PRIVATE;
     const v: Vma = {
@@ -318,7 +336,7 @@ export class MemoryManager {
       const eof = addr + pageRoundUp(BigInt(Math.max(0, cache.size - Number(req.offset))));
       if (eof < v.end) v.eof = eof;
     } else if (req.file || shared || (prot !== 0 && len < DEMAND_MIN)) {
-      const off = this.mf.allocate(Number(len));
+      const off = this.mf.allocate(Number(len), addr);
       v.backing = new Backing(this.mf, off, Number(len));
       v.backing.ref();
       if (req.file) {
@@ -381,7 +399,7 @@ export class MemoryManager {
   private materialize(v: Vma): void {
     if (v.backing) return;
     const len = Number(v.end - v.start);
-    const off = this.mf.allocate(len);
+    const off = this.mf.allocate(len, v.start);
     v.backing = new Backing(this.mf, off, len);
     v.backing.ref();
     v.bOff = 0;
@@ -549,7 +567,7 @@ export class MemoryManager {
     if (newEnd > this.heapEnd) {
       const len = newEnd - this.heapEnd;
       if (!this.isFree(this.heapEnd, newEnd)) return this.brkCur;
-      const off = this.mf.allocate(Number(len));
+      const off = this.mf.allocate(Number(len), this.heapEnd);
       const backing = new Backing(this.mf, off, Number(len));
       backing.ref();
       const nv: Vma = {
@@ -631,7 +649,7 @@ export class MemoryManager {
         nv.bOff = v.bOff + delta;
         v.backing.ref();
       } else {
-        const off = this.mf.allocate(Number(newLen));
+        const off = this.mf.allocate(Number(newLen), dest);
         nv.backing = new Backing(this.mf, off, Number(newLen));
         nv.backing.ref();
         const copyLen = oldLen < newLen ? oldLen : newLen;
@@ -673,7 +691,7 @@ export class MemoryManager {
   /** Extend a VMA upwards by a fresh backing piece (same protections). */
   private growVma(v: Vma, newEnd: bigint): void {
     const len = newEnd - v.end;
-    const off = this.mf.allocate(Number(len));
+    const off = this.mf.allocate(Number(len), v.end);
     const backing = new Backing(this.mf, off, Number(len));
     backing.ref();
     const nv: Vma = { ...v, start: v.end, end: newEnd, backing, bOff: 0, fileOff: v.fileOff + Number(v.end - v.start) };
@@ -739,7 +757,7 @@ export class MemoryManager {
         b = v.backing;
       } else {
         const len = Number(v.end - v.start);
-        const off = this.mf.allocate(len);
+        const off = this.mf.allocate(len, v.start);
         this.mf.copy(off, v.backing.offset + v.bOff, len);
         b = new Backing(this.mf, off, len);
         bOff = 0;
