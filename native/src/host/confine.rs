@@ -278,7 +278,7 @@ const CLONE_NS_FLAGS: u64 = (libc::CLONE_NEWNS
 /// ioctl requests never allowed: TIOCSTI (type into a terminal) and TIOCLINUX (console control).
 const IOCTL_DENIED: &[u64] = &[0x5412, 0x541C];
 
-fn cond(arg: u8, len: SeccompCmpArgLen, op: SeccompCmpOp, val: u64) -> Result<SeccompCondition> {
+pub(crate) fn cond(arg: u8, len: SeccompCmpArgLen, op: SeccompCmpOp, val: u64) -> Result<SeccompCondition> {
     SeccompCondition::new(arg, len, op, val).map_err(|e| Error::from_reason(format!("seccomp rule: {e}")))
 }
 
@@ -287,13 +287,17 @@ fn cond(arg: u8, len: SeccompCmpArgLen, op: SeccompCmpOp, val: u64) -> Result<Se
 /// glibc falls back to clone). Anything else: kill the process, or (`log_only`) allow and log it to
 /// the kernel log (a measurement mode, never the default).
 fn build_filter(log_only: bool) -> Result<BpfProgram> {
-    allowlist_filter(ALLOWED, if log_only { SeccompAction::Log } else { SeccompAction::KillProcess })
+    allowlist_filter(ALLOWED, Vec::new(), if log_only { SeccompAction::Log } else { SeccompAction::KillProcess })
 }
 
 /// A filter allowing `allowed` (x86-64 numbers; clone only without namespace flags, ioctl, if listed,
-/// without IOCTL_DENIED, clone3 → ENOSYS) and taking `mismatch` on anything else.
-pub(crate) fn allowlist_filter(allowed: &[i64], mismatch: SeccompAction) -> Result<BpfProgram> {
+/// without IOCTL_DENIED, clone3 → ENOSYS) and the calls of `conditional` when their rule matches,
+/// and taking `mismatch` on anything else.
+pub(crate) fn allowlist_filter(allowed: &[i64], conditional: Vec<(i64, SeccompRule)>, mismatch: SeccompAction) -> Result<BpfProgram> {
     let mut rules: BTreeMap<i64, Vec<SeccompRule>> = BTreeMap::new();
+    for (nr, rule) in conditional {
+        rules.entry(nr).or_default().push(rule);
+    }
     for &nr in allowed {
         if nr == libc::SYS_clone || nr == libc::SYS_ioctl {
             continue;

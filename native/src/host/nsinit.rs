@@ -297,8 +297,7 @@ fn forwarded() -> impl Iterator<Item = i32> {
 const STAND_IN_ALLOWED: &[i64] = &[
     // the loop
     libc::SYS_poll, libc::SYS_ppoll, libc::SYS_read, libc::SYS_write, libc::SYS_close, libc::SYS_recvmsg,
-    libc::SYS_sendto, libc::SYS_fstat, libc::SYS_newfstatat, libc::SYS_getsockopt, libc::SYS_bind, libc::SYS_kill,
-    libc::SYS_wait4, libc::SYS_waitid, libc::SYS_exit, libc::SYS_exit_group, libc::SYS_rt_sigreturn,
+    libc::SYS_sendto, libc::SYS_fstat, libc::SYS_newfstatat, libc::SYS_getsockopt, libc::SYS_bind, libc::SYS_wait4, libc::SYS_waitid, libc::SYS_exit, libc::SYS_exit_group, libc::SYS_rt_sigreturn,
     libc::SYS_rt_sigprocmask, libc::SYS_restart_syscall,
     // Node's threads: waiting, time, thread start and end
     libc::SYS_futex, libc::SYS_clock_gettime, libc::SYS_clock_nanosleep, libc::SYS_nanosleep,
@@ -309,8 +308,13 @@ const STAND_IN_ALLOWED: &[i64] = &[
     libc::SYS_mmap, libc::SYS_munmap, libc::SYS_mprotect, libc::SYS_mremap, libc::SYS_brk,
 ];
 
-fn stand_in_filter() -> Result<seccompiler::BpfProgram> {
-    super::confine::allowlist_filter(STAND_IN_ALLOWED, seccompiler::SeccompAction::Errno(libc::EPERM as u32))
+/// STAND_IN_ALLOWED plus kill(2) of the child `pid` only (Node's other threads still hold the
+/// host capabilities they started with, CAP_KILL among them).
+fn stand_in_filter(pid: i32) -> Result<seccompiler::BpfProgram> {
+    use seccompiler::{SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompRule};
+    let only_child = super::confine::cond(0, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, pid as u32 as u64)?;
+    let kill = SeccompRule::new(vec![only_child]).map_err(|e| Error::from_reason(format!("seccomp rule: {e}")))?;
+    super::confine::allowlist_filter(STAND_IN_ALLOWED, vec![(libc::SYS_kill, kill)], SeccompAction::Errno(libc::EPERM as u32))
 }
 
 /// Be the stand-in of confined child `pid` (from [`host_confine_spawn`]) until it exits: forward
@@ -347,7 +351,7 @@ pub fn host_confine_wait(pid: i32, broker: i32) -> Result<i32> {
     if pidfd < 0 {
         return Err(os_err("pidfd_open"));
     }
-    seccompiler::apply_filter_all_threads(&stand_in_filter()?).map_err(|e| Error::from_reason(format!("seccomp: {e}")))?;
+    seccompiler::apply_filter_all_threads(&stand_in_filter(pid)?).map_err(|e| Error::from_reason(format!("seccomp: {e}")))?;
     let mut broker = broker;
     loop {
         let mut fds = [
