@@ -58,7 +58,7 @@ export declare function hostConfineSpawn(argv: Array<string>, env: Array<string>
  * signals (see the module docs), serve privileged binds on `broker`, and exit the process with the
  * child's status as a shell reports it (its exit code, or 128 + the signal that killed it). Blocks
  * the calling (JS) thread for the child's lifetime and never returns but with an error (before it
- * waits). Reduces this thread's capabilities to CAP_NET_BIND_SERVICE, sets no_new_privs and, on
+ * waits). Reduces every thread's capabilities to CAP_NET_BIND_SERVICE, sets no_new_privs and, on
  * every thread, a seccomp filter allowing only STAND_IN_ALLOWED (anything else: EPERM).
  */
 export declare function hostConfineWait(pid: number, broker: number): number
@@ -78,10 +78,21 @@ export interface HostDirent {
 
 /**
  * Reduce the calling thread's capabilities to `keep` (numbers): bounding set, then effective and
- * permitted (inheritable stays empty). Capabilities are per thread: see the module docs for the
- * other threads.
+ * permitted (inheritable emptied). Capabilities are per thread: [`host_drop_capabilities_all_threads`]
+ * does every thread.
  */
 export declare function hostDropCapabilities(keep: Array<number>): void
+
+/**
+ * [`host_drop_capabilities`] on every thread of the process, as glibc's setxid broadcast does for
+ * uids: the caller narrows its own sets, then signals each other thread, whose handler narrows its
+ * own, and waits (up to 2 s) until all have. A thread that blocks the signal cannot be asked and is
+ * left as it is: in Node that is only the SIGUSR1 watchdog (it blocks every signal and sleeps on a
+ * semaphore that only Node's own SIGUSR1 handler posts, which both the Sentry and its stand-in
+ * replace). Returns how many asked threads it could not confirm (0 when all are done); errors if a
+ * thread's own drop failed.
+ */
+export declare function hostDropCapabilitiesAllThreads(keep: Array<number>): number
 
 /** `fcntl(fd, F_DUPFD_CLOEXEC, 3)`: a close-on-exec duplicate of a host fd, or -errno. */
 export declare function hostDup(fd: number): number

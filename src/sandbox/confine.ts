@@ -13,7 +13,8 @@
  *  2. `enterEmptyRoot()` — once the kernel is booted (root filesystem and mount sources opened as fds,
  *     the platform started, logs opened): pivot into an empty read-only tmpfs holding only the
  *     container's state directory, /dev/kvm and /dev/null (bind mounts) and a read-only
- *     hidepid=ptraceable procfs; drop CAP_SYS_ADMIN and CAP_SETPCAP; install the seccomp allowlist on
+ *     hidepid=ptraceable procfs; drop CAP_SYS_ADMIN and CAP_SETPCAP on every thread (each thread
+ *     drops its own, asked by a signal, as glibc's setxid broadcast); install the seccomp allowlist on
  *     every thread (anything outside it kills the process).
  *
  * The host syscalls the confined process may make are listed, grouped by purpose, in confine.rs
@@ -114,6 +115,8 @@ export function enterEmptyRoot(o: EmptyRootOptions = {}): void {
   const binds = [...(o.keep ?? [])];
   for (const dev of ['/dev/null', '/dev/kvm']) if (existsSync(dev)) binds.push(dev);
   native.hostEnterEmptyRoot('/tmp', binds, true);
-  native.hostDropCapabilities(CONFINED_CAPS);
+  // Every thread: capabilities are per thread, and Node's started before this point.
+  const missed = native.hostDropCapabilitiesAllThreads(CONFINED_CAPS);
+  if (missed > 0) throw new Error(`${missed} threads did not drop their capabilities`);
   native.hostSeccompAllowlist(process.env.TSVISOR_HOST_SECCOMP === 'log');
 }

@@ -20,10 +20,11 @@
 //! 3. [`host_seccomp_allowlist`]: a seccomp filter synchronised to every thread (TSYNC) that allows
 //!    only the host syscalls Node, libuv, V8 and this addon make once the sandbox runs (the list below,
 //!    measured with `strace -f` and a log-mode run of the whole test suite) and kills the process on
-//!    anything else. It is what closes the gap step 2 leaves: threads started before the pivot still
-//!    hold CAP_SYS_ADMIN in their permitted set (capabilities are per thread; only the caller drops
-//!    it, in [`host_drop_capabilities`]), but mount, umount2, pivot_root, chroot, unshare, setns,
-//!    execve and every other call that capability would enable are outside the allowlist.
+//!    anything else. Before it, [`host_drop_capabilities_all_threads`] has every thread drop
+//!    CAP_SYS_ADMIN and CAP_SETPCAP itself (capabilities are per thread); the one thread no signal
+//!    reaches (Node's SIGUSR1 watchdog, inert: see there) keeps them, but mount, umount2,
+//!    pivot_root, chroot, unshare, setns, execve and every other call they would enable are outside
+//!    the allowlist, and they are capabilities of the sandbox's own user namespace.
 //!
 //! Stubs get their own seccomp filter and die with the sandbox (PR_SET_PDEATHSIG,
 //! PTRACE_O_EXITKILL, and the pid namespace, whose init the Sentry is).
@@ -34,6 +35,7 @@ use seccompiler::{
 };
 use std::collections::BTreeMap;
 use std::ffi::CString;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// The last capability number this addon knows (CAP_CHECKPOINT_RESTORE).
 pub(crate) const CAP_LAST: u32 = 40;
@@ -47,41 +49,43 @@ pub(crate) fn cstring(s: &str) -> Result<CString> {
     CString::new(s).map_err(|_| Error::from_reason(format!("NUL byte in {s:?}")))
 }
 
-/// Read the calling thread's capability sets (version 3: two 32-bit words per set).
-fn capget() -> Result<[libc::c_uint; 6]> {
-    let mut hdr = [0x2008_0522u32, 0]; // _LINUX_CAPABILITY_VERSION_3, this thread
-    let mut data = [0 as libc::c_uint; 6]; // {effective, permitted, inheritable} × 2
-    // SAFETY: `hdr` is a valid __user_cap_header_struct and `data` two __user_cap_data_structs, both
-    // live and writable for the duration of the call.
-    if unsafe { libc::syscall(libc::SYS_capget, hdr.as_mut_ptr(), data.as_mut_ptr()) } != 0 {
-        return Err(os_err("capget"));
-    }
-    Ok(data)
-}
-
-fn capset(data: &[libc::c_uint; 6]) -> Result<()> {
-    let mut hdr = [0x2008_0522u32, 0];
-    // SAFETY: as in capget; the kernel only reads `data`.
-    if unsafe { libc::syscall(libc::SYS_capset, hdr.as_mut_ptr(), data.as_ptr()) } != 0 {
-        return Err(os_err("capset"));
-    }
-    Ok(())
-}
-
-/// Drop every capability not in `keep` from the calling thread's bounding set.
-fn drop_bounding(keep: u64) -> Result<()> {
+/// Drop every capability not in `keep` from the calling thread's bounding set, clear its
+/// inheritable set and, when `narrow`, its effective and permitted sets to `keep`. Raw syscalls
+/// only: async-signal-safe, for a freshly cloned child and a signal handler too. Returns 0, or 1
+/// (PR_CAPBSET_DROP failed) / 2 (capget or capset failed) with errno set. Capabilities are per
+/// thread: this changes the calling thread only.
+///
+/// # Safety
+/// None beyond the syscalls' own; `unsafe` because callers in a cloned child or a signal handler
+/// must not use anything else.
+pub(crate) unsafe fn drop_caps_raw(keep: u64, narrow: bool) -> u32 {
     for cap in 0..=CAP_LAST {
-        if keep & (1 << cap) != 0 {
-            continue;
-        }
-        // SAFETY: prctl with integer arguments; EINVAL for a capability this kernel lacks is ignored.
-        if unsafe { libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) } != 0
-            && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINVAL)
+        // EINVAL for a capability this kernel lacks is ignored.
+        if keep & (1 << cap) == 0
+            && libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) != 0
+            && *libc::__errno_location() != libc::EINVAL
         {
-            return Err(os_err("PR_CAPBSET_DROP"));
+            return 1;
         }
     }
-    Ok(())
+    let mut hdr = [0x2008_0522u32, 0]; // _LINUX_CAPABILITY_VERSION_3, this thread
+    let mut data = [0 as libc::c_uint; 6]; // {effective, permitted, inheritable} × 2 words
+    if libc::syscall(libc::SYS_capget, hdr.as_mut_ptr(), data.as_mut_ptr()) != 0 {
+        return 2;
+    }
+    if narrow {
+        let (lo, hi) = (keep as u32 as libc::c_uint, (keep >> 32) as u32 as libc::c_uint);
+        data[0] &= lo;
+        data[1] &= lo;
+        data[3] &= hi;
+        data[4] &= hi;
+    }
+    data[2] = 0;
+    data[5] = 0;
+    if libc::syscall(libc::SYS_capset, hdr.as_mut_ptr(), data.as_ptr()) != 0 {
+        return 2;
+    }
+    0
 }
 
 pub(crate) fn mask_of(caps: &[u32]) -> u64 {
@@ -191,21 +195,95 @@ pub fn host_enter_empty_root(staging: String, binds: Vec<String>, proc: bool) ->
 }
 
 /// Reduce the calling thread's capabilities to `keep` (numbers): bounding set, then effective and
-/// permitted (inheritable stays empty). Capabilities are per thread: see the module docs for the
-/// other threads.
+/// permitted (inheritable emptied). Capabilities are per thread: [`host_drop_capabilities_all_threads`]
+/// does every thread.
 #[napi]
 pub fn host_drop_capabilities(keep: Vec<u32>) -> Result<()> {
-    let m = mask_of(&keep);
-    drop_bounding(m)?;
-    let mut data = capget()?;
-    let (lo, hi) = (m as u32 as libc::c_uint, (m >> 32) as u32 as libc::c_uint);
-    data[0] &= lo;
-    data[1] &= lo;
-    data[2] = 0;
-    data[3] &= hi;
-    data[4] &= hi;
-    data[5] = 0;
-    capset(&data)
+    // SAFETY: raw prctl/capget/capset on the calling thread.
+    match unsafe { drop_caps_raw(mask_of(&keep), true) } {
+        0 => Ok(()),
+        1 => Err(os_err("PR_CAPBSET_DROP")),
+        _ => Err(os_err("capset")),
+    }
+}
+
+/// The mask the signalled threads narrow to, and how many have done it.
+static DROP_KEEP: AtomicU64 = AtomicU64::new(0);
+static DROP_ACKS: AtomicU32 = AtomicU32::new(0);
+static DROP_FAILS: AtomicU32 = AtomicU32::new(0);
+
+extern "C" fn on_drop_signal(_sig: libc::c_int) {
+    // SAFETY: only raw syscalls and atomics: async-signal-safe.
+    let r = unsafe { drop_caps_raw(DROP_KEEP.load(Ordering::SeqCst), true) };
+    if r != 0 {
+        DROP_FAILS.fetch_add(1, Ordering::SeqCst);
+    }
+    DROP_ACKS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// The signal that asks a thread to drop its capabilities (a real-time one nothing else uses: glibc
+/// takes the first two, the event-loop kick SIGRTMAX−2).
+fn drop_signal() -> i32 {
+    libc::SIGRTMAX() - 3
+}
+
+/// Does thread `tid` of this process block signal `sig` (SigBlk of its status)?
+fn blocks_signal(tid: i32, sig: i32) -> bool {
+    let status = std::fs::read_to_string(format!("/proc/self/task/{tid}/status")).unwrap_or_default();
+    let mask = status.lines().find_map(|l| l.strip_prefix("SigBlk:")).and_then(|v| u64::from_str_radix(v.trim(), 16).ok());
+    mask.is_some_and(|m| m & (1u64 << (sig - 1)) != 0)
+}
+
+/// [`host_drop_capabilities`] on every thread of the process, as glibc's setxid broadcast does for
+/// uids: the caller narrows its own sets, then signals each other thread, whose handler narrows its
+/// own, and waits (up to 2 s) until all have. A thread that blocks the signal cannot be asked and is
+/// left as it is: in Node that is only the SIGUSR1 watchdog (it blocks every signal and sleeps on a
+/// semaphore that only Node's own SIGUSR1 handler posts, which both the Sentry and its stand-in
+/// replace). Returns how many asked threads it could not confirm (0 when all are done); errors if a
+/// thread's own drop failed.
+#[napi]
+pub fn host_drop_capabilities_all_threads(keep: Vec<u32>) -> Result<u32> {
+    let mask = mask_of(&keep);
+    DROP_KEEP.store(mask, Ordering::SeqCst);
+    DROP_ACKS.store(0, Ordering::SeqCst);
+    DROP_FAILS.store(0, Ordering::SeqCst);
+    // SAFETY: a sigaction with a valid handler, SA_RESTART so interrupted waits resume.
+    unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_drop_signal as *const () as usize;
+        sa.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut sa.sa_mask);
+        if libc::sigaction(drop_signal(), &sa, std::ptr::null_mut()) != 0 {
+            return Err(os_err("sigaction"));
+        }
+    }
+    // The other threads first (they still hold CAP_SETPCAP), then this one.
+    // SAFETY: getpid and gettid have no preconditions.
+    let (pid, me) = unsafe { (libc::getpid(), libc::gettid()) };
+    let tids: Vec<i32> = std::fs::read_dir("/proc/self/task")
+        .map_err(|e| Error::from_reason(format!("/proc/self/task: {e}")))?
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .filter(|&t| t != me)
+        .collect();
+    let mut sent = 0;
+    for t in tids {
+        if blocks_signal(t, drop_signal()) {
+            continue; // cannot be asked (see the doc above)
+        }
+        // SAFETY: tgkill with integers; a thread that has exited meanwhile gives ESRCH.
+        if unsafe { libc::syscall(libc::SYS_tgkill, pid, t, drop_signal()) } == 0 {
+            sent += 1;
+        }
+    }
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while DROP_ACKS.load(Ordering::SeqCst) < sent && std::time::Instant::now() < until {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    host_drop_capabilities(keep)?;
+    if DROP_FAILS.load(Ordering::SeqCst) > 0 {
+        return Err(Error::from_reason("a thread could not drop its capabilities"));
+    }
+    Ok(sent.saturating_sub(DROP_ACKS.load(Ordering::SeqCst)))
 }
 
 /// The host syscalls the sandbox process may make once confined (x86-64 numbers). Grouped by what

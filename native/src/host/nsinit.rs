@@ -6,7 +6,7 @@
 //!
 //! ```text
 //!  host pid P  (the pid the runtime records: pid file, state.json)      host namespaces
-//!  └─ stand-in: Node blocked in [`host_confine_wait`]; capabilities cut to CAP_NET_BIND_SERVICE
+//!  └─ stand-in: Node blocked in [`host_confine_wait`]; every thread cut to CAP_NET_BIND_SERVICE
 //!     │   forwards signals sent to P · binds privileged ports on request · exits as the child does
 //!     └─ clone(CLONE_NEWUSER|CLONE_NEWPID|CLONE_NEWNS|CLONE_NEWIPC|CLONE_NEWUTS)
 //!        pid 1 of the new pid namespace: the Sentry (Node re-executed), later its stubs
@@ -102,26 +102,13 @@ unsafe fn child(p: &Plan) -> ! {
     if libc::mount(proc_.as_ptr().cast(), target.as_ptr().cast(), proc_.as_ptr().cast(), fl, std::ptr::null()) != 0 {
         child_fail(p.err_w, 2);
     }
-    for cap in 0..=super::confine::CAP_LAST {
-        if p.bounding_keep & (1 << cap) == 0
-            && libc::prctl(libc::PR_CAPBSET_DROP, cap as libc::c_ulong, 0, 0, 0) != 0
-            && *libc::__errno_location() != libc::EINVAL
-        {
-            child_fail(p.err_w, 3);
-        }
-    }
     if libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 {
         child_fail(p.err_w, 4);
     }
-    let mut hdr = [0x2008_0522u32, 0];
-    let mut data = [0 as libc::c_uint; 6];
-    if libc::syscall(libc::SYS_capget, hdr.as_mut_ptr(), data.as_mut_ptr()) != 0 {
-        child_fail(p.err_w, 4);
-    }
-    data[2] = 0;
-    data[5] = 0;
-    if libc::syscall(libc::SYS_capset, hdr.as_mut_ptr(), data.as_ptr()) != 0 {
-        child_fail(p.err_w, 4);
+    match super::confine::drop_caps_raw(p.bounding_keep, false) {
+        0 => {}
+        1 => child_fail(p.err_w, 3),
+        _ => child_fail(p.err_w, 4),
     }
     if libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 {
         child_fail(p.err_w, 5);
@@ -308,8 +295,7 @@ const STAND_IN_ALLOWED: &[i64] = &[
     libc::SYS_mmap, libc::SYS_munmap, libc::SYS_mprotect, libc::SYS_mremap, libc::SYS_brk,
 ];
 
-/// STAND_IN_ALLOWED plus kill(2) of the child `pid` only (Node's other threads still hold the
-/// host capabilities they started with, CAP_KILL among them).
+/// STAND_IN_ALLOWED plus kill(2) of the child `pid` only.
 fn stand_in_filter(pid: i32) -> Result<seccompiler::BpfProgram> {
     use seccompiler::{SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompRule};
     let only_child = super::confine::cond(0, SeccompCmpArgLen::Dword, SeccompCmpOp::Eq, pid as u32 as u64)?;
@@ -321,11 +307,14 @@ fn stand_in_filter(pid: i32) -> Result<seccompiler::BpfProgram> {
 /// signals (see the module docs), serve privileged binds on `broker`, and exit the process with the
 /// child's status as a shell reports it (its exit code, or 128 + the signal that killed it). Blocks
 /// the calling (JS) thread for the child's lifetime and never returns but with an error (before it
-/// waits). Reduces this thread's capabilities to CAP_NET_BIND_SERVICE, sets no_new_privs and, on
+/// waits). Reduces every thread's capabilities to CAP_NET_BIND_SERVICE, sets no_new_privs and, on
 /// every thread, a seccomp filter allowing only STAND_IN_ALLOWED (anything else: EPERM).
 #[napi]
 pub fn host_confine_wait(pid: i32, broker: i32) -> Result<i32> {
-    super::confine::host_drop_capabilities(vec![10])?;
+    let missed = super::confine::host_drop_capabilities_all_threads(vec![10])?;
+    if missed > 0 {
+        return Err(Error::from_reason(format!("{missed} threads of the stand-in did not drop their capabilities")));
+    }
     // SAFETY: prctl with integer arguments.
     if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
         return Err(os_err("PR_SET_NO_NEW_PRIVS"));

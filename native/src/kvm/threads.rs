@@ -540,7 +540,7 @@ fn place(h: &Shared, all: &[Arc<Shared>]) {
         return;
     }
     let mut cpu = JS_CPU.load(SeqCst);
-    if cpu >= 0 && n % SOLO_RECHOOSE == 0 {
+    if cpu >= 0 && n.is_multiple_of(SOLO_RECHOOSE) {
         // Let the scheduler move the JS thread now and then (if its CPU got other load) and follow.
         set_own_cpu(-1);
         JS_CPU.store(-1, SeqCst);
