@@ -11,7 +11,7 @@
 import { Errno, fail } from '../errno.js';
 import { PAGE_SIZE } from '../arch.js';
 import type { MemoryFile } from './memfile.js';
-import { Backing, copyFileRange, type MappableFile } from './mm.js';
+import { Backing, copyFileRange, type MappableFile } from './vma.js';
 
 const MIN_CAPACITY = 16 * 1024 * 1024;
 const caches = new Map<object, FileCache>();
