@@ -1,21 +1,10 @@
 #!/usr/bin/env node
 // tsvisor CLI entry point: the compiled TypeScript lives in dist/ (built by `npm install`).
 
-// `tsvisor do` confines itself by re-executing (dist/src/sandbox/confine.js, step 1): do it before the
-// CLI and the Sentry are loaded, so that the first process costs only Node's start-up.
-const VALUED = new Set(['--platform', '--root', '--log', '--log-format', '--debug-log', '--audit-log', '--network', '--criu', '--rootless']);
-function commandWord(args) {
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    if (a === '--') return undefined;
-    if (a.startsWith('-')) {
-      if (VALUED.has(a)) i++;
-      continue;
-    }
-    return a;
-  }
-  return undefined;
-}
+// `tsvisor do` confines itself (dist/src/sandbox/confine.js, step 1: the Sentry starts again as a
+// confined child and this process stays as its host stand-in): do it before the CLI and the Sentry
+// are loaded, so that the stand-in costs only Node's start-up.
+const { commandWord } = await import('../dist/src/cli/globals.js');
 if (commandWord(process.argv.slice(2)) === 'do') {
   const { reexecConfined } = await import('../dist/src/sandbox/confine.js');
   reexecConfined();

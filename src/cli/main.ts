@@ -20,6 +20,7 @@ import * as updateCmd from './update.js';
 import * as sandboxCmd from './sandbox.js';
 import * as installCmd from './install.js';
 import * as eventsCmd from './events.js';
+import { GLOBAL_OPTIONS } from './globals.js';
 
 export const VERSION = '0.1.0';
 
@@ -29,19 +30,8 @@ export async function main(argv: string[]): Promise<void> {
     .name('tsvisor')
     .description('a gVisor-style container sandbox whose kernel is TypeScript')
     .version(`tsvisor version ${VERSION}\ncommit: unknown\nspec: 1.1.0`, '-v, --version')
-    .option('--platform <name>', 'platform: ptrace (default) or kvm', 'ptrace')
-    .option('--strace', 'print every syscall of the sandboxed application to stderr')
-    .option('--root <dir>', 'state directory for containers (OCI runtimes)')
-    .option('--log <file>', 'log file (OCI runtimes)')
-    .option('--log-format <fmt>', 'log format: text or json', 'text')
-    .option('--debug', 'print kernel diagnostics (unimplemented syscalls, bugs) to stderr')
-    .option('--debug-log <file>', 'append kernel diagnostics to this file (a directory ending in / gets one file per command)')
-    .option('--audit-log <file>', 'append a JSON line for every refused (seccomp) or unimplemented syscall to this file')
-    .option('--network <mode>', 'network: none (only a loopback inside the sandbox), sandbox (host sockets in the container\'s network namespace; default for OCI commands) or host (host sockets in the host\'s); `do` defaults to none')
-    .option('--systemd-cgroup', 'linux.cgroupsPath is systemd\'s "slice:prefix:name" (mapped to cgroupfs directories)')
-    .option('--criu <path>', 'accepted for runc compatibility')
-    .option('--rootless <value>', 'accepted for runc compatibility')
     .enablePositionalOptions();
+  for (const [flags, description, def] of GLOBAL_OPTIONS) program.option(flags, description, def);
   doCmd.register(program);
   runCmd.register(program);
   createCmd.register(program);
