@@ -5,11 +5,6 @@
 export interface ConfinedChild {
   /** Host pid of the child (the Sentry-to-be). */
   pid: number
-  /**
-   * Whether the child got its own user namespace (false: the host refused one; pid, mount, IPC
-   * and UTS namespaces only).
-   */
-  userns: boolean
   /** The stand-in's end of the privileged-bind channel (for [`host_confine_wait`]). */
   broker: number
 }
@@ -58,10 +53,11 @@ export declare function hostConfineSpawn(argv: Array<string>, env: Array<string>
  * signals (see the module docs), serve privileged binds on `broker`, and exit the process with the
  * child's status as a shell reports it (its exit code, or 128 + the signal that killed it). Blocks
  * the calling (JS) thread for the child's lifetime and never returns but with an error (before it
- * waits). Reduces every thread's capabilities to CAP_NET_BIND_SERVICE, sets no_new_privs and, on
- * every thread, a seccomp filter allowing only STAND_IN_ALLOWED (anything else: EPERM).
+ * waits). Reduces every thread's capabilities to CAP_NET_BIND_SERVICE and puts a seccomp filter
+ * allowing only STAND_IN_ALLOWED (anything else: EPERM) on every thread, with no_new_privs (which
+ * installing it sets).
  */
-export declare function hostConfineWait(pid: number, broker: number): number
+export declare function hostConfineWait(pid: number, broker: number): void
 
 /** The host's /proc/cpuinfo text ("" when unreadable). */
 export declare function hostCpuinfo(): string

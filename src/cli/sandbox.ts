@@ -15,6 +15,16 @@ import { reexecConfined } from '../sandbox/confine.js';
 import { controlTarget, joinContainerCgroups, loadCgroups } from '../runtime/lifecycle.js';
 import { joinCgroups } from '../runtime/cgroups.js';
 
+/** Tell `create`/`exec` on readiness pipe `fd` that this process is ready (or why not); closes it. */
+function reportReady(fd: number, err?: string): void {
+  try {
+    fs.writeSync(fd, JSON.stringify(err ? { error: err } : { ok: true }) + '\n');
+    fs.closeSync(fd);
+  } catch {
+    /* create or exec went away */
+  }
+}
+
 export function register(program: Command): void {
   program
     .command('sandbox', { hidden: true })
@@ -26,10 +36,15 @@ export function register(program: Command): void {
       const preserved = Array.from({ length: Number(o.preserveFds) }, (_, i) => 3 + i);
       const ctx = runtimeContext(program);
       // The pid-file process (the Sentry's host stand-in once confined) is in the container's cgroups,
-      // as runc's init is: what the shims watch for OOM kills and `docker stats` reads. The Sentry
-      // inherits them (and joins them itself, serveSandbox, when not confined).
-      const cg = loadCgroups(ctx, id);
-      if (cg) joinCgroups(cg, process.pid);
+      // as runc's init is: what the shims watch for OOM kills and `docker stats` reads. The Sentry,
+      // its threads and stubs inherit them.
+      try {
+        const cg = loadCgroups(ctx, id);
+        if (cg) joinCgroups(cg, process.pid);
+      } catch (e) {
+        reportReady(Number(o.readyFd), `joining the container's cgroups: ${e instanceof Error ? e.message : String(e)}`);
+        process.exit(1);
+      }
       reexecConfined([Number(o.readyFd), ...preserved]);
       await serveSandbox({
         id,
@@ -63,14 +78,7 @@ export function register(program: Command): void {
       const code = await runContainerProxy({
         id, bundle: o.bundle, stateDir: ctx.store.dir(id), sandboxCtl: ctx.store.controlPath(o.sandbox), sandbox: o.sandbox,
         joins: JSON.parse(o.joins) as Partial<Record<NamespaceType, string>>, stdio,
-        ready: (err) => {
-          try {
-            fs.writeSync(readyFd, JSON.stringify(err ? { error: err } : { ok: true }) + '\n');
-            fs.closeSync(readyFd);
-          } catch {
-            /* create went away */
-          }
-        },
+        ready: (err) => reportReady(readyFd, err),
       });
       process.exit(code);
     });
@@ -86,14 +94,7 @@ export function register(program: Command): void {
       joinContainerCgroups(ctx, id, process.pid);
       const readyFd = Number(o.readyFd);
       const target = controlTarget(ctx, id);
-      const code = await runExecProxy(target.ctl, proc, [0, 1, 2], (err) => {
-        try {
-          fs.writeSync(readyFd, JSON.stringify(err ? { error: err } : { ok: true }) + '\n');
-          fs.closeSync(readyFd);
-        } catch {
-          /* exec went away */
-        }
-      }, target.container);
+      const code = await runExecProxy(target.ctl, proc, [0, 1, 2], (err) => reportReady(readyFd, err), target.container);
       process.exit(code);
     });
 }

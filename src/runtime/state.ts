@@ -8,7 +8,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { RuntimeError } from './log.js';
-import { hostStandIn } from '../sandbox/confine.js';
 
 export type Status = 'creating' | 'created' | 'running' | 'paused' | 'stopped';
 
@@ -125,6 +124,21 @@ export function saveRecord(dir: string, r: ContainerRecord): void {
   const tmp = path.join(dir, `.state.json.${process.pid}.tmp`);
   fs.writeFileSync(tmp, JSON.stringify(r));
   fs.renameSync(tmp, path.join(dir, 'state.json'));
+}
+
+/**
+ * The host pid and start time (field 22 of /proc/pid/stat) of the process that started a confined
+ * sandbox process: its host stand-in (sandbox/confine.ts), the process the runtime records, since the
+ * confined process is pid 1 of its own pid namespace. "PID STARTTIME"; set only in the confined process.
+ */
+export const HOST_PID_ENV = 'TSVISOR_HOST_PID';
+
+/** The host stand-in's pid and start time when this process is a confined sandbox process. */
+function hostStandIn(): { pid: number; startTime: string } | undefined {
+  const v = process.env[HOST_PID_ENV];
+  if (!v) return undefined;
+  const [pid, startTime] = v.split(' ');
+  return { pid: Number(pid), startTime: startTime ?? '' };
 }
 
 /**

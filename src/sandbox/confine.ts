@@ -23,9 +23,10 @@
  * container) tsvisor runs unconfined, as does any run with TSVISOR_CONFINE=0 (debugging only). TSVISOR_HOST_SECCOMP=log makes step 2's filter log
  * instead of kill (the kernel log shows what a workload would have been killed for).
  */
-import { closeSync, existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync } from 'node:fs';
 import { native } from '../native.js';
 import { CALLER_CAPS_ENV } from '../kernel/task/creds.js';
+import { HOST_PID_ENV, procStat } from '../runtime/state.js';
 
 /**
  * Capabilities the confined Sentry keeps: the host file operations it makes on behalf of the
@@ -55,27 +56,6 @@ export function isConfined(): boolean {
 }
 
 /**
- * The host pid and start time (field 22 of /proc/pid/stat) of the process that started the confined
- * one: its host stand-in, the process the runtime records (state.json, --pid-file), since the
- * Sentry's own pid is 1 in its pid namespace. "PID STARTTIME".
- */
-export const HOST_PID_ENV = 'TSVISOR_HOST_PID';
-
-/** This process's host pid and start time when it is the confined Sentry, else undefined. */
-export function hostStandIn(): { pid: number; startTime: string } | undefined {
-  const v = process.env[HOST_PID_ENV];
-  if (!v || !isConfined()) return undefined;
-  const [pid, startTime] = v.split(' ');
-  return { pid: Number(pid), startTime: startTime ?? '' };
-}
-
-/** Field 22 of /proc/self/stat (the start time in clock ticks after boot). */
-function selfStartTime(): string {
-  const s = readFileSync('/proc/self/stat', 'utf8');
-  return s.slice(s.lastIndexOf(')') + 2).split(' ')[19] ?? '';
-}
-
-/**
  * Step 1: unless already done (or not wanted), start this Node command again, confined, as pid 1 of
  * new user, pid, mount, IPC and UTS namespaces (native/src/host/nsinit.rs), with fds 0-2 and
  * `keepFds` open (Node marks inherited fds close-on-exec), and become its host stand-in: this process
@@ -90,7 +70,7 @@ export function reexecConfined(keepFds: number[] = []): void {
     effective: caps.effective.toString(16), permitted: caps.permitted.toString(16),
     inheritable: caps.inheritable.toString(16), bounding: caps.bounding.toString(16), ambient: caps.ambient.toString(16),
   });
-  const env = Object.entries({ ...process.env, [CALLER_CAPS_ENV]: handover, [HOST_PID_ENV]: `${process.pid} ${selfStartTime()}` })
+  const env = Object.entries({ ...process.env, [CALLER_CAPS_ENV]: handover, [HOST_PID_ENV]: `${process.pid} ${procStat(process.pid)?.startTime ?? ''}` })
     .map(([k, v]) => `${k}=${v ?? ''}`);
   const child = native.hostConfineSpawn([process.execPath, ...process.execArgv, ...process.argv.slice(1)], env,
     [...CONFINED_CAPS, CAP_SETPCAP, CAP_SYS_ADMIN], [0, 1, 2, ...keepFds]);

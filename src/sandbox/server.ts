@@ -10,7 +10,6 @@ import * as net from 'node:net';
 import * as path from 'node:path';
 import { bundleProcess, bundleRoot, loadConfig, type OciConfig } from '../runtime/config.js';
 import { newRecord, saveRecord, ociState, type ContainerRecord, type Status } from '../runtime/state.js';
-import { joinCgroups, type ContainerCgroups } from '../runtime/cgroups.js';
 import { runStartContainerHooks } from './starthooks.js';
 import { defaultKills } from '../runtime/signals.js';
 import { createKernel, debugLogger, FORWARDED } from './sandbox.js';
@@ -42,15 +41,6 @@ export interface SandboxServerOptions {
   readyFd: number;
   /** fds 3 … 3+n-1 are passed to the container (--preserve-fds). */
   preserveFds: number;
-}
-
-/** The cgroups `create` made for this container (cgroup.json in its state directory), if any. */
-function readCgroups(stateDir: string): ContainerCgroups | undefined {
-  try {
-    return JSON.parse(fs.readFileSync(path.join(stateDir, 'cgroup.json'), 'utf8')) as ContainerCgroups;
-  } catch {
-    return undefined;
-  }
 }
 
 /** One container this sandbox process serves: its first, or one that joined its namespaces (subcontainer.ts). */
@@ -166,9 +156,7 @@ export async function serveSandbox(o: SandboxServerOptions): Promise<never> {
   let init: LoadedProcess;
   const cfg = loadConfig(o.bundle);
   try {
-    // Into the container's cgroups before the Sentry starts: its threads, stubs and memory count there.
-    const cg = readCgroups(o.stateDir);
-    if (cg) joinCgroups(cg, process.pid);
+    // (Already in the container's cgroups: the `sandbox` command joined them before confining itself.)
     kernel = createKernel({
       platform: o.platform,
       network: o.network,

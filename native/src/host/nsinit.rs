@@ -20,7 +20,7 @@
 //!   devices it has not opened, host sysctls, other host processes, mounts outside its mount
 //!   namespace, the network namespace's configuration) is reachable even before step 2 drops them.
 //!   If the host refuses a user namespace (user.max_user_namespaces = 0) the clone is retried
-//!   without one, and the caller says so.
+//!   without one (README, "What the Sentry enforces").
 //! * **Pid namespace.** The Sentry is its init: it sees only itself and its stubs, cannot name (so
 //!   cannot signal or ptrace) any host process, and when it dies the kernel kills every stub. The
 //!   ptrace platform's stubs clone each other with CLONE_PARENT: allowed, since the caller is a stub,
@@ -148,9 +148,6 @@ fn close(fd: i32) {
 pub struct ConfinedChild {
     /// Host pid of the child (the Sentry-to-be).
     pub pid: i32,
-    /// Whether the child got its own user namespace (false: the host refused one; pid, mount, IPC
-    /// and UTS namespaces only).
-    pub userns: bool,
     /// The stand-in's end of the privileged-bind channel (for [`host_confine_wait`]).
     pub broker: i32,
 }
@@ -178,7 +175,7 @@ pub fn host_confine_spawn(argv: Vec<String>, env: Vec<String>, keep_caps: Vec<u3
         exe: cstring("/proc/self/exe")?,
         argv: argv_c.iter().map(|c| c.as_ptr()).chain(std::iter::once(std::ptr::null())).collect(),
         env: env_c.iter().map(|c| c.as_ptr()).chain(std::iter::once(std::ptr::null())).collect(),
-        keep_fds: keep_fds.clone(),
+        keep_fds,
         bounding_keep: super::confine::mask_of(&keep_caps),
         sync_r: sync[0],
         sync_w: sync[1],
@@ -186,12 +183,11 @@ pub fn host_confine_spawn(argv: Vec<String>, env: Vec<String>, keep_caps: Vec<u3
     };
     plan.keep_fds.push(pair[1]);
     let base = (libc::CLONE_NEWPID | libc::CLONE_NEWNS | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS) as u64 | libc::SIGCHLD as u64;
-    let mut userns = true;
     let mut pid = clone_child(base | libc::CLONE_NEWUSER as u64, &plan);
-    if pid < 0 {
+    let userns = pid >= 0;
+    if !userns {
         let e = std::io::Error::last_os_error().raw_os_error();
         if matches!(e, Some(libc::EPERM) | Some(libc::ENOSPC) | Some(libc::EUSERS) | Some(libc::EINVAL)) {
-            userns = false;
             pid = clone_child(base, &plan);
         }
     }
@@ -237,7 +233,7 @@ pub fn host_confine_spawn(argv: Vec<String>, env: Vec<String>, keep_caps: Vec<u3
         return Err(Error::from_reason(format!("confined child: {step}: {}", std::io::Error::from_raw_os_error(rec[1]))));
     }
     close(errp[0]);
-    Ok(ConfinedChild { pid, userns, broker: pair[0] })
+    Ok(ConfinedChild { pid, broker: pair[0] })
 }
 
 /// `clone(flags)` fork-style (the child continues on a copy of this stack) and run [`child`] in the
@@ -307,17 +303,14 @@ fn stand_in_filter(pid: i32) -> Result<seccompiler::BpfProgram> {
 /// signals (see the module docs), serve privileged binds on `broker`, and exit the process with the
 /// child's status as a shell reports it (its exit code, or 128 + the signal that killed it). Blocks
 /// the calling (JS) thread for the child's lifetime and never returns but with an error (before it
-/// waits). Reduces every thread's capabilities to CAP_NET_BIND_SERVICE, sets no_new_privs and, on
-/// every thread, a seccomp filter allowing only STAND_IN_ALLOWED (anything else: EPERM).
+/// waits). Reduces every thread's capabilities to CAP_NET_BIND_SERVICE and puts a seccomp filter
+/// allowing only STAND_IN_ALLOWED (anything else: EPERM) on every thread, with no_new_privs (which
+/// installing it sets).
 #[napi]
-pub fn host_confine_wait(pid: i32, broker: i32) -> Result<i32> {
+pub fn host_confine_wait(pid: i32, broker: i32) -> Result<()> {
     let missed = super::confine::host_drop_capabilities_all_threads(vec![10])?;
     if missed > 0 {
         return Err(Error::from_reason(format!("{missed} threads of the stand-in did not drop their capabilities")));
-    }
-    // SAFETY: prctl with integer arguments.
-    if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
-        return Err(os_err("PR_SET_NO_NEW_PRIVS"));
     }
     let mut sp = [0i32; 2];
     // SAFETY: `sp` is two writable ints.
