@@ -47,6 +47,8 @@ export interface KernelOptions {
   pidsLimit?: number;
   /** Network mode (net/stack.ts): 'none' (default), 'sandbox' or 'host'. */
   network?: NetworkMode;
+  /** The host stand-in's privileged-bind channel, when the Sentry is in its own user namespace (NetStack.bindBroker). */
+  bindBroker?: number;
 }
 
 /** The longest delay Node's setTimeout accepts (ms). */
@@ -157,7 +159,7 @@ export class Kernel implements KernelInfo {
     this.pidsLimit = opts.pidsLimit;
     this.mf = new MemoryFile();
     this.ipc = new IpcNamespace(this.mf);
-    this.net = new NetStack(opts.network ?? 'none');
+    this.net = new NetStack(opts.network ?? 'none', opts.bindBroker);
     this.vfs = createVfs(this, opts.vfs);
     this.syscalls = buildSyscallTable();
     this.signals = new SignalService(this);

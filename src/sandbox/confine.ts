@@ -50,6 +50,18 @@ export function confinementWanted(caps = native.hostCaps(40)): boolean {
   return (caps.effective & (1n << BigInt(CAP_SYS_ADMIN))) !== 0n;
 }
 
+/**
+ * The fd of the host stand-in's privileged-bind channel (native/src/host/nsbroker.rs), which
+ * host_confine_spawn names in this environment variable of the confined process.
+ */
+const BIND_BROKER_ENV = 'TSVISOR_BIND_BROKER';
+
+/** In the confined process, the fd of its stand-in's privileged-bind channel; else undefined. */
+export function bindBroker(): number | undefined {
+  const fd = Number(process.env[BIND_BROKER_ENV] ?? NaN);
+  return isConfined() && Number.isInteger(fd) && fd >= 0 ? fd : undefined;
+}
+
 /** Whether this process is the re-exec'd, confined one. */
 export function isConfined(): boolean {
   return process.env[CALLER_CAPS_ENV] !== undefined;

@@ -16,7 +16,7 @@ import { SigInfo, SI_USER } from '../kernel/signal/signal.js';
 import { signalHostForeground } from '../kernel/fs/hoststream.js';
 import { openSync, writeSync } from 'node:fs';
 import type { NetworkMode } from '../kernel/net/stack.js';
-import { enterEmptyRoot } from './confine.js';
+import { bindBroker, enterEmptyRoot } from './confine.js';
 
 /** Where the sandbox's files come from and what it enforces (the kernel side of a spec). */
 export interface SandboxRoot {
@@ -128,6 +128,7 @@ export function createKernel(spec: Omit<SandboxSpec, 'argv' | 'env' | 'cwd' | 'u
     pidsLimit: spec.pidsLimit,
     audit: spec.auditLog ? auditLogTo(spec.auditLog, log) : undefined,
     network: spec.network,
+    bindBroker: bindBroker(),
   });
 }
 

@@ -168,6 +168,7 @@ pub fn host_confine_spawn(argv: Vec<String>, env: Vec<String>, keep_caps: Vec<u3
     }
     let argv_c = argv.iter().map(|a| cstring(a)).collect::<Result<Vec<_>>>()?;
     let mut env_c = env.iter().map(|a| cstring(a)).collect::<Result<Vec<_>>>()?;
+    // The name src/sandbox/confine.ts reads (BIND_BROKER_ENV).
     env_c.push(cstring(&format!("TSVISOR_BIND_BROKER={}", pair[1]))?);
     let sync = pipe_cloexec()?;
     let errp = pipe_cloexec()?;

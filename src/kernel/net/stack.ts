@@ -66,17 +66,16 @@ export class NetStack {
   readonly unprivilegedPortStart: number;
   /**
    * When the Sentry runs in its own user namespace (native/src/host/nsinit.rs), the fd of the host
-   * stand-in's privileged-bind channel (TSVISOR_BIND_BROKER); binds below unprivilegedPortStart go
-   * through it.
+   * stand-in's privileged-bind channel (sandbox/confine.ts bindBroker()); binds below
+   * unprivilegedPortStart go through it. Only for the host-backed modes.
    */
   readonly bindBroker: number | undefined;
 
-  constructor(readonly mode: NetworkMode) {
+  constructor(readonly mode: NetworkMode, bindBroker?: number) {
     if (!NETWORK_MODES.includes(mode)) throw new Error(`unknown network mode ${JSON.stringify(mode)} (use none, sandbox or host)`);
     this.hostBacked = mode !== 'none';
     this.unprivilegedPortStart = this.hostBacked ? native.hostUnprivilegedPortStart() : 1024;
-    const broker = Number(process.env.TSVISOR_BIND_BROKER ?? NaN);
-    this.bindBroker = this.hostBacked && Number.isInteger(broker) && broker >= 0 ? broker : undefined;
+    this.bindBroker = this.hostBacked ? bindBroker : undefined;
   }
 
   /**
